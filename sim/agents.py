@@ -1,0 +1,51 @@
+"""Mesa agent views of people: attributes read and write their row of the columns.
+
+The state lives in numpy columns (``Population``); a ``Person`` holds only its
+row index, so ``model.agents``, ``AgentSet.select`` and agent reporters keep
+working without slowing the vectorized phases.
+"""
+
+from __future__ import annotations
+
+import mesa
+
+from sim.population import STATUS_NAMES
+
+
+def _column(name: str, doc: str) -> property:
+    def get(self):
+        return getattr(self.model.pop, name)[self.row]
+
+    def set_(self, value):
+        getattr(self.model.pop, name)[self.row] = value
+
+    return property(get, set_, doc=doc)
+
+
+class Person(mesa.Agent):
+    """A person of the addressable market (prospect, member or churned), as a view on one row."""
+
+    def __init__(self, model, row: int) -> None:
+        super().__init__(model)
+        self.row = row
+
+    engagement = _column("engagement", "Engagement, 0 to 1.")
+    satisfaction = _column("satisfaction", "Satisfaction, 0 to 1.")
+    fatigue = _column("fatigue", "Fatigue, 0 to 1.")
+    points = _column("points", "Points balance.")
+    purchases = _column("purchases", "Purchases made as a member.")
+    spend = _column("spend", "Yuan spent.")
+    segment_code = _column("segment", "Segment code.")
+    is_koc = _column("is_koc", "Whether the person is a KOC.")
+
+    @property
+    def status(self) -> str:
+        """prospect, member or churned (changed only by the model's transitions)."""
+        return STATUS_NAMES[int(self.model.pop.status[self.row])]
+
+    @property
+    def segment(self) -> str:
+        return self.model.scenario.market.segments[int(self.model.pop.segment[self.row])].name
+
+    def step(self) -> None:
+        """People act through the model's vectorized phases, not one by one."""

@@ -1,0 +1,62 @@
+"""``community-sim run``: load, simulate with a progress bar, write, print headline KPIs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from sim.atomic import check_destination
+from sim.config.loader import load_scenario
+from sim.runner import default_run_dir, run_to_directory
+
+HEADLINE = (
+    ("members", "members", "{:,.0f}"),
+    ("new_members", "joined (total)", "{:,.0f}"),
+    ("churned", "churned (total)", "{:,.0f}"),
+    ("dau_mau", "DAU/MAU", "{:.2f}"),
+    ("repurchase_rate", "repurchase rate", "{:.1%}"),
+    ("referral_conversion", "referral conversion", "{:.1%}"),
+    ("k_factor", "K-factor (per 30 days)", "{:.3f}"),
+    ("nps", "NPS proxy", "{:.0f}"),
+    ("gmv", "GMV (CNY)", "{:,.0f}"),
+    ("cost_total", "total cost (CNY)", "{:,.0f}"),
+    ("profit", "profit (CNY)", "{:,.0f}"),
+    ("roi", "ROI", "{:.2f}"),
+)
+
+
+def headline_table(summary: dict, title: str) -> Table:
+    """Final KPIs and the 30/90/180-day windows side by side."""
+    cols = [("final", summary["final"])] + [(f"day {w}", v) for w, v in summary["windows"].items()]
+    table = Table(title=title)
+    table.add_column("KPI")
+    for name, _ in cols:
+        table.add_column(name, justify="right")
+    for key, label, fmt in HEADLINE:
+        table.add_row(label, *(fmt.format(c[key]) if key in c else "" for _, c in cols))
+    return table
+
+
+def run_command(path: Path, *, seed, days, out, overrides, results: Path, quiet: bool) -> None:
+    scenario = load_scenario(path, overrides, days=days, seed=seed)
+    out_dir = out if out is not None else default_run_dir(results, scenario)
+    check_destination(out_dir)
+    console = Console(stderr=True)
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("days"),
+        TimeRemainingColumn(),
+        console=console,
+        disable=quiet,
+        transient=True,
+    ) as bar:
+        task = bar.add_task(scenario.name, total=scenario.days)
+        result = run_to_directory(scenario, out_dir, progress=lambda d: bar.update(task, completed=d))
+    if not quiet:
+        Console().print(headline_table(result.summary, f"{scenario.name}: {scenario.days} days, seed {scenario.seed}"))
+    print(f"wrote {out_dir}")

@@ -1,0 +1,294 @@
+"""Load a scenario: YAML file(s) -> ``extends`` merge -> ``--set`` overrides -> validated ``Scenario``.
+
+Every error is a ``ScenarioError`` naming the file, line and key path of each
+problem, so a user can fix a scenario without reading a traceback.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import hashlib
+import json
+import os
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import TypeAdapter, ValidationError
+from pydantic_core import PydanticUndefined
+
+from sim.config import fields
+from sim.config.errors import Problem, ScenarioError, format_path
+from sim.config.schema import Scenario
+from sim.config.yamlsource import Document, KeyPath, Origin, read_document
+
+_NAME_CHARS = re.compile(r"[^A-Za-z0-9_.-]")
+_DOTTED = re.compile(r"\b[a-z_]+(?:\.[a-z_]+)+\b")
+_EXPECTED = {
+    "int": "an integer", "float": "a number", "bool": "true or false", "string": "a string",
+    "dict": "a mapping (key: value pairs)", "model": "a mapping (key: value pairs)", "list": "a list",
+}
+
+
+def load_scenario(
+    path: str | Path,
+    overrides: Sequence[str] = (),
+    *,
+    days: int | None = None,
+    seed: int | None = None,
+) -> Scenario:
+    """Load, merge, override and validate the scenario at ``path``.
+
+    ``days``/``seed`` (CLI flags) win over the file and ``overrides``; a missing
+    ``name`` defaults to the file stem (a parent's name is never inherited).
+    """
+    display = str(path)
+    doc = _load_tree(Path(path), display, [(Path(path).resolve(), display)], None)
+    _apply(doc, overrides)
+    for flag, value in (("days", days), ("seed", seed)):
+        if value is not None:
+            _set_origin(doc, (flag,), (f"--{flag} {value}", None))
+            doc.data[flag] = value
+    if "name" not in doc.data:
+        doc.data["name"] = _NAME_CHARS.sub("_", Path(path).stem)[:80] or "scenario"
+    return _validate(doc, display, extra_top=("extends",))
+
+
+def scenario_from_mapping(data: Mapping[str, Any], source: str = "<mapping>") -> Scenario:
+    """Validate plain data (e.g. built in code) with the same error messages as files."""
+    if not isinstance(data, Mapping):
+        raise ScenarioError.single(source, None, "", f"a scenario must be a mapping, got {type(data).__name__}")
+    return _validate(Document(copy.deepcopy(dict(data)), {(): (source, None)}), source)
+
+
+def apply_overrides(data: dict[str, Any], overrides: Sequence[str]) -> dict[str, Any]:
+    """Return a copy of ``data`` with ``key.path=value`` overrides applied (values parsed as YAML)."""
+    doc = Document(copy.deepcopy(data), {})
+    _apply(doc, overrides)
+    return doc.data
+
+
+def scenario_to_yaml(scenario: Scenario) -> str:
+    """The fully resolved scenario as YAML; loading it back gives an equal ``Scenario``."""
+    return yaml.safe_dump(scenario.model_dump(mode="json"), sort_keys=False, allow_unicode=True, width=100)
+
+
+def scenario_hash(scenario: Scenario) -> str:
+    """SHA-256 of the canonical JSON of the scenario: equal scenarios, equal hashes."""
+    canonical = json.dumps(scenario.model_dump(mode="json"), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+# --- extends -----------------------------------------------------------------------------
+
+
+def _load_tree(path: Path, display: str, chain: list[tuple[Path, str]], referrer: Origin | None) -> Document:
+    """Read ``path`` and, if it ``extends`` another file, merge it over that parent."""
+    doc = read_document(path, display, referrer)
+    if "extends" not in doc.data:
+        return doc
+    target = doc.data.pop("extends")
+    _, line = doc.origins.pop(("extends",))
+    if not isinstance(target, str) or not target.strip():
+        raise ScenarioError.single(display, line, "extends", f"must be a file path, got {target!r}")
+    parent_path = path.parent / target
+    parent_display = os.path.normpath(os.path.join(os.path.dirname(display), target))
+    resolved = parent_path.resolve()
+    if any(seen == resolved for seen, _ in chain):
+        cycle = " -> ".join([shown for _, shown in chain] + [parent_display])
+        raise ScenarioError.single(display, line, "extends", f"extends cycle: {cycle}")
+    parent = _load_tree(parent_path, parent_display, chain + [(resolved, parent_display)], (display, line))
+    parent.data.pop("name", None)  # a child is a different scenario: it never inherits its parent's name
+    return _merge(parent, doc)
+
+
+def _merge(parent: Document, child: Document) -> Document:
+    """Deep-merge ``child`` over ``parent``; each key keeps the origin of the file that wrote it."""
+    data = _deep_merge(parent.data, child.data)
+    origins = {p: child.origins.get(p) or parent.origins.get(p) for p in _paths(data)}
+    return Document(data, {p: o for p, o in origins.items() if o is not None})
+
+
+#: Tables of shares that must sum to 1: a child that writes one replaces the parent's whole table.
+WHOLE_TABLES: frozenset[KeyPath] = frozenset({("content", "mix"), ("content", "ugc_type_mix")})
+
+
+def _deep_merge(base: Any, over: Any, path: KeyPath = ()) -> Any:
+    if isinstance(base, dict) and isinstance(over, dict) and path not in WHOLE_TABLES:
+        merged = dict(base)
+        for key, value in over.items():
+            merged[key] = _deep_merge(base[key], value, path + (key,)) if key in base else value
+        return merged
+    return over
+
+
+def _paths(value: Any, prefix: KeyPath = ()) -> Iterator[KeyPath]:
+    yield prefix
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, child in items:
+        yield from _paths(child, prefix + (key,))
+
+
+# --- overrides -----------------------------------------------------------------------------
+
+
+def _apply(doc: Document, overrides: Sequence[str]) -> None:
+    for item in [overrides] if isinstance(overrides, str) else overrides:
+        shown = item if item.startswith("--set") else f"--set {item}"
+        key, sep, raw = item.removeprefix("--set").strip().partition("=")
+        if not sep or not key.strip():
+            example = "expected key.path=value, e.g. --set referral.reward_inviter=20"
+            raise ScenarioError.single(shown, None, "", example)
+        try:
+            value = yaml.safe_load(raw)
+        except yaml.YAMLError as exc:
+            problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+            message = f"cannot parse the value as YAML ({problem}); quote it to pass a string"
+            raise ScenarioError.single(shown, None, key.strip(), message) from None
+        _set_path(doc, _split_key(key.strip(), shown), value, shown)
+
+
+def _split_key(key: str, shown: str) -> list[str | int]:
+    """``market.segments[1].share`` or ``market.segments.1.share`` -> ``["market", "segments", 1, "share"]``."""
+    tokens: list[str | int] = []
+    for part in key.split("."):
+        match = re.fullmatch(r"([^\[\]]*)((?:\[\d+\])*)", part)
+        if not match or (not match.group(1) and not match.group(2)):
+            raise ScenarioError.single(shown, None, key, "malformed key path; use e.g. market.segments[1].share")
+        if match.group(1):
+            tokens.append(int(match.group(1)) if match.group(1).isdigit() else match.group(1))
+        tokens.extend(int(i) for i in re.findall(r"\d+", match.group(2)))
+    return tokens
+
+
+def _set_path(doc: Document, tokens: list[str | int], value: Any, shown: str) -> None:
+    """Set ``value`` at ``tokens``, checking each step against the schema."""
+    node: Any = doc.data
+    path: KeyPath = ()
+    for depth, token in enumerate(tokens):
+        ann, _ = fields.resolve(path)
+        step: str | int
+        if fields.is_model(ann):
+            step = str(token)
+            if step not in ann.model_fields:
+                message = _unknown_key(step, list(ann.model_fields), anywhere=True)
+                raise ScenarioError.single(shown, None, format_path(path), message)
+        elif (kind := fields.container(ann)) and kind[0] == "list":
+            if not isinstance(token, int) or not 0 <= token < len(node):
+                raise ScenarioError.single(
+                    shown, None, format_path(path),
+                    f"{token!r} is not an index of this list of {len(node)} items (0 to {len(node) - 1})",
+                )
+            step = token
+        elif kind:
+            step = str(token)
+        else:
+            message = f"'{token}' does not exist: this key is a single value"
+            raise ScenarioError.single(shown, None, format_path(path), message)
+        path += (step,)
+        if depth == len(tokens) - 1:
+            node[step] = value
+            _set_origin(doc, path, (shown, None))
+        elif not isinstance(node[step] if isinstance(node, list) else node.get(step), _data_type(path)):
+            node[step] = _default_data(path)
+            _set_origin(doc, path, (shown, None))
+        node = node[step]
+
+
+def _data_type(path: KeyPath) -> type:
+    """The plain-data type the schema expects at ``path``: list for lists, dict for the rest."""
+    kind = fields.container(fields.resolve(path)[0])
+    return list if kind and kind[0] == "list" else dict
+
+
+def _default_data(path: KeyPath) -> Any:
+    """Plain data for the default at ``path``, so ``--set content.mix.review=0.3`` edits the default mix."""
+    ann, info = fields.resolve(path)
+    if info is None or fields.is_model(ann):
+        return {}
+    default = info.get_default(call_default_factory=True)
+    return {} if default is PydanticUndefined else TypeAdapter(info.annotation).dump_python(default, mode="json")
+
+
+def _set_origin(doc: Document, path: KeyPath, origin: Origin) -> None:
+    for known in [p for p in doc.origins if p[: len(path)] == path]:
+        del doc.origins[known]
+    doc.origins[path] = origin
+
+
+# --- validation --------------------------------------------------------------------------
+
+
+def _validate(doc: Document, display: str, extra_top: Sequence[str] = ()) -> Scenario:
+    try:
+        return Scenario.model_validate(doc.data)
+    except ValidationError as exc:
+        problems: list[Problem] = []
+        for err in exc.errors(include_url=False):
+            problem = _problem(err, doc, extra_top)
+            if problem not in problems:
+                problems.append(problem)
+        problems.sort(key=lambda p: (p.source != display, p.source, p.line or 0))
+        title = None if len(problems) == 1 else f"{len(problems)} problems in scenario {display}"
+        raise ScenarioError(problems, title) from None
+
+
+def _problem(err: Any, doc: Document, extra_top: Sequence[str]) -> Problem:
+    loc: KeyPath = tuple(p for p in err["loc"] if p != "[key]")
+    if not loc:  # a model validator of the whole scenario: point at the first key it names
+        named = [tuple(m.split(".")) for m in _DOTTED.findall(err["msg"])]
+        loc = next((p for p in named if p in doc.origins), ())
+    source, line = next(doc.origins[loc[:k]] for k in range(len(loc), -1, -1) if loc[:k] in doc.origins)
+    return Problem(source, line, format_path(loc), _describe(err, loc, extra_top))
+
+
+def _describe(err: Any, loc: KeyPath, extra_top: Sequence[str]) -> str:
+    kind, ctx, got = err["type"], err.get("ctx") or {}, err.get("input")
+    if kind == "extra_forbidden":
+        model = fields.model_at(loc[:-1])
+        allowed = list(model.model_fields) if model else []
+        return _unknown_key(str(loc[-1]), allowed + (list(extra_top) if len(loc) == 1 else []), anywhere=True)
+    if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
+        _, info = fields.resolve(loc)
+        limits = (fields.bounds(info) if info is not None else {}) or ctx
+        return f"must be {fields.bounds_text(limits)}, got {_show(got)}"
+    if kind == "missing":
+        return "required key is missing"
+    if kind == "int_from_float":
+        return f"expected an integer, got {_show(got)}"
+    if kind.endswith(("_parsing", "_type")) and kind.split("_")[0] in _EXPECTED:
+        return f"expected {_EXPECTED[kind.split('_')[0]]}, got {_show(got)}"
+    if kind == "literal_error":
+        return f"must be one of {ctx.get('expected')}, got {_show(got)}"
+    if kind == "string_pattern_mismatch":
+        return f"must match the pattern {ctx.get('pattern')}, got {_show(got)}"
+    if kind in ("value_error", "assertion_error"):
+        return err["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    message = err["msg"]
+    return f"{message[:1].lower()}{message[1:]}, got {_show(got)}"
+
+
+def _show(value: Any) -> str:
+    if value is None:
+        return "an empty value (null)"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return repr(value) if isinstance(value, str) else fields.fmt_number(value)
+
+
+def _unknown_key(key: str, allowed: Sequence[str], anywhere: bool = False) -> str:
+    """Suggest the closest allowed key, or (``anywhere``) the section where ``key`` does exist."""
+    close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
+    if close:
+        return f"unknown key '{key}'; did you mean '{close[0]}'?"
+    elsewhere = [path for path, _, _ in fields.walk() if path.rsplit(".", 1)[-1] == key] if anywhere else []
+    if elsewhere:
+        return f"unknown key '{key}' here; did you mean {' or '.join(repr(p) for p in elsewhere)}?"
+    return f"unknown key '{key}'; allowed keys: {', '.join(allowed)}"

@@ -1,0 +1,51 @@
+"""What happened today: scratch state shared by the phases of one day.
+
+Phases communicate through this object (today's feed, who visited, who was reached
+by a KOC) and fill its counters, from which the day's KPIs are computed. It is
+reset at the start of every day, so nothing leaks from one day to the next except
+through the population columns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from sim.config.base import CONTENT_TYPES
+
+N_TYPES = len(CONTENT_TYPES)
+
+
+@dataclass
+class DayState:
+    """Today's intermediate results and counters."""
+
+    day: int = 0
+    pgc_counts: np.ndarray = field(default_factory=lambda: np.zeros(N_TYPES))
+    ugc_counts: np.ndarray = field(default_factory=lambda: np.zeros(N_TYPES))  # posted today, shown tomorrow
+    koc_posts: int = 0
+    reply_capacity: float = 0.0
+    # per segment, computed by the content phase
+    appeal: np.ndarray | None = None
+    match: np.ndarray | None = None
+    eff_engagement: np.ndarray | None = None
+    eff_trust: np.ndarray | None = None
+    eff_purchase: np.ndarray | None = None
+    eff_referral: np.ndarray | None = None
+    eff_fatigue: np.ndarray | None = None
+    trust_target: np.ndarray | None = None
+    koc_reached: np.ndarray | None = None  # bool per person
+    visitors: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    joins: dict[str, int] = field(default_factory=dict)
+    churned: int = 0
+    interactions: int = 0
+    questions: int = 0
+    unanswered: int = 0
+    ugc_posts: int = 0
+    purchases: int = 0
+    gmv: float = 0.0
+    gross_margin: float = 0.0
+    invitations: int = 0
+    accepted: int = 0
+    redemptions: int = 0

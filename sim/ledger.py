@@ -1,0 +1,67 @@
+"""The ledger: revenue, gross margin and costs by category, day by day.
+
+Every cost is booked on a named line that belongs to one category, so the total
+cost is always the sum of its categories and profit is gross margin minus total
+cost. Mechanisms added later register their own lines with ``line()``.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+CATEGORIES: tuple[str, ...] = ("acquisition", "operators", "content", "koc", "incentives")
+
+#: Cost line -> category. Extension mechanisms add lines through ``register_line``.
+LINES: dict[str, str] = {
+    "paid_acquisition": "acquisition",
+    "operator_salaries": "operators",
+    "content_production": "content",
+    "koc_support": "koc",
+    "referral_rewards": "incentives",
+    "points_redemptions": "incentives",
+}
+
+
+def register_line(name: str, category: str) -> None:
+    """Declare a cost line of an extension mechanism."""
+    if category not in CATEGORIES:
+        raise ValueError(f"unknown cost category {category!r}; known: {CATEGORIES}")
+    LINES[name] = category
+
+
+class Ledger:
+    """Books costs by line for the current day and keeps running totals."""
+
+    def __init__(self) -> None:
+        self.today: dict[str, float] = defaultdict(float)
+        self.cum_cost = 0.0
+        self.cum_gmv = 0.0
+        self.cum_margin = 0.0
+
+    def book(self, line: str, amount: float) -> None:
+        if line not in LINES:
+            raise KeyError(f"cost line {line!r} is not registered")
+        if amount < 0:
+            raise ValueError(f"negative cost {amount} on {line}")
+        self.today[line] += float(amount)
+
+    def close_day(self, gmv: float, margin: float) -> dict[str, float]:
+        """Return the day's accounts and roll them into the running totals."""
+        by_cat = {c: 0.0 for c in CATEGORIES}
+        for line, amount in self.today.items():
+            by_cat[LINES[line]] += amount
+        total = sum(by_cat.values())
+        self.cum_cost += total
+        self.cum_gmv += gmv
+        self.cum_margin += margin
+        row = {f"cost_{c}": v for c, v in by_cat.items()}
+        row.update(
+            cost_total=total,
+            profit=margin - total,
+            cum_gmv=self.cum_gmv,
+            cum_cost=self.cum_cost,
+            cum_profit=self.cum_margin - self.cum_cost,
+            roi=(self.cum_margin - self.cum_cost) / self.cum_cost if self.cum_cost > 0 else 0.0,
+        )
+        self.today = defaultdict(float)
+        return row

@@ -1,0 +1,1 @@
+"""Vectorized phases of a simulated day, one module per mechanism."""

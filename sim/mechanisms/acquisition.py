@@ -1,0 +1,72 @@
+"""Joining: initial members, paid acquisition, organic word of mouth (Bass), win-back.
+
+Organic joining follows the Bass model on the network: a prospect joins on a day
+with probability 1 - exp(-(p + q * m_i) / 365), where p and q are the annual
+innovation and imitation coefficients and m_i the share of the prospect's contacts
+who are members. On the complete graph m_i is the market's adoption share and the
+cumulative adoption follows the classic mean-field Bass curve.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.mathutil import stochastic_round
+from sim.membership import join, prospects
+from sim.population import CHURNED, MEMBER
+
+if TYPE_CHECKING:
+    from sim.model import CommunityModel
+
+
+def _pick(candidates: np.ndarray, k: int, keys: np.ndarray) -> np.ndarray:
+    """The ``k`` candidates with the smallest per-person random keys (uniform, CRN-friendly)."""
+    if k >= candidates.size:
+        return candidates
+    part = np.argpartition(keys[candidates], k)[:k]
+    return np.sort(candidates[part])
+
+
+def seed_initial_members(model: CommunityModel) -> None:
+    """Day 0: a random set of initial members, the best connected of them made KOCs."""
+    s = model.scenario
+    k = s.acquisition.initial_members
+    everyone = np.arange(model.pop.n)
+    keys = model.streams.uniform("acquisition", model.pop.n)
+    joined = join(model, _pick(everyone, k, keys), "initial")
+    if s.koc.initial_count and joined.size:
+        deg = model.network.degree()[joined]
+        order = np.lexsort((joined, -deg))  # highest degree first, ties by id
+        model.pop.is_koc[joined[order[: s.koc.initial_count]]] = True
+
+
+def paid_cac(model: CommunityModel, n_prospects: int) -> float:
+    """Cost per acquisition today: rises as the market is used up."""
+    cfg = model.scenario.acquisition.paid
+    left = max(n_prospects, 1) / model.pop.n
+    return cfg.cac * left ** (-cfg.saturation_elasticity)
+
+
+def acquisition_phase(model: CommunityModel) -> None:
+    """Paid joins, then organic (Bass) joins, then win-back of churned people."""
+    s, pop = model.scenario.acquisition, model.pop
+    n = pop.n
+    keys = model.streams.uniform("acquisition", n)
+    u_org = model.streams.uniform("acquisition", n)
+    u_round = float(model.streams["acquisition"].random())  # drawn daily, used or not, to keep streams aligned
+    cand = prospects(model)
+    if s.paid.daily_budget > 0 and cand.size:
+        cac = paid_cac(model, cand.size)
+        k = stochastic_round(s.paid.daily_budget / cac, u_round)
+        got = join(model, _pick(cand, k, keys), "paid")
+        model.ledger.book("paid_acquisition", got.size * cac)
+        cand = prospects(model) if got.size else cand
+    if (s.organic.p > 0 or s.organic.q > 0) and cand.size:
+        share = model.network.contact_share(pop.member_contacts, model.n_members, pop.status == MEMBER, cand)
+        hazard = 1.0 - np.exp(-(s.organic.p + s.organic.q * share) / 365.0)
+        join(model, cand[u_org[cand] < hazard], "organic")
+    if s.winback_prob > 0 and model.n_churned:
+        gone = np.flatnonzero(pop.status == CHURNED)
+        join(model, gone[u_org[gone] < s.winback_prob], "winback")

@@ -1,0 +1,85 @@
+"""Visits, interactions, questions, and how engagement, satisfaction and fatigue move.
+
+A member of segment g visits with probability
+  logistic(logit(b) + ln(a_g) + w_e e_i + w_a A_i - w_f f_i)
+where e is engagement, f fatigue and A the day's appeal (content appeal of the
+segment plus a boost when a KOC post reached the member). Visitors then move
+engagement toward the day's stimulus by exponential smoothing; members who stay
+away lose a little engagement. Satisfaction follows the feed's trust value, and
+questions beyond the operators' reply capacity go unanswered and cost satisfaction.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.config.base import CONTENT_TYPES
+from sim.mathutil import logistic, logit
+
+if TYPE_CHECKING:
+    from sim.model import CommunityModel
+
+
+def engagement_phase(model: CommunityModel) -> None:
+    """Decide who visits today and update their state."""
+    pop, day, s = model.pop, model.day, model.scenario
+    cfg, sat = s.engagement, s.satisfaction
+    n = pop.n
+    u_visit = model.streams.uniform("engagement", n)
+    u_act = model.streams.uniform("engagement", n)
+    u_ask = model.streams.uniform("engagement", n)
+    u_ugc = model.streams.uniform("engagement", n)
+
+    mi = model.member_index()
+    seg = pop.segment[mi]
+    e, f = pop.engagement[mi], pop.fatigue[mi]
+    appeal = day.appeal[seg] + model.scenario.koc.engagement_boost * day.koc_reached[mi]
+    x = (
+        logit(cfg.base_visit_prob)
+        + model.log_activity[seg]
+        + cfg.engagement_weight * e
+        + cfg.appeal_weight * appeal
+        - cfg.fatigue_weight * f
+    )
+    visit = u_visit[mi] < logistic(x)
+    v = mi[visit]
+    vseg = seg[visit]
+    day.visitors = v
+
+    interact = u_act[v] < cfg.interaction_prob * day.match[vseg]
+    day.interactions = int(interact.sum())
+    stimulus = np.clip(
+        0.2
+        + day.eff_engagement[vseg]
+        + cfg.interaction_value * interact
+        + model.scenario.koc.engagement_boost * day.koc_reached[v],
+        0.0,
+        1.0,
+    )
+    e_new = e * (1.0 - cfg.inactive_decay)
+    e_new[visit] = e[visit] + cfg.learning_rate * (stimulus - e[visit])
+    pop.engagement[mi] = e_new
+
+    f_new = f * (1.0 - cfg.fatigue_recovery)
+    f_new[visit] += day.eff_fatigue[vseg]
+    pop.fatigue[mi] = np.clip(f_new, 0.0, 1.0)
+
+    s_v = pop.satisfaction[v]
+    s_v = s_v + sat.content_rate * (day.trust_target[vseg] - s_v)
+    asked = u_ask[v] < cfg.question_prob
+    n_q = int(asked.sum())
+    answer_share = min(1.0, day.reply_capacity / n_q) if n_q else 1.0
+    # who is answered: the question's own uniform, rescaled, decides (first come, first served at random)
+    answered = asked & (u_ask[v] < cfg.question_prob * answer_share)
+    unanswered = asked & ~answered
+    s_v = s_v + s.operators.answered_bonus * answered - s.operators.unanswered_penalty * unanswered
+    pop.satisfaction[v] = np.clip(s_v, 0.0, 1.0)
+    day.questions, day.unanswered = n_q, int(unanswered.sum())
+
+    pop.last_visit[v] = day.day
+    posts = u_ugc[v] < s.content.member_ugc_prob * pop.engagement[v]
+    day.ugc_posts = int(posts.sum())
+    mix = np.array([s.content.ugc_type_mix.get(t, 0.0) for t in CONTENT_TYPES])
+    day.ugc_counts = model.streams["content"].multinomial(day.ugc_posts, mix / mix.sum()).astype(float)

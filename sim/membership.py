@@ -1,0 +1,68 @@
+"""State transitions of people: join and churn, the only places status changes.
+
+Keeping every transition here guarantees the invariants the rest relies on: a
+person is exactly one of prospect / member / churned, contact counts match the
+statuses, and every transition is logged once.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.population import CHURNED, MEMBER, PROSPECT, source_code
+
+if TYPE_CHECKING:
+    from sim.model import CommunityModel
+
+
+def join(model: CommunityModel, people: np.ndarray, source: str, *, referrer: np.ndarray | None = None) -> np.ndarray:
+    """Make ``people`` members today (those who are not members already)."""
+    pop, day, s = model.pop, model.day, model.scenario
+    people = people[pop.status[people] != MEMBER]
+    if people.size == 0:
+        return people
+    returning = pop.status[people] == CHURNED
+    model.network.count_into(people[returning], pop.churned_contacts, -1)
+    code = source_code(source)
+    u = model.streams.uniform("population", people.size)
+    pop.status[people] = MEMBER
+    pop.join_day[people] = day.day
+    pop.join_source[people] = code
+    pop.churn_day[people] = -1
+    pop.last_visit[people] = day.day
+    pop.engagement[people] = np.clip(s.engagement.initial_engagement * (0.5 + u), 0.0, 1.0)
+    sat = s.satisfaction.initial + 0.1 * (u - 0.5)
+    if referrer is not None:
+        pop.referrer[people] = referrer
+        sat = sat + s.referral.referred_satisfaction_bonus
+    pop.satisfaction[people] = np.clip(sat, 0.0, 1.0)
+    pop.fatigue[people] = 0.0
+    model.network.count_into(people, pop.member_contacts, +1)
+    model.n_members += people.size
+    model.n_churned -= int(returning.sum())
+    day.joins[source] = day.joins.get(source, 0) + int(people.size)
+    model.events.add(day.day, "join", people, source=code, counterpart=referrer if referrer is not None else -1)
+    return people
+
+
+def churn(model: CommunityModel, people: np.ndarray) -> None:
+    """Members in ``people`` leave today."""
+    pop, day = model.pop, model.day
+    people = people[pop.status[people] == MEMBER]
+    if people.size == 0:
+        return
+    pop.status[people] = CHURNED
+    pop.churn_day[people] = day.day
+    model.network.count_into(people, pop.member_contacts, -1)
+    model.network.count_into(people, pop.churned_contacts, +1)
+    model.n_members -= people.size
+    model.n_churned += people.size
+    day.churned += int(people.size)
+    model.events.add(day.day, "churn", people)
+
+
+def prospects(model: CommunityModel) -> np.ndarray:
+    """Indices of everyone who has never joined."""
+    return np.flatnonzero(model.pop.status == PROSPECT)

@@ -1,0 +1,128 @@
+"""CommunityModel: one Mesa step is one day of the community.
+
+The day runs as vectorized phases over the population's columns, in a fixed
+order: operators act, KOCs post, the feed forms, people join, members visit,
+buy, invite friends and churn, then the ledger closes and the DataCollector
+records the day's KPIs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import mesa
+import numpy as np
+
+from sim.agents import Person
+from sim.config.schema import Scenario
+from sim.daystate import N_TYPES, DayState
+from sim.events import EventLog
+from sim.ledger import Ledger
+from sim.mechanisms.acquisition import acquisition_phase, seed_initial_members
+from sim.mechanisms.churn import churn_phase
+from sim.mechanisms.content import content_phase, effect_table, koc_phase
+from sim.mechanisms.engagement import engagement_phase
+from sim.mechanisms.operators import Operator, operators_phase
+from sim.mechanisms.purchase import purchase_phase
+from sim.mechanisms.referral import referral_phase
+from sim.metrics import KPI_NAMES, KPITracker
+from sim.network import build_network
+from sim.population import MEMBER, create_population, interest_matrix, segment_column
+from sim.streams import Streams
+
+Phase = Callable[["CommunityModel"], None]
+
+#: The order of a day. Extension mechanisms insert their phase where it belongs.
+PHASES: list[Phase] = [
+    operators_phase,
+    koc_phase,
+    content_phase,
+    acquisition_phase,
+    engagement_phase,
+    purchase_phase,
+    referral_phase,
+    churn_phase,
+]
+
+#: Person agents are created for every person up to this market size ("auto").
+AGENT_VIEW_LIMIT = 100_000
+
+
+class CommunityModel(mesa.Model):
+    """A brand community under one strategy. ``step()`` simulates one day."""
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        *,
+        seed: int | None = None,
+        record_events: bool | None = None,
+        agent_views: bool | None = None,
+    ) -> None:
+        self.scenario = scenario
+        self.seed_used = scenario.seed if seed is None else int(seed)
+        self.streams = Streams(self.seed_used)
+        super().__init__(rng=np.random.default_rng(self.streams.root.spawn(1)[0]))
+        n = scenario.market.size
+        self.network = build_network(scenario.market.network, n, self.streams["network"])
+        self.pop = create_population(scenario, self.streams["population"])
+        self.interests = interest_matrix(scenario)
+        self.price_sensitivity = segment_column(scenario, "price_sensitivity", np.float64)
+        self.log_activity = np.log(segment_column(scenario, "activity", np.float64))
+        self.basket_mean = segment_column(scenario, "basket_mean", np.float64)
+        self.basket_sigma = segment_column(scenario, "basket_sigma", np.float64)
+        self.cycle_days = segment_column(scenario, "purchase_cycle_days", np.float64)
+        self.effects = effect_table(self)
+        self.koc_reach = np.zeros(n, dtype=np.int32)
+        self.ugc_yesterday = np.zeros(N_TYPES)
+        self.plan_remaining = 0.0
+        self.n_members = 0
+        self.n_churned = 0
+        self._member_index: np.ndarray | None = None
+        self.ledger = Ledger()
+        self.events = EventLog(scenario.output.events if record_events is None else record_events)
+        self.kpis = KPITracker()
+        self.day = DayState(day=0)
+        self.today: dict[str, float] = {}
+
+        self.operators = Operator.create_agents(self, scenario.operators.headcount)
+        if agent_views if agent_views is not None else n <= AGENT_VIEW_LIMIT:
+            Person.create_agents(self, n, row=list(range(n)))
+        seed_initial_members(self)
+        self.datacollector = mesa.DataCollector(model_reporters={k: (lambda m, k=k: m.today[k]) for k in KPI_NAMES})
+        self.initial_joins = dict(self.day.joins)
+
+    @property
+    def persons(self) -> mesa.agent.AgentSet:
+        """Person agent views (empty when views are off for a large market)."""
+        return self.agents_by_type.get(Person, mesa.agent.AgentSet([], random=self.random))
+
+    def member_index(self) -> np.ndarray:
+        """Sorted indices of current members (cached until the next status change)."""
+        return np.flatnonzero(self.pop.status == MEMBER)
+
+    def step(self) -> None:
+        """Simulate one day."""
+        day = DayState(day=self.steps - 1)
+        if day.day == 0:
+            day.joins = dict(self.initial_joins)
+        self.day = day
+        for phase in PHASES:
+            phase(self)
+        self.ugc_yesterday = day.ugc_counts
+        accounts = self.ledger.close_day(day.gmv, day.gross_margin)
+        self.today = self.kpis.row(self, accounts)
+        self.datacollector.collect(self)
+
+    def run(self, days: int | None = None, progress: Callable[[int], None] | None = None) -> None:
+        """Run ``days`` days (the scenario's by default), calling ``progress(day)`` after each."""
+        for _ in range(self.scenario.days if days is None else days):
+            self.step()
+            if progress is not None:
+                progress(self.steps)
+
+    def timeseries(self):
+        """The daily KPIs as a DataFrame indexed by day (0-based)."""
+        df = self.datacollector.get_model_vars_dataframe()
+        df.index.name = "day"
+        return df

@@ -1,0 +1,162 @@
+"""The social network: a CSR adjacency built once, with vectorized generators.
+
+A million people with ten contacts each is ten million directed entries: the graph
+is held as two numpy arrays (``indptr``, ``indices``) and never as Python objects.
+The ``complete`` graph (mean field) is not materialized: its neighbour counts are
+computed from totals.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.config.schema import NetworkConfig
+
+
+@dataclass(frozen=True)
+class Network:
+    """An undirected simple graph on ``n`` nodes in CSR form (``complete`` is implicit)."""
+
+    n: int
+    kind: str
+    indptr: np.ndarray | None  # int64, length n + 1
+    indices: np.ndarray | None  # int32, neighbours of node i are indices[indptr[i]:indptr[i+1]]
+
+    @property
+    def complete(self) -> bool:
+        return self.indptr is None
+
+    def degree(self) -> np.ndarray:
+        """Number of contacts of every node."""
+        if self.complete:
+            return np.full(self.n, self.n - 1, dtype=np.int64)
+        return np.diff(self.indptr)
+
+    def n_edges(self) -> int:
+        if self.complete:
+            return self.n * (self.n - 1) // 2
+        return int(self.indices.size // 2)
+
+    def neighbors(self, i: int) -> np.ndarray:
+        if self.complete:
+            return np.delete(np.arange(self.n), i)
+        return self.indices[self.indptr[i] : self.indptr[i + 1]]
+
+    def count_into(self, nodes: np.ndarray, counts: np.ndarray, sign: int = 1) -> None:
+        """Add ``sign`` to ``counts`` of every contact of each node in ``nodes``.
+
+        Used to keep per-person counts of member (or churned) contacts current as
+        people change state, instead of a sparse product over the whole graph daily.
+        For the complete graph the caller keeps totals instead (see ``contact_share``).
+        """
+        if nodes.size == 0 or self.complete:
+            return
+        starts = self.indptr[nodes]
+        lengths = self.indptr[nodes + 1] - starts
+        total = int(lengths.sum())
+        if total == 0:
+            return
+        # positions of every neighbour entry of the given nodes, without a Python loop
+        offsets = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(total)
+        neigh = self.indices[offsets]
+        counts += sign * np.bincount(neigh, minlength=self.n).astype(counts.dtype)
+
+    def contact_share(self, counts: np.ndarray, total: int, own: np.ndarray, idx: np.ndarray) -> np.ndarray:
+        """Share of the contacts of nodes ``idx`` that are in a state.
+
+        ``counts`` holds per-node counts of contacts in the state (sparse graphs),
+        ``total`` the number of people in the state and ``own`` whether each node is
+        itself in it (complete graph, where every other person is a contact).
+        """
+        if self.complete:
+            return (total - own[idx]) / max(self.n - 1, 1)
+        deg = np.diff(self.indptr)[idx]
+        return np.divide(counts[idx], deg, out=np.zeros(idx.size), where=deg > 0)
+
+    def random_neighbor(self, idx: np.ndarray, u: np.ndarray) -> np.ndarray:
+        """One contact of each node in ``idx`` chosen by the uniforms ``u``; -1 if it has none."""
+        if self.complete:
+            pick = np.minimum((u * (self.n - 1)).astype(np.int64), self.n - 2)
+            return pick + (pick >= idx)  # skip the node itself
+        start = self.indptr[idx]
+        deg = self.indptr[idx + 1] - start
+        pos = start + np.minimum((u * deg).astype(np.int64), np.maximum(deg - 1, 0))
+        out = np.where(deg > 0, self.indices[np.minimum(pos, self.indices.size - 1)], -1)
+        return out.astype(np.int64)
+
+
+def _from_edges(n: int, kind: str, src: np.ndarray, dst: np.ndarray) -> Network:
+    """Build a simple undirected CSR graph from an edge list (drops loops and duplicates)."""
+    keep = src != dst
+    a = np.minimum(src[keep], dst[keep]).astype(np.int64)
+    b = np.maximum(src[keep], dst[keep]).astype(np.int64)
+    key = np.unique(a * n + b)
+    a, b = key // n, key % n
+    rows = np.concatenate([a, b])
+    cols = np.concatenate([b, a])
+    order = np.lexsort((cols, rows))
+    rows, cols = rows[order], cols[order]
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
+    return Network(n=n, kind=kind, indptr=indptr, indices=cols.astype(np.int32))
+
+
+def _erdos_renyi(n: int, k: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    m = rng.binomial(n * (n - 1) // 2, min(k / max(n - 1, 1), 1.0))
+    return rng.integers(0, n, m), rng.integers(0, n, m)
+
+
+def _watts_strogatz(n: int, k: float, beta: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    half = max(1, int(round(k / 2)))
+    src = np.repeat(np.arange(n), half)
+    dst = (src + np.tile(np.arange(1, half + 1), n)) % n
+    rewire = rng.random(src.size) < beta
+    dst = np.where(rewire, rng.integers(0, n, src.size), dst)
+    return src, dst
+
+
+def _power_law_clustered(
+    n: int, k: float, gamma: float, closure: float, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """Chung–Lu graph with power-law expected degrees, then triadic closure.
+
+    Holme–Kim's preferential attachment with triad formation is sequential (one
+    node at a time) and costs tens of seconds at a million nodes in Python. This
+    generator keeps its two defining properties, a power-law degree tail and
+    tunable clustering, with vectorized steps: edges are drawn with endpoints
+    proportional to Pareto weights, then a ``closure`` share of people introduce
+    two of their contacts to each other.
+    """
+    weights = (1.0 - rng.random(n)) ** (-1.0 / (gamma - 1.0))
+    weights = np.minimum(weights, np.sqrt(n) * weights.mean())  # structural cutoff
+    m_total = int(round(n * k / 2))
+    m_base = int(round(m_total / (1.0 + closure / 2))) if closure > 0 else m_total
+    cdf = np.cumsum(weights)
+    cdf /= cdf[-1]
+    src = np.searchsorted(cdf, rng.random(m_base))
+    dst = np.searchsorted(cdf, rng.random(m_base))
+    base = _from_edges(n, "scale_free", src, dst)
+    if closure <= 0:
+        return src, dst
+    deg = base.degree()
+    eligible = np.flatnonzero((deg >= 2) & (rng.random(n) < closure))
+    u1, u2 = rng.random(eligible.size), rng.random(eligible.size)
+    a = base.random_neighbor(eligible, u1)
+    b = base.random_neighbor(eligible, u2)
+    return np.concatenate([src, a]), np.concatenate([dst, b])
+
+
+def build_network(cfg: NetworkConfig, n: int, rng: np.random.Generator) -> Network:
+    """Generate the network described by ``cfg`` on ``n`` people."""
+    if cfg.kind == "complete":
+        return Network(n=n, kind="complete", indptr=None, indices=None)
+    k = min(cfg.mean_degree, n - 1)
+    if cfg.kind == "random":
+        src, dst = _erdos_renyi(n, k, rng)
+    elif cfg.kind == "small_world":
+        src, dst = _watts_strogatz(n, k, cfg.rewire_prob, rng)
+    else:
+        src, dst = _power_law_clustered(n, k, cfg.degree_exponent, cfg.clustering, rng)
+    return _from_edges(n, cfg.kind, src, dst)

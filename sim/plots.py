@@ -1,0 +1,257 @@
+"""PNG plots of a single run: growth by join source, activity, money, funnel, cohort retention.
+
+Figures are built as ``matplotlib.figure.Figure`` objects on an Agg canvas, never
+through pyplot, so no global state leaks between runs, threads or processes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from matplotlib import colormaps
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.cm import ScalarMappable
+from matplotlib.colors import BoundaryNorm, ListedColormap
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
+
+FIGSIZE = (9.0, 5.0)
+DPI = 110
+
+#: One colour per join source, from the colour-blind-safe Okabe–Ito palette.
+SOURCE_COLORS: dict[str, str] = {
+    "initial": "#999999",
+    "paid": "#0072B2",
+    "organic": "#009E73",
+    "referral": "#E69F00",
+    "winback": "#CC79A7",
+}
+#: Okabe–Ito colours left for join sources added by extensions.
+_SPARE_COLORS = ("#56B4E9", "#D55E00", "#F0E442", "#000000")
+GMV_COLOR, PROFIT_COLOR, LOSS_COLOR = "#0072B2", "#009E73", "#D55E00"
+
+FUNNEL_STAGES = (("market", "market"), ("member", "members"), ("buyer", "buyers"),
+                 ("repeat_buyer", "repeat buyers"), ("advocate", "advocates"))
+
+
+def _num(x: float, _pos: int | None = None) -> str:
+    """Tick label with thousands separators; small fractions keep their decimals, never '-0'."""
+    if abs(x) < 1e-9:
+        return "0"
+    if abs(x) >= 100 or float(x).is_integer():
+        return f"{x:,.0f}"
+    return f"{x:,.2f}".rstrip("0").rstrip(".")
+
+
+def _new_figure(nrows: int = 1, height_ratios: list[float] | None = None) -> tuple[Figure, list]:
+    """A constrained-layout figure on its own Agg canvas (no pyplot)."""
+    fig = Figure(figsize=FIGSIZE, dpi=DPI, layout="constrained")
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(nrows, 1, sharex=nrows > 1, squeeze=False,
+                        gridspec_kw={"height_ratios": height_ratios} if height_ratios else None)[:, 0]
+    for ax in axes:
+        ax.grid(True, color="#dddddd", linewidth=0.6)
+        ax.set_axisbelow(True)
+        ax.spines[["top", "right"]].set_visible(False)
+        ax.yaxis.set_major_formatter(FuncFormatter(_num))
+    return fig, list(axes)
+
+
+def _title(fig: Figure, what: str, title: str) -> None:
+    sep = "\n" if len(what) + len(title) > 80 else " — "
+    fig.suptitle(f"{what}{sep}{title}" if title else what, fontsize=12)
+
+
+def _count_locator() -> MaxNLocator:
+    """Integer ticks at 1-2-2.5-5 steps (no 1,500-style steps)."""
+    return MaxNLocator(nbins=7, integer=True, steps=[1, 2, 2.5, 5, 10])
+
+
+def _legend_above(ax) -> None:
+    """Legend in a row just above the axes, so it never covers the data."""
+    ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncols=2, fontsize=9, frameon=False,
+              borderaxespad=0.2)
+
+
+def _day_axis(ax, n_days: int) -> None:
+    """x axis in days spanning the run (padded for a one-day run, so the limits never coincide)."""
+    ax.set_xlim(0, max(n_days - 1, 1))
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=10, integer=True))
+    ax.xaxis.set_major_formatter(FuncFormatter(_num))
+    ax.set_xlabel("day")
+
+
+def _save(fig: Figure, path: Path) -> Path:
+    """Write the PNG without the Software/timestamp metadata, then free the figure."""
+    fig.savefig(path, dpi=DPI, metadata={"Software": None})
+    fig.clear()
+    return path
+
+
+def source_color(source: str, i: int = 0) -> str:
+    """Colour of a join source; unknown (extension) sources take spare Okabe–Ito colours."""
+    return SOURCE_COLORS.get(source, _SPARE_COLORS[i % len(_SPARE_COLORS)])
+
+
+def _sources(ts: pd.DataFrame) -> list[str]:
+    """Join sources with a ``new_<source>`` column, core sources first."""
+    extra = [c[4:] for c in ts.columns if c.startswith("new_") and c != "new_members" and c[4:] not in SOURCE_COLORS]
+    return [s for s in SOURCE_COLORS if f"new_{s}" in ts] + extra
+
+
+def plot_members_by_source(ts: pd.DataFrame, title: str, path: Path) -> Path:
+    """Stacked cumulative joins by source under the current-members line; the gap is churn."""
+    fig, (ax,) = _new_figure()
+    days = ts.index.to_numpy()
+    shown = [(s, ts[f"new_{s}"].cumsum().to_numpy()) for s in _sources(ts) if ts[f"new_{s}"].sum() > 0]
+    if shown:
+        ax.stackplot(days, *[c for _, c in shown], colors=[source_color(s, i) for i, (s, _) in enumerate(shown)],
+                     labels=[f"joined via {s} (cumulative)" for s, _ in shown], alpha=0.85, linewidth=0)
+    ax.plot(days, ts["members"], color="black", linewidth=2.2,
+            label="members now (joined minus churned)", marker="o" if len(ts) < 10 else None)
+    handles, labels = ax.get_legend_handles_labels()
+    # Legend outside on the right, listed in the same top-to-bottom order as the stack.
+    order = [len(handles) - 1, *range(len(handles) - 2, -1, -1)]
+    fig.legend([handles[i] for i in order], [labels[i] for i in order], loc="outside lower center", ncols=3,
+               fontsize=9, frameon=False)
+    ax.set_ylim(bottom=0)
+    ax.yaxis.set_major_locator(_count_locator())
+    ax.set_ylabel("members")
+    _day_axis(ax, len(ts))
+    _title(fig, "Members by join source", title)
+    return _save(fig, path)
+
+
+def plot_dau(ts: pd.DataFrame, title: str, path: Path) -> Path:
+    """Daily active members over MAU, and their ratio (stickiness) in a second panel."""
+    fig, (top, bottom) = _new_figure(2, [3, 2])
+    days = ts.index.to_numpy()
+    mark = "o" if len(ts) < 10 else None
+    top.plot(days, ts["mau"], color="#56B4E9", linewidth=1.5, linestyle="--", label="MAU (visited in last 30 days)",
+             marker=mark)
+    top.plot(days, ts["dau"], color="#0072B2", linewidth=1.5, label="DAU (visited today)", marker=mark)
+    top.set_ylim(bottom=0)
+    top.yaxis.set_major_locator(_count_locator())
+    top.set_ylabel("members")
+    _legend_above(top)
+    bottom.plot(days, ts["dau_mau"], color="#D55E00", linewidth=1.5, label="DAU/MAU", marker=mark)
+    bottom.set_ylim(0, max(0.05, float(ts["dau_mau"].max()) * 1.15))
+    bottom.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    bottom.set_ylabel("DAU/MAU")
+    if len(ts) > 1:
+        # The 30-day MAU window counts every member until it has filled: the ratio is not comparable there.
+        for ax in (top, bottom):
+            ax.axvspan(0, min(29, len(ts) - 1), color="#eeeeee", zorder=0)
+        bottom.text(0.01, 0.05, "shaded: 30-day MAU window still filling (MAU counts every member)",
+                    transform=bottom.transAxes, fontsize=8, color="#555555", va="bottom")
+    top.tick_params(labelbottom=False)
+    _day_axis(bottom, len(ts))
+    _title(fig, "Daily active members and stickiness", title)
+    return _save(fig, path)
+
+
+def plot_gmv_profit(ts: pd.DataFrame, title: str, path: Path) -> Path:
+    """Daily GMV and profit (raw faint, 7-day trailing mean bold) and cumulative profit."""
+    fig, (top, bottom) = _new_figure(2, [3, 2])
+    days = ts.index.to_numpy()
+    mark = "o" if len(ts) < 10 else None
+    for col, color, name in (("gmv", GMV_COLOR, "GMV"), ("profit", LOSS_COLOR, "profit")):
+        top.plot(days, ts[col], color=color, linewidth=0.8, alpha=0.3)
+        top.plot(days, ts[col].rolling(7, min_periods=1).mean(), color=color, linewidth=2,
+                 label=f"{name}, 7-day trailing mean (faint: daily)", marker=mark)
+    top.axhline(0, color="black", linewidth=0.8)
+    top.set_ylabel("CNY per day")
+    _legend_above(top)
+    cum = ts["cum_profit"].to_numpy(dtype=float)
+    bottom.plot(days, cum, color="black", linewidth=1.5, marker=mark)
+    bottom.fill_between(days, cum, 0, where=cum >= 0, color=PROFIT_COLOR, alpha=0.3, interpolate=True, linewidth=0)
+    bottom.fill_between(days, cum, 0, where=cum < 0, color=LOSS_COLOR, alpha=0.3, interpolate=True, linewidth=0)
+    bottom.axhline(0, color="black", linewidth=0.8)
+    negative = np.flatnonzero(cum < 0)
+    if negative.size and negative[-1] + 1 < len(cum):
+        be = int(days[negative[-1] + 1])
+        bottom.axvline(be, color="#555555", linestyle=":", linewidth=1)
+        bottom.annotate(f"break-even day {be:,}", (be, 0), xytext=(-6, 6), textcoords="offset points",
+                        ha="right", fontsize=8, color="#333333")
+    bottom.set_ylabel("cumulative\nprofit (CNY)")
+    top.tick_params(labelbottom=False)
+    _day_axis(bottom, len(ts))
+    _title(fig, "GMV and profit", title)
+    return _save(fig, path)
+
+
+def plot_funnel(funnel: dict[str, int], title: str, path: Path) -> Path:
+    """Horizontal lifecycle funnel with counts and the share kept from the previous stage."""
+    fig, (ax,) = _new_figure()
+    stages = [(k, name) for k, name in FUNNEL_STAGES if k in funnel]
+    counts = [int(funnel[k]) for k, _ in stages]
+    y = np.arange(len(stages))
+    colors = ListedColormap(["#08306b", "#2171b5", "#4292c6", "#6baed6", "#9ecae1"])(np.linspace(0, 1, len(stages)))
+    ax.barh(y, counts, color=colors, height=0.65)
+    ax.set_yticks(y, [name for _, name in stages], fontsize=10)
+    ax.invert_yaxis()
+    top = max(max(counts, default=0), 1)
+    ax.set_xlim(0, top * 1.42)  # room on the right for the labels of the widest bar
+    for i, c in enumerate(counts):
+        text = f"{c:,}"
+        if i > 0:
+            prev = counts[i - 1]
+            text += f"  ({c / prev:.1%} of {stages[i - 1][1]})" if prev else f"  (no {stages[i - 1][1]})"
+        ax.text(c + top * 0.01, i, text, va="center", fontsize=9)
+    ax.grid(False, axis="y")
+    ax.xaxis.set_major_formatter(FuncFormatter(_num))
+    ax.set_xticks([t for t in _count_locator().tick_values(0, top) if 0 <= t <= top])  # no ticks past the market
+    ax.spines["bottom"].set_bounds(0, top)
+    ax.set_xlabel("people at the end of the run")
+    ax.text(0.0, -0.16, "Each stage is a subset of the one above: members ever joined, buyers bought at least once, "
+            "repeat buyers at least twice,\nadvocates are repeat buyers who brought in at least one referred member.",
+            transform=ax.transAxes, fontsize=8, color="#555555", va="top")
+    _title(fig, "Lifecycle funnel", title)
+    return _save(fig, path)
+
+
+def plot_cohort_retention(cohorts: pd.DataFrame, title: str, path: Path) -> Path:
+    """One retention curve per monthly join cohort, coloured early (dark) to late (light)."""
+    fig, (ax,) = _new_figure()
+    table = cohorts.to_numpy(dtype=float) if cohorts.size else np.empty((0, 0))
+    rows = [i for i in range(table.shape[0]) if np.isfinite(table[i]).any()]
+    cmap = ListedColormap(colormaps["viridis"](np.linspace(0.0, 0.85, max(len(table), 1))))
+    for i in rows:
+        ok = np.isfinite(table[i])
+        k = np.flatnonzero(ok)
+        ax.plot(k, table[i, ok], color=cmap(i), linewidth=1.6, marker="o", markersize=3.5 if k.size > 1 else 6,
+                label=f"cohort {i} (joined days {30 * i:,}–{30 * i + 29:,})")
+    if len(rows) > 6:
+        norm = BoundaryNorm(np.arange(len(table) + 1) - 0.5, cmap.N)
+        cbar = fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), ax=ax, pad=0.01)
+        cbar.set_label("cohort: month joined (0 = days 0–29)")
+        cbar.set_ticks(np.arange(len(table))[:: max(1, len(table) // 12)])
+    elif rows:
+        ax.legend(loc="lower left", fontsize=9, framealpha=0.9)
+    if table.shape[1] < 2:
+        ax.text(0.5, 0.5, "Run shorter than 30 days: no cohort has been observed a full month yet.",
+                transform=ax.transAxes, ha="center", fontsize=10, color="#555555")
+    ax.set_ylim(0, 1.03)
+    ax.set_xlim(-0.3, max(table.shape[1] - 1, 1) + 0.3)
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel("months since joining (30-day periods)")
+    ax.set_ylabel("share still a member")
+    _title(fig, "Retention by monthly join cohort", title)
+    return _save(fig, path)
+
+
+def write_run_plots(ts: pd.DataFrame, funnel: dict[str, int], cohorts: pd.DataFrame, out_dir: Path,
+                    title: str) -> list[Path]:
+    """Write the five PNGs of one run into ``out_dir`` (created if missing) and return their paths."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    return [
+        plot_members_by_source(ts, title, out / "members_by_source.png"),
+        plot_dau(ts, title, out / "dau.png"),
+        plot_gmv_profit(ts, title, out / "gmv_profit.png"),
+        plot_funnel(funnel, title, out / "funnel.png"),
+        plot_cohort_retention(cohorts, title, out / "cohort_retention.png"),
+    ]

@@ -1,0 +1,98 @@
+"""The population as a struct of arrays: one numpy column per state variable.
+
+Every person in the addressable market has a row, whether prospect, member or
+churned. Phases of the day read and write whole columns; ``Person`` agents are
+thin views onto a row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+import numpy as np
+
+from sim.config.base import CONTENT_TYPES
+from sim.config.schema import Scenario
+
+PROSPECT, MEMBER, CHURNED = 0, 1, 2
+STATUS_NAMES = ("prospect", "member", "churned")
+
+#: Join sources, in code order. Extensions append; codes are stable.
+JOIN_SOURCES: list[str] = ["initial", "paid", "organic", "referral", "winback"]
+
+
+def source_code(name: str) -> int:
+    """Code of a join source, registering it if new (for extension mechanisms)."""
+    if name not in JOIN_SOURCES:
+        JOIN_SOURCES.append(name)
+    return JOIN_SOURCES.index(name)
+
+
+@dataclass
+class Population:
+    """Columns of person state. Index = person id (0 .. n-1)."""
+
+    status: np.ndarray  # int8: PROSPECT / MEMBER / CHURNED
+    segment: np.ndarray  # int8
+    join_day: np.ndarray  # int32, -1 if never joined
+    join_source: np.ndarray  # int8, -1 if never joined
+    churn_day: np.ndarray  # int32, -1 if not churned
+    referrer: np.ndarray  # int32, -1 if not referred
+    engagement: np.ndarray  # float32 in [0, 1]
+    satisfaction: np.ndarray  # float32 in [0, 1]
+    fatigue: np.ndarray  # float32 in [0, 1]
+    last_visit: np.ndarray  # int32, day of last visit (-1 never)
+    last_purchase: np.ndarray  # int32, day of last purchase (-1 never)
+    purchases: np.ndarray  # int32, purchases while a member
+    spend: np.ndarray  # float64, yuan spent
+    points: np.ndarray  # float64, points balance
+    invites_accepted: np.ndarray  # int32, referrals this person brought in
+    is_koc: np.ndarray  # bool
+    member_contacts: np.ndarray  # int32, contacts who are members now
+    churned_contacts: np.ndarray  # int32, contacts who have churned
+
+    @property
+    def n(self) -> int:
+        return int(self.status.size)
+
+    def nbytes(self) -> int:
+        return sum(getattr(self, f.name).nbytes for f in fields(self))
+
+
+def interest_matrix(scenario: Scenario) -> np.ndarray:
+    """Segment x content-type interest table (float32)."""
+    segs = scenario.market.segments
+    return np.array([[s.interests.get(t, 0.0) for t in CONTENT_TYPES] for s in segs], dtype=np.float32)
+
+
+def segment_column(scenario: Scenario, attr: str, dtype=np.float32) -> np.ndarray:
+    """One attribute of every segment as an array indexed by segment code."""
+    return np.array([getattr(s, attr) for s in scenario.market.segments], dtype=dtype)
+
+
+def create_population(scenario: Scenario, rng: np.random.Generator) -> Population:
+    """Everyone starts a prospect; segments are drawn by their shares."""
+    n = scenario.market.size
+    shares = np.array([s.share for s in scenario.market.segments])
+    segment = rng.choice(len(shares), size=n, p=shares / shares.sum()).astype(np.int8)
+    minus = lambda dt: np.full(n, -1, dtype=dt)  # noqa: E731
+    return Population(
+        status=np.zeros(n, dtype=np.int8),
+        segment=segment,
+        join_day=minus(np.int32),
+        join_source=minus(np.int8),
+        churn_day=minus(np.int32),
+        referrer=minus(np.int32),
+        engagement=np.zeros(n, dtype=np.float32),
+        satisfaction=np.zeros(n, dtype=np.float32),
+        fatigue=np.zeros(n, dtype=np.float32),
+        last_visit=minus(np.int32),
+        last_purchase=minus(np.int32),
+        purchases=np.zeros(n, dtype=np.int32),
+        spend=np.zeros(n, dtype=np.float64),
+        points=np.zeros(n, dtype=np.float64),
+        invites_accepted=np.zeros(n, dtype=np.int32),
+        is_koc=np.zeros(n, dtype=bool),
+        member_contacts=np.zeros(n, dtype=np.int32),
+        churned_contacts=np.zeros(n, dtype=np.int32),
+    )

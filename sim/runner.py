@@ -1,0 +1,123 @@
+"""Run one scenario and write its run directory.
+
+A run directory holds timeseries.csv/.parquet (one row a day), events.parquet,
+summary.json, manifest.json, scenario.yaml (the resolved scenario) and plots/.
+It is assembled in a temporary directory and renamed into place at the end, so a
+crash or Ctrl-C leaves nothing half-written.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import subprocess
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+
+import pandas as pd
+
+from sim.atomic import atomic_directory
+from sim.config.loader import scenario_hash, scenario_to_yaml
+from sim.config.schema import Scenario
+from sim.model import CommunityModel
+from sim.summary import cohort_retention, summarize
+
+
+@dataclass
+class RunResult:
+    """What a finished run produced, in memory and on disk."""
+
+    out_dir: Path | None
+    timeseries: pd.DataFrame
+    summary: dict
+    seconds: float
+    model: CommunityModel
+
+
+def default_run_dir(results: Path, scenario: Scenario) -> Path:
+    """``results/<scenario>/<UTC timestamp>-s<seed>``, with a suffix if taken."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    base = results / scenario.name / f"{stamp}-s{scenario.seed}"
+    path, k = base, 1
+    while path.exists():
+        k += 1
+        path = base.with_name(f"{base.name}-{k}")
+    return path
+
+
+def versions() -> dict[str, str]:
+    """Versions of Python and the packages that shape the numbers."""
+    out = {"python": platform.python_version()}
+    for pkg in ("community-sim", "mesa", "numpy", "pandas", "pydantic"):
+        try:
+            out[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            out[pkg] = "not installed"
+    return out
+
+
+def git_commit() -> str | None:
+    """The commit of the source tree the package runs from, if it is a git checkout."""
+    here = Path(__file__).resolve().parent
+    try:
+        res = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True, timeout=5)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return res.stdout.strip() or None if res.returncode == 0 else None
+
+
+def simulate(
+    scenario: Scenario, progress: Callable[[int], None] | None = None, record_events: bool | None = None
+) -> RunResult:
+    """Run the model in memory (no files)."""
+    start = time.perf_counter()
+    model = CommunityModel(scenario, record_events=record_events)
+    model.run(progress=progress)
+    ts = model.timeseries()
+    return RunResult(None, ts, summarize(ts, model.pop), time.perf_counter() - start, model)
+
+
+def run_to_directory(scenario: Scenario, out_dir: Path, progress: Callable[[int], None] | None = None) -> RunResult:
+    """Run and write the run directory atomically."""
+    started = datetime.now(UTC).isoformat(timespec="seconds")
+    with atomic_directory(out_dir) as tmp:
+        result = simulate(scenario, progress)
+        write_outputs(tmp, scenario, result, started)
+    result.out_dir = out_dir
+    return result
+
+
+def write_outputs(directory: Path, scenario: Scenario, result: RunResult, started: str) -> None:
+    """Write every file of a run directory into ``directory``."""
+    ts = result.timeseries
+    ts.to_csv(directory / "timeseries.csv", float_format="%.10g", lineterminator="\n")
+    ts.to_parquet(directory / "timeseries.parquet")
+    if scenario.output.events:
+        result.model.events.frame().to_parquet(directory / "events.parquet", index=False)
+    (directory / "summary.json").write_text(json.dumps(result.summary, indent=2, sort_keys=True) + "\n")
+    (directory / "scenario.yaml").write_text(scenario_to_yaml(scenario))
+    manifest = {
+        "scenario": scenario.model_dump(mode="json"),
+        "scenario_sha256": scenario_hash(scenario),
+        "seed": scenario.seed,
+        "days": len(ts),
+        "started_utc": started,
+        "wall_seconds": round(result.seconds, 3),
+        "versions": versions(),
+        "git_commit": git_commit(),
+        "files": sorted(
+            ["timeseries.csv", "timeseries.parquet", "summary.json", "scenario.yaml"]
+            + (["events.parquet"] if scenario.output.events else [])
+        ),
+    }
+    if scenario.output.plots:
+        from sim.plots import write_run_plots
+
+        cohorts = cohort_retention(result.model.pop, len(ts))
+        paths = write_run_plots(ts, result.summary["funnel"], cohorts, directory / "plots", scenario.name)
+        manifest["files"] += [f"plots/{p.name}" for p in paths]
+    (directory / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")

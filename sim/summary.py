@@ -1,0 +1,137 @@
+"""End-of-run tables: headline KPIs by window, the lifecycle funnel, cohort retention."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from sim.population import CHURNED, MEMBER, Population
+
+WINDOWS = (30, 90, 180)
+
+#: KPIs summed over a window (flows); all others are read at the window's last day (stocks).
+FLOWS = (
+    "new_members",
+    "new_initial",
+    "new_paid",
+    "new_organic",
+    "new_referral",
+    "new_winback",
+    "churned",
+    "visits",
+    "interactions",
+    "purchases",
+    "gmv",
+    "gross_margin",
+    "invitations",
+    "referrals_accepted",
+    "ugc_posts",
+    "pgc_posts",
+    "cost_acquisition",
+    "cost_operators",
+    "cost_content",
+    "cost_koc",
+    "cost_incentives",
+    "cost_total",
+    "profit",
+    "questions",
+    "unanswered",
+)
+STOCKS = (
+    "members",
+    "churned_total",
+    "dau",
+    "mau",
+    "dau_mau",
+    "repurchase_rate",
+    "k_factor",
+    "satisfaction_mean",
+    "nps",
+    "cum_gmv",
+    "cum_cost",
+    "cum_profit",
+    "roi",
+    "points_liability",
+    "koc_count",
+)
+
+
+def window_kpis(ts: pd.DataFrame, days: int) -> dict[str, float]:
+    """KPIs over the first ``days`` days: flows summed, stocks at the last day, plus ratios."""
+    w = ts.iloc[:days]
+    out = {k: float(w[k].sum()) for k in FLOWS if k in w}
+    out.update({k: float(w[k].iloc[-1]) for k in STOCKS if k in w})
+    out["days"] = int(len(w))
+    out["aov"] = out["gmv"] / out["purchases"] if out.get("purchases") else 0.0
+    out["referral_conversion"] = out["referrals_accepted"] / out["invitations"] if out.get("invitations") else 0.0
+    return out
+
+
+def summarize(ts: pd.DataFrame, pop: Population) -> dict:
+    """``summary.json`` content: final KPIs, 30/90/180-day windows, funnel, retention."""
+    n_days = len(ts)
+    windows = {str(w): window_kpis(ts, w) for w in WINDOWS if w <= n_days}
+    final = window_kpis(ts, n_days)
+    final["ltv_per_member"] = float(pop.spend[pop.join_day >= 0].mean()) if (pop.join_day >= 0).any() else 0.0
+    return {
+        "days": n_days,
+        "final": final,
+        "windows": windows,
+        "funnel": funnel(pop),
+        "retention": {f"day_{d}": v for d, v in retention_at(pop, n_days, (30, 90, 180)).items()},
+    }
+
+
+def funnel(pop: Population) -> dict[str, int]:
+    """Lifecycle funnel at the end of the run: each stage is a subset of the one before."""
+    joined = pop.join_day >= 0
+    buyer = joined & (pop.purchases >= 1)
+    repeat = buyer & (pop.purchases >= 2)
+    advocate = repeat & (pop.invites_accepted >= 1)
+    return {
+        "market": int(pop.n),
+        "member": int(joined.sum()),
+        "buyer": int(buyer.sum()),
+        "repeat_buyer": int(repeat.sum()),
+        "advocate": int(advocate.sum()),
+    }
+
+
+def retention_at(pop: Population, n_days: int, ages: tuple[int, ...]) -> dict[int, float]:
+    """Share of people who joined at least ``age`` days before the end still members ``age`` days after joining."""
+    out = {}
+    joined = pop.join_day >= 0
+    for age in ages:
+        eligible = joined & (pop.join_day <= n_days - 1 - age)
+        if not eligible.any():
+            continue
+        alive = (pop.status == MEMBER) | ((pop.status == CHURNED) & (pop.churn_day - pop.join_day > age))
+        out[age] = float((alive & eligible).sum() / eligible.sum())
+    return out
+
+
+def cohort_retention(pop: Population, n_days: int, period: int = 30) -> pd.DataFrame:
+    """Retention by monthly join cohort: rows = cohort (month joined), columns = months since joining.
+
+    Entry (c, k) is the share of cohort c still a member k periods after joining,
+    NaN where the cohort has not yet been observed that long.
+    """
+    joined = np.flatnonzero(pop.join_day >= 0)
+    jd = pop.join_day[joined]
+    end = np.where(pop.status[joined] == CHURNED, pop.churn_day[joined], n_days)
+    cohort = jd // period
+    n_cohorts = (n_days - 1) // period + 1
+    table = np.full((n_cohorts, n_cohorts), np.nan)
+    for c in range(n_cohorts):
+        sel = cohort == c
+        if not sel.any():
+            continue
+        j, e = jd[sel], end[sel]
+        for k in range(n_cohorts - c):
+            observed = j + k * period <= n_days - 1
+            if not observed.any():
+                break
+            table[c, k] = float(np.mean(e[observed] > j[observed] + k * period))
+    return pd.DataFrame(
+        table, index=pd.Index(range(n_cohorts), name="cohort_month"), columns=[f"month_{k}" for k in range(n_cohorts)]
+    )
