@@ -6,6 +6,7 @@ Exit codes: 0 success; 2 bad input or usage (a clear message, nothing written);
 
 from __future__ import annotations
 
+import functools
 import sys
 import traceback
 from pathlib import Path
@@ -13,6 +14,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from sim.atomic import OutputError
 from sim.config.errors import ScenarioError
@@ -50,28 +52,41 @@ def run(
     """Run one scenario and write its run directory."""
     from sim.cli_run import run_command
 
-    run_command(scenario, seed=seed, days=days, out=out, overrides=set_ or [], results=results, quiet=quiet)
+    interruptible(run_command)(
+        scenario, seed=seed, days=days, out=out, overrides=set_ or [], results=results, quiet=quiet
+    )
+
+
+class Interrupted(Exception):
+    """Ctrl-C during a command (raised past the CLI library, which would swallow it)."""
+
+
+def interruptible(func):
+    """Turn KeyboardInterrupt into ``Interrupted`` so ``main`` can report it with exit code 130."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except KeyboardInterrupt as exc:
+            raise Interrupted from exc
+
+    return wrapper
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point: map errors to exit codes."""
+    """Entry point: map errors to exit codes (usage errors are reported by the CLI library, code 2)."""
     try:
-        app(args=argv, standalone_mode=False)
+        app(args=argv, prog_name="community-sim")
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except (ScenarioError, OutputError, UserError) as exc:
-        err.print(f"[bold red]error:[/] {exc}", markup=True, soft_wrap=True)
+        err.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)
         return 2
-    except KeyboardInterrupt:
+    except Interrupted:
         err.print("interrupted; nothing was written")
         return 130
-    except Exception as exc:  # click's own usage errors
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            return exc.exit_code
-        if isinstance(exc, click.exceptions.Abort):
-            err.print("aborted; nothing was written")
-            return 130
+    except Exception:
         traceback.print_exc()
         err.print("unexpected error: this is a bug; please report it with the traceback above")
         return 1

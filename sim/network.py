@@ -87,17 +87,21 @@ class Network:
         return out.astype(np.int64)
 
 
+def _sorted_unique(key: np.ndarray) -> np.ndarray:
+    """Sorted distinct values (sort + neighbour compare: faster than np.unique's hashing at 10^7)."""
+    key = np.sort(key)
+    return key[np.concatenate(([True], key[1:] != key[:-1]))] if key.size else key
+
+
 def _from_edges(n: int, kind: str, src: np.ndarray, dst: np.ndarray) -> Network:
     """Build a simple undirected CSR graph from an edge list (drops loops and duplicates)."""
     keep = src != dst
     a = np.minimum(src[keep], dst[keep]).astype(np.int64)
     b = np.maximum(src[keep], dst[keep]).astype(np.int64)
-    key = np.unique(a * n + b)
+    key = _sorted_unique(a * n + b)
     a, b = key // n, key % n
-    rows = np.concatenate([a, b])
-    cols = np.concatenate([b, a])
-    order = np.lexsort((cols, rows))
-    rows, cols = rows[order], cols[order]
+    both = np.sort(np.concatenate([a * n + b, b * n + a]))  # row-major order of both directions
+    rows, cols = both // n, both % n
     indptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
     return Network(n=n, kind=kind, indptr=indptr, indices=cols.astype(np.int32))
@@ -132,11 +136,23 @@ def _power_law_clustered(
     weights = (1.0 - rng.random(n)) ** (-1.0 / (gamma - 1.0))
     weights = np.minimum(weights, np.sqrt(n) * weights.mean())  # structural cutoff
     m_total = int(round(n * k / 2))
-    m_base = int(round(m_total / (1.0 + closure / 2))) if closure > 0 else m_total
+    m_base = max(m_total - int(closure * n), m_total // 2)  # triadic closure adds about closure * n edges
     cdf = np.cumsum(weights)
     cdf /= cdf[-1]
-    src = np.searchsorted(cdf, rng.random(m_base))
-    dst = np.searchsorted(cdf, rng.random(m_base))
+    key = np.zeros(0, dtype=np.int64)
+    for _ in range(6):  # hubs draw duplicate edges: top up until the target count of distinct edges
+        missing = m_base - key.size
+        if missing <= 0:
+            break
+        draw = int(missing * 1.1) + 16
+        # searching sorted uniforms is cache-friendly; the permutation restores random pairing
+        a = np.searchsorted(cdf, np.sort(rng.random(draw)))
+        b = np.searchsorted(cdf, np.sort(rng.random(draw)))[rng.permutation(draw)]
+        keep = a != b
+        lo, hi = np.minimum(a[keep], b[keep]), np.maximum(a[keep], b[keep])
+        key = _sorted_unique(np.concatenate([key, lo.astype(np.int64) * n + hi]))
+    key = key[:m_base] if key.size <= m_base else np.sort(key[rng.permutation(key.size)[:m_base]])
+    src, dst = key // n, key % n
     base = _from_edges(n, "scale_free", src, dst)
     if closure <= 0:
         return src, dst

@@ -75,10 +75,18 @@ def _legend_above(ax) -> None:
               borderaxespad=0.2)
 
 
+def _marks(n_days: int) -> dict:
+    """Point markers for short runs (unclipped at the axis ends), where a line alone is hard to read."""
+    return {"marker": "o", "clip_on": False} if n_days < 10 else {}
+
+
 def _day_axis(ax, n_days: int) -> None:
-    """x axis in days spanning the run (padded for a one-day run, so the limits never coincide)."""
-    ax.set_xlim(0, max(n_days - 1, 1))
-    ax.xaxis.set_major_locator(MaxNLocator(nbins=10, integer=True))
+    """x axis in days spanning the run (a one-day run is centred, so the limits never coincide)."""
+    ax.set_xlim(*((-0.5, 0.5) if n_days < 2 else (0, n_days - 1)))
+    if n_days < 10:
+        ax.set_xticks(range(n_days))
+    else:
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=10, integer=True, steps=[1, 2, 2.5, 5, 10]))
     ax.xaxis.set_major_formatter(FuncFormatter(_num))
     ax.set_xlabel("day")
 
@@ -106,15 +114,21 @@ def plot_members_by_source(ts: pd.DataFrame, title: str, path: Path) -> Path:
     fig, (ax,) = _new_figure()
     days = ts.index.to_numpy()
     shown = [(s, ts[f"new_{s}"].cumsum().to_numpy()) for s in _sources(ts) if ts[f"new_{s}"].sum() > 0]
-    if shown:
-        ax.stackplot(days, *[c for _, c in shown], colors=[source_color(s, i) for i, (s, _) in enumerate(shown)],
-                     labels=[f"joined via {s} (cumulative)" for s, _ in shown], alpha=0.85, linewidth=0)
-    ax.plot(days, ts["members"], color="black", linewidth=2.2,
-            label="members now (joined minus churned)", marker="o" if len(ts) < 10 else None)
-    handles, labels = ax.get_legend_handles_labels()
-    # Legend outside on the right, listed in the same top-to-bottom order as the stack.
-    order = [len(handles) - 1, *range(len(handles) - 2, -1, -1)]
-    fig.legend([handles[i] for i in order], [labels[i] for i in order], loc="outside lower center", ncols=3,
+    colors = [source_color(s, i) for i, (s, _) in enumerate(shown)]
+    labels = [f"joined via {s} (cumulative)" for s, _ in shown]
+    if len(ts) == 1:  # an area needs two days: stack bars instead
+        bottom = 0
+        for (_, c), color, label in zip(shown, colors, labels, strict=True):
+            ax.bar(days, c, bottom=bottom, width=0.5, color=color, alpha=0.85, label=label)
+            bottom = bottom + c
+    elif shown:
+        ax.stackplot(days, *[c for _, c in shown], colors=colors, labels=labels, alpha=0.85, linewidth=0)
+    members_label = "members now (joined minus churned)"
+    ax.plot(days, ts["members"], color="black", linewidth=2.2, label=members_label, **_marks(len(ts)))
+    handles, names = ax.get_legend_handles_labels()
+    # Members line first, then the sources from the top of the stack down; below the axes, off the data.
+    order = [names.index(name) for name in [members_label, *reversed(labels)]]
+    fig.legend([handles[i] for i in order], [names[i] for i in order], loc="outside lower center", ncols=3,
                fontsize=9, frameon=False)
     ax.set_ylim(bottom=0)
     ax.yaxis.set_major_locator(_count_locator())
@@ -128,15 +142,15 @@ def plot_dau(ts: pd.DataFrame, title: str, path: Path) -> Path:
     """Daily active members over MAU, and their ratio (stickiness) in a second panel."""
     fig, (top, bottom) = _new_figure(2, [3, 2])
     days = ts.index.to_numpy()
-    mark = "o" if len(ts) < 10 else None
+    mark = _marks(len(ts))
     top.plot(days, ts["mau"], color="#56B4E9", linewidth=1.5, linestyle="--", label="MAU (visited in last 30 days)",
-             marker=mark)
-    top.plot(days, ts["dau"], color="#0072B2", linewidth=1.5, label="DAU (visited today)", marker=mark)
+             **mark)
+    top.plot(days, ts["dau"], color="#0072B2", linewidth=1.5, label="DAU (visited today)", **mark)
     top.set_ylim(bottom=0)
     top.yaxis.set_major_locator(_count_locator())
     top.set_ylabel("members")
     _legend_above(top)
-    bottom.plot(days, ts["dau_mau"], color="#D55E00", linewidth=1.5, label="DAU/MAU", marker=mark)
+    bottom.plot(days, ts["dau_mau"], color="#D55E00", linewidth=1.5, label="DAU/MAU", **mark)
     bottom.set_ylim(0, max(0.05, float(ts["dau_mau"].max()) * 1.15))
     bottom.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     bottom.set_ylabel("DAU/MAU")
@@ -156,16 +170,19 @@ def plot_gmv_profit(ts: pd.DataFrame, title: str, path: Path) -> Path:
     """Daily GMV and profit (raw faint, 7-day trailing mean bold) and cumulative profit."""
     fig, (top, bottom) = _new_figure(2, [3, 2])
     days = ts.index.to_numpy()
-    mark = "o" if len(ts) < 10 else None
+    mark = _marks(len(ts))
+    top.axhline(0, color="black", linewidth=0.8, zorder=1)
     for col, color, name in (("gmv", GMV_COLOR, "GMV"), ("profit", LOSS_COLOR, "profit")):
         top.plot(days, ts[col], color=color, linewidth=0.8, alpha=0.3)
         top.plot(days, ts[col].rolling(7, min_periods=1).mean(), color=color, linewidth=2,
-                 label=f"{name}, 7-day trailing mean (faint: daily)", marker=mark)
-    top.axhline(0, color="black", linewidth=0.8)
+                 label=f"{name}, 7-day trailing mean (faint: daily)", **mark)
+    if not ts["gmv"].any():
+        top.text(0.01, 0.55, "no purchases in this run (GMV is 0)", transform=top.transAxes, fontsize=9,
+                 color=GMV_COLOR)
     top.set_ylabel("CNY per day")
     _legend_above(top)
     cum = ts["cum_profit"].to_numpy(dtype=float)
-    bottom.plot(days, cum, color="black", linewidth=1.5, marker=mark)
+    bottom.plot(days, cum, color="black", linewidth=1.5, **mark)
     bottom.fill_between(days, cum, 0, where=cum >= 0, color=PROFIT_COLOR, alpha=0.3, interpolate=True, linewidth=0)
     bottom.fill_between(days, cum, 0, where=cum < 0, color=LOSS_COLOR, alpha=0.3, interpolate=True, linewidth=0)
     bottom.axhline(0, color="black", linewidth=0.8)
@@ -221,7 +238,9 @@ def plot_cohort_retention(cohorts: pd.DataFrame, title: str, path: Path) -> Path
     for i in rows:
         ok = np.isfinite(table[i])
         k = np.flatnonzero(ok)
-        ax.plot(k, table[i, ok], color=cmap(i), linewidth=1.6, marker="o", markersize=3.5 if k.size > 1 else 6,
+        dots = k.size == 1 or table.shape[1] <= 15  # dots only where they do not clutter
+        ax.plot(k, table[i, ok], color=cmap(i), linewidth=1.6 if len(rows) <= 15 else 1.1,
+                marker="o" if dots else None, markersize=3.5 if k.size > 1 else 6,
                 label=f"cohort {i} (joined days {30 * i:,}–{30 * i + 29:,})")
     if len(rows) > 6:
         norm = BoundaryNorm(np.arange(len(table) + 1) - 0.5, cmap.N)
@@ -230,9 +249,10 @@ def plot_cohort_retention(cohorts: pd.DataFrame, title: str, path: Path) -> Path
         cbar.set_ticks(np.arange(len(table))[:: max(1, len(table) // 12)])
     elif rows:
         ax.legend(loc="lower left", fontsize=9, framealpha=0.9)
-    if table.shape[1] < 2:
-        ax.text(0.5, 0.5, "Run shorter than 30 days: no cohort has been observed a full month yet.",
-                transform=ax.transAxes, ha="center", fontsize=10, color="#555555")
+    if not rows or table.shape[1] < 2:
+        note = ("Run shorter than 30 days: no cohort has been observed a full month yet." if rows
+                else "No cohort data: nobody has joined.")
+        ax.text(0.5, 0.5, note, transform=ax.transAxes, ha="center", fontsize=10, color="#555555")
     ax.set_ylim(0, 1.03)
     ax.set_xlim(-0.3, max(table.shape[1] - 1, 1) + 0.3)
     ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))

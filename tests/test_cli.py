@@ -1,0 +1,145 @@
+"""The run command: outputs, exit codes, nothing half-written."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from sim.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+SMOKE = str(ROOT / "scenarios" / "smoke.yaml")
+
+
+def test_run_writes_the_run_directory(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["run", SMOKE, "--days", "12", "--out", str(out), "--quiet", "--set", "market.size=2000"]) == 0
+    names = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
+    assert {
+        "timeseries.csv",
+        "timeseries.parquet",
+        "events.parquet",
+        "summary.json",
+        "manifest.json",
+        "scenario.yaml",
+    } <= names
+    assert {f"plots/{n}.png" for n in ("members_by_source", "dau", "gmv_profit", "funnel", "cohort_retention")} <= names
+    ts = pd.read_csv(out / "timeseries.csv", index_col="day")
+    assert len(ts) == 12 and ts["members"].iloc[-1] > 0
+    events = pd.read_parquet(out / "events.parquet")
+    assert set(events["kind"].unique()) >= {"join", "purchase"}
+    assert abs(events.loc[events.kind == "purchase", "amount"].sum() - ts["gmv"].sum()) < 1e-6 * ts["gmv"].sum()
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["seed"] == 42 and manifest["scenario"]["market"]["size"] == 2000
+    assert set(manifest["files"]) == names - {"manifest.json"}
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["final"]["members"] == ts["members"].iloc[-1]
+    assert summary["funnel"]["member"] >= summary["funnel"]["buyer"] >= summary["funnel"]["repeat_buyer"]
+    assert not list(tmp_path.glob(".*partial"))
+
+
+def test_default_run_directory_under_results(tmp_path):
+    assert (
+        main(
+            [
+                "run",
+                SMOKE,
+                "--days",
+                "3",
+                "--quiet",
+                "--results",
+                str(tmp_path),
+                "--seed",
+                "9",
+                "--set",
+                "output.plots=false",
+            ]
+        )
+        == 0
+    )
+    (run_dir,) = (tmp_path / "smoke").iterdir()
+    assert run_dir.name.endswith("-s9")
+
+
+def test_bad_input_exit_2_and_nothing_written(tmp_path, capsys):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: bad\nmarket:\n  sise: 100\n")
+    out = tmp_path / "out"
+    assert main(["run", str(bad), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "bad.yaml:3" in err and "sise" in err and "size" in err and "Traceback" not in err
+    assert not out.exists() and list(tmp_path.iterdir()) == [bad]
+
+
+def test_bad_override_and_missing_file_exit_2(tmp_path, capsys):
+    assert main(["run", SMOKE, "--set", "referral.reward_inviter=-5", "--out", str(tmp_path / "o")]) == 2
+    assert "reward_inviter" in capsys.readouterr().err
+    assert main(["run", str(tmp_path / "nope.yaml")]) == 2
+    assert "nope.yaml" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
+
+
+def test_non_empty_out_refused(tmp_path, capsys):
+    out = tmp_path / "taken"
+    out.mkdir()
+    (out / "keep.txt").write_text("mine")
+    assert main(["run", SMOKE, "--days", "2", "--out", str(out), "--quiet"]) == 2
+    assert "not empty" in capsys.readouterr().err
+    assert [p.name for p in out.iterdir()] == ["keep.txt"]
+
+
+def test_empty_out_is_used(tmp_path):
+    out = tmp_path / "empty"
+    out.mkdir()
+    assert main(["run", SMOKE, "--days", "2", "--out", str(out), "--quiet", "--set", "output.plots=false"]) == 0
+    assert (out / "timeseries.csv").exists()
+
+
+def test_usage_error_exit_2(capsys):
+    assert main(["run"]) == 2
+    assert main(["run", SMOKE, "--days", "0"]) == 2
+
+
+def test_interrupted_run_leaves_nothing(tmp_path, monkeypatch):
+    import sim.runner as runner
+
+    def boom(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(runner, "write_outputs", boom)
+    out = tmp_path / "run"
+    assert main(["run", SMOKE, "--days", "2", "--out", str(out), "--quiet"]) == 130
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_python_dash_m_and_console_script(tmp_path):
+    out = tmp_path / "m"
+    res = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "sim",
+            "run",
+            SMOKE,
+            "--days",
+            "2",
+            "--out",
+            str(out),
+            "--quiet",
+            "--set",
+            "output.plots=false",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert res.returncode == 0, res.stderr
+    assert (out / "summary.json").exists()
+    res = subprocess.run(
+        [sys.executable, "-m", "sim", "run", SMOKE, "--set", "days=abc"], capture_output=True, text=True, cwd=ROOT
+    )
+    assert res.returncode == 2 and "Traceback" not in res.stderr and "days" in res.stderr

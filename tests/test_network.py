@@ -1,0 +1,83 @@
+"""Network generators: simple undirected graphs with the requested structure."""
+
+from __future__ import annotations
+
+import networkx as nx
+import numpy as np
+import pytest
+
+from sim.config.schema import NetworkConfig
+from sim.network import build_network
+
+N = 5000
+
+
+def as_nx(net) -> nx.Graph:
+    g = nx.Graph()
+    g.add_nodes_from(range(net.n))
+    rows = np.repeat(np.arange(net.n), np.diff(net.indptr))
+    g.add_edges_from(zip(rows.tolist(), net.indices.tolist(), strict=True))
+    return g
+
+
+@pytest.mark.parametrize("kind", ["random", "small_world", "scale_free"])
+def test_simple_symmetric_graph_with_target_degree(kind):
+    net = build_network(NetworkConfig(kind=kind, mean_degree=10), N, np.random.default_rng(1))
+    rows = np.repeat(np.arange(N), np.diff(net.indptr))
+    cols = net.indices
+    assert not np.any(rows == cols), "self loops"
+    pairs = rows.astype(np.int64) * N + cols
+    assert np.unique(pairs).size == pairs.size, "duplicate edges"
+    assert np.array_equal(np.sort(pairs), np.sort(cols.astype(np.int64) * N + rows)), "not symmetric"
+    assert 2 * net.n_edges() / N == pytest.approx(10, rel=0.05)
+
+
+def test_scale_free_has_hubs_and_clustering():
+    rng = np.random.default_rng(2)
+    sf = build_network(NetworkConfig(kind="scale_free", mean_degree=10, clustering=0.8), N, rng)
+    er = build_network(NetworkConfig(kind="random", mean_degree=10), N, rng)
+    assert sf.degree().max() > 5 * er.degree().max()
+    c_sf, c_er = nx.average_clustering(as_nx(sf)), nx.average_clustering(as_nx(er))
+    assert c_sf > 3 * c_er
+    no_closure = build_network(NetworkConfig(kind="scale_free", mean_degree=10, clustering=0.0), N, rng)
+    assert c_sf > nx.average_clustering(as_nx(no_closure))
+
+
+def test_small_world_is_clustered_with_short_paths():
+    net = build_network(
+        NetworkConfig(kind="small_world", mean_degree=10, rewire_prob=0.1), 2000, np.random.default_rng(3)
+    )
+    g = as_nx(net)
+    assert nx.average_clustering(g) > 0.4
+    assert nx.is_connected(g) and nx.average_shortest_path_length(g) < 6
+
+
+def test_count_into_matches_recount():
+    net = build_network(NetworkConfig(kind="scale_free"), N, np.random.default_rng(4))
+    nodes = np.array([0, 5, 17, 4000])
+    counts = np.zeros(N, dtype=np.int32)
+    net.count_into(nodes, counts, +1)
+    expected = np.zeros(N, dtype=np.int32)
+    for v in nodes:
+        expected[net.neighbors(v)] += 1
+    assert np.array_equal(counts, expected)
+    net.count_into(nodes, counts, -1)
+    assert not counts.any()
+
+
+def test_random_neighbor_is_a_contact():
+    for kind in ("scale_free", "complete"):
+        net = build_network(NetworkConfig(kind=kind), 300, np.random.default_rng(5))
+        idx = np.arange(300)
+        u = np.random.default_rng(6).random(300)
+        picked = net.random_neighbor(idx, u)
+        for i, j in zip(idx, picked, strict=True):
+            assert j == -1 or (j != i and j in set(net.neighbors(i).tolist()))
+
+
+def test_complete_graph_share_is_mean_field():
+    net = build_network(NetworkConfig(kind="complete"), 101, np.random.default_rng(0))
+    own = np.zeros(101, dtype=bool)
+    own[:10] = True
+    share = net.contact_share(np.zeros(101), 10, own, np.array([0, 50]))
+    assert share.tolist() == pytest.approx([9 / 100, 10 / 100])
