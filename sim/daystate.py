@@ -49,3 +49,39 @@ class DayState:
     invitations: int = 0
     accepted: int = 0
     redemptions: int = 0
+    revenue: float = 0.0  # what customers paid, after every discount
+    flash_sale: bool = False
+    lottery: bool = False
+    coupons_issued: int = 0
+    coupons_redeemed: int = 0
+    groups_opened: int = 0
+    groups_succeeded: int = 0
+    checkins: int = 0
+    badges_awarded: int = 0
+    points_earned: float = 0.0
+    points_redeemed: float = 0.0
+    points_expired: float = 0.0
+    buyers_today: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    buyers_list: np.ndarray = field(default_factory=lambda: np.zeros(0))  # list values of buyers_today
+    buyers_paid: np.ndarray = field(default_factory=lambda: np.zeros(0))  # what buyers_today paid
+
+
+@dataclass
+class Modifiers:
+    """Per-person log-odds added to today's visit, purchase and churn decisions.
+
+    Incentive and operating mechanisms that run before the core phases write
+    here; the core phases add them in. Zeroed at the start of every day.
+    """
+
+    visit: np.ndarray
+    purchase: np.ndarray
+    churn: np.ndarray
+
+    @classmethod
+    def zeros(cls, n: int) -> Modifiers:
+        return cls(*(np.zeros(n, dtype=np.float32) for _ in range(3)))
+
+    def reset(self) -> None:
+        for arr in (self.visit, self.purchase, self.churn):
+            arr.fill(0.0)

@@ -1,7 +1,10 @@
 """The event log: joins, purchases, referrals and churns, one row per event.
 
 Events are appended as numpy arrays per day (no per-event Python objects) and
-assembled into one table at the end of the run.
+assembled into one table at the end of the run. Columns: day, person, kind,
+source (join source of joins), amount (list value of a purchase, reward of a
+referral), net (what the buyer paid after discounts; equals amount otherwise)
+and counterpart (the referrer of a referral or referral join).
 """
 
 from __future__ import annotations
@@ -12,14 +15,18 @@ import pandas as pd
 from sim.population import JOIN_SOURCES
 
 KINDS = ("join", "purchase", "referral", "churn")
+COLUMNS = ("person", "source", "amount", "net", "counterpart")
+DTYPES = (np.int32, np.int8, np.float64, np.float64, np.int32)
 
 
 class EventLog:
-    """Columnar, append-only event store. Disabled logs record nothing."""
+    """Columnar, append-only event store. A disabled log records nothing."""
 
     def __init__(self, enabled: bool = True) -> None:
         self.enabled = enabled
-        self._chunks: list[tuple[int, int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+        self._days: list[int] = []
+        self._kinds: list[int] = []
+        self._cols: list[list[np.ndarray]] = [[] for _ in COLUMNS]
 
     def add(
         self,
@@ -30,47 +37,34 @@ class EventLog:
         source: int | np.ndarray = -1,
         amount: float | np.ndarray = 0.0,
         counterpart: int | np.ndarray = -1,
+        net: float | np.ndarray | None = None,
     ) -> None:
         if not self.enabled or person.size == 0:
             return
         n = person.size
-        self._chunks.append(
-            (
-                day,
-                KINDS.index(kind),
-                person.astype(np.int32, copy=False),
-                np.broadcast_to(np.asarray(source, dtype=np.int8), n),
-                np.broadcast_to(np.asarray(amount, dtype=np.float64), n),
-                np.broadcast_to(np.asarray(counterpart, dtype=np.int32), n),
-            )
-        )
+        values = (person, source, amount, amount if net is None else net, counterpart)
+        for store, value, dtype in zip(self._cols, values, DTYPES, strict=True):
+            store.append(np.broadcast_to(np.asarray(value, dtype=dtype), n))
+        self._days.append(day)
+        self._kinds.append(KINDS.index(kind))
 
     def frame(self) -> pd.DataFrame:
-        """All events as a DataFrame: day, person, kind, source, amount, counterpart."""
-        if not self._chunks:
-            empty = pd.DataFrame(
-                {
-                    "day": np.zeros(0, np.int32),
-                    "person": np.zeros(0, np.int32),
-                    "kind": pd.Categorical([], categories=KINDS),
-                    "source": pd.Categorical([], categories=JOIN_SOURCES),
-                    "amount": np.zeros(0),
-                    "counterpart": np.zeros(0, np.int32),
-                }
-            )
-            return empty
-        sizes = [c[2].size for c in self._chunks]
-        day = np.repeat([c[0] for c in self._chunks], sizes).astype(np.int32)
-        kind = np.repeat([c[1] for c in self._chunks], sizes)
-        src = np.concatenate([c[3] for c in self._chunks])
-        source = pd.Categorical.from_codes(np.where(src >= 0, src, -1), categories=list(JOIN_SOURCES))
+        """All events as a DataFrame with the columns described in the module docstring."""
+        sizes = [c.size for c in self._cols[0]]
+        cols = {
+            name: np.concatenate(store) if store else np.zeros(0, dtype)
+            for name, store, dtype in zip(COLUMNS, self._cols, DTYPES, strict=True)
+        }
         return pd.DataFrame(
             {
-                "day": day,
-                "person": np.concatenate([c[2] for c in self._chunks]),
-                "kind": pd.Categorical.from_codes(kind, categories=KINDS),
-                "source": source,
-                "amount": np.concatenate([c[4] for c in self._chunks]),
-                "counterpart": np.concatenate([c[5] for c in self._chunks]),
+                "day": np.repeat(np.asarray(self._days, dtype=np.int32), sizes),
+                "person": cols["person"],
+                "kind": pd.Categorical.from_codes(
+                    np.repeat(np.asarray(self._kinds, dtype=np.int8), sizes), categories=KINDS
+                ),
+                "source": pd.Categorical.from_codes(cols["source"].astype(np.int16), categories=list(JOIN_SOURCES)),
+                "amount": cols["amount"],
+                "net": cols["net"],
+                "counterpart": cols["counterpart"],
             }
         )

@@ -14,11 +14,20 @@ CATEGORIES: tuple[str, ...] = ("acquisition", "operators", "content", "koc", "in
 #: Cost line -> category. Extension mechanisms add lines through ``register_line``.
 LINES: dict[str, str] = {
     "paid_acquisition": "acquisition",
+    "winback": "acquisition",
     "operator_salaries": "operators",
     "content_production": "content",
     "koc_support": "koc",
+    "price_discounts": "incentives",
     "referral_rewards": "incentives",
     "points_redemptions": "incentives",
+    "tier_discounts": "incentives",
+    "coupon_discounts": "incentives",
+    "group_buy_discounts": "incentives",
+    "flash_sale_discounts": "incentives",
+    "lottery_prizes": "incentives",
+    "birthday_gifts": "incentives",
+    "badge_awards": "incentives",
 }
 
 
@@ -45,6 +54,10 @@ class Ledger:
             raise ValueError(f"negative cost {amount} on {line}")
         self.today[line] += float(amount)
 
+    def line_total(self, line: str) -> float:
+        """Today's amount on one line so far."""
+        return self.today.get(line, 0.0)
+
     def close_day(self, gmv: float, margin: float) -> dict[str, float]:
         """Return the day's accounts and roll them into the running totals."""
         by_cat = {c: 0.0 for c in CATEGORIES}
@@ -55,6 +68,7 @@ class Ledger:
         self.cum_gmv += gmv
         self.cum_margin += margin
         row = {f"cost_{c}": v for c, v in by_cat.items()}
+        row.update({f"line_{line}": self.today.get(line, 0.0) for line in LINES})
         row.update(
             cost_total=total,
             profit=margin - total,

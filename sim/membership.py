@@ -25,21 +25,25 @@ def join(model: CommunityModel, people: np.ndarray, source: str, *, referrer: np
         return people
     returning = pop.status[people] == CHURNED
     model.network.count_into(people[returning], pop.churned_contacts, -1)
+    if returning.any() and s.acquisition.winback_cost > 0:
+        model.ledger.book("winback", float(returning.sum()) * s.acquisition.winback_cost)
     code = source_code(source)
-    u = model.streams.uniform("population", people.size)
+    u, w = pop.trait[people, 0], pop.trait[people, 1]  # fixed per person: the same joiner starts the same way
     pop.status[people] = MEMBER
     pop.join_day[people] = day.day
     pop.join_source[people] = code
     pop.churn_day[people] = -1
     pop.last_visit[people] = day.day
     pop.engagement[people] = np.clip(s.engagement.initial_engagement * (0.5 + u), 0.0, 1.0)
-    sat = s.satisfaction.initial + 0.1 * (u - 0.5)
+    sat = s.satisfaction.initial + 0.1 * (w - 0.5)
     if referrer is not None:
         pop.referrer[people] = referrer
         sat = sat + s.referral.referred_satisfaction_bonus
     pop.satisfaction[people] = np.clip(sat, 0.0, 1.0)
     pop.fatigue[people] = 0.0
     model.network.count_into(people, pop.member_contacts, +1)
+    pop.hunter_leave[people] = -1
+    model.invalidate_members()
     model.n_members += people.size
     model.n_churned -= int(returning.sum())
     day.joins[source] = day.joins.get(source, 0) + int(people.size)
@@ -57,6 +61,7 @@ def churn(model: CommunityModel, people: np.ndarray) -> None:
     pop.churn_day[people] = day.day
     model.network.count_into(people, pop.member_contacts, -1)
     model.network.count_into(people, pop.churned_contacts, +1)
+    model.invalidate_members()
     model.n_members -= people.size
     model.n_churned += people.size
     day.churned += int(people.size)

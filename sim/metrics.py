@@ -11,20 +11,21 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.ledger import CATEGORIES
+from sim.ledger import CATEGORIES, LINES
+from sim.mechanisms.incentives import points
 from sim.population import JOIN_SOURCES
 
 if TYPE_CHECKING:
     from sim.model import CommunityModel
 
-CORE_SOURCES = ("initial", "paid", "organic", "referral", "winback")
+SOURCES = ("initial", "paid", "organic", "referral", "winback", "group_buy")
 
-KPI_NAMES: tuple[str, ...] = (
+COMMUNITY = (
     "members",
     "prospects",
     "churned_total",
     "new_members",
-    *(f"new_{s}" for s in CORE_SOURCES),
+    *(f"new_{s}" for s in SOURCES),
     "churned",
     "net_growth",
     "dau",
@@ -40,12 +41,16 @@ KPI_NAMES: tuple[str, ...] = (
     "pgc_posts",
     "koc_posts",
     "koc_count",
+)
+COMMERCE = (
     "purchases",
     "buyers",
     "gmv",
+    "revenue",
     "aov",
     "gross_margin",
     "repurchase_rate",
+    "monthly_repurchase_rate",
     "invitations",
     "referrals_accepted",
     "referral_conversion",
@@ -54,9 +59,28 @@ KPI_NAMES: tuple[str, ...] = (
     "nps",
     "engagement_mean",
     "fatigue_mean",
+)
+INCENTIVES = (
     "points_liability",
+    "points_earned",
+    "points_redeemed",
+    "points_expired",
+    "points_redemption_rate",
     "redemptions",
+    "coupons_issued",
+    "coupons_redeemed",
+    "coupon_redemption_rate",
+    "groups_opened",
+    "groups_succeeded",
+    "group_success_rate",
+    "checkins",
+    "badges_awarded",
+    "tier_share",
+    "incentive_cost_per_buyer",
+)
+MONEY = (
     *(f"cost_{c}" for c in CATEGORIES),
+    *(f"line_{line}" for line in LINES),
     "cost_total",
     "profit",
     "cum_gmv",
@@ -64,18 +88,37 @@ KPI_NAMES: tuple[str, ...] = (
     "cum_profit",
     "roi",
 )
+KPI_NAMES: tuple[str, ...] = COMMUNITY + COMMERCE + INCENTIVES + MONEY
 
 
 class KPITracker:
-    """Computes one row of KPIs a day; keeps the 30-day windows it needs."""
+    """Computes one row of KPIs a day; keeps the running windows and totals it needs."""
 
     def __init__(self) -> None:
-        self.referral_joins_30 = deque(maxlen=30)
-        self.members_30 = deque(maxlen=30)
-        self.ever_buyers = 0
-        self.repeat_buyers = 0
+        self.referral_joins_30: deque[int] = deque(maxlen=30)
+        self.members_30: deque[int] = deque(maxlen=30)
+        self.prev_month_buyers: np.ndarray | None = None
+        self.monthly_repurchase = 0.0
+        self.totals = dict.fromkeys(
+            (
+                "points_earned",
+                "points_redeemed",
+                "coupons_issued",
+                "coupons_redeemed",
+                "groups_opened",
+                "groups_succeeded",
+            ),
+            0.0,
+        )
 
     def row(self, model: CommunityModel, accounts: dict[str, float]) -> dict[str, float]:
+        row = self._community(model)
+        row.update(self._commerce(model, row["members"]))
+        row.update(self._incentives(model, row["members"], accounts))
+        row.update(accounts)
+        return row
+
+    def _community(self, model: CommunityModel) -> dict[str, float]:
         pop, day = model.pop, model.day
         mi = model.member_index()
         m = int(mi.size)
@@ -83,19 +126,12 @@ class KPITracker:
         new = sum(joins.values())
         visitors = int(day.visitors.size)
         mau = int(np.count_nonzero(pop.last_visit[mi] > day.day - 30))
-        sat = pop.satisfaction[mi]
-        buys = pop.purchases[mi]
-        buyers = int(np.count_nonzero(buys >= 1))
-        repeat = int(np.count_nonzero(buys >= 2))
-        self.referral_joins_30.append(day.accepted)
-        self.members_30.append(m)
-        mean_members = float(np.mean(self.members_30)) if self.members_30 else 0.0
-        row = {
+        return {
             "members": m,
             "prospects": int(pop.n - m - model.n_churned),
             "churned_total": model.n_churned,
             "new_members": new,
-            **{f"new_{s}": joins.get(s, 0) for s in CORE_SOURCES},
+            **{f"new_{s}": joins.get(s, 0) for s in SOURCES},
             "churned": day.churned,
             "net_growth": new - day.churned,
             "dau": visitors,
@@ -111,12 +147,26 @@ class KPITracker:
             "pgc_posts": int(day.pgc_counts.sum()),
             "koc_posts": day.koc_posts,
             "koc_count": int(np.count_nonzero(pop.is_koc[mi])),
+        }
+
+    def _commerce(self, model: CommunityModel, m: int) -> dict[str, float]:
+        pop, day = model.pop, model.day
+        mi = model.member_index()
+        sat = pop.satisfaction[mi]
+        buys = pop.purchases[mi]
+        buyers = int(np.count_nonzero(buys >= 1))
+        self.referral_joins_30.append(day.accepted)
+        self.members_30.append(m)
+        mean_members = float(np.mean(self.members_30))
+        return {
             "purchases": day.purchases,
-            "buyers": day.purchases,
+            "buyers": day.purchases,  # one purchase per person per day
             "gmv": day.gmv,
+            "revenue": day.revenue,
             "aov": day.gmv / day.purchases if day.purchases else 0.0,
             "gross_margin": day.gross_margin,
-            "repurchase_rate": repeat / buyers if buyers else 0.0,
+            "repurchase_rate": np.count_nonzero(buys >= 2) / buyers if buyers else 0.0,
+            "monthly_repurchase_rate": self._monthly_repurchase(model),
             "invitations": day.invitations,
             "referrals_accepted": day.accepted,
             "referral_conversion": day.accepted / day.invitations if day.invitations else 0.0,
@@ -125,10 +175,45 @@ class KPITracker:
             "nps": 100.0 * (np.count_nonzero(sat >= 0.8) - np.count_nonzero(sat < 0.6)) / m if m else 0.0,
             "engagement_mean": float(pop.engagement[mi].mean()) if m else 0.0,
             "fatigue_mean": float(pop.fatigue[mi].mean()) if m else 0.0,
-            "points_liability": float(pop.points[mi].sum() * model.scenario.points.value_per_point)
-            if model.scenario.points.enabled
-            else 0.0,
-            "redemptions": day.redemptions,
-            **accounts,
         }
-        return row
+
+    def _monthly_repurchase(self, model: CommunityModel) -> float:
+        """Share of the previous 30-day period's buyers who bought again in the period just ended.
+
+        Updated on the last day of every 30-day period; the value holds until the next.
+        """
+        day = model.day.day
+        if (day + 1) % 30:
+            return self.monthly_repurchase
+        bought = model.pop.last_purchase > day - 30
+        prev = self.prev_month_buyers
+        if prev is not None and prev.any():
+            # last_purchase only remembers the latest purchase, so "bought in both periods" is
+            # "bought in this period" among last period's buyers
+            self.monthly_repurchase = float(np.count_nonzero(bought & prev) / np.count_nonzero(prev))
+        self.prev_month_buyers = bought
+        return self.monthly_repurchase
+
+    def _incentives(self, model: CommunityModel, m: int, accounts: dict[str, float]) -> dict[str, float]:
+        day, t = model.day, self.totals
+        for key in t:
+            t[key] += getattr(day, key)
+        tiered = np.count_nonzero(model.pop.tier[model.member_index()] > 0)
+        return {
+            "points_liability": points.liability(model),
+            "points_earned": day.points_earned,
+            "points_redeemed": day.points_redeemed,
+            "points_expired": day.points_expired,
+            "points_redemption_rate": t["points_redeemed"] / t["points_earned"] if t["points_earned"] else 0.0,
+            "redemptions": day.redemptions,
+            "coupons_issued": day.coupons_issued,
+            "coupons_redeemed": day.coupons_redeemed,
+            "coupon_redemption_rate": t["coupons_redeemed"] / t["coupons_issued"] if t["coupons_issued"] else 0.0,
+            "groups_opened": day.groups_opened,
+            "groups_succeeded": day.groups_succeeded,
+            "group_success_rate": t["groups_succeeded"] / t["groups_opened"] if t["groups_opened"] else 0.0,
+            "checkins": day.checkins,
+            "badges_awarded": day.badges_awarded,
+            "tier_share": tiered / m if m else 0.0,
+            "incentive_cost_per_buyer": accounts["cost_incentives"] / day.purchases if day.purchases else 0.0,
+        }

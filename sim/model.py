@@ -15,13 +15,16 @@ import numpy as np
 
 from sim.agents import Person
 from sim.config.schema import Scenario
-from sim.daystate import N_TYPES, DayState
+from sim.daystate import N_TYPES, DayState, Modifiers
 from sim.events import EventLog
 from sim.ledger import Ledger
 from sim.mechanisms.acquisition import acquisition_phase, seed_initial_members
 from sim.mechanisms.churn import churn_phase
 from sim.mechanisms.content import content_phase, effect_table, koc_phase
 from sim.mechanisms.engagement import engagement_phase
+from sim.mechanisms.incentives import tiers
+from sim.mechanisms.incentives.group_buy import group_buy_phase
+from sim.mechanisms.incentives.phases import incentives_after_visits, incentives_before_visits, incentives_status
 from sim.mechanisms.operators import Operator, operators_phase
 from sim.mechanisms.purchase import purchase_phase
 from sim.mechanisms.referral import referral_phase
@@ -38,9 +41,13 @@ PHASES: list[Phase] = [
     koc_phase,
     content_phase,
     acquisition_phase,
+    incentives_before_visits,
     engagement_phase,
+    incentives_after_visits,
     purchase_phase,
+    group_buy_phase,
     referral_phase,
+    incentives_status,
     churn_phase,
 ]
 
@@ -62,7 +69,7 @@ class CommunityModel(mesa.Model):
         self.scenario = scenario
         self.seed_used = scenario.seed if seed is None else int(seed)
         self.streams = Streams(self.seed_used)
-        super().__init__(rng=np.random.default_rng(self.streams.root.spawn(1)[0]))
+        super().__init__(rng=self.streams["mesa"])
         n = scenario.market.size
         self.network = build_network(scenario.market.network, n, self.streams["network"])
         self.pop = create_population(scenario, self.streams["population"])
@@ -72,6 +79,10 @@ class CommunityModel(mesa.Model):
         self.basket_mean = segment_column(scenario, "basket_mean", np.float64)
         self.basket_sigma = segment_column(scenario, "basket_sigma", np.float64)
         self.cycle_days = segment_column(scenario, "purchase_cycle_days", np.float64)
+        self.coupon_sensitivity = segment_column(scenario, "coupon_sensitivity", np.float64)
+        self.status_sensitivity = segment_column(scenario, "status_sensitivity", np.float64)
+        self.mods = Modifiers.zeros(n)
+        tiers.tables(self)
         self.effects = effect_table(self)
         self.koc_reach = np.zeros(n, dtype=np.int32)
         self.ugc_yesterday = np.zeros(N_TYPES)
@@ -98,8 +109,14 @@ class CommunityModel(mesa.Model):
         return self.agents_by_type.get(Person, mesa.agent.AgentSet([], random=self.random))
 
     def member_index(self) -> np.ndarray:
-        """Sorted indices of current members (cached until the next status change)."""
-        return np.flatnonzero(self.pop.status == MEMBER)
+        """Sorted indices of current members (cached until the next join or churn)."""
+        if self._member_index is None:
+            self._member_index = np.flatnonzero(self.pop.status == MEMBER)
+        return self._member_index
+
+    def invalidate_members(self) -> None:
+        """Called by every status transition."""
+        self._member_index = None
 
     def step(self) -> None:
         """Simulate one day."""
@@ -107,6 +124,7 @@ class CommunityModel(mesa.Model):
         if day.day == 0:
             day.joins = dict(self.initial_joins)
         self.day = day
+        self.mods.reset()
         for phase in PHASES:
             phase(self)
         self.ugc_yesterday = day.ugc_counts

@@ -27,13 +27,19 @@ SOURCE_COLORS: dict[str, str] = {
     "organic": "#009E73",
     "referral": "#E69F00",
     "winback": "#CC79A7",
+    "group_buy": "#56B4E9",
 }
 #: Okabe–Ito colours left for join sources added by extensions.
-_SPARE_COLORS = ("#56B4E9", "#D55E00", "#F0E442", "#000000")
+_SPARE_COLORS = ("#D55E00", "#F0E442", "#000000")
 GMV_COLOR, PROFIT_COLOR, LOSS_COLOR = "#0072B2", "#009E73", "#D55E00"
 
-FUNNEL_STAGES = (("market", "market"), ("member", "members"), ("buyer", "buyers"),
-                 ("repeat_buyer", "repeat buyers"), ("advocate", "advocates"))
+FUNNEL_STAGES = (
+    ("market", "market"),
+    ("member", "members"),
+    ("buyer", "buyers"),
+    ("repeat_buyer", "repeat buyers"),
+    ("advocate", "advocates"),
+)
 
 
 def _num(x: float, _pos: int | None = None) -> str:
@@ -49,8 +55,13 @@ def _new_figure(nrows: int = 1, height_ratios: list[float] | None = None) -> tup
     """A constrained-layout figure on its own Agg canvas (no pyplot)."""
     fig = Figure(figsize=FIGSIZE, dpi=DPI, layout="constrained")
     FigureCanvasAgg(fig)
-    axes = fig.subplots(nrows, 1, sharex=nrows > 1, squeeze=False,
-                        gridspec_kw={"height_ratios": height_ratios} if height_ratios else None)[:, 0]
+    axes = fig.subplots(
+        nrows,
+        1,
+        sharex=nrows > 1,
+        squeeze=False,
+        gridspec_kw={"height_ratios": height_ratios} if height_ratios else None,
+    )[:, 0]
     for ax in axes:
         ax.grid(True, color="#dddddd", linewidth=0.6)
         ax.set_axisbelow(True)
@@ -71,8 +82,7 @@ def _count_locator() -> MaxNLocator:
 
 def _legend_above(ax) -> None:
     """Legend in a row just above the axes, so it never covers the data."""
-    ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncols=2, fontsize=9, frameon=False,
-              borderaxespad=0.2)
+    ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncols=2, fontsize=9, frameon=False, borderaxespad=0.2)
 
 
 def _marks(n_days: int) -> dict:
@@ -128,8 +138,14 @@ def plot_members_by_source(ts: pd.DataFrame, title: str, path: Path) -> Path:
     handles, names = ax.get_legend_handles_labels()
     # Members line first, then the sources from the top of the stack down; below the axes, off the data.
     order = [names.index(name) for name in [members_label, *reversed(labels)]]
-    fig.legend([handles[i] for i in order], [names[i] for i in order], loc="outside lower center", ncols=3,
-               fontsize=9, frameon=False)
+    fig.legend(
+        [handles[i] for i in order],
+        [names[i] for i in order],
+        loc="outside lower center",
+        ncols=3,
+        fontsize=9,
+        frameon=False,
+    )
     ax.set_ylim(bottom=0)
     ax.yaxis.set_major_locator(_count_locator())
     ax.set_ylabel("members")
@@ -143,8 +159,9 @@ def plot_dau(ts: pd.DataFrame, title: str, path: Path) -> Path:
     fig, (top, bottom) = _new_figure(2, [3, 2])
     days = ts.index.to_numpy()
     mark = _marks(len(ts))
-    top.plot(days, ts["mau"], color="#56B4E9", linewidth=1.5, linestyle="--", label="MAU (visited in last 30 days)",
-             **mark)
+    top.plot(
+        days, ts["mau"], color="#56B4E9", linewidth=1.5, linestyle="--", label="MAU (visited in last 30 days)", **mark
+    )
     top.plot(days, ts["dau"], color="#0072B2", linewidth=1.5, label="DAU (visited today)", **mark)
     top.set_ylim(bottom=0)
     top.yaxis.set_major_locator(_count_locator())
@@ -158,8 +175,15 @@ def plot_dau(ts: pd.DataFrame, title: str, path: Path) -> Path:
         # The 30-day MAU window counts every member until it has filled: the ratio is not comparable there.
         for ax in (top, bottom):
             ax.axvspan(0, min(29, len(ts) - 1), color="#eeeeee", zorder=0)
-        bottom.text(0.01, 0.05, "shaded: 30-day MAU window still filling (MAU counts every member)",
-                    transform=bottom.transAxes, fontsize=8, color="#555555", va="bottom")
+        bottom.text(
+            0.01,
+            0.05,
+            "shaded: 30-day MAU window still filling (MAU counts every member)",
+            transform=bottom.transAxes,
+            fontsize=8,
+            color="#555555",
+            va="bottom",
+        )
     top.tick_params(labelbottom=False)
     _day_axis(bottom, len(ts))
     _title(fig, "Daily active members and stickiness", title)
@@ -174,11 +198,18 @@ def plot_gmv_profit(ts: pd.DataFrame, title: str, path: Path) -> Path:
     top.axhline(0, color="black", linewidth=0.8, zorder=1)
     for col, color, name in (("gmv", GMV_COLOR, "GMV"), ("profit", LOSS_COLOR, "profit")):
         top.plot(days, ts[col], color=color, linewidth=0.8, alpha=0.3)
-        top.plot(days, ts[col].rolling(7, min_periods=1).mean(), color=color, linewidth=2,
-                 label=f"{name}, 7-day trailing mean (faint: daily)", **mark)
+        top.plot(
+            days,
+            ts[col].rolling(7, min_periods=1).mean(),
+            color=color,
+            linewidth=2,
+            label=f"{name}, 7-day trailing mean (faint: daily)",
+            **mark,
+        )
     if not ts["gmv"].any():
-        top.text(0.01, 0.55, "no purchases in this run (GMV is 0)", transform=top.transAxes, fontsize=9,
-                 color=GMV_COLOR)
+        top.text(
+            0.01, 0.55, "no purchases in this run (GMV is 0)", transform=top.transAxes, fontsize=9, color=GMV_COLOR
+        )
     top.set_ylabel("CNY per day")
     _legend_above(top)
     cum = ts["cum_profit"].to_numpy(dtype=float)
@@ -190,8 +221,15 @@ def plot_gmv_profit(ts: pd.DataFrame, title: str, path: Path) -> Path:
     if negative.size and negative[-1] + 1 < len(cum):
         be = int(days[negative[-1] + 1])
         bottom.axvline(be, color="#555555", linestyle=":", linewidth=1)
-        bottom.annotate(f"break-even day {be:,}", (be, 0), xytext=(-6, 6), textcoords="offset points",
-                        ha="right", fontsize=8, color="#333333")
+        bottom.annotate(
+            f"break-even day {be:,}",
+            (be, 0),
+            xytext=(-6, 6),
+            textcoords="offset points",
+            ha="right",
+            fontsize=8,
+            color="#333333",
+        )
     bottom.set_ylabel("cumulative\nprofit (CNY)")
     top.tick_params(labelbottom=False)
     _day_axis(bottom, len(ts))
@@ -222,9 +260,16 @@ def plot_funnel(funnel: dict[str, int], title: str, path: Path) -> Path:
     ax.set_xticks([t for t in _count_locator().tick_values(0, top) if 0 <= t <= top])  # no ticks past the market
     ax.spines["bottom"].set_bounds(0, top)
     ax.set_xlabel("people at the end of the run")
-    ax.text(0.0, -0.16, "Each stage is a subset of the one above: members ever joined, buyers bought at least once, "
-            "repeat buyers at least twice,\nadvocates are repeat buyers who brought in at least one referred member.",
-            transform=ax.transAxes, fontsize=8, color="#555555", va="top")
+    ax.text(
+        0.0,
+        -0.16,
+        "Each stage is a subset of the one above: members ever joined, buyers bought at least once, "
+        "repeat buyers at least twice,\nadvocates are repeat buyers who brought in at least one referred member.",
+        transform=ax.transAxes,
+        fontsize=8,
+        color="#555555",
+        va="top",
+    )
     _title(fig, "Lifecycle funnel", title)
     return _save(fig, path)
 
@@ -239,9 +284,15 @@ def plot_cohort_retention(cohorts: pd.DataFrame, title: str, path: Path) -> Path
         ok = np.isfinite(table[i])
         k = np.flatnonzero(ok)
         dots = k.size == 1 or table.shape[1] <= 15  # dots only where they do not clutter
-        ax.plot(k, table[i, ok], color=cmap(i), linewidth=1.6 if len(rows) <= 15 else 1.1,
-                marker="o" if dots else None, markersize=3.5 if k.size > 1 else 6,
-                label=f"cohort {i} (joined days {30 * i:,}–{30 * i + 29:,})")
+        ax.plot(
+            k,
+            table[i, ok],
+            color=cmap(i),
+            linewidth=1.6 if len(rows) <= 15 else 1.1,
+            marker="o" if dots else None,
+            markersize=3.5 if k.size > 1 else 6,
+            label=f"cohort {i} (joined days {30 * i:,}–{30 * i + 29:,})",
+        )
     if len(rows) > 6:
         norm = BoundaryNorm(np.arange(len(table) + 1) - 0.5, cmap.N)
         cbar = fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), ax=ax, pad=0.01)
@@ -250,8 +301,11 @@ def plot_cohort_retention(cohorts: pd.DataFrame, title: str, path: Path) -> Path
     elif rows:
         ax.legend(loc="lower left", fontsize=9, framealpha=0.9)
     if not rows or table.shape[1] < 2:
-        note = ("Run shorter than 30 days: no cohort has been observed a full month yet." if rows
-                else "No cohort data: nobody has joined.")
+        note = (
+            "Run shorter than 30 days: no cohort has been observed a full month yet."
+            if rows
+            else "No cohort data: nobody has joined."
+        )
         ax.text(0.5, 0.5, note, transform=ax.transAxes, ha="center", fontsize=10, color="#555555")
     ax.set_ylim(0, 1.03)
     ax.set_xlim(-0.3, max(table.shape[1] - 1, 1) + 0.3)
@@ -263,8 +317,9 @@ def plot_cohort_retention(cohorts: pd.DataFrame, title: str, path: Path) -> Path
     return _save(fig, path)
 
 
-def write_run_plots(ts: pd.DataFrame, funnel: dict[str, int], cohorts: pd.DataFrame, out_dir: Path,
-                    title: str) -> list[Path]:
+def write_run_plots(
+    ts: pd.DataFrame, funnel: dict[str, int], cohorts: pd.DataFrame, out_dir: Path, title: str
+) -> list[Path]:
     """Write the five PNGs of one run into ``out_dir`` (created if missing) and return their paths."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

@@ -18,7 +18,7 @@ PROSPECT, MEMBER, CHURNED = 0, 1, 2
 STATUS_NAMES = ("prospect", "member", "churned")
 
 #: Join sources, in code order. Extensions append; codes are stable.
-JOIN_SOURCES: list[str] = ["initial", "paid", "organic", "referral", "winback"]
+JOIN_SOURCES: list[str] = ["initial", "paid", "organic", "referral", "winback", "group_buy"]
 
 
 def source_code(name: str) -> int:
@@ -43,6 +43,8 @@ class Population:
     fatigue: np.ndarray  # float32 in [0, 1]
     last_visit: np.ndarray  # int32, day of last visit (-1 never)
     last_purchase: np.ndarray  # int32, day of last purchase (-1 never)
+    first_purchase: np.ndarray  # int32, day of the first purchase (-1 never)
+    second_purchase: np.ndarray  # int32, day of the second purchase (-1 never)
     purchases: np.ndarray  # int32, purchases while a member
     spend: np.ndarray  # float64, yuan spent
     points: np.ndarray  # float64, points balance
@@ -50,6 +52,22 @@ class Population:
     is_koc: np.ndarray  # bool
     member_contacts: np.ndarray  # int32, contacts who are members now
     churned_contacts: np.ndarray  # int32, contacts who have churned
+    trait: np.ndarray  # float32 (n, 2) uniforms fixed at birth: starting engagement, satisfaction
+    birthday: np.ndarray  # int16, day of the year
+    points_last_earn: np.ndarray  # int32, day points were last earned (-1 never)
+    last_redeem: np.ndarray  # int32, day of the last points redemption (-1 never)
+    tier: np.ndarray  # int8, 0 = no tier, k = k-th tier level
+    growth: np.ndarray  # float64, growth value toward tiers
+    coupon_value: np.ndarray  # float32, yuan off of the coupon held
+    coupon_rate: np.ndarray  # float32, share off of the coupon held
+    coupon_min: np.ndarray  # float32, minimum basket of the coupon held
+    coupon_expiry: np.ndarray  # int32, last valid day of the coupon held (-1 none)
+    coupon_habit: np.ndarray  # float32 in [0, 1], learned waiting for coupons
+    streak: np.ndarray  # int16, consecutive check-in days
+    last_checkin: np.ndarray  # int32, day of the last check-in (-1 never)
+    reputation: np.ndarray  # float32
+    badges: np.ndarray  # int8, badges earned
+    hunter_leave: np.ndarray  # int32, day a reward hunter leaves (-1 not a hunter)
 
     @property
     def n(self) -> int:
@@ -88,6 +106,8 @@ def create_population(scenario: Scenario, rng: np.random.Generator) -> Populatio
         fatigue=np.zeros(n, dtype=np.float32),
         last_visit=minus(np.int32),
         last_purchase=minus(np.int32),
+        first_purchase=minus(np.int32),
+        second_purchase=minus(np.int32),
         purchases=np.zeros(n, dtype=np.int32),
         spend=np.zeros(n, dtype=np.float64),
         points=np.zeros(n, dtype=np.float64),
@@ -95,4 +115,20 @@ def create_population(scenario: Scenario, rng: np.random.Generator) -> Populatio
         is_koc=np.zeros(n, dtype=bool),
         member_contacts=np.zeros(n, dtype=np.int32),
         churned_contacts=np.zeros(n, dtype=np.int32),
+        trait=rng.random((n, 2), dtype=np.float32),
+        birthday=rng.integers(0, 365, n).astype(np.int16),
+        points_last_earn=minus(np.int32),
+        last_redeem=minus(np.int32),
+        tier=np.zeros(n, dtype=np.int8),
+        growth=np.zeros(n, dtype=np.float64),
+        coupon_value=np.zeros(n, dtype=np.float32),
+        coupon_rate=np.zeros(n, dtype=np.float32),
+        coupon_min=np.zeros(n, dtype=np.float32),
+        coupon_expiry=minus(np.int32),
+        coupon_habit=np.zeros(n, dtype=np.float32),
+        streak=np.zeros(n, dtype=np.int16),
+        last_checkin=minus(np.int32),
+        reputation=np.zeros(n, dtype=np.float32),
+        badges=np.zeros(n, dtype=np.int8),
+        hunter_leave=minus(np.int32),
     )

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from sim import incentive_effect
 from sim.atomic import atomic_directory
 from sim.config.loader import scenario_hash, scenario_to_yaml
 from sim.config.schema import Scenario
@@ -81,11 +82,19 @@ def simulate(
     return RunResult(None, ts, summarize(ts, model.pop), time.perf_counter() - start, model)
 
 
+def add_incentive_effect(scenario: Scenario, result: RunResult) -> None:
+    """Add the ``incentives`` block (a counterfactual run) to the summary when incentives run."""
+    if scenario.output.incentive_counterfactual and incentive_effect.has_incentives(scenario):
+        without = simulate(incentive_effect.without_incentives(scenario), record_events=False)
+        result.summary["incentives"] = incentive_effect.compare(result, without)
+
+
 def run_to_directory(scenario: Scenario, out_dir: Path, progress: Callable[[int], None] | None = None) -> RunResult:
     """Run and write the run directory atomically."""
     started = datetime.now(UTC).isoformat(timespec="seconds")
     with atomic_directory(out_dir) as tmp:
         result = simulate(scenario, progress)
+        add_incentive_effect(scenario, result)
         write_outputs(tmp, scenario, result, started)
     result.out_dir = out_dir
     return result

@@ -25,6 +25,11 @@ STREAMS: tuple[str, ...] = (
     "operators",
     "events",
     "incentives",
+    "mesa",
+    "coupons",
+    "group_buy",
+    "flash_sale",
+    "lottery",
 )
 
 

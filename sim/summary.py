@@ -79,6 +79,7 @@ def summarize(ts: pd.DataFrame, pop: Population) -> dict:
         "windows": windows,
         "funnel": funnel(pop),
         "retention": {f"day_{d}": v for d, v in retention_at(pop, n_days, (30, 90, 180)).items()},
+        "repurchase": {f"within_{d}": v for d, v in repurchase_within(pop, n_days, (30, 90, 180)).items()},
     }
 
 
@@ -107,6 +108,22 @@ def retention_at(pop: Population, n_days: int, ages: tuple[int, ...]) -> dict[in
             continue
         alive = (pop.status == MEMBER) | ((pop.status == CHURNED) & (pop.churn_day - pop.join_day > age))
         out[age] = float((alive & eligible).sum() / eligible.sum())
+    return out
+
+
+def repurchase_within(pop: Population, n_days: int, windows: tuple[int, ...]) -> dict[int, float]:
+    """Share of first-time buyers who buy again within ``w`` days of their first purchase.
+
+    Only buyers whose first purchase is at least ``w`` days before the end count,
+    so every one of them could have been seen rebuying.
+    """
+    out = {}
+    first, second = pop.first_purchase, pop.second_purchase
+    for w in windows:
+        eligible = (first >= 0) & (first <= n_days - 1 - w)
+        if eligible.any():
+            again = eligible & (second >= 0) & (second - first <= w)
+            out[w] = float(again.sum() / eligible.sum())
     return out
 
 

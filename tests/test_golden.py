@@ -29,7 +29,9 @@ def _compare(actual, expected, path="summary"):
 
 
 def test_summary_matches_golden_file():
-    scenario = small(days=90, referral={"reward_inviter": 10, "reward_invitee": 5}, points={"enabled": True})
+    scenario = small(
+        days=90, referral={"reward_inviter": 10, "reward_invitee": 5}, incentives={"points": {"enabled": True}}
+    )
     summary = json.loads(json.dumps(simulate(scenario, record_events=False).summary))
     if os.environ.get("UPDATE_GOLDEN"):
         GOLDEN.write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n")

@@ -25,7 +25,7 @@ def test_daily_invariants(kind):
         market={"size": 1500, "network": {"kind": kind}},
         acquisition={"initial_members": 100, "winback_prob": 0.02},
         referral={"reward_inviter": 10, "reward_invitee": 5},
-        points={"enabled": True, "redeem_min": 200},
+        incentives={"points": {"enabled": True, "redeem_min": 200}},
         churn={"base_hazard": 0.01},
     )
     model = CommunityModel(scenario)

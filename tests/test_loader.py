@@ -39,19 +39,23 @@ def test_minimal_file_fills_defaults_and_names_after_stem(tmp_path):
 
 
 def test_unknown_key_suggests_closest_with_line(tmp_path):
-    path = write(tmp_path, "s.yaml", """
+    path = write(
+        tmp_path,
+        "s.yaml",
+        """
         days: 30
         referral:
           reward_invter: 20
-    """)
+    """,
+    )
     message = error_of(path)
     assert f"{path}:3: referral.reward_invter: unknown key 'reward_invter'; did you mean 'reward_inviter'?" in message
 
 
 def test_unknown_key_without_close_match_lists_allowed_keys(tmp_path):
-    message = error_of(write(tmp_path, "s.yaml", "points:\n  zzz: 1\n"))
-    allowed = "allowed keys: enabled, per_yuan, value_per_point, redeem_min"
-    assert f"s.yaml:2: points.zzz: unknown key 'zzz'; {allowed}" in message
+    message = error_of(write(tmp_path, "s.yaml", "output:\n  zzz: 1\n"))
+    allowed = "allowed keys: events, plots, incentive_counterfactual"
+    assert f"s.yaml:2: output.zzz: unknown key 'zzz'; {allowed}" in message
 
 
 def test_key_in_wrong_section_points_to_where_it_belongs(tmp_path):
@@ -65,25 +69,33 @@ def test_wrong_type_names_expected_type_and_line(tmp_path):
 
 
 def test_out_of_range_gives_allowed_range(tmp_path):
-    path = write(tmp_path, "s.yaml", """
+    path = write(
+        tmp_path,
+        "s.yaml",
+        """
         market:
           segments:
             - name: a
               share: 0.5
             - name: b
               share: 1.5
-    """)
+    """,
+    )
     message = error_of(path)
     assert "s.yaml:6: market.segments[1].share: must be >= 0 and <= 1, got 1.5" in message
 
 
 def test_all_problems_reported_at_once_in_line_order(tmp_path):
-    path = write(tmp_path, "s.yaml", """
+    path = write(
+        tmp_path,
+        "s.yaml",
+        """
         days: 0
         seed: -1
         churn:
           base_hazard: 1.0
-    """)
+    """,
+    )
     lines = error_of(path).splitlines()
     assert lines[0] == f"3 problems in scenario {path}:"
     assert "s.yaml:1: days: must be >= 1 and <= 3650, got 0" in lines[1]
@@ -92,31 +104,43 @@ def test_all_problems_reported_at_once_in_line_order(tmp_path):
 
 
 def test_missing_required_key_in_list_item_points_at_the_item(tmp_path):
-    path = write(tmp_path, "s.yaml", """
+    path = write(
+        tmp_path,
+        "s.yaml",
+        """
         market:
           segments:
             - share: 1.0
-    """)
+    """,
+    )
     assert "s.yaml:3: market.segments[0].name: required key is missing" in error_of(path)
 
 
 def test_field_validator_error_names_file_and_line(tmp_path):
-    path = write(tmp_path, "s.yaml", """
+    path = write(
+        tmp_path,
+        "s.yaml",
+        """
         days: 10
         market:
           segments:
             - {name: a, share: 0.5}
             - {name: b, share: 0.4}
-    """)
+    """,
+    )
     assert error_of(path).endswith("s.yaml:3: market.segments: segment shares must sum to 1, they sum to 0.9")
 
 
 def test_model_validator_error_names_the_key_it_mentions(tmp_path):
-    path = write(tmp_path, "s.yaml", """
+    path = write(
+        tmp_path,
+        "s.yaml",
+        """
         description: tiny market
         market:
           size: 100
-    """)
+    """,
+    )
     message = error_of(path)
     assert message.startswith(f"{path}:3: market.size: ")
     assert "acquisition.initial_members (1000) exceeds market.size (100)" in message
@@ -129,13 +153,17 @@ def test_yaml_syntax_error_gives_its_line(tmp_path):
 
 
 def test_duplicate_key_names_both_lines(tmp_path):
-    path = write(tmp_path, "s.yaml", """
+    path = write(
+        tmp_path,
+        "s.yaml",
+        """
         market:
           size: 1000
         days: 10
         market:
           size: 2000
-    """)
+    """,
+    )
     assert error_of(path) == f"{path}:4: market: duplicate key 'market' (lines 1 and 4); keep only one"
 
 
@@ -169,7 +197,10 @@ def test_missing_file(tmp_path):
 
 
 def test_extends_deep_merges_child_over_parent(tmp_path):
-    write(tmp_path, "base.yaml", """
+    write(
+        tmp_path,
+        "base.yaml",
+        """
         name: base
         days: 100
         referral:
@@ -180,16 +211,21 @@ def test_extends_deep_merges_child_over_parent(tmp_path):
           segments:
             - {name: a, share: 0.5}
             - {name: b, share: 0.5}
-    """)
+    """,
+    )
     write(tmp_path, "mid.yaml", "extends: base.yaml\nseed: 9\n")
-    child = write(tmp_path, "child.yaml", """
+    child = write(
+        tmp_path,
+        "child.yaml",
+        """
         extends: mid.yaml
         referral:
           reward_inviter: 20
         market:
           segments:
             - {name: only, share: 1.0}
-    """)
+    """,
+    )
     scenario = load_scenario(child)
     assert scenario.name == "child"  # a parent's name is not inherited
     assert (scenario.days, scenario.seed) == (100, 9)
@@ -222,16 +258,19 @@ def test_missing_extends_target_names_it_and_the_extends_line(tmp_path):
 
 def test_overrides_scalar_bool_mapping_and_list_index(tmp_path):
     path = write(tmp_path, "s.yaml", "referral:\n  reward_inviter: 5\n")
-    scenario = load_scenario(path, [
-        "referral.reward_inviter=20",
-        "points.enabled=true",
-        "content.mix={educational: 0.5, review: 0.5}",
-        "market.segments[1].share=0.1",
-        "market.segments.3.share=0.35",
-        "content.effects.review.purchase=1.1",
-    ])
+    scenario = load_scenario(
+        path,
+        [
+            "referral.reward_inviter=20",
+            "incentives.points.enabled=true",
+            "content.mix={educational: 0.5, review: 0.5}",
+            "market.segments[1].share=0.1",
+            "market.segments.3.share=0.35",
+            "content.effects.review.purchase=1.1",
+        ],
+    )
     assert scenario.referral.reward_inviter == 20
-    assert scenario.points.enabled is True
+    assert scenario.incentives.points.enabled is True
     assert scenario.content.mix == {"educational": 0.5, "review": 0.5}
     assert [s.share for s in scenario.market.segments] == [0.45, 0.1, 0.1, 0.35]
     assert scenario.content.effects["review"].purchase == 1.1
@@ -242,8 +281,10 @@ def test_overrides_scalar_bool_mapping_and_list_index(tmp_path):
     ("override", "expected"),
     [
         ("foo.bar=1", "--set foo.bar=1: unknown key 'foo'; allowed keys: name, description"),
-        ("referral.reward_invter=1", "--set referral.reward_invter=1: referral: unknown key 'reward_invter'; "
-                                     "did you mean 'reward_inviter'?"),
+        (
+            "referral.reward_invter=1",
+            "--set referral.reward_invter=1: referral: unknown key 'reward_invter'; did you mean 'reward_inviter'?",
+        ),
         ("market.segments[9].share=1", "--set market.segments[9].share=1: market.segments: 9 is not an index"),
         ("days.x=1", "--set days.x=1: days: 'x' does not exist"),
         ("days", "--set days: expected key.path=value"),
@@ -284,7 +325,7 @@ def test_loaded_scenario_is_frozen(tmp_path):
 
 
 def test_yaml_round_trip_and_hash(tmp_path):
-    scenario = load_scenario(write(tmp_path, "s.yaml", "days: 5\n"), ["points.enabled=true"], seed=123)
+    scenario = load_scenario(write(tmp_path, "s.yaml", "days: 5\n"), ["incentives.points.enabled=true"], seed=123)
     copy_path = tmp_path / "resolved.yaml"
     copy_path.write_text(scenario_to_yaml(scenario), encoding="utf-8")
     again = load_scenario(copy_path)

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from sim.config.schema import Scenario
-from sim.metrics import CORE_SOURCES
+from sim.metrics import SOURCES
 from sim.model import CommunityModel
 from sim.plots import (
     DPI,
@@ -74,8 +74,10 @@ def test_one_day_run(tmp_path):
     ts, _, _ = _run(1)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        paths = [plot_members_by_source(ts, "one day", tmp_path / "m.png"),
-                 plot_gmv_profit(ts, "one day", tmp_path / "g.png")]
+        paths = [
+            plot_members_by_source(ts, "one day", tmp_path / "m.png"),
+            plot_gmv_profit(ts, "one day", tmp_path / "g.png"),
+        ]
     for p in paths:
         assert mpimg.imread(p).shape[:2] == SHAPE
 
@@ -101,5 +103,5 @@ def test_extension_source_and_empty_cohorts(tmp_path):
 
 
 def test_source_colors_cover_core_sources_and_differ():
-    assert set(CORE_SOURCES) <= set(SOURCE_COLORS)
+    assert set(SOURCES) <= set(SOURCE_COLORS)
     assert len(set(SOURCE_COLORS.values())) == len(SOURCE_COLORS)

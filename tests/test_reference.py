@@ -51,7 +51,7 @@ def test_every_section_has_a_heading_with_its_docstring():
     doc = render_reference()
     assert "## `market.segments[]`\n\nA group of people" in doc
     assert "## `content.effects.<type>`\n\nHow one post of a content type" in doc
-    assert "## `points`\n\nA points program" in doc
+    assert "## `incentives.points`\n\nPoints" in doc
 
 
 def test_rendering_is_deterministic():

@@ -28,8 +28,13 @@ from sim.config.yamlsource import Document, KeyPath, Origin, read_document
 _NAME_CHARS = re.compile(r"[^A-Za-z0-9_.-]")
 _DOTTED = re.compile(r"\b[a-z_]+(?:\.[a-z_]+)+\b")
 _EXPECTED = {
-    "int": "an integer", "float": "a number", "bool": "true or false", "string": "a string",
-    "dict": "a mapping (key: value pairs)", "model": "a mapping (key: value pairs)", "list": "a list",
+    "int": "an integer",
+    "float": "a number",
+    "bool": "true or false",
+    "string": "a string",
+    "dict": "a mapping (key: value pairs)",
+    "model": "a mapping (key: value pairs)",
+    "list": "a list",
 }
 
 
@@ -179,7 +184,9 @@ def _set_path(doc: Document, tokens: list[str | int], value: Any, shown: str) ->
         elif (kind := fields.container(ann)) and kind[0] == "list":
             if not isinstance(token, int) or not 0 <= token < len(node):
                 raise ScenarioError.single(
-                    shown, None, format_path(path),
+                    shown,
+                    None,
+                    format_path(path),
                     f"{token!r} is not an index of this list of {len(node)} items (0 to {len(node) - 1})",
                 )
             step = token

@@ -11,6 +11,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from sim.config.base import CONTENT_TYPES, Section
+from sim.config.incentives import IncentivesConfig
 
 
 def _type_table(values: dict[str, float], what: str) -> dict[str, float]:
@@ -59,6 +60,12 @@ class Segment(Section):
     purchase_cycle_days: float = Field(
         30.0, gt=0.0, le=3650.0, description="Days for the need to rebuy to grow to 63% after a purchase."
     )
+    coupon_sensitivity: float = Field(
+        1.0, ge=0.0, le=10.0, description="Multiplier on the effect of coupons and flash sales (bargain hunters: high)."
+    )
+    status_sensitivity: float = Field(
+        1.0, ge=0.0, le=10.0, description="Multiplier on the effect of tiers and badges (enthusiasts: high)."
+    )
     interests: dict[str, float] = Field(
         default_factory=lambda: {t: 0.5 for t in CONTENT_TYPES},
         description="Interest in each content type, 0 to 1; missing types count as 0.",
@@ -78,6 +85,8 @@ def _default_segments() -> list[Segment]:
     return [
         Segment(
             name="newcomer",
+            coupon_sensitivity=1.0,
+            status_sensitivity=0.8,
             share=0.45,
             activity=0.8,
             price_sensitivity=0.5,
@@ -94,6 +103,8 @@ def _default_segments() -> list[Segment]:
         ),
         Segment(
             name="enthusiast",
+            coupon_sensitivity=0.6,
+            status_sensitivity=1.8,
             share=0.2,
             activity=1.6,
             price_sensitivity=0.3,
@@ -110,6 +121,8 @@ def _default_segments() -> list[Segment]:
         ),
         Segment(
             name="expert",
+            coupon_sensitivity=0.5,
+            status_sensitivity=1.5,
             share=0.1,
             activity=1.3,
             price_sensitivity=0.2,
@@ -126,6 +139,8 @@ def _default_segments() -> list[Segment]:
         ),
         Segment(
             name="bargain_hunter",
+            coupon_sensitivity=2.0,
+            status_sensitivity=0.5,
             share=0.25,
             activity=1.0,
             price_sensitivity=0.9,
@@ -208,6 +223,7 @@ class AcquisitionConfig(Section):
     winback_prob: float = Field(
         0.0, ge=0.0, le=1.0, description="Daily probability that a churned person rejoins (win-back)."
     )
+    winback_cost: float = Field(0.0, ge=0.0, le=1e6, description="Cost per won-back member (yuan).")
 
 
 class ContentEffect(Section):
@@ -356,7 +372,7 @@ class PurchaseConfig(Section):
     """Purchases by visiting members and the merchandise economics."""
 
     base_prob: float = Field(
-        0.03,
+        0.025,
         gt=0.0,
         lt=1.0,
         description="Purchase probability of a visiting member at full need and neutral satisfaction.",
@@ -419,13 +435,30 @@ class ReferralConfig(Section):
         description="Extra starting satisfaction of referred members "
         "(Schmitt, Skiera & Van den Bulte 2011: referred customers churn less).",
     )
+    reward_cap: int = Field(
+        50,
+        ge=0,
+        le=1_000_000,
+        description="Accepted referrals per member that earn the inviter reward; beyond it, none.",
+    )
+    hunter_share: float = Field(
+        0.15,
+        ge=0.0,
+        le=1.0,
+        description="Share of invitees who join for the invitee reward alone and churn soon after cashing out "
+        "(only when reward_invitee > 0).",
+    )
+    hunter_days: int = Field(14, ge=1, le=365, description="Reward hunters leave within this many days of joining.")
+    second_level_reward: float = Field(
+        0.0, ge=0.0, le=1e5, description="Reward to the inviter's own referrer per accepted referral (multi-level)."
+    )
 
 
 class ChurnConfig(Section):
     """The daily hazard that a member leaves."""
 
     base_hazard: float = Field(
-        0.0025,
+        0.0035,
         gt=0.0,
         lt=1.0,
         description="Daily churn hazard of a member at satisfaction 0.5, just visited, no fatigue.",
@@ -444,15 +477,6 @@ class ChurnConfig(Section):
         le=20.0,
         description="Log-odds lost when the points balance is worth the redemption minimum (switching cost).",
     )
-
-
-class PointsConfig(Section):
-    """A points program (积分): earned per yuan spent, redeemed as a discount on a later purchase."""
-
-    enabled: bool = Field(False, description="Whether the points program runs.")
-    per_yuan: float = Field(1.0, ge=0.0, le=1000.0, description="Points earned per yuan spent.")
-    value_per_point: float = Field(0.01, ge=0.0, le=100.0, description="Yuan value of one point at redemption.")
-    redeem_min: float = Field(1000.0, ge=0.0, le=1e9, description="Smallest balance that can be redeemed.")
 
 
 class KOCConfig(Section):
@@ -504,6 +528,11 @@ class OutputConfig(Section):
 
     events: bool = Field(True, description="Write the event log (events.parquet).")
     plots: bool = Field(True, description="Write plots/*.png.")
+    incentive_counterfactual: bool = Field(
+        True,
+        description="When any incentive runs, also run the same seed with every incentive off, to report "
+        "incremental buyers, cost per incremental buyer and incentive ROI.",
+    )
 
 
 class Scenario(Section):
@@ -523,7 +552,7 @@ class Scenario(Section):
     referral: ReferralConfig = Field(default_factory=ReferralConfig, description="Referrals.")
     churn: ChurnConfig = Field(default_factory=ChurnConfig, description="Churn.")
     satisfaction: SatisfactionConfig = Field(default_factory=SatisfactionConfig, description="Satisfaction dynamics.")
-    points: PointsConfig = Field(default_factory=PointsConfig, description="Points program.")
+    incentives: IncentivesConfig = Field(default_factory=IncentivesConfig, description="Incentive programs.")
     koc: KOCConfig = Field(default_factory=KOCConfig, description="Key opinion consumers.")
     operators: OperatorConfig = Field(default_factory=OperatorConfig, description="Operators.")
     output: OutputConfig = Field(default_factory=OutputConfig, description="Outputs of a run.")
@@ -535,6 +564,9 @@ class Scenario(Section):
                 f"acquisition.initial_members ({self.acquisition.initial_members}) "
                 f"exceeds market.size ({self.market.size})"
             )
+        unknown = sorted(set(self.incentives.coupons.segments) - {g.name for g in self.market.segments})
+        if unknown:
+            raise ValueError(f"incentives.coupons.segments names unknown segment(s) {unknown}")
         if self.koc.initial_count > self.acquisition.initial_members:
             raise ValueError(
                 f"koc.initial_count ({self.koc.initial_count}) exceeds acquisition.initial_members "

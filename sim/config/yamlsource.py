@@ -66,7 +66,9 @@ def parse_text(text: str, source: str) -> Document:
         raise ScenarioError.single(source, None, "", "the file is empty; a scenario is a mapping such as 'days: 365'")
     if not isinstance(node, MappingNode):
         raise ScenarioError.single(
-            source, node.start_mark.line + 1, "",
+            source,
+            node.start_mark.line + 1,
+            "",
             f"the top level must be a mapping of keys to values (such as 'days: 365'), got {_kind(node)}",
         )
     builder = _Builder(source)
@@ -95,7 +97,7 @@ def _kind(node: Node) -> str:
 
 
 def _show_tag(tag: str) -> str:
-    return "!!" + tag[len(_STD):] if tag.startswith(_STD) else tag
+    return "!!" + tag[len(_STD) :] if tag.startswith(_STD) else tag
 
 
 class _Builder:
@@ -120,7 +122,8 @@ class _Builder:
         allowed = {MappingNode: {_STD + "map"}, SequenceNode: {_STD + "seq"}}.get(type(node), _SCALAR_TAGS)
         if node.tag not in allowed:
             raise self.fail(
-                node, path,
+                node,
+                path,
                 f"the tag '{_show_tag(node.tag)}' is not allowed: a scenario holds plain data "
                 "(mappings, lists, strings, numbers, booleans)",
             )
@@ -149,7 +152,8 @@ class _Builder:
             line = key_node.start_mark.line + 1
             if key_node.value in seen:
                 raise self.fail(
-                    key_node, path + (key_node.value,),
+                    key_node,
+                    path + (key_node.value,),
                     f"duplicate key '{key_node.value}' (lines {seen[key_node.value]} and {line}); keep only one",
                 )
             seen[key_node.value] = line

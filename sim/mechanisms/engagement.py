@@ -17,6 +17,7 @@ import numpy as np
 
 from sim.config.base import CONTENT_TYPES
 from sim.mathutil import logistic, logit
+from sim.mechanisms.incentives import engagement_rewards, points, tiers
 
 if TYPE_CHECKING:
     from sim.model import CommunityModel
@@ -42,6 +43,7 @@ def engagement_phase(model: CommunityModel) -> None:
         + cfg.engagement_weight * e
         + cfg.appeal_weight * appeal
         - cfg.fatigue_weight * f
+        + model.mods.visit[mi]
     )
     visit = u_visit[mi] < logistic(x)
     v = mi[visit]
@@ -79,7 +81,12 @@ def engagement_phase(model: CommunityModel) -> None:
     day.questions, day.unanswered = n_q, int(unanswered.sum())
 
     pop.last_visit[v] = day.day
-    posts = u_ugc[v] < s.content.member_ugc_prob * pop.engagement[v]
+    posts = u_ugc[v] < s.content.member_ugc_prob * pop.engagement[v] * engagement_rewards.ugc_multiplier(model, v)
     day.ugc_posts = int(posts.sum())
+    posters = v[posts]
+    points.earn(model, posters, s.incentives.points.per_post)
+    tiers.add_growth(model, posters, tiers.GROWTH_PER_ACTION, action=True)
+    engagement_rewards.add_reputation(model, posters, s.incentives.badges.per_post)
+    engagement_rewards.add_reputation(model, v[interact], s.incentives.badges.per_interaction)
     mix = np.array([s.content.ugc_type_mix.get(t, 0.0) for t in CONTENT_TYPES])
     day.ugc_counts = model.streams["content"].multinomial(day.ugc_posts, mix / mix.sum()).astype(float)

@@ -1,13 +1,14 @@
-"""Purchases by today's visitors, basket values, margin and points.
+"""Purchases by today's visitors, basket values, discounts, margin and experience.
 
 A visitor of segment g buys with probability
-  logistic(logit(b) + w_n (n_i - 1) + w_s (s_i - 0.5) + P_g + k_i L + w_d d r_g + w_p [points_i >= min])
+  logistic(logit(b) + w_n (n_i - 1) + w_s (s_i - 0.5) + P_g + k_i L + w_d d r_g + M_i)
 where n_i = 1 - exp(-(days since last purchase) / cycle_g) is the need to rebuy (1
-if never bought), s satisfaction, P_g the purchase effect of the feed, k_i whether
-a KOC post reached the member (lift L), d the standing discount and r_g the
-segment's price sensitivity. The list basket is lognormal with the segment's
-mean; the customer pays it less the discount. Experienced quality pulls
-satisfaction up or down.
+if never bought), s satisfaction, P_g the purchase effect of the feed (its
+promotional part scaled by 2 x price sensitivity), k_i whether a KOC post reached
+the member (lift L), d the standing discount, r_g the segment's price
+sensitivity and M_i the incentive modifiers (coupons, flash sales, points, goal
+gradient). The list basket is lognormal with the segment's mean; discounts are
+settled by ``incentives.pricing``. Experienced quality pulls satisfaction.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.mathutil import logistic, logit
+from sim.mechanisms.incentives import points, pricing, tiers
 
 if TYPE_CHECKING:
     from sim.model import CommunityModel
@@ -25,7 +27,7 @@ if TYPE_CHECKING:
 def purchase_phase(model: CommunityModel) -> None:
     """Who of today's visitors buys, for how much, and what it does to them."""
     pop, day, s = model.pop, model.day, model.scenario
-    cfg, pts = s.purchase, s.points
+    cfg = s.purchase
     n = pop.n
     u_buy = model.streams.uniform("purchase", n)
     z_basket = model.streams["purchase"].standard_normal(n, dtype=np.float32)
@@ -42,37 +44,50 @@ def purchase_phase(model: CommunityModel) -> None:
         + day.eff_purchase[seg]
         + s.koc.purchase_lift * day.koc_reached[v]
         + cfg.discount_weight * cfg.discount * model.price_sensitivity[seg]
+        + model.mods.purchase[v]
     )
-    if pts.enabled:
-        x = x + cfg.points_weight * (pop.points[v] >= pts.redeem_min)
-    buy = u_buy[v] < logistic(x)
-    b, bseg = v[buy], seg[buy]
+    b = v[u_buy[v] < logistic(x)]
+    day.buyers_today = b
+    day.buyers_list, day.buyers_paid = record_purchases(model, b, z_basket[b], u_quality[b])
 
-    sigma = model.basket_sigma[bseg]
-    list_value = model.basket_mean[bseg] * np.exp(sigma * z_basket[b] - 0.5 * sigma**2)
-    paid = list_value * (1.0 - cfg.discount)
-    margin = paid - list_value * (1.0 - cfg.gross_margin)
-    day.purchases, day.gmv, day.gross_margin = int(b.size), float(paid.sum()), float(margin.sum())
 
-    noise = cfg.quality_noise * np.sqrt(3.0) * (2.0 * u_quality[b] - 1.0)  # uniform, sd = quality_noise
+def record_purchases(
+    model: CommunityModel,
+    buyers: np.ndarray,
+    z: np.ndarray,
+    u_quality: np.ndarray,
+    discount: float = 0.0,
+    line: str | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Book purchases of ``buyers`` with basket draws ``z``; returns their list values and what they paid.
+
+    ``discount`` on ``line`` is an extra deal of the channel that caused the
+    purchases (group buying), applied before the standard discounts.
+    """
+    pop, day, cfg = model.pop, model.day, model.scenario.purchase
+    seg = pop.segment[buyers]
+    sigma = model.basket_sigma[seg]
+    list_value = model.basket_mean[seg] * np.exp(sigma * z - 0.5 * sigma**2)
+    due = list_value * (1.0 - discount)
+    if line is not None:
+        model.ledger.book(line, float((list_value - due).sum()))
+    paid = pricing.settle(model, buyers, due)
+    day.purchases += int(buyers.size)
+    day.gmv += float(list_value.sum())
+    day.gross_margin += float((list_value * cfg.gross_margin).sum())
+    day.revenue += float(paid.sum())
+
+    noise = cfg.quality_noise * np.sqrt(3.0) * (2.0 * u_quality - 1.0)  # uniform, sd = quality_noise
     experienced = np.clip(cfg.product_quality + noise, 0.0, 1.0)
-    s_b = pop.satisfaction[b]
-    pop.satisfaction[b] = np.clip(s_b + s.satisfaction.product_rate * (experienced - s_b), 0.0, 1.0)
-    pop.last_purchase[b] = day.day
-    pop.purchases[b] += 1
-    pop.spend[b] += paid
-    if pts.enabled:
-        _points(model, b, paid)
-    model.events.add(day.day, "purchase", b, amount=paid)
-
-
-def _points(model: CommunityModel, buyers: np.ndarray, paid: np.ndarray) -> None:
-    """Redeem balances at or above the minimum on this purchase, then earn on it."""
-    pop, pts = model.pop, model.scenario.points
-    bal = pop.points[buyers]
-    redeem = bal >= max(pts.redeem_min, 1e-12)
-    value = np.minimum(bal[redeem] * pts.value_per_point, paid[redeem])
-    model.ledger.book("points_redemptions", float(value.sum()))
-    model.day.redemptions = int(redeem.sum())
-    bal[redeem] = 0.0
-    pop.points[buyers] = bal + pts.per_yuan * paid
+    s_b = pop.satisfaction[buyers]
+    pop.satisfaction[buyers] = np.clip(s_b + model.scenario.satisfaction.product_rate * (experienced - s_b), 0.0, 1.0)
+    pop.last_purchase[buyers] = day.day
+    first = pop.purchases[buyers] == 0
+    pop.first_purchase[buyers[first]] = day.day
+    pop.second_purchase[buyers[pop.purchases[buyers] == 1]] = day.day
+    pop.purchases[buyers] += 1
+    pop.spend[buyers] += paid
+    points.earn(model, buyers, model.scenario.incentives.points.per_yuan * paid)
+    tiers.add_growth(model, buyers, paid)
+    model.events.add(day.day, "purchase", buyers, amount=list_value, net=paid)
+    return list_value, paid

@@ -1,12 +1,14 @@
 """Referrals: visiting members invite a contact; accepted invitations join.
 
 A visitor invites one random contact with probability
-  logistic(logit(b) + w_s (s_i - 0.5) + R_g + k r_inviter)
-where R_g is the feed's referral effect and r_inviter the inviter's reward. An
-invitation to a prospect is accepted with probability
-  logistic(logit(a) + k r_invitee).
-A prospect invited by several members joins once, credited to the lowest-id inviter.
-Each acceptance costs both rewards.
+  logistic(logit(b) + w_s (s_i - 0.5) + R_g + k r_i)
+where R_g is the feed's referral effect and r_i the inviter reward the member can
+still earn (zero once ``reward_cap`` referrals are rewarded). An invitation to a
+prospect is accepted with probability logistic(logit(a) + k r_invitee). A prospect
+invited by several members joins once, credited to the lowest-id inviter. Each
+acceptance pays the inviter (within the cap), the invitee and, with multi-level
+rewards, the inviter's own referrer. When the invitee is paid, a ``hunter_share``
+of invitees are reward hunters who leave within ``hunter_days``.
 """
 
 from __future__ import annotations
@@ -16,8 +18,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.mathutil import logistic, logit
+from sim.mechanisms.incentives import engagement_rewards, points
 from sim.membership import join
-from sim.population import PROSPECT
+from sim.population import MEMBER, PROSPECT
 
 if TYPE_CHECKING:
     from sim.model import CommunityModel
@@ -30,15 +33,17 @@ def referral_phase(model: CommunityModel) -> None:
     u_inv = model.streams.uniform("referral", n)
     u_pick = model.streams.uniform("referral", n)
     u_acc = model.streams.uniform("referral", n)
+    u_hunt = model.streams.uniform("referral", n)
 
     v = day.visitors
-    v = v[pop.status[v] == 1]
+    v = v[pop.status[v] == MEMBER]
     seg = pop.segment[v]
+    capped = pop.invites_accepted[v] >= cfg.reward_cap
     x = (
         logit(cfg.base_invite_prob)
         + cfg.satisfaction_weight * (pop.satisfaction[v] - 0.5)
         + day.eff_referral[seg]
-        + cfg.reward_sensitivity * cfg.reward_inviter
+        + cfg.reward_sensitivity * cfg.reward_inviter * ~capped
     )
     inviters = v[u_inv[v] < logistic(x)]
     targets = model.network.random_neighbor(inviters, u_pick[inviters])
@@ -55,7 +60,17 @@ def referral_phase(model: CommunityModel) -> None:
     inviters = inviters[first]
     joined = join(model, targets, "referral", referrer=inviters.astype(np.int32))
     day.accepted += int(joined.size)
+    rewarded = pop.invites_accepted[inviters] < cfg.reward_cap
     np.add.at(pop.invites_accepted, inviters, 1)
-    reward = cfg.reward_inviter + cfg.reward_invitee
-    model.ledger.book("referral_rewards", joined.size * reward)
+    grand = pop.referrer[inviters]
+    grand = grand[(grand >= 0) & (pop.status[np.maximum(grand, 0)] == MEMBER)]
+    cost = rewarded.sum() * cfg.reward_inviter + joined.size * cfg.reward_invitee + grand.size * cfg.second_level_reward
+    model.ledger.book("referral_rewards", float(cost))
+    reward = cfg.reward_inviter * rewarded + cfg.reward_invitee
     model.events.add(day.day, "referral", joined, amount=reward, counterpart=inviters)
+    points.earn(model, inviters, model.scenario.incentives.points.per_referral)
+    engagement_rewards.add_reputation(model, inviters, model.scenario.incentives.badges.per_referral)
+    if cfg.reward_invitee > 0 and cfg.hunter_share > 0:
+        hunters = joined[u_hunt[joined] < cfg.hunter_share]
+        stay = 1 + (u_pick[hunters] * cfg.hunter_days).astype(np.int32)
+        pop.hunter_leave[hunters] = day.day + np.minimum(stay, cfg.hunter_days)

@@ -1,0 +1,93 @@
+"""Coupons (优惠券): issue to a target group on a cadence, redeem at purchase, learn to wait.
+
+Every ``every_days`` the program issues a coupon to a ``reach`` share of the
+target group (all members, chosen segments, members whose 30-day churn risk is at
+least ``churn_risk_min``, or buyers lapsed ``lapsed_days``); a member holds one
+coupon at a time, valid ``validity_days``. Holding a valid coupon raises the
+log-odds of buying by ``purchase_weight`` times the segment's coupon sensitivity.
+Each redemption raises the member's coupon habit h by ``dependence_rate (1 - h)``;
+a member without a coupon loses ``dependence_weight * h`` log-odds of buying
+(coupon dependence: they wait for the next one). Habit fades by ``habit_decay``
+a day. Every issue tires its recipients (``fatigue_per_issue``).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from sim.model import CommunityModel
+
+
+def give(model: CommunityModel, people: np.ndarray, value: float, rate: float, min_spend: float, days: int) -> None:
+    """Hand ``people`` a coupon (replacing any they hold)."""
+    pop = model.pop
+    pop.coupon_value[people] = value
+    pop.coupon_rate[people] = rate
+    pop.coupon_min[people] = min_spend
+    pop.coupon_expiry[people] = model.day.day + days - 1
+    model.day.coupons_issued += int(people.size)
+
+
+def _targets(model: CommunityModel, mi: np.ndarray) -> np.ndarray:
+    from sim.mechanisms.churn import churn_hazard
+
+    cfg, pop, day = model.scenario.incentives.coupons, model.pop, model.day.day
+    if cfg.target == "segment":
+        codes = [i for i, g in enumerate(model.scenario.market.segments) if g.name in cfg.segments]
+        return mi[np.isin(pop.segment[mi], codes)]
+    if cfg.target == "churn_risk":
+        risk = 1.0 - (1.0 - churn_hazard(model, mi)) ** 30
+        return mi[risk >= cfg.churn_risk_min]
+    if cfg.target == "lapsed":
+        return mi[(pop.last_purchase[mi] >= 0) & (day - pop.last_purchase[mi] >= cfg.lapsed_days)]
+    return mi
+
+
+def issue(model: CommunityModel, mi: np.ndarray) -> None:
+    """Issue today's coupons, if today is an issue day."""
+    cfg = model.scenario.incentives.coupons
+    if not cfg.enabled or model.day.day % cfg.every_days != 0:
+        return
+    u = model.streams.uniform("coupons", model.pop.n)
+    targets = _targets(model, mi)
+    reached = targets[u[targets] < cfg.reach]
+    fixed = cfg.kind == "fixed"
+    give(model, reached, cfg.value if fixed else 0.0, 0.0 if fixed else cfg.value, cfg.min_spend, cfg.validity_days)
+    model.pop.fatigue[reached] = np.minimum(model.pop.fatigue[reached] + cfg.fatigue_per_issue, 1.0)
+
+
+def modifiers(model: CommunityModel, mi: np.ndarray) -> None:
+    cfg, pop = model.scenario.incentives.coupons, model.pop
+    holding = pop.coupon_expiry[mi] >= model.day.day
+    if not (cfg.enabled or holding.any()):
+        return
+    sens = model.coupon_sensitivity[pop.segment[mi]]
+    model.mods.purchase[mi] += (
+        cfg.purchase_weight * sens * holding - cfg.dependence_weight * pop.coupon_habit[mi] * ~holding
+    )
+
+
+def redeem(model: CommunityModel, buyers: np.ndarray, due: np.ndarray) -> np.ndarray:
+    """Apply valid coupons to baskets at or above their minimum; returns yuan off."""
+    pop, cfg = model.pop, model.scenario.incentives.coupons
+    off = np.zeros(buyers.size)
+    valid = (pop.coupon_expiry[buyers] >= model.day.day) & (due >= pop.coupon_min[buyers])
+    if not valid.any():
+        return off
+    b = buyers[valid]
+    off[valid] = np.minimum(pop.coupon_value[b] + pop.coupon_rate[b] * due[valid], due[valid])
+    pop.coupon_expiry[b] = -1
+    h = pop.coupon_habit[b]
+    pop.coupon_habit[b] = h + cfg.dependence_rate * (1.0 - h)
+    model.day.coupons_redeemed += int(b.size)
+    return off
+
+
+def decay_habit(model: CommunityModel) -> None:
+    cfg = model.scenario.incentives.coupons
+    if cfg.enabled and cfg.habit_decay > 0:
+        mi = model.member_index()
+        model.pop.coupon_habit[mi] *= 1.0 - cfg.habit_decay

@@ -1,0 +1,73 @@
+"""Check-in streaks (打卡) and badges / reputation (勋章, 社区声望).
+
+Check-in: every visit checks in; the streak grows on consecutive days and resets
+after a missed day. Each check-in earns ``points_per_checkin`` and every
+``streak_bonus_days``-th day of a streak ``streak_bonus_points``. A streak raises
+the log-odds of visiting by ``visit_weight * min(streak, streak_cap) / streak_cap``
+(habit).
+
+Reputation grows with interactions, UGC posts and accepted referrals; a badge is
+earned at each threshold (cost ``cost_per_badge``). Each badge lowers the
+log-odds of churning by ``churn_weight`` times status sensitivity and raises UGC
+posting by ``ugc_multiplier``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.mechanisms.incentives import points, tiers
+
+if TYPE_CHECKING:
+    from sim.model import CommunityModel
+
+
+def modifiers(model: CommunityModel, mi: np.ndarray) -> None:
+    inc, pop, mods = model.scenario.incentives, model.pop, model.mods
+    if inc.checkin.enabled:
+        alive = pop.last_checkin[mi] >= model.day.day - 1
+        habit = np.minimum(pop.streak[mi], inc.checkin.streak_cap) / inc.checkin.streak_cap
+        mods.visit[mi] += inc.checkin.visit_weight * habit * alive
+    if inc.badges.enabled:
+        mods.churn[mi] -= inc.badges.churn_weight * pop.badges[mi] * model.status_sensitivity[pop.segment[mi]]
+
+
+def check_in(model: CommunityModel) -> None:
+    """Today's visitors check in."""
+    cfg, pop, day = model.scenario.incentives.checkin, model.pop, model.day
+    if not cfg.enabled:
+        return
+    v = day.visitors
+    consecutive = pop.last_checkin[v] == day.day - 1
+    pop.streak[v] = np.where(consecutive, pop.streak[v] + 1, 1).astype(np.int16)
+    pop.last_checkin[v] = day.day
+    bonus = (pop.streak[v] % cfg.streak_bonus_days == 0) * cfg.streak_bonus_points
+    points.earn(model, v, cfg.points_per_checkin + bonus)
+    tiers.add_growth(model, v, tiers.GROWTH_PER_ACTION, action=True)
+    day.checkins = int(v.size)
+
+
+def add_reputation(model: CommunityModel, people: np.ndarray, amount: float) -> None:
+    if model.scenario.incentives.badges.enabled and people.size:
+        np.add.at(model.pop.reputation, people, amount)
+
+
+def award_badges(model: CommunityModel) -> None:
+    """Badges for reputation thresholds crossed today."""
+    cfg, pop = model.scenario.incentives.badges, model.pop
+    if not cfg.enabled:
+        return
+    mi = model.member_index()
+    earned = np.searchsorted(np.asarray(cfg.thresholds), pop.reputation[mi], side="right").astype(np.int8)
+    new = earned - pop.badges[mi]
+    gained = int(new[new > 0].sum())
+    pop.badges[mi] = np.maximum(earned, pop.badges[mi])
+    model.day.badges_awarded += gained
+    model.ledger.book("badge_awards", gained * cfg.cost_per_badge)
+
+
+def ugc_multiplier(model: CommunityModel, people: np.ndarray) -> np.ndarray | float:
+    cfg = model.scenario.incentives.badges
+    return 1.0 + cfg.ugc_multiplier * model.pop.badges[people] if cfg.enabled else 1.0

@@ -1,0 +1,84 @@
+"""Points (积分): earning, redemption at purchase, expiry, switching cost and goal gradient.
+
+Members earn ``per_yuan`` points per yuan paid (times their tier's multiplier),
+``per_post`` per UGC post, ``per_referral`` per accepted referral and check-in
+points. At a purchase, a balance at or above ``redeem_min`` is redeemed against
+the basket, up to the amount still to pay. A balance expires when nothing was
+earned for ``expiry_days``. The outstanding balance is a liability on the ledger
+(reported, booked as cost only when redeemed).
+
+Goal gradient (Kivetz, Urminsky & Zheng 2006): the log-odds of buying rise by
+``strength * progress^2`` with progress = balance / redeem_min (capped at 1), and
+fall by ``post_reward_drop`` for ``post_reward_days`` after a redemption.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from sim.model import CommunityModel
+
+
+def earn(model: CommunityModel, people: np.ndarray, amount: np.ndarray | float) -> None:
+    """Credit points to ``people`` (no-op when the program is off)."""
+    cfg = model.scenario.incentives.points
+    if not cfg.enabled or people.size == 0:
+        return
+    pop = model.pop
+    pts = np.broadcast_to(np.asarray(amount, dtype=np.float64), people.shape)
+    if model.scenario.incentives.tiers.enabled:
+        pts = pts * model.tier_multiplier[pop.tier[people]]
+    np.add.at(pop.points, people, pts)
+    pop.points_last_earn[people] = model.day.day
+    model.day.points_earned += float(pts.sum())
+
+
+def redeem(model: CommunityModel, buyers: np.ndarray, due: np.ndarray) -> np.ndarray:
+    """Redeem eligible balances against ``due`` (yuan still to pay); returns the yuan covered."""
+    cfg, pop, day = model.scenario.incentives.points, model.pop, model.day
+    covered = np.zeros(buyers.size)
+    if not cfg.enabled or cfg.value_per_point <= 0:
+        return covered
+    bal = pop.points[buyers]
+    ok = bal >= max(cfg.redeem_min, 1e-9)
+    covered[ok] = np.minimum(bal[ok] * cfg.value_per_point, due[ok])
+    used = covered / cfg.value_per_point
+    pop.points[buyers] = bal - used
+    pop.last_redeem[buyers[ok]] = day.day
+    day.redemptions += int(ok.sum())
+    day.points_redeemed += float(used.sum())
+    return covered
+
+
+def modifiers(model: CommunityModel, mi: np.ndarray) -> None:
+    """Switching cost on churn and, if on, the goal gradient on purchases."""
+    s, pop, mods = model.scenario, model.pop, model.mods
+    cfg = s.incentives.points
+    if not cfg.enabled or cfg.redeem_min <= 0:
+        return
+    progress = np.minimum(pop.points[mi] / cfg.redeem_min, 1.0)
+    mods.churn[mi] -= s.churn.points_weight * progress
+    mods.purchase[mi] += s.purchase.points_weight * (progress >= 1.0)
+    gg = cfg.goal_gradient
+    if gg.enabled:
+        recent = (pop.last_redeem[mi] >= 0) & (model.day.day - pop.last_redeem[mi] < gg.post_reward_days)
+        mods.purchase[mi] += gg.strength * progress**2 - gg.post_reward_drop * recent
+
+
+def expire(model: CommunityModel) -> None:
+    """Balances with no earning for ``expiry_days`` lapse."""
+    cfg, pop = model.scenario.incentives.points, model.pop
+    if not cfg.enabled:
+        return
+    stale = (pop.points > 0) & (model.day.day - pop.points_last_earn > cfg.expiry_days)
+    model.day.points_expired += float(pop.points[stale].sum())
+    pop.points[stale] = 0.0
+
+
+def liability(model: CommunityModel) -> float:
+    """Yuan value of all outstanding points."""
+    cfg = model.scenario.incentives.points
+    return float(model.pop.points.sum() * cfg.value_per_point) if cfg.enabled else 0.0
