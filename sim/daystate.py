@@ -61,6 +61,18 @@ class DayState:
     points_earned: float = 0.0
     points_redeemed: float = 0.0
     points_expired: float = 0.0
+    promotion_discount: float = 0.0
+    ugc_share: float = 0.0  # share of the feed written by members and KOCs
+    forced: np.ndarray | None = None  # bool per person: visits today regardless (livestreams)
+    live_viewers: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    replay_viewers: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    outreach: int = 0
+    incidents: int = 0
+    unhandled_incidents: int = 0
+    kocs_promoted: int = 0
+    dwell_minutes: float = 0.0
+    response_hours: float = 0.0
+    rule_firings: int = 0
     buyers_today: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     buyers_list: np.ndarray = field(default_factory=lambda: np.zeros(0))  # list values of buyers_today
     buyers_paid: np.ndarray = field(default_factory=lambda: np.zeros(0))  # what buyers_today paid

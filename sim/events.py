@@ -3,8 +3,9 @@
 Events are appended as numpy arrays per day (no per-event Python objects) and
 assembled into one table at the end of the run. Columns: day, person, kind,
 source (join source of joins), amount (list value of a purchase, reward of a
-referral), net (what the buyer paid after discounts; equals amount otherwise)
-and counterpart (the referrer of a referral or referral join).
+referral), net (what the buyer paid after discounts; equals amount otherwise),
+counterpart (the referrer of a referral or referral join) and label (the name
+of a marker: crisis, promotion, competitor or rule firing, whose person is -1).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import pandas as pd
 
 from sim.population import JOIN_SOURCES
 
-KINDS = ("join", "purchase", "referral", "churn")
+KINDS = ("join", "purchase", "referral", "churn", "crisis", "promotion", "competitor", "rule")
 COLUMNS = ("person", "source", "amount", "net", "counterpart")
 DTYPES = (np.int32, np.int8, np.float64, np.float64, np.int32)
 
@@ -27,6 +28,7 @@ class EventLog:
         self._days: list[int] = []
         self._kinds: list[int] = []
         self._cols: list[list[np.ndarray]] = [[] for _ in COLUMNS]
+        self._labels: list[str] = []  # one per chunk: the label of a marker, "" otherwise
 
     def add(
         self,
@@ -38,6 +40,7 @@ class EventLog:
         amount: float | np.ndarray = 0.0,
         counterpart: int | np.ndarray = -1,
         net: float | np.ndarray | None = None,
+        label: str = "",
     ) -> None:
         if not self.enabled or person.size == 0:
             return
@@ -47,6 +50,11 @@ class EventLog:
             store.append(np.broadcast_to(np.asarray(value, dtype=dtype), n))
         self._days.append(day)
         self._kinds.append(KINDS.index(kind))
+        self._labels.append(label)
+
+    def note(self, day: int, kind: str, label: str) -> None:
+        """A dated marker with no person: a crisis onset, a promotion, a rule firing."""
+        self.add(day, kind, np.array([-1], dtype=np.int32), label=label)
 
     def frame(self) -> pd.DataFrame:
         """All events as a DataFrame with the columns described in the module docstring."""
@@ -66,5 +74,6 @@ class EventLog:
                 "amount": cols["amount"],
                 "net": cols["net"],
                 "counterpart": cols["counterpart"],
+                "label": pd.Categorical(np.repeat(np.asarray(self._labels, dtype=object), sizes)),
             }
         )

@@ -9,15 +9,22 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-CATEGORIES: tuple[str, ...] = ("acquisition", "operators", "content", "koc", "incentives")
+CATEGORIES: tuple[str, ...] = ("acquisition", "operators", "content", "koc", "incentives", "platform")
 
 #: Cost line -> category. Extension mechanisms add lines through ``register_line``.
 LINES: dict[str, str] = {
     "paid_acquisition": "acquisition",
     "winback": "acquisition",
     "operator_salaries": "operators",
+    "crisis_response": "operators",
     "content_production": "content",
+    "themed_columns": "content",
+    "livestream_hosts": "content",
     "koc_support": "koc",
+    "koc_commission": "koc",
+    "koc_samples": "koc",
+    "platform_fees": "platform",
+    "promotion_discounts": "incentives",
     "price_discounts": "incentives",
     "referral_rewards": "incentives",
     "points_redemptions": "incentives",

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.health import HEALTH_COLUMNS
 from sim.ledger import CATEGORIES, LINES
 from sim.mechanisms.incentives import points
 from sim.population import JOIN_SOURCES
@@ -78,6 +79,20 @@ INCENTIVES = (
     "tier_share",
     "incentive_cost_per_buyer",
 )
+OPERATIONS = (
+    "conversion",
+    "dwell_minutes",
+    "ugc_share",
+    "live_viewers",
+    "replay_viewers",
+    "live_purchases",
+    "outreach_contacts",
+    "incidents",
+    "unhandled_incidents",
+    "response_hours",
+    "kocs_promoted",
+    "operators",
+)
 MONEY = (
     *(f"cost_{c}" for c in CATEGORIES),
     *(f"line_{line}" for line in LINES),
@@ -88,7 +103,7 @@ MONEY = (
     "cum_profit",
     "roi",
 )
-KPI_NAMES: tuple[str, ...] = COMMUNITY + COMMERCE + INCENTIVES + MONEY
+KPI_NAMES: tuple[str, ...] = COMMUNITY + COMMERCE + INCENTIVES + OPERATIONS + MONEY + HEALTH_COLUMNS + ("rule_firings",)
 
 
 class KPITracker:
@@ -115,6 +130,7 @@ class KPITracker:
         row = self._community(model)
         row.update(self._commerce(model, row["members"]))
         row.update(self._incentives(model, row["members"], accounts))
+        row.update(self._operations(model))
         row.update(accounts)
         return row
 
@@ -175,6 +191,25 @@ class KPITracker:
             "nps": 100.0 * (np.count_nonzero(sat >= 0.8) - np.count_nonzero(sat < 0.6)) / m if m else 0.0,
             "engagement_mean": float(pop.engagement[mi].mean()) if m else 0.0,
             "fatigue_mean": float(pop.fatigue[mi].mean()) if m else 0.0,
+        }
+
+    def _operations(self, model: CommunityModel) -> dict[str, float]:
+        day = model.day
+        visits = day.visitors.size
+        live = day.live_viewers
+        return {
+            "conversion": day.purchases / visits if visits else 0.0,
+            "dwell_minutes": day.dwell_minutes,
+            "ugc_share": day.ugc_share,
+            "live_viewers": int(live.size),
+            "replay_viewers": int(day.replay_viewers.size),
+            "live_purchases": int(np.isin(day.buyers_today, live, assume_unique=True).sum()) if live.size else 0,
+            "outreach_contacts": day.outreach,
+            "incidents": day.incidents,
+            "unhandled_incidents": day.unhandled_incidents,
+            "response_hours": day.response_hours,
+            "kocs_promoted": day.kocs_promoted,
+            "operators": model.policy.headcount,
         }
 
     def _monthly_repurchase(self, model: CommunityModel) -> float:

@@ -1,9 +1,8 @@
 """CommunityModel: one Mesa step is one day of the community.
 
-The day runs as vectorized phases over the population's columns, in a fixed
-order: operators act, KOCs post, the feed forms, people join, members visit,
-buy, invite friends and churn, then the ledger closes and the DataCollector
-records the day's KPIs.
+The day runs as vectorized phases over the population's columns in the order of
+``sim.schedule.PHASES``; then the ledger closes, the KPIs and health alerts are
+computed, the adaptive rules act on them, and the DataCollector records the day.
 """
 
 from __future__ import annotations
@@ -17,39 +16,19 @@ from sim.agents import Person
 from sim.config.schema import Scenario
 from sim.daystate import N_TYPES, DayState, Modifiers
 from sim.events import EventLog
+from sim.health import HealthTracker
 from sim.ledger import Ledger
-from sim.mechanisms.acquisition import acquisition_phase, seed_initial_members
-from sim.mechanisms.churn import churn_phase
-from sim.mechanisms.content import content_phase, effect_table, koc_phase
-from sim.mechanisms.engagement import engagement_phase
+from sim.mechanisms.acquisition import seed_initial_members
+from sim.mechanisms.content import effect_table
 from sim.mechanisms.incentives import tiers
-from sim.mechanisms.incentives.group_buy import group_buy_phase
-from sim.mechanisms.incentives.phases import incentives_after_visits, incentives_before_visits, incentives_status
-from sim.mechanisms.operators import Operator, operators_phase
-from sim.mechanisms.purchase import purchase_phase
-from sim.mechanisms.referral import referral_phase
+from sim.mechanisms.operators import Operator
 from sim.metrics import KPI_NAMES, KPITracker
 from sim.network import build_network
+from sim.policy import Policy
 from sim.population import MEMBER, create_population, interest_matrix, segment_column
+from sim.rules_engine import RuleEngine
+from sim.schedule import PHASES
 from sim.streams import Streams
-
-Phase = Callable[["CommunityModel"], None]
-
-#: The order of a day. Extension mechanisms insert their phase where it belongs.
-PHASES: list[Phase] = [
-    operators_phase,
-    koc_phase,
-    content_phase,
-    acquisition_phase,
-    incentives_before_visits,
-    engagement_phase,
-    incentives_after_visits,
-    purchase_phase,
-    group_buy_phase,
-    referral_phase,
-    incentives_status,
-    churn_phase,
-]
 
 #: Person agents are created for every person up to this market size ("auto").
 AGENT_VIEW_LIMIT = 100_000
@@ -87,12 +66,19 @@ class CommunityModel(mesa.Model):
         self.koc_reach = np.zeros(n, dtype=np.int32)
         self.ugc_yesterday = np.zeros(N_TYPES)
         self.plan_remaining = 0.0
+        self.question_backlog = 0.0
+        self.last_show = -1
         self.n_members = 0
         self.n_churned = 0
+        self.n_negative = 0
+        self.policy = Policy.from_scenario(scenario)
+        self.markers: list[dict] = []
         self._member_index: np.ndarray | None = None
         self.ledger = Ledger()
         self.events = EventLog(scenario.output.events if record_events is None else record_events)
         self.kpis = KPITracker()
+        self.health = HealthTracker()
+        self.rules = RuleEngine(self)
         self.day = DayState(day=0)
         self.today: dict[str, float] = {}
 
@@ -129,8 +115,25 @@ class CommunityModel(mesa.Model):
             phase(self)
         self.ugc_yesterday = day.ugc_counts
         accounts = self.ledger.close_day(day.gmv, day.gross_margin)
-        self.today = self.kpis.row(self, accounts)
+        row = self.kpis.row(self, accounts)
+        row.update(self.health.row(self, row))
+        issued = day.coupons_issued
+        row["rule_firings"] = self.rules.check(self, row)
+        self.kpis.totals["coupons_issued"] += day.coupons_issued - issued  # offers sent by rules tonight
+        row["coupons_issued"] = day.coupons_issued
+        self.today = row
         self.datacollector.collect(self)
+
+    def force_visit(self, people: np.ndarray) -> None:
+        """Make ``people`` visit today whatever their visit draw (e.g. livestream viewers)."""
+        if self.day.forced is None:
+            self.day.forced = np.zeros(self.pop.n, dtype=bool)
+        self.day.forced[people] = True
+
+    def log_marker(self, kind: str, label: str) -> None:
+        """Record a dated marker (crisis, promotion, competitor, rule firing) for logs and plots."""
+        self.markers.append({"day": self.day.day, "kind": kind, "label": label})
+        self.events.note(self.day.day, kind, label)
 
     def run(self, days: int | None = None, progress: Callable[[int], None] | None = None) -> None:
         """Run ``days`` days (the scenario's by default), calling ``progress(day)`` after each."""

@@ -68,6 +68,10 @@ class Population:
     reputation: np.ndarray  # float32
     badges: np.ndarray  # int8, badges earned
     hunter_leave: np.ndarray  # int32, day a reward hunter leaves (-1 not a hunter)
+    negative: np.ndarray  # bool, holds negative sentiment
+    negative_contacts: np.ndarray  # int32, contacts who hold negative sentiment
+    last_show_seen: np.ndarray  # int32, day of the last livestream seen live or as replay (-1 never)
+    last_outreach: np.ndarray  # int32, day of the last 1:1 message (-1 never)
 
     @property
     def n(self) -> int:
@@ -131,4 +135,8 @@ def create_population(scenario: Scenario, rng: np.random.Generator) -> Populatio
         reputation=np.zeros(n, dtype=np.float32),
         badges=np.zeros(n, dtype=np.int8),
         hunter_leave=minus(np.int32),
+        negative=np.zeros(n, dtype=bool),
+        negative_contacts=np.zeros(n, dtype=np.int32),
+        last_show_seen=minus(np.int32),
+        last_outreach=np.full(n, -(10**6), dtype=np.int32),
     )

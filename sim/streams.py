@@ -30,6 +30,9 @@ STREAMS: tuple[str, ...] = (
     "group_buy",
     "flash_sale",
     "lottery",
+    "sentiment",
+    "livestream",
+    "governance",
 )
 
 

@@ -36,7 +36,7 @@ def inc(**programs):
 
 
 def test_points_earned_redeemed_and_liability_balance():
-    model = CommunityModel(small(days=90, **inc(points={"enabled": True, "redeem_min": 300, "per_post": 50})))
+    model = CommunityModel(small(days=90, **inc(points={"enabled": True, "redeem_min": 150, "per_post": 50})))
     model.run()
     ts = model.timeseries()
     earned, redeemed, expired = (ts[k].sum() for k in ("points_earned", "points_redeemed", "points_expired"))

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from sim.config.fields import variants
 from sim.config.reference import DOC_PATH, render_reference
 from sim.config.schema import Scenario
 
@@ -19,6 +20,10 @@ def leaf_paths(model: type[BaseModel], prefix: str = "") -> list[str]:
         ann, args = info.annotation, typing.get_args(info.annotation)
         if isinstance(ann, type) and issubclass(ann, BaseModel):
             paths += leaf_paths(ann, path)
+        elif typing.get_origin(ann) is list and variants(args[0]):
+            paths += [p for tag, m in variants(args[0]) for p in leaf_paths(m, f"{path}[]<{tag}>")]
+        elif variants(ann):
+            paths += [p for tag, m in variants(ann) for p in leaf_paths(m, f"{path}<{tag}>")]
         elif typing.get_origin(ann) is list and issubclass(args[0], BaseModel):
             paths += leaf_paths(args[0], f"{path}[]")
         elif typing.get_origin(ann) is dict and isinstance(args[1], type) and issubclass(args[1], BaseModel):

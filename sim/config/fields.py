@@ -27,6 +27,26 @@ def strip_optional(ann: Any) -> Any:
     return ann
 
 
+def variants(ann: Any) -> list[tuple[str, type[BaseModel]]]:
+    """The alternatives of a tagged union of models as ``(tag, model)``; [] for anything else.
+
+    The tag is the value of the variant's discriminator field (``kind`` of an event,
+    ``action`` of a rule's action): its only ``Literal`` value.
+    """
+    if typing.get_origin(ann) is typing.Annotated:
+        ann = typing.get_args(ann)[0]
+    if typing.get_origin(ann) not in (typing.Union, types.UnionType):
+        return []
+    models = typing.get_args(ann)
+    if not all(is_model(m) for m in models):
+        return []
+    out = []
+    for m in models:
+        tag = next((c[0] for f in m.model_fields.values() if (c := literal_choices(f.annotation)) and len(c) == 1), "")
+        out.append((str(tag or m.__name__), m))
+    return out
+
+
 def is_model(ann: Any) -> bool:
     return isinstance(ann, type) and issubclass(ann, BaseModel)
 
@@ -118,3 +138,7 @@ def walk(model: type[BaseModel] = Scenario, prefix: str = "") -> Iterator[tuple[
             yield from walk(ann, path)
         elif kind and is_model(kind[1]):
             yield from walk(kind[1], path + ("[]" if kind[0] == "list" else ".<type>"))
+        else:
+            item_path = path + "[]" if kind and kind[0] == "list" else path
+            for tag, m in variants(kind[1] if kind else ann):
+                yield from walk(m, f"{item_path}<{tag}>")

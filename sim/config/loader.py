@@ -52,6 +52,11 @@ def load_scenario(
     """
     display = str(path)
     doc = _load_tree(Path(path), display, [(Path(path).resolve(), display)], None)
+    chosen = [
+        o.split("=", 1)[1].strip() for o in overrides if o.removeprefix("--set").strip().startswith("operating_model=")
+    ]
+    if chosen and chosen[-1] in preset_names():
+        doc = _merge(doc, _preset(chosen[-1]))  # a preset chosen on the command line overrides the files
     _apply(doc, overrides)
     for flag, value in (("days", days), ("seed", seed)):
         if value is not None:
@@ -66,7 +71,7 @@ def scenario_from_mapping(data: Mapping[str, Any], source: str = "<mapping>") ->
     """Validate plain data (e.g. built in code) with the same error messages as files."""
     if not isinstance(data, Mapping):
         raise ScenarioError.single(source, None, "", f"a scenario must be a mapping, got {type(data).__name__}")
-    return _validate(Document(copy.deepcopy(dict(data)), {(): (source, None)}), source)
+    return _validate(_with_preset(Document(copy.deepcopy(dict(data)), {(): (source, None)})), source)
 
 
 def apply_overrides(data: dict[str, Any], overrides: Sequence[str]) -> dict[str, Any]:
@@ -87,6 +92,46 @@ def scenario_hash(scenario: Scenario) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
+# --- operating-model presets ---------------------------------------------------------------
+
+PRESETS = Path(__file__).with_name("presets")
+
+
+def preset_names() -> list[str]:
+    """Operating-model presets shipped with the package."""
+    return sorted(p.stem for p in PRESETS.glob("*.yaml"))
+
+
+def _preset(name: str) -> Document:
+    return read_document(PRESETS / f"{name}.yaml", f"preset {name} (sim/config/presets/{name}.yaml)", None)
+
+
+def _with_preset(doc: Document, parent: Document | None = None) -> Document:
+    """Merge ``parent`` < the preset ``doc`` selects < ``doc``.
+
+    The preset is laid at the level of the file that selects it: it overrides what
+    that file extends, and the file's own keys override the preset. An unknown name
+    is left for validation to report, with the allowed names.
+    """
+    name = doc.data.get("operating_model")
+    if not isinstance(name, str) or name not in preset_names():
+        return doc if parent is None else _merge(parent, doc)
+    under = _preset(name) if parent is None else _merge(parent, _preset(name))
+    return _merge(under, doc)
+
+
+def with_operating_model(data: Mapping[str, Any], name: str) -> dict[str, Any]:
+    """``data`` (e.g. a resolved scenario) with preset ``name`` laid over it and selected.
+
+    For sweeps and dashboards that switch the operating model of a resolved scenario.
+    """
+    if name not in preset_names():
+        return {**data, "operating_model": name}  # validation reports the unknown name
+    merged = _deep_merge(copy.deepcopy(dict(data)), _preset(name).data)
+    merged["operating_model"] = name
+    return merged
+
+
 # --- extends -----------------------------------------------------------------------------
 
 
@@ -94,7 +139,7 @@ def _load_tree(path: Path, display: str, chain: list[tuple[Path, str]], referrer
     """Read ``path`` and, if it ``extends`` another file, merge it over that parent."""
     doc = read_document(path, display, referrer)
     if "extends" not in doc.data:
-        return doc
+        return _with_preset(doc)
     target = doc.data.pop("extends")
     _, line = doc.origins.pop(("extends",))
     if not isinstance(target, str) or not target.strip():
@@ -107,7 +152,7 @@ def _load_tree(path: Path, display: str, chain: list[tuple[Path, str]], referrer
         raise ScenarioError.single(display, line, "extends", f"extends cycle: {cycle}")
     parent = _load_tree(parent_path, parent_display, chain + [(resolved, parent_display)], (display, line))
     parent.data.pop("name", None)  # a child is a different scenario: it never inherits its parent's name
-    return _merge(parent, doc)
+    return _with_preset(doc, parent)
 
 
 def _merge(parent: Document, child: Document) -> Document:

@@ -61,6 +61,10 @@ def _sections(model: type[BaseModel], prefix: str, default: Any) -> Iterator[tup
         elif kind and fields.is_model(kind[1]):
             item_path = path + ("[]" if kind[0] == "list" else ".<type>")
             yield from _sections(kind[1], item_path, (path, _default(info)))
+        else:
+            item_path = path + "[]" if kind and kind[0] == "list" else path
+            for tag, variant in fields.variants(kind[1] if kind else ann):
+                yield from _sections(variant, f"{item_path}<{tag}>", None)
 
 
 def _render_section(path: str, model: type[BaseModel], default: Any) -> str:
@@ -84,9 +88,11 @@ def _type(ann: Any) -> str:
         return "string"
     if fields.is_model(ann):
         return "section"
+    if fields.variants(ann):
+        return "section, one of " + ", ".join(f"`{tag}`" for tag, _ in fields.variants(ann))
     kind = fields.container(ann)
     if kind:
-        item = "section" if fields.is_model(kind[1]) else _type(kind[1])
+        item = "section" if fields.is_model(kind[1]) or fields.variants(kind[1]) else _type(kind[1])
         return f"list of {item}s" if kind[0] == "list" else f"mapping of name to {item}"
     return _SCALARS.get(ann, getattr(ann, "__name__", str(ann)))
 
@@ -105,8 +111,8 @@ def _default_cell(info: FieldInfo, ann: Any) -> str:
     if fields.is_model(ann):
         return "see below"
     kind = fields.container(ann)
-    if kind and fields.is_model(kind[1]):
-        return "see below"
+    if fields.variants(ann) or (kind and (fields.is_model(kind[1]) or fields.variants(kind[1]))):
+        return "see below" if not (kind and value == []) else "`[]`"
     return f"`{_flow(value)}`"
 
 

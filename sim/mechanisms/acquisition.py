@@ -57,15 +57,17 @@ def acquisition_phase(model: CommunityModel) -> None:
     u_org = model.streams.uniform("acquisition", n)
     u_round = float(model.streams["acquisition"].random())  # drawn daily, used or not, to keep streams aligned
     cand = prospects(model)
-    if s.paid.daily_budget > 0 and cand.size:
-        cac = paid_cac(model, cand.size)
-        k = stochastic_round(s.paid.daily_budget / cac, u_round)
+    budget = model.policy.paid_budget(model.scenario, model.day.day)
+    factor = model.policy.acquisition_factor
+    if budget > 0 and cand.size:
+        cac = paid_cac(model, cand.size) / factor  # a competitor makes each member dearer
+        k = stochastic_round(budget / cac, u_round)
         got = join(model, _pick(cand, k, keys), "paid")
         model.ledger.book("paid_acquisition", got.size * cac)
         cand = prospects(model) if got.size else cand
     if (s.organic.p > 0 or s.organic.q > 0) and cand.size:
         share = model.network.contact_share(pop.member_contacts, model.n_members, pop.status == MEMBER, cand)
-        hazard = 1.0 - np.exp(-(s.organic.p + s.organic.q * share) / 365.0)
+        hazard = 1.0 - np.exp(-factor * (s.organic.p + s.organic.q * share) / 365.0)
         join(model, cand[u_org[cand] < hazard], "organic")
     if s.winback_prob > 0 and model.n_churned:
         gone = np.flatnonzero(pop.status == CHURNED)

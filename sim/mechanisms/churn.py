@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.mathutil import logistic, logit
+from sim.mechanisms import sentiment
+from sim.mechanisms.koc import followers_lose_their_koc
 from sim.membership import churn
 from sim.population import CHURNED
 
@@ -43,4 +45,6 @@ def churn_phase(model: CommunityModel) -> None:
     mi = model.member_index()
     hunters = model.pop.hunter_leave[mi]
     leaving = mi[(u[mi] < churn_hazard(model, mi)) | ((hunters >= 0) & (hunters <= model.day.day))]
+    followers_lose_their_koc(model, leaving)
     churn(model, leaving)
+    sentiment.leave(model, leaving)

@@ -1,12 +1,21 @@
 """Today's feed and what it does to each segment.
 
 The feed is the brand posts published today (PGC), the members' UGC posted
-yesterday and the KOC posts of today. For content type t let c_t be its posts and
-V the feed size. The exposure of type t is x_t = (c_t / V) (1 - exp(-V / V0)):
-the mix, scaled by how full the feed is (V0 = ``saturation_posts``). A member of
-segment g weighs each type by their interest I_gt, so an effect e (engagement,
-trust, purchase, referral) acts as E_g = sum_t x_t I_gt e_t. Fatigue is not
-weighted by interest: promotion tires everyone who sees it.
+yesterday and the KOC posts of today (counted as reviews). For content type t let
+c_t be its posts, m_t = c_t / V the mix and V the feed size. Peak-hour posts
+reach further: the effective size is V' = V ((1 - h) + h r) with h the peak share
+of brand posts and r the peak reach multiplier. The feed's fullness is
+F = 1 - exp(-V' / V0) (V0 = ``saturation_posts``).
+
+Personalization pi in [0, 1] tilts what a member of segment g sees toward their
+interests I_gt: s_gt = (1 - pi) m_t + pi m_t I_gt / sum_u m_u I_gu, and the
+exposure is x_gt = F s_gt. An effect e (engagement, trust, purchase, referral)
+acts as E_g = sum_t x_gt I_gt e_t; the promotional part of the purchase effect is
+scaled by 2 x price sensitivity. Fatigue is not weighted by interest: promotion
+tires everyone who sees it. Appeal is A_g = q M_g F (+ the themed-column bonus),
+with q the feed's mean quality and M_g = sum_t s_gt I_gt the interest match.
+Beyond what the tilt does through exposure, matched recommendations convert:
+personalization adds ``pi * personalization_purchase_lift`` to the log-odds of buying.
 """
 
 from __future__ import annotations
@@ -22,6 +31,7 @@ if TYPE_CHECKING:
 
 EFFECTS = ("engagement", "trust", "purchase", "referral", "fatigue")
 PROMO = CONTENT_TYPES.index("promotional")
+REVIEW = CONTENT_TYPES.index("review")
 
 
 def effect_table(model: CommunityModel) -> dict[str, np.ndarray]:
@@ -30,45 +40,47 @@ def effect_table(model: CommunityModel) -> dict[str, np.ndarray]:
     return {e: np.array([getattr(eff[t], e) for t in CONTENT_TYPES]) for e in EFFECTS}
 
 
-def koc_phase(model: CommunityModel) -> None:
-    """KOCs who are members post today; their contacts who are members are reached."""
-    pop, cfg = model.pop, model.scenario.koc
-    kocs = np.flatnonzero(pop.is_koc & (pop.status == 1))
-    u = model.streams.uniform("koc", kocs.size)
-    posting = kocs[u < cfg.post_prob]
-    model.day.koc_posts = int(posting.size)
-    reached = model.koc_reach
-    reached[:] = 0
-    model.network.count_into(posting, reached, +1)
-    model.day.koc_reached = reached > 0
-    model.ledger.book("koc_support", kocs.size * cfg.cost_per_day)
-
-
 def content_phase(model: CommunityModel) -> None:
     """Exposure by type and its per-segment effects for today."""
     day, cfg = model.day, model.scenario.content
-    counts = day.pgc_counts + model.ugc_yesterday
-    koc_q = model.scenario.koc.quality
-    volume = counts.sum() + day.koc_posts
-    quality_sum = day.pgc_counts.sum() * cfg.quality + model.ugc_yesterday.sum() * cfg.ugc_quality
-    quality_sum += day.koc_posts * koc_q
-    quality = quality_sum / volume if volume > 0 else 0.0
-    # KOC posts count as reviews in the mix
-    counts = counts.copy()
-    counts[CONTENT_TYPES.index("review")] += day.koc_posts
-    fullness = 1.0 - np.exp(-volume / cfg.saturation_posts)
-    x = counts / volume * fullness if volume > 0 else np.zeros_like(counts)
+    ugc = model.ugc_yesterday
+    counts = day.pgc_counts + ugc
+    counts[REVIEW] += day.koc_posts
+    volume = counts.sum()
     interest = model.interests  # segments x types
-    weighted = interest * x  # segments x types
-    price = model.price_sensitivity[:, None]
+    if volume <= 0:
+        _empty_feed(model, interest.shape[0])
+        return
+    pgc = day.pgc_counts.sum()
+    quality = (pgc * cfg.quality + ugc.sum() * cfg.ugc_quality + day.koc_posts * model.scenario.koc.quality) / volume
+    reach = volume + pgc * cfg.peak_share * (cfg.peak_reach_multiplier - 1.0)
+    fullness = 1.0 - np.exp(-reach / cfg.saturation_posts)
+    mix = counts / volume
+    tilted = mix * interest
+    tilted /= np.maximum(tilted.sum(axis=1, keepdims=True), 1e-12)
+    seen = (1.0 - cfg.personalization) * mix + cfg.personalization * tilted  # segments x types
+    weighted = interest * seen * fullness
     promo_scale = np.ones_like(weighted)
-    promo_scale[:, PROMO] = 2.0 * price[:, 0]  # promotion moves bargain hunters most
+    promo_scale[:, PROMO] = 2.0 * model.price_sensitivity  # promotion moves bargain hunters most
     eff = model.effects
-    day.match = (interest * (counts / volume if volume > 0 else 0.0)).sum(axis=1)
-    day.appeal = quality * day.match * fullness
+    day.match = (interest * seen).sum(axis=1)
+    themed = cfg.themed_columns.appeal_bonus if cfg.themed_columns.enabled else 0.0
+    day.appeal = quality * day.match * fullness + themed
     day.eff_engagement = weighted @ eff["engagement"]
     day.eff_trust = weighted @ eff["trust"]
-    day.eff_purchase = (weighted * promo_scale) @ eff["purchase"]
+    day.eff_purchase = (weighted * promo_scale) @ eff[
+        "purchase"
+    ] + cfg.personalization_purchase_lift * cfg.personalization
     day.eff_referral = weighted @ eff["referral"]
-    day.eff_fatigue = np.full(interest.shape[0], x @ eff["fatigue"])
+    day.eff_fatigue = np.full(interest.shape[0], fullness * mix @ eff["fatigue"])
     day.trust_target = np.clip(0.3 + 0.5 * quality + day.eff_trust, 0.0, 1.0)
+    day.ugc_share = float((ugc.sum() + day.koc_posts) / volume)
+
+
+def _empty_feed(model: CommunityModel, n_segments: int) -> None:
+    day = model.day
+    zero = np.zeros(n_segments)
+    day.match = day.appeal = day.eff_engagement = day.eff_trust = zero
+    day.eff_purchase = day.eff_referral = day.eff_fatigue = zero
+    day.trust_target = np.full(n_segments, 0.3)
+    day.ugc_share = 0.0

@@ -46,11 +46,18 @@ def engagement_phase(model: CommunityModel) -> None:
         + model.mods.visit[mi]
     )
     visit = u_visit[mi] < logistic(x)
+    if day.forced is not None:
+        visit |= day.forced[mi]
     v = mi[visit]
     vseg = seg[visit]
     day.visitors = v
 
-    interact = u_act[v] < cfg.interaction_prob * day.match[vseg]
+    themed = s.content.themed_columns
+    boost = themed.interaction_multiplier if themed.enabled else 1.0
+    interact = u_act[v] < np.minimum(cfg.interaction_prob * boost * day.match[vseg], 1.0)
+    ugc_lift = 1.0 + s.content.ugc_dwell_bonus * day.ugc_share
+    minutes = s.content.base_dwell_minutes * (0.6 + day.appeal[vseg]) * ugc_lift
+    day.dwell_minutes = float(minutes.mean()) if v.size else 0.0
     day.interactions = int(interact.sum())
     stimulus = np.clip(
         0.2
@@ -72,13 +79,18 @@ def engagement_phase(model: CommunityModel) -> None:
     s_v = s_v + sat.content_rate * (day.trust_target[vseg] - s_v)
     asked = u_ask[v] < cfg.question_prob
     n_q = int(asked.sum())
-    answer_share = min(1.0, day.reply_capacity / n_q) if n_q else 1.0
+    backlog = model.question_backlog
+    free = max(0.0, day.reply_capacity - backlog)  # yesterday's open questions are answered first
+    answer_share = min(1.0, free / n_q) if n_q else 1.0
     # who is answered: the question's own uniform, rescaled, decides (first come, first served at random)
     answered = asked & (u_ask[v] < cfg.question_prob * answer_share)
     unanswered = asked & ~answered
     s_v = s_v + s.operators.answered_bonus * answered - s.operators.unanswered_penalty * unanswered
     pop.satisfaction[v] = np.clip(s_v, 0.0, 1.0)
     day.questions, day.unanswered = n_q, int(unanswered.sum())
+    model.question_backlog = max(0.0, backlog - day.reply_capacity) + day.unanswered
+    queue = backlog + n_q / 2.0  # an average question waits behind half of today's and all of the backlog
+    day.response_hours = min(24.0 * queue / day.reply_capacity, 24.0 * 30) if day.reply_capacity else 24.0 * 30
 
     pop.last_visit[v] = day.day
     posts = u_ugc[v] < s.content.member_ugc_prob * pop.engagement[v] * engagement_rewards.ugc_multiplier(model, v)

@@ -10,9 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import mesa
-import numpy as np
 
-from sim.config.base import CONTENT_TYPES
 from sim.mathutil import stochastic_round
 
 if TYPE_CHECKING:
@@ -46,7 +44,14 @@ def operators_phase(model: CommunityModel) -> None:
     model.operators.do("step")
     published = content.posts_per_day - model.plan_remaining
     n_posts = stochastic_round(published, u)
-    mix = np.array([content.mix.get(t, 0.0) for t in CONTENT_TYPES])
-    model.day.pgc_counts = rng.multinomial(n_posts, mix / mix.sum()).astype(float)
-    model.ledger.book("operator_salaries", cfg.headcount * cfg.daily_salary)
-    model.ledger.book("content_production", n_posts * content.cost_per_post)
+    model.day.pgc_counts = rng.multinomial(n_posts, model.policy.mix).astype(float)
+    model.ledger.book("operator_salaries", model.policy.headcount * cfg.daily_salary)
+    if content.themed_columns.enabled:
+        model.ledger.book("themed_columns", content.themed_columns.cost_per_day)
+
+
+def hire(model: CommunityModel, count: int) -> None:
+    """Add operators (an adaptive rule's action)."""
+    for agent in Operator.create_agents(model, count):
+        model.operators.add(agent)
+    model.policy.headcount += count

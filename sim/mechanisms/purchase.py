@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.mathutil import logistic, logit
+from sim.mechanisms import sentiment
 from sim.mechanisms.incentives import points, pricing, tiers
 
 if TYPE_CHECKING:
@@ -72,13 +73,16 @@ def record_purchases(
     if line is not None:
         model.ledger.book(line, float((list_value - due).sum()))
     paid = pricing.settle(model, buyers, due)
+    fee = model.scenario.purchase.platform_fee_rate
+    if fee > 0:
+        model.ledger.book("platform_fees", fee * float(list_value.sum()))
     day.purchases += int(buyers.size)
     day.gmv += float(list_value.sum())
     day.gross_margin += float((list_value * cfg.gross_margin).sum())
     day.revenue += float(paid.sum())
 
     noise = cfg.quality_noise * np.sqrt(3.0) * (2.0 * u_quality - 1.0)  # uniform, sd = quality_noise
-    experienced = np.clip(cfg.product_quality + noise, 0.0, 1.0)
+    experienced = np.clip(cfg.product_quality - sentiment.quality_penalty(model) + noise, 0.0, 1.0)
     s_b = pop.satisfaction[buyers]
     pop.satisfaction[buyers] = np.clip(s_b + model.scenario.satisfaction.product_rate * (experienced - s_b), 0.0, 1.0)
     pop.last_purchase[buyers] = day.day

@@ -43,6 +43,7 @@ def referral_phase(model: CommunityModel) -> None:
         logit(cfg.base_invite_prob)
         + cfg.satisfaction_weight * (pop.satisfaction[v] - 0.5)
         + day.eff_referral[seg]
+        + model.scenario.koc.referral_lift * day.koc_reached[v]
         + cfg.reward_sensitivity * cfg.reward_inviter * ~capped
     )
     inviters = v[u_inv[v] < logistic(x)]

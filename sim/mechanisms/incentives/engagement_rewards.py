@@ -6,7 +6,8 @@ after a missed day. Each check-in earns ``points_per_checkin`` and every
 the log-odds of visiting by ``visit_weight * min(streak, streak_cap) / streak_cap``
 (habit).
 
-Reputation grows with interactions, UGC posts and accepted referrals; a badge is
+Reputation (contribution) grows with interactions, UGC posts and accepted
+referrals, at the badge program's rates, whether or not badges run; a badge is
 earned at each threshold (cost ``cost_per_badge``). Each badge lowers the
 log-odds of churning by ``churn_weight`` times status sensitivity and raises UGC
 posting by ``ugc_multiplier``.
@@ -50,7 +51,8 @@ def check_in(model: CommunityModel) -> None:
 
 
 def add_reputation(model: CommunityModel, people: np.ndarray, amount: float) -> None:
-    if model.scenario.incentives.badges.enabled and people.size:
+    """Reputation is kept whether or not badges run: KOC incubation ranks members by it."""
+    if people.size:
         np.add.at(model.pop.reputation, people, amount)
 
 

@@ -1,6 +1,6 @@
 """What a buyer pays: the list basket less each discount, applied in a fixed order.
 
-Order: standing price discount, tier discount, coupon, flash sale, then points
+Order: standing price discount, holiday promotion, tier discount, coupon, flash sale, then points
 cover part or all of the rest. Each step acts on what is still due, so the
 discounts can never exceed the basket. Every yuan off is booked on its own
 ledger line; GMV is the list value and gross margin is earned on it, so profit
@@ -22,7 +22,10 @@ if TYPE_CHECKING:
 def settle(model: CommunityModel, buyers: np.ndarray, list_value: np.ndarray) -> np.ndarray:
     """Book every discount of these purchases and return what each buyer pays."""
     due = list_value.astype(np.float64).copy()
-    steps = [("price_discounts", lambda: model.scenario.purchase.discount * due)]
+    steps = [
+        ("price_discounts", lambda: model.scenario.purchase.discount * due),
+        ("promotion_discounts", lambda: model.day.promotion_discount * due),
+    ]
     if model.scenario.incentives.tiers.enabled:
         steps.append(("tier_discounts", lambda: model.tier_discount[model.pop.tier[buyers]] * due))
     steps += [

@@ -1,0 +1,70 @@
+"""Governance by operators: moderation of conflict and spam, and private-domain 1:1 outreach.
+
+Moderation: each interaction and UGC post is an incident (conflict, spam) with
+probability ``incident_rate``; operators handle up to ``capacity`` each a day.
+Every unhandled incident is seen by ``harm_reach`` random visitors, who lose
+``harm`` satisfaction and turn negative with probability ``negative_prob``.
+
+Outreach (私域 1:1): operators message up to ``per_operator`` members each a day,
+chosen by target (highest churn risk, longest since a purchase, or at random),
+none twice within ``min_gap_days``. A message adds ``satisfaction``, raises the
+log-odds of visiting and buying that day and adds ``fatigue``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.mechanisms import sentiment
+
+if TYPE_CHECKING:
+    from sim.model import CommunityModel
+
+
+def outreach_phase(model: CommunityModel) -> None:
+    """Before the day's visits: operators reach members one by one."""
+    cfg, pop, day = model.scenario.operators.outreach, model.pop, model.day
+    if not cfg.enabled:
+        return
+    k = int(model.policy.headcount * cfg.per_operator)
+    mi = model.member_index()
+    due = mi[pop.last_outreach[mi] <= day.day - cfg.min_gap_days]
+    if k <= 0 or due.size == 0:
+        return
+    if cfg.target == "churn_risk":
+        from sim.mechanisms.churn import churn_hazard
+
+        priority = churn_hazard(model, due)
+    elif cfg.target == "lapsed":
+        priority = day.day - np.maximum(pop.last_purchase[due], pop.join_day[due]).astype(np.float64)
+    else:
+        priority = model.streams.uniform("operators", pop.n)[due]
+    k = min(k, due.size)
+    chosen = due[np.lexsort((due, -priority))[:k]]
+    pop.last_outreach[chosen] = day.day
+    pop.satisfaction[chosen] = np.minimum(pop.satisfaction[chosen] + cfg.satisfaction, 1.0)
+    pop.fatigue[chosen] = np.minimum(pop.fatigue[chosen] + cfg.fatigue, 1.0)
+    model.mods.visit[chosen] += cfg.visit_lift
+    model.mods.purchase[chosen] += cfg.purchase_lift
+    day.outreach = int(chosen.size)
+
+
+def moderation_phase(model: CommunityModel) -> None:
+    """After the day's visits: incidents, what operators handle, and the harm of the rest."""
+    cfg, pop, day = model.scenario.operators.moderation, model.pop, model.day
+    rng = model.streams["governance"]
+    exposures = day.interactions + day.ugc_posts
+    incidents = int(rng.binomial(exposures, cfg.incident_rate)) if exposures else 0
+    capacity = int(model.policy.headcount * cfg.capacity)
+    unhandled = max(0, incidents - capacity)
+    day.incidents, day.unhandled_incidents = incidents, unhandled
+    v = day.visitors
+    if unhandled == 0 or v.size == 0 or cfg.harm_reach == 0:
+        return
+    seen = v[rng.integers(0, v.size, unhandled * cfg.harm_reach)]
+    np.subtract.at(pop.satisfaction, seen, cfg.harm)
+    np.clip(pop.satisfaction, 0.0, 1.0, out=pop.satisfaction)
+    turned = np.unique(seen[rng.random(seen.size) < cfg.negative_prob])
+    sentiment.turn_negative(model, turned)
