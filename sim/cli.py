@@ -96,3 +96,81 @@ def main(argv: list[str] | None = None) -> int:
 def entry() -> None:
     """Console-script entry."""
     sys.exit(main())
+
+
+@app.command()
+def sweep(
+    experiment: Annotated[Path, typer.Argument(help="Experiment YAML file (see docs/experiments.md).")],
+    executor: Annotated[str, typer.Option(help="local (processes on this machine) or dask.")] = "local",
+    workers: Annotated[int | None, typer.Option(help="Worker processes (default: one per CPU).", min=1)] = None,
+    scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address (default: a LocalCluster).")] = None,
+    out: Annotated[Path | None, typer.Option(help="Results directory; rerunning into it resumes.")] = None,
+    resume: Annotated[bool, typer.Option("--resume", help="Require --out to hold this sweep already.")] = False,
+    retry_failed: Annotated[bool, typer.Option("--retry-failed", help="On resume, rerun failed runs.")] = False,
+    chunk_size: Annotated[int | None, typer.Option(help="Runs per chunk (default: automatic).", min=1)] = None,
+    set_: Annotated[list[str] | None, typer.Option("--set", help="Override a key: --set replications=2")] = None,
+    results: Annotated[Path, typer.Option(help="Results root for the default directory.")] = Path("results"),
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the design and seeds; run nothing.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Run an experiment: a design of scenario values x replications, resumable (exit 3 if runs failed)."""
+    from sim.experiment.cli import sweep_command
+
+    sweep_command(
+        experiment,
+        executor=executor,
+        workers=workers,
+        scheduler=scheduler,
+        out=out,
+        resume=resume,
+        retry_failed=retry_failed,
+        chunk_size=chunk_size,
+        overrides=set_ or [],
+        results=results,
+        dry_run=dry_run,
+        quiet=quiet,
+    )
+
+
+@app.command()
+def analyze(
+    sweep_dir: Annotated[Path, typer.Argument(help="Results directory of a sweep.")],
+    kpi: Annotated[list[str] | None, typer.Option("--kpi", help="KPI column to analyse, e.g. final.gmv.")] = None,
+    out: Annotated[Path | None, typer.Option(help="Output directory (default: DIR/analysis).")] = None,
+    conf_level: Annotated[float, typer.Option(help="Confidence level of intervals.")] = 0.95,
+) -> None:
+    """Sensitivity indices, response curves, heatmaps and comparisons of a sweep, as PNG and CSV."""
+    from sim.experiment.cli import analyze_command
+
+    analyze_command(sweep_dir, kpis=kpi or [], out=out, conf_level=conf_level)
+
+
+@app.command()
+def validate(
+    suite: Annotated[Path | None, typer.Option(help="Suite YAML (default: scenarios/validation/suite.yaml).")] = None,
+    replications: Annotated[
+        int | None, typer.Option(help="Replications per scenario (default: the suite's).", min=2)
+    ] = None,
+    out: Annotated[Path, typer.Option(help="Output directory; must not exist or be empty.")] = Path(
+        "results/validation"
+    ),
+    workers: Annotated[int, typer.Option(help="Worker processes.", min=1)] = 2,
+    set_: Annotated[list[str] | None, typer.Option("--set", help="Override a key in every scenario.")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or table.")] = False,
+) -> None:
+    """Run the validation suite (stylized facts and theory); write validation.csv and validation.png."""
+    from sim.validation.cli import validate_command
+
+    validate_command(suite, replications, out, workers, set_ or [], quiet)
+
+
+@app.command()
+def dashboard(
+    scenario: Annotated[Path | None, typer.Argument(help="Scenario YAML (default: the baseline, 3,000 people).")] = None,
+    port: Annotated[int, typer.Option(help="Port to listen on (0: any free port).", min=0, max=65535)] = 8765,
+    host: Annotated[str, typer.Option(help="Address to bind; the default serves this machine only.")] = "127.0.0.1",
+) -> None:
+    """Interactive dashboard (Mesa SolaraViz) for a small community: move the knobs, watch, export."""
+    from sim.dashboard.server import dashboard_command
+
+    interruptible(dashboard_command)(scenario, host=host, port=port)

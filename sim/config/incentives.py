@@ -84,7 +84,7 @@ class TiersConfig(Section):
         0.2, ge=0.0, le=10.0, description="Extra log-odds of visiting with exclusive content."
     )
     progress_weight: float = Field(
-        0.8,
+        0.5,
         ge=0.0,
         le=10.0,
         description="Log-odds of buying at the threshold of the next tier, rising as progress^2 "

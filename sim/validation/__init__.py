@@ -1,0 +1,1 @@
+"""The validation suite: stylized facts and theory the model should reproduce."""

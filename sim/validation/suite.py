@@ -1,0 +1,76 @@
+"""The validation suite file: cases, each a claim, a metric, a target and a tolerance."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from sim.config.base import Section
+from sim.config.errors import ScenarioError
+from sim.config.yamlsource import read_document
+
+ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_SUITE = ROOT / "scenarios" / "validation" / "suite.yaml"
+
+
+class Case(Section):
+    """One validation case."""
+
+    id: str = Field(min_length=1, description="Identifier, e.g. S3.")
+    claim: str = Field(min_length=1, description="What the reports or theory say.")
+    scenario: str = Field(min_length=1, description="Scenario name, relative to the scenarios directory, no .yaml.")
+    baseline: str | None = Field(None, description="Scenario to compare with (ratio, difference), same seeds.")
+    metric: str = Field(description="Metric name (sim/validation/metrics.py).")
+    compare: Literal["value", "ratio", "difference", "at_least"] = Field("value", description="How to score.")
+    target: float = Field(description="Target value.")
+    tolerance: float = Field(ge=0.0, description="Allowed distance from the target.")
+
+    @field_validator("metric")
+    @classmethod
+    def _known(cls, v: str) -> str:
+        from sim.validation.metrics import METRICS
+
+        if v not in METRICS:
+            raise ValueError(f"unknown metric {v!r}; known: {sorted(METRICS)}")
+        return v
+
+    @model_validator(mode="after")
+    def _paired(self) -> Case:
+        if self.compare in ("ratio", "difference") and self.baseline is None:
+            raise ValueError(f"case {self.id}: compare={self.compare} needs a baseline scenario")
+        return self
+
+
+class Suite(Section):
+    """A validation suite."""
+
+    replications: int = Field(3, ge=1, le=1000, description="Replications per scenario (seeds spawned from seed).")
+    seed: int = Field(20261122, ge=0, description="Master seed of the replications.")
+    cases: list[Case] = Field(min_length=1, description="The cases.")
+
+    @field_validator("cases")
+    @classmethod
+    def _unique(cls, v: list[Case]) -> list[Case]:
+        ids = [c.id for c in v]
+        if len(set(ids)) != len(ids):
+            raise ValueError(f"case ids must be unique, got {ids}")
+        return v
+
+
+def load_suite(path: Path = DEFAULT_SUITE) -> Suite:
+    """Read and validate a suite file (errors name the file)."""
+    from pydantic import ValidationError
+
+    doc = read_document(path, str(path), None)
+    try:
+        return Suite.model_validate(doc.data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = tuple(first["loc"])
+        while loc and loc not in doc.origins:
+            loc = loc[:-1]
+        line = doc.origins.get(loc, (None, None))[1]
+        where = ".".join(str(p) for p in first["loc"])
+        raise ScenarioError.single(str(path), line, where, first["msg"].removeprefix("Value error, ")) from None
