@@ -1,0 +1,133 @@
+"""Measure the sweep machinery: its overhead per run, and throughput on 1 and 2 local workers and on Dask.
+
+    python benchmarks/bench_sweep.py --people 10000 --days 365 --runs 8
+
+* overhead: a serial sweep (design point -> scenario validation -> run -> KPI
+  extraction -> chunk files -> consolidated table) against the same runs called
+  directly with ``simulate``; the best of ``--repeat`` rounds of each.
+* throughput: runs per second on a warm pool of 1 and of 2 local worker
+  processes (one chunk of one run at a time), and on a Dask LocalCluster of 2
+  workers; ``end_to_end`` includes starting the workers.
+
+The last line printed is one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from sim.experiment.executors import DaskExecutor, LocalExecutor  # noqa: E402
+from sim.experiment.resolve import resolve_experiment  # noqa: E402
+from sim.experiment.runs import build_scenario, run_chunk  # noqa: E402
+from sim.experiment.sweep import run_sweep  # noqa: E402
+from sim.runner import simulate  # noqa: E402
+
+
+def experiment(folder: Path, people: int, days: int, runs: int) -> Path:
+    """Baseline scaled to ``people`` (as benchmarks/bench_run.py does), two reward levels x runs/2 replications."""
+    f = people / 100_000
+    text = f"""\
+scenario: {ROOT / "scenarios" / "baseline.yaml"}
+set:
+  days: {days}
+  market.size: {people}
+  acquisition.initial_members: {max(1, round(1000 * f))}
+  acquisition.paid.daily_budget: {1000 * f}
+  koc.initial_count: {min(20, max(1, round(1000 * f)))}
+factors:
+  referral.reward_inviter: [0, 20]
+replications: {max(1, runs // 2)}
+seed: 1
+kpis: [members, gmv, profit]
+"""
+    path = folder / "bench.yaml"
+    path.write_text(text)
+    return path
+
+
+def overhead(resolved, folder: Path, repeat: int) -> dict:
+    """Serial sweep against direct ``simulate`` calls, in wall time and in this process's CPU time.
+
+    CPU time is the robust figure on a shared machine: other processes do not inflate it.
+    """
+    tasks = resolved.tasks()
+    scenarios = [build_scenario(resolved.plan(), t) for t in tasks]
+    bare: list[tuple[float, float]] = []
+    swept: list[tuple[float, float]] = []
+    for i in range(repeat):
+        w, c = time.perf_counter(), time.process_time()
+        for s in scenarios:
+            simulate(s, record_events=False)
+        bare.append((time.perf_counter() - w, time.process_time() - c))
+        w, c = time.perf_counter(), time.process_time()
+        run_sweep(resolved, folder / f"serial-{i}", executor="serial")
+        swept.append((time.perf_counter() - w, time.process_time() - c))
+    n = len(tasks)
+    bw, bc = (min(x[k] for x in bare) for k in (0, 1))
+    sw, sc = (min(x[k] for x in swept) for k in (0, 1))
+    return {
+        "runs": n,
+        "run_seconds": round(bw / n, 4),
+        "overhead_ms_per_run_wall": round(1000 * (sw - bw) / n, 2),
+        "overhead_pct_wall": round(100 * (sw - bw) / bw, 2),
+        "overhead_ms_per_run_cpu": round(1000 * (sc - bc) / n, 2),
+        "overhead_pct_cpu": round(100 * (sc - bc) / bc, 2),
+    }
+
+
+def throughput(make, resolved) -> dict:
+    plan, tasks = resolved.plan(), resolved.tasks()
+    warm = tasks[:1]
+    t0 = time.perf_counter()
+    with make() as ex:
+        list(ex.map(run_chunk, plan, [warm] * ex.workers))  # start and warm every worker
+        t1 = time.perf_counter()
+        results = list(ex.map(run_chunk, plan, [[t] for t in tasks]))
+        t2 = time.perf_counter()
+    rows = [rows for _, (rows, _) in results]
+    assert sum(len(r) for r in rows) == len(tasks) and all((r["status"] == "ok").all() for r in rows)
+    return {
+        "workers": ex.workers,
+        "runs_per_s": round(len(tasks) / (t2 - t1), 3),
+        "mean_run_seconds_in_worker": round(sum(r["wall_seconds"].sum() for r in rows) / len(tasks), 3),
+        "startup_and_warmup_s": round(t1 - t0, 2),
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--people", type=int, default=10_000)
+    ap.add_argument("--days", type=int, default=365)
+    ap.add_argument("--runs", type=int, default=8)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--no-dask", action="store_true")
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        resolved = resolve_experiment(experiment(folder, args.people, args.days, args.runs))
+        out = {"people": args.people, "days": args.days, "overhead": overhead(resolved, folder, args.repeat)}
+        one = throughput(lambda: LocalExecutor(1), resolved)
+        two = throughput(lambda: LocalExecutor(2), resolved)
+        out["local"] = {"1": one, "2": two, "speedup_2_vs_1": round(two["runs_per_s"] / one["runs_per_s"], 2)}
+        t0 = time.perf_counter()
+        run_sweep(resolved, folder / "end-to-end", executor="local", workers=2)
+        out["local"]["end_to_end_2_workers_runs_per_s"] = round(resolved.n_runs / (time.perf_counter() - t0), 3)
+        if not args.no_dask:
+            try:
+                dask = throughput(lambda: DaskExecutor(2), resolved)
+                out["dask_local_cluster"] = {**dask, "vs_local_2": round(dask["runs_per_s"] / two["runs_per_s"], 2)}
+            except Exception as exc:  # noqa: BLE001 - report, do not fail the other figures
+                out["dask_local_cluster"] = f"unavailable: {exc}"
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,277 @@
+"""``community-sim analyze``: read a sweep back and write its tables and figures.
+
+Per KPI: the mean of each design point over replications with a confidence
+interval (points.csv); Sobol or Morris indices when the design was built for
+them (sobol.csv, morris.csv); paired differences between the levels of each grid
+factor, which common random numbers make sharp (contrasts.csv); and PNG figures:
+response curves, heatmaps of two-factor grids, index charts, ensemble comparisons.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sim.experiment.kpis import HEADLINE
+from sim.experiment.store import SweepStore, combine
+
+
+class AnalysisError(Exception):
+    """The directory or the request cannot be analysed (reported without a traceback)."""
+
+
+@dataclass
+class Sweep:
+    """A sweep as read from its directory."""
+
+    root: Path
+    manifest: dict
+    runs: pd.DataFrame
+    design: pd.DataFrame  # index "point"
+    raw: pd.DataFrame | None
+
+    @property
+    def factors(self) -> list[dict]:
+        return self.manifest["factors"]
+
+    @property
+    def kind(self) -> str:
+        return self.manifest["design"]["kind"]
+
+    def ok(self) -> pd.DataFrame:
+        return self.runs[self.runs["status"] == "ok"]
+
+
+@dataclass
+class Report:
+    out: Path
+    files: list[Path] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def load_sweep(root: Path) -> Sweep:
+    """Manifest, design and runs of the sweep in ``root`` (an unfinished sweep is read from its chunks)."""
+    manifest_path = Path(root) / "manifest.json"
+    if not manifest_path.is_file():
+        raise AnalysisError(f"{root} is not a sweep directory (no manifest.json); give the --out of a sweep")
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    design = pd.read_parquet(Path(root) / "design.parquet").set_index("point")
+    raw_path = Path(root) / "design_raw.parquet"
+    raw = pd.read_parquet(raw_path).set_index("point") if raw_path.is_file() else None
+    runs_path = Path(root) / "runs.parquet"
+    if runs_path.is_file():
+        runs = pd.read_parquet(runs_path)
+    else:
+        runs = combine(SweepStore(Path(root)).read_rows(), design, manifest["kpis"])
+    return Sweep(Path(root), manifest, runs, design, raw)
+
+
+def choose_kpis(sweep: Sweep, requested: list[str] | None) -> list[str]:
+    """The KPI columns to analyse: as requested (``gmv`` means ``final.gmv``), else the experiment's finals."""
+    kept = sweep.manifest["kpis"]
+    if requested:
+        chosen = [k if k in kept else f"final.{k}" for k in requested]
+        unknown = [r for r, c in zip(requested, chosen, strict=True) if c not in kept]
+        if unknown:
+            raise AnalysisError(f"not in this sweep's KPI columns: {', '.join(unknown)}; kept: {', '.join(kept)}")
+        return list(dict.fromkeys(chosen))
+    finals = [k for k in kept if k.startswith("final.")]
+    if sweep.manifest["experiment"].get("kpis"):
+        return finals or kept[:4]
+    return [k for k in HEADLINE if k in kept] or finals[:4]
+
+
+def t_interval(values: np.ndarray, conf: float) -> tuple[float, float, float, float]:
+    """Mean, standard deviation and the t confidence interval of the mean (NaN below two values)."""
+    from scipy import stats
+
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    if v.size == 0:
+        return (np.nan,) * 4
+    mean = float(v.mean())
+    if v.size < 2:
+        return mean, np.nan, np.nan, np.nan
+    sd = float(v.std(ddof=1))
+    half = float(stats.t.ppf(0.5 + conf / 2, v.size - 1) * sd / np.sqrt(v.size))
+    return mean, sd, mean - half, mean + half
+
+
+def point_stats(sweep: Sweep, kpis: list[str], conf: float) -> pd.DataFrame:
+    """One row per design point and KPI: runs, mean, sd and CI over the replications that succeeded."""
+    ok = sweep.ok()
+    rows = []
+    for point, group in ok.groupby("point", sort=True):
+        for kpi in kpis:
+            mean, sd, low, high = t_interval(group[kpi].to_numpy(), conf)
+            rows.append(
+                {
+                    "point": point,
+                    "kpi": kpi,
+                    "n": int(group[kpi].notna().sum()),
+                    "mean": mean,
+                    "sd": sd,
+                    "ci_low": low,
+                    "ci_high": high,
+                }
+            )
+    stats = pd.DataFrame(rows, columns=["point", "kpi", "n", "mean", "sd", "ci_low", "ci_high"])
+    return sweep.design.reset_index().merge(stats, on="point", how="right")
+
+
+def contrasts(sweep: Sweep, kpis: list[str], conf: float) -> pd.DataFrame:
+    """Paired differences of each factor level against the first level, run by run.
+
+    Two runs are paired when they share the replication (hence the seed) and every
+    other factor value, so the difference isolates this factor; the interval and
+    p-value are a paired t-test over the pairs.
+    """
+    from scipy import stats
+
+    if sweep.kind not in ("grid", "zip"):
+        return pd.DataFrame()
+    ok = sweep.ok()
+    names = [f["name"] for f in sweep.factors]
+    as_points = sweep.kind == "zip" and len(names) > 1
+    rows = []
+    for name in ["point"] if as_points else names:
+        others = [] if as_points else [n for n in names if n != name]
+        levels = list(dict.fromkeys(sweep.design.index if as_points else sweep.design[name]))
+        ref = ok[ok[name] == levels[0]] if not as_points else ok[ok["point"] == levels[0]]
+        for level in levels[1:]:
+            cur = ok[ok[name] == level]
+            pairs = cur.merge(ref, on=["replication", *others], suffixes=("", "_ref"))
+            for kpi in kpis:
+                diff = (pairs[kpi] - pairs[f"{kpi}_ref"]).to_numpy()
+                mean, sd, low, high = t_interval(diff, conf)
+                p = float(stats.ttest_1samp(diff, 0.0).pvalue) if len(diff) > 1 and sd > 0 else np.nan
+                base = float(pairs[f"{kpi}_ref"].mean()) if len(pairs) else np.nan
+                rows.append(
+                    {
+                        "factor": name,
+                        "level": level,
+                        "reference": levels[0],
+                        "kpi": kpi,
+                        "pairs": len(pairs),
+                        "mean_diff": mean,
+                        "ci_low": low,
+                        "ci_high": high,
+                        "p_value": p,
+                        "reference_mean": base,
+                        "relative_diff": mean / abs(base) if base else np.nan,
+                    }
+                )
+    return pd.DataFrame(rows)
+
+
+def analyze(root: Path, kpis: list[str] | None = None, out: Path | None = None, *, conf_level: float = 0.95) -> Report:
+    """Write the analysis of the sweep in ``root`` to ``out`` (default ``root/analysis``), replacing it whole."""
+    sweep = load_sweep(root)
+    chosen = choose_kpis(sweep, kpis)
+    report = Report(Path(out) if out is not None else Path(root) / "analysis")
+    total, ok = sweep.manifest["runs_total"], len(sweep.ok())
+    if len(sweep.runs) < total:
+        report.notes.append(f"the sweep is unfinished: {len(sweep.runs)} of {total} runs; analysing what is there")
+    if ok < len(sweep.runs):
+        report.notes.append(f"{len(sweep.runs) - ok} failed runs are left out (status == 'failed' in runs.parquet)")
+    tmp = report.out.with_name(f".{report.out.name}.{uuid.uuid4().hex[:8]}.partial")
+    tmp.mkdir(parents=True)
+    try:
+        _write(sweep, chosen, conf_level, tmp, report)
+        _replace(tmp, report.out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    report.files = sorted(report.out.iterdir())
+    return report
+
+
+def _write(sweep: Sweep, kpis: list[str], conf: float, folder: Path, report: Report) -> None:
+    """The CSV tables, then the figures, into ``folder``."""
+    from sim.experiment import plots
+
+    stats = point_stats(sweep, kpis, conf)
+    diffs = contrasts(sweep, kpis, conf)
+    indices = _indices(sweep, stats, kpis, conf, report)
+    tables = {"points.csv": stats, "contrasts.csv": diffs, f"{sweep.kind}.csv": indices}
+    for name, frame in tables.items():
+        if len(frame):
+            frame.to_csv(folder / name, index=False, float_format="%.10g", lineterminator="\n")
+    categorical = any(f["kind"] in plots.CATEGORICAL for f in sweep.factors) and len(diffs) > 0
+    pairs = _heatmap_pairs(sweep)
+    for kpi in kpis:
+        slug, own = _slug(kpi), stats[stats["kpi"] == kpi]
+        figures = {}
+        if not (categorical and len(sweep.factors) == 1):  # a single categorical factor: compare- shows it all
+            figures[f"response-{slug}.png"] = plots.response_curves(sweep, kpi, conf)
+        for a, b in pairs:
+            name = f"heatmap-{slug}.png" if len(pairs) == 1 else f"heatmap-{slug}-{_slug(a)}-{_slug(b)}.png"
+            figures[name] = plots.heatmap(sweep, own, a, b, kpi)
+        if categorical:
+            figures[f"compare-{slug}.png"] = plots.compare(sweep, own, diffs[diffs["kpi"] == kpi], kpi, conf)
+        sub = indices[indices["kpi"] == kpi] if len(indices) else indices
+        if len(sub):
+            design = sweep.manifest["design"]
+            figures[f"{sweep.kind}-{slug}.png"] = (
+                plots.sobol_chart(sub, kpi, conf)
+                if sweep.kind == "sobol"
+                else plots.morris_chart(sub, kpi, conf, design["num_levels"])
+            )
+        for name, fig in figures.items():
+            fig.savefig(folder / name)
+
+
+def _indices(sweep: Sweep, stats: pd.DataFrame, kpis: list[str], conf: float, report: Report) -> pd.DataFrame:
+    """Sobol or Morris indices per KPI on the point means; a KPI with missing points is skipped with a note."""
+    from sim.experiment.sensitivity import morris_indices, sobol_indices
+
+    if sweep.kind not in ("sobol", "morris"):
+        return pd.DataFrame()
+    design, tables = sweep.manifest["design"], []
+    for kpi in kpis:
+        means = stats[stats["kpi"] == kpi].set_index("point")["mean"].reindex(sweep.design.index)
+        if means.isna().any():
+            report.notes.append(
+                f"{kpi}: {int(means.isna().sum())} design points have no successful run; "
+                f"{sweep.kind} indices need every point, so none are given"
+            )
+            continue
+        if sweep.kind == "sobol":
+            table = sobol_indices(
+                design["problem"], means.to_numpy(), second_order=design["second_order"], conf_level=conf
+            )
+        else:
+            x = sweep.raw[[f["name"] for f in sweep.factors]].to_numpy()
+            table = morris_indices(
+                design["problem"], x, means.to_numpy(), num_levels=design["num_levels"], conf_level=conf
+            )
+        table.insert(0, "kpi", kpi)
+        tables.append(table)
+    return pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
+
+
+def _heatmap_pairs(sweep: Sweep) -> list[tuple[str, str]]:
+    """Factor pairs of a grid design to draw as heatmaps (every pair of its first four factors)."""
+    if sweep.kind != "grid":
+        return []
+    names = [f["name"] for f in sweep.factors][:4]
+    return [(a, b) for i, a in enumerate(names) for b in names[i + 1 :]]
+
+
+def _replace(tmp: Path, out: Path) -> None:
+    """Move the finished analysis into place, replacing an older one."""
+    old = out.with_name(f".{out.name}.{uuid.uuid4().hex[:8]}.old")
+    if out.exists():
+        out.rename(old)
+    tmp.rename(out)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _slug(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_" else "_" for c in name)

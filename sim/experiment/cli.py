@@ -1,0 +1,157 @@
+"""``community-sim sweep`` and ``community-sim analyze``: progress, summaries and exit codes.
+
+Exit codes: 0 every run succeeded; 3 the sweep finished but some runs failed (their
+errors and seeds are in runs.parquet); 2 bad input; 130 interrupted (finished
+chunks are kept: rerun the same command to resume); 1 the executor failed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+
+from sim.cli import UserError
+from sim.experiment.executors import ExecutorError
+from sim.experiment.resolve import Resolved, resolve_experiment
+
+EXIT_FAILED_RUNS = 3
+EXECUTORS = ("local", "dask")
+
+
+def sweep_command(
+    experiment: Path,
+    *,
+    executor: str,
+    workers: int | None,
+    scheduler: str | None,
+    out: Path | None,
+    resume: bool,
+    retry_failed: bool,
+    chunk_size: int | None,
+    overrides: list[str],
+    results: Path,
+    dry_run: bool,
+    quiet: bool,
+) -> None:
+    if executor not in EXECUTORS:
+        raise UserError(f"--executor must be one of {', '.join(EXECUTORS)}, got {executor!r}")
+    if scheduler and executor != "dask":
+        raise UserError("--scheduler is the address of a Dask scheduler: add --executor dask")
+    resolved = resolve_experiment(experiment, overrides)
+    out_dir = out if out is not None else results / "sweeps" / resolved.experiment.name
+    console, err = Console(), Console(stderr=True, highlight=False)
+    if dry_run:
+        console.print(describe(resolved, out_dir))
+        console.print("first design points:")
+        console.print(resolved.design.head(10).to_string(), highlight=False, soft_wrap=True)
+        return
+    from sim.experiment.sweep import run_sweep
+
+    columns = (
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("runs"),
+        TextColumn("{task.fields[failed]}"),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=err, disable=quiet, transient=False) as bar:
+        task = bar.add_task(resolved.experiment.name, total=resolved.n_runs, failed="")
+        failed = {"n": 0}
+
+        def on_start(total: int, done: int, failed_before: int) -> None:
+            failed["n"] = failed_before
+            bar.update(task, total=total, completed=done, failed=_failed(failed_before))
+            if done and not quiet:
+                bar.console.print(f"resuming {out_dir}: {done} of {total} runs already done")
+
+        def on_chunk(runs: int, failed_now: int) -> None:
+            failed["n"] += failed_now
+            bar.update(task, advance=runs, failed=_failed(failed["n"]))
+
+        try:
+            outcome = run_sweep(
+                resolved,
+                out_dir,
+                executor=executor,
+                workers=workers,
+                scheduler=scheduler,
+                chunk_size=chunk_size,
+                resume=resume,
+                retry_failed=retry_failed,
+                on_start=on_start,
+                on_chunk=on_chunk,
+            )
+        except KeyboardInterrupt:
+            bar.stop()
+            err.print(f"interrupted: finished chunks are saved in {out_dir}; rerun the same command to resume")
+            raise typer.Exit(130) from None
+        except ExecutorError as exc:
+            bar.stop()
+            err.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)
+            raise typer.Exit(1) from None
+    for warning in outcome.warnings:
+        err.print(f"[yellow]warning:[/] {escape(warning)}", soft_wrap=True)
+    points, reps = len(resolved.design), len(resolved.seeds)
+    print(
+        f"{outcome.total} runs ({points} points x {reps} replications): {outcome.total - outcome.failed} ok, "
+        f"{outcome.failed} failed; ran {outcome.ran} in {outcome.seconds:.1f} s"
+        + (f", {outcome.skipped} were already done" if outcome.skipped else "")
+    )
+    print(f"wrote {out_dir / 'runs.parquet'}")
+    if outcome.failed:
+        bad = outcome.runs[outcome.runs["status"] == "failed"]
+        for row in bad.head(5).itertuples():
+            err.print(
+                f"  failed: point {row.point}, replication {row.replication}, seed {row.seed}: "
+                f"{escape(str(row.error))}",
+                soft_wrap=True,
+            )
+        if len(bad) > 5:
+            err.print(f"  ... and {len(bad) - 5} more (status == 'failed' in runs.parquet)")
+        raise typer.Exit(EXIT_FAILED_RUNS)
+
+
+def _failed(n: int) -> str:
+    return f"[red]{n} failed[/]" if n else "0 failed"
+
+
+def describe(resolved: Resolved, out_dir: Path) -> Table:
+    """What a sweep would run (``--dry-run``)."""
+    exp = resolved.experiment
+    table = Table(title=f"{exp.name}: {resolved.n_runs} runs, nothing run yet (--dry-run)", show_header=False)
+    table.add_row(
+        "design",
+        f"{exp.design.kind}: {len(resolved.design)} points"
+        + (f" (sampler seed {resolved.design_seed})" if resolved.design_seed is not None else ""),
+    )
+    table.add_row("factors", "\n".join(f"{f.name} ({f.kind})" for f in resolved.factors))
+    table.add_row("replications", f"{exp.replications}, master seed {exp.seed}")
+    shown = ", ".join(map(str, resolved.seeds[:3])) + (", ..." if len(resolved.seeds) > 3 else "")
+    table.add_row("seeds", shown)
+    table.add_row(
+        "KPI columns",
+        f"{len(resolved.kpis)}: " + ", ".join(resolved.kpis[:6]) + (", ..." if len(resolved.kpis) > 6 else ""),
+    )
+    table.add_row("results", str(out_dir))
+    return table
+
+
+def analyze_command(sweep_dir: Path, *, kpis: list[str], out: Path | None, conf_level: float) -> None:
+    from sim.experiment.analysis import analyze
+
+    if not 0 < conf_level < 1:
+        raise UserError(f"--conf-level must be between 0 and 1, got {conf_level}")
+    report = analyze(sweep_dir, kpis or None, out, conf_level=conf_level)
+    for note in report.notes:
+        Console(stderr=True, highlight=False).print(f"[yellow]note:[/] {escape(note)}", soft_wrap=True)
+    print(f"wrote {len(report.files)} files to {report.out}")
+    for path in report.files:
+        print(f"  {path.relative_to(report.out)}")

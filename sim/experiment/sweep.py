@@ -1,0 +1,188 @@
+"""Run a resolved experiment into its results directory: plan, resume, execute, consolidate.
+
+The directory is the sweep's state: rerunning the same experiment into it skips
+every run already in a finished chunk, so a crash, a SIGKILL or Ctrl-C loses at
+most the chunks that were running.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+
+import pandas as pd
+
+from sim.atomic import OutputError
+from sim.experiment.executors import make_executor
+from sim.experiment.resolve import Resolved
+from sim.experiment.runs import run_chunk
+from sim.experiment.store import SweepStore
+from sim.runner import git_commit, versions
+
+#: Most runs in one chunk by default: small enough that an interruption loses little.
+MAX_CHUNK = 25
+
+
+@dataclass
+class SweepOutcome:
+    """What a sweep did and where its table is."""
+
+    out: Path
+    runs: pd.DataFrame
+    total: int
+    skipped: int  # runs found done in the directory
+    ran: int  # runs executed now
+    seconds: float
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def failed(self) -> int:
+        return int((self.runs["status"] == "failed").sum()) if len(self.runs) else 0
+
+
+def default_chunk_size(runs: int, workers: int) -> int:
+    """About four chunks per worker (for balance), at most ``MAX_CHUNK`` runs each (for resumability)."""
+    return max(1, min(MAX_CHUNK, math.ceil(runs / (4 * max(1, workers)))))
+
+
+def run_sweep(
+    resolved: Resolved,
+    out: Path,
+    *,
+    executor: str = "local",
+    workers: int | None = None,
+    scheduler: str | None = None,
+    chunk_size: int | None = None,
+    resume: bool = False,
+    retry_failed: bool = False,
+    on_start: Callable[[int, int, int], None] | None = None,
+    on_chunk: Callable[[int, int], None] | None = None,
+) -> SweepOutcome:
+    """Run every run of ``resolved`` not already in ``out``; return the consolidated table.
+
+    ``resume=True`` insists that ``out`` already holds this sweep. ``on_start(total,
+    done, failed)`` and ``on_chunk(runs, failed)`` drive a progress display.
+    """
+    start = time.perf_counter()
+    store = SweepStore(out)
+    state = store.state()
+    if state == "new" and resume:
+        raise OutputError(f"nothing to resume: {out} holds no sweep; run without --resume to start one")
+    warnings: list[str] = []
+    with store.locked():
+        if state == "new":
+            manifest = new_manifest(resolved)
+            store.create(manifest, resolved.design, resolved.raw)
+        else:
+            manifest = store.check_resumable(resolved.sha256, resolved.source)
+            commit = git_commit()
+            if manifest.get("git_commit") != commit:
+                warnings.append(
+                    f"the sweep was started at commit {manifest.get('git_commit')} and resumes at {commit}: "
+                    "if the model changed, its runs are not comparable"
+                )
+        done = store.finished()
+        if retry_failed:
+            done = done[done["status"] == "ok"]
+        skip = set(zip(done["point"].astype(int), done["replication"].astype(int), strict=True))
+        tasks = resolved.tasks(skip)
+        failed_before = int((done["status"] == "failed").sum())
+        if on_start is not None:
+            on_start(resolved.n_runs, len(skip), failed_before)
+        session = {"started_utc": _now(), "executor": executor, "runs": len(tasks)}
+        manifest["status"] = "running"
+        manifest.setdefault("sessions", []).append(session)
+        store.write_manifest(manifest)
+        try:
+            if tasks:
+                with make_executor(executor, workers, scheduler) as ex:
+                    session["workers"] = ex.workers
+                    size = chunk_size or default_chunk_size(len(tasks), ex.workers)
+                    chunks = [tasks[i : i + size] for i in range(0, len(tasks), size)]
+                    for _, (rows, series) in ex.map(run_chunk, resolved.plan(), chunks):
+                        store.write_chunk(rows, series)
+                        if on_chunk is not None:
+                            on_chunk(len(rows), int((rows["status"] == "failed").sum()))
+            runs = store.consolidate(resolved.design, resolved.kpis)
+        except BaseException:
+            manifest["status"] = "interrupted"
+            session["finished_utc"] = _now()
+            store.write_manifest(manifest)
+            raise
+        ok = int((runs["status"] == "ok").sum())
+        session.update(finished_utc=_now(), seconds=round(time.perf_counter() - start, 3))
+        manifest.update(
+            status="complete" if len(runs) == resolved.n_runs else "incomplete",
+            runs_ok=ok,
+            runs_failed=len(runs) - ok,
+            finished_utc=session["finished_utc"],
+        )
+        store.write_manifest(manifest)
+    return SweepOutcome(out, runs, resolved.n_runs, len(skip), len(tasks), time.perf_counter() - start, warnings)
+
+
+def new_manifest(r: Resolved) -> dict:
+    """The manifest of a fresh sweep: enough to read, analyse and replay every run."""
+    from sim.experiment.design import problem
+
+    exp = r.experiment
+    factors = []
+    for f in r.factors:
+        factors.append(
+            {
+                "name": f.name,
+                "kind": f.kind,
+                "levels": list(f.levels) if f.levels is not None else None,
+                "range": list(f.range) if f.range is not None else None,
+                "steps": f.steps,
+                "renormalize": exp.factors[f.name].renormalize,
+            }
+        )
+    sampled = r.raw is not None
+    return {
+        "name": exp.name,
+        "description": exp.description,
+        "source": r.source,
+        "experiment_sha256": r.sha256,
+        "experiment": exp.model_dump(mode="json"),
+        "factors": factors,
+        "design": {
+            "kind": exp.design.kind,
+            "n": exp.design.n,
+            "second_order": exp.design.second_order,
+            "num_levels": exp.design.num_levels,
+            "seed": r.design_seed,
+            "points": len(r.design),
+            "problem": problem(r.factors) if sampled else None,
+        },
+        "replications": exp.replications,
+        "master_seed": exp.seed,
+        "seeds": r.seeds,
+        "kpis": r.kpis,
+        "series": exp.series.model_dump(mode="json") if exp.series else None,
+        "runs_total": r.n_runs,
+        "status": "new",
+        "created_utc": _now(),
+        "versions": _versions(),
+        "git_commit": git_commit(),
+        "bases": r.bases,
+    }
+
+
+def _versions() -> dict[str, str]:
+    out = versions()
+    for pkg in ("salib", "distributed"):
+        try:
+            out[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            out[pkg] = "not installed"
+    return out
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
