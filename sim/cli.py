@@ -174,3 +174,46 @@ def dashboard(
     from sim.dashboard.server import dashboard_command
 
     interruptible(dashboard_command)(scenario, host=host, port=port)
+
+
+@app.command()
+def compare(
+    inputs: Annotated[list[Path], typer.Argument(help="2 to 6 scenario YAML files, or finished run directories.")],
+    baseline: Annotated[
+        str | None, typer.Option(help="Baseline strategy (name or file stem; default: the first).")
+    ] = None,
+    replications: Annotated[int, typer.Option(help="Replications per strategy, same seeds for all.", min=1)] = 10,
+    days: Annotated[int | None, typer.Option(help="Days to simulate (default: each scenario's).", min=1)] = None,
+    objective: Annotated[
+        str, typer.Option(help="profit, gmv, members, ltv, roi, or score:profit=1,gmv=0.5")
+    ] = "profit",
+    constraint: Annotated[list[str] | None, typer.Option(help="e.g. cost_incentives<=50000 (repeatable).")] = None,
+    out: Annotated[Path, typer.Option(help="Output directory; must not exist or be empty.")] = Path("results/compare"),
+    seed: Annotated[int, typer.Option(help="Master seed of the replication seeds.", min=0)] = 20261122,
+    executor: Annotated[str, typer.Option(help="local or dask.")] = "local",
+    workers: Annotated[int | None, typer.Option(help="Worker processes (default: one per CPU).", min=1)] = None,
+    scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address.")] = None,
+    set_: Annotated[list[str] | None, typer.Option("--set", help="Override a key in every scenario.")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary.")] = False,
+) -> None:
+    """Compare 2-6 strategies with paired replications: report.html, comparison.csv, plots."""
+    from sim.compare.cli import CompareError, compare_command
+
+    try:
+        interruptible(compare_command)(
+            inputs,
+            baseline,
+            replications,
+            days,
+            objective,
+            constraint or [],
+            out,
+            seed,
+            executor,
+            workers,
+            scheduler,
+            set_ or [],
+            quiet,
+        )
+    except CompareError as exc:
+        raise UserError(str(exc)) from None

@@ -36,15 +36,23 @@ def without_incentives(scenario: Scenario) -> Scenario:
     return Scenario.model_validate(data)
 
 
+#: Incentive lines the counterfactual switches off (standing prices and calendar promotions stay on in both runs).
+PROGRAM_LINES = tuple(
+    line
+    for line, cat in LINES.items()
+    if cat == "incentives" and line not in ("price_discounts", "promotion_discounts")
+)
+
+
 def incentive_costs(ts: pd.DataFrame) -> dict[str, float]:
-    """Total cost of each incentive line over the run."""
-    return {line: float(ts[f"line_{line}"].sum()) for line, cat in LINES.items() if cat == "incentives"}
+    """Total cost of each incentive program's line over the run."""
+    return {line: float(ts[f"line_{line}"].sum()) for line in PROGRAM_LINES}
 
 
 def compare(with_: RunResult, without: RunResult) -> dict:
     """The ``incentives`` block of summary.json."""
     a, b = with_.summary, without.summary
-    cost = float(with_.timeseries["cost_incentives"].sum())
+    cost = sum(incentive_costs(with_.timeseries).values())
     extra_buyers = a["funnel"]["buyer"] - b["funnel"]["buyer"]
     d_profit = a["final"]["cum_profit"] - b["final"]["cum_profit"]
     ts = with_.timeseries

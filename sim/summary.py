@@ -11,6 +11,8 @@ WINDOWS = (30, 90, 180)
 
 #: KPIs summed over a window (flows); all others are read at the window's last day (stocks).
 FLOWS = (
+    "revenue",
+    "new_group_buy",
     "new_members",
     "new_initial",
     "new_paid",

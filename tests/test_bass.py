@@ -5,16 +5,12 @@ from __future__ import annotations
 import numpy as np
 
 from sim.model import CommunityModel
+from sim.theory import bass_F
 from tests.conftest import small
 
 P_DAY, Q_DAY = 0.004, 0.08  # per day; the schema takes annual coefficients
 N = 20_000
 DAYS = 150
-
-
-def bass_F(t: np.ndarray, p: float, q: float) -> np.ndarray:
-    e = np.exp(-(p + q) * t)
-    return (1.0 - e) / (1.0 + (q / p) * e)
 
 
 def discrete_bass(p: float, q: float, days: int) -> np.ndarray:

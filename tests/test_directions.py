@@ -42,6 +42,15 @@ def test_referral_reward_costs_what_it_pays():
     assert ts["cost_incentives"].sum() == np.float64(20 * ts["referrals_accepted"].sum())
 
 
+def test_brand_posts_cost_their_production():
+    model = CommunityModel(small(days=20, content={"posts_per_day": 5, "cost_per_post": 70}))
+    model.run()
+    ts = model.timeseries()
+    assert ts["pgc_posts"].sum() > 0
+    assert (ts["line_content_production"] == 70 * ts["pgc_posts"]).all()
+    assert (ts["cost_operators"] == 3 * 500).all()
+
+
 def test_no_paid_budget_no_paid_joins():
     assert total("new_paid", acquisition={"paid": {"daily_budget": 0}}) == 0
     assert total("cost_acquisition", acquisition={"paid": {"daily_budget": 0}}) == 0

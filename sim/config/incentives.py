@@ -18,7 +18,7 @@ class GoalGradient(Section):
 
     enabled: bool = Field(False, description="Whether the goal-gradient effect acts on purchases.")
     strength: float = Field(
-        0.8,
+        0.3,
         ge=0.0,
         le=5.0,
         description="Log-odds of buying added at a balance equal to the redemption minimum, rising as progress^2 "
@@ -123,7 +123,12 @@ class CouponsConfig(Section):
     lapsed_days: int = Field(30, ge=1, le=3650, description="target=lapsed: days since the last purchase.")
     kind: Literal["fixed", "percent"] = Field("fixed", description="Fixed yuan off, or a percentage off.")
     value: float = Field(15.0, gt=0.0, le=1e6, description="Yuan off (fixed) or the share off (percent, below 1).")
-    min_spend: float = Field(99.0, ge=0.0, le=1e7, description="Smallest basket (list value) the coupon applies to.")
+    min_spend: float = Field(
+        99.0,
+        ge=0.0,
+        le=1e7,
+        description="Smallest amount due (after standing, tier and group discounts) it applies to.",
+    )
     validity_days: int = Field(7, ge=1, le=365, description="Days a coupon stays valid.")
     every_days: int = Field(14, ge=1, le=365, description="Coupons are issued every this many days.")
     reach: float = Field(0.8, ge=0.0, le=1.0, description="Share of the target group that receives (sees) each issue.")
@@ -164,7 +169,7 @@ class GroupBuyConfig(Section):
     )
     invites: int = Field(6, ge=1, le=100, description="Contacts the initiator invites.")
     daily_accept_prob: float = Field(
-        0.06, ge=0.0, le=1.0, description="Daily chance that an invited contact joins the group while it is open."
+        0.25, ge=0.0, le=1.0, description="Daily chance that an invited contact joins the group while it is open."
     )
     fail_penalty: float = Field(
         0.03, ge=0.0, le=1.0, description="Satisfaction the initiator loses when a group fails."

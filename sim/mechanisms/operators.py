@@ -46,6 +46,7 @@ def operators_phase(model: CommunityModel) -> None:
     n_posts = stochastic_round(published, u)
     model.day.pgc_counts = rng.multinomial(n_posts, model.policy.mix).astype(float)
     model.ledger.book("operator_salaries", model.policy.headcount * cfg.daily_salary)
+    model.ledger.book("content_production", n_posts * content.cost_per_post)
     if content.themed_columns.enabled:
         model.ledger.book("themed_columns", content.themed_columns.cost_per_day)
 

@@ -57,6 +57,9 @@ def modifiers(model: CommunityModel, mi: np.ndarray) -> None:
     upper = np.concatenate((model.tier_threshold, [np.inf]))[pop.tier[mi]]
     progress = np.clip((pop.growth[mi] - lower) / (upper - lower), 0.0, 1.0)
     mods.purchase[mi] += cfg.progress_weight * progress**2 * status
+    # a tier's discount makes buying more attractive, like any discount (scaled by price sensitivity)
+    price = model.price_sensitivity[pop.segment[mi]]
+    mods.purchase[mi] += model.scenario.purchase.discount_weight * model.tier_discount[pop.tier[mi]] * price
 
 
 def update(model: CommunityModel) -> None:

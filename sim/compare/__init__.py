@@ -1,0 +1,1 @@
+"""Compare strategies: paired replications, statistics, plots and a shareable report."""

@@ -1,0 +1,232 @@
+"""Comparison figures: one colour per strategy in every figure, 90% bands over replications."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
+
+from sim.compare.ensemble import Ensemble
+from sim.compare.stats import paired
+from sim.ledger import CATEGORIES
+
+PALETTE = ("#000000", "#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00")
+MARKER_STYLE = {
+    "crisis": ("#D55E00", "-"),
+    "promotion": ("#009E73", "--"),
+    "competitor": ("#CC79A7", "-."),
+    "rule": ("#999999", ":"),
+}
+THOUSANDS = FuncFormatter(lambda x, _: f"{x:,.0f}" if abs(x) >= 10 else f"{x:.2g}")
+TRAJECTORIES = (
+    ("members", "members", 1),
+    ("dau", "DAU (people)", 7),
+    ("gmv", "GMV (CNY per day)", 7),
+    ("cum_profit", "cumulative profit (CNY)", 1),
+    ("churned", "churned (people per day)", 7),
+    ("satisfaction_mean", "mean satisfaction (0-1)", 1),
+)
+
+
+def colours(ens: Ensemble) -> dict[str, str]:
+    return {s: PALETTE[i % len(PALETTE)] for i, s in enumerate(ens.strategies)}
+
+
+def _smooth(x: np.ndarray, k: int) -> np.ndarray:
+    """Trailing k-day mean of every row (shorter at the start)."""
+    if k <= 1:
+        return x
+    counts = np.minimum(np.arange(1, x.shape[1] + 1), k)
+    return np.vstack([np.convolve(row, np.ones(k))[: row.size] / counts for row in x])
+
+
+def _markers(ax, ens: Ensemble) -> None:
+    seen = {}
+    for rec in ens.runs.values():
+        for m in rec.markers:
+            if m["kind"] != "rule":
+                seen.setdefault((m["day"], m["kind"]), m["label"])
+    for (day, kind), _label in seen.items():
+        colour, style = MARKER_STYLE.get(kind, ("#999999", ":"))
+        ax.axvline(day, color=colour, ls=style, lw=0.9, alpha=0.7, zorder=1)
+
+
+def plot_trajectories(ens: Ensemble, path: Path) -> Path:
+    """Small multiples of KPIs over days: mean and 5-95% band over replications."""
+    col = colours(ens)
+    fig = Figure(figsize=(12, 7.5), dpi=110)
+    axes = fig.subplots(2, 3, sharex=True)
+    for ax, (kpi, label, k) in zip(axes.flat, TRAJECTORIES, strict=True):
+        for s in ens.strategies:
+            x = _smooth(ens.series(s, kpi).astype(float), k)
+            days = np.arange(x.shape[1])
+            lo, hi = np.percentile(x, [5, 95], axis=0)
+            ax.fill_between(days, lo, hi, color=col[s], alpha=0.15, lw=0)
+            ax.plot(days, x.mean(axis=0), color=col[s], lw=1.6, label=s)
+        _markers(ax, ens)
+        ax.set_title(label + (f", {k}-day mean" if k > 1 else ""), fontsize=10)
+        ax.yaxis.set_major_formatter(THOUSANDS)
+        ax.grid(alpha=0.3)
+    for ax in axes[-1]:
+        ax.set_xlabel("day")
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=min(6, len(labels)), frameon=False)
+    fig.suptitle(f"KPI trajectories: mean and 90% band over {len(ens.seeds)} replications", fontsize=12)
+    fig.tight_layout(rect=(0, 0.06, 1, 0.96))
+    fig.savefig(path, metadata={"Software": None})
+    return path
+
+
+def plot_funnel(ens: Ensemble, path: Path) -> Path:
+    """Lifecycle funnel per strategy: prospect (market) -> member -> buyer -> repeat buyer -> advocate."""
+    stages = ("market", "member", "buyer", "repeat_buyer", "advocate")
+    names = ("market (prospects)", "member", "buyer", "repeat buyer", "advocate")
+    col = colours(ens)
+    fig = Figure(figsize=(11, 5), dpi=110)
+    ax = fig.add_subplot()
+    width = 0.8 / len(ens.strategies)
+    for i, s in enumerate(ens.strategies):
+        means = [np.mean([rec.summary["funnel"][st] for rec in ens.of(s)]) for st in stages]
+        ax.bar(
+            np.arange(len(stages)) + (i - (len(ens.strategies) - 1) / 2) * width, means, width, color=col[s], label=s
+        )
+    ax.set_xticks(np.arange(len(stages)), names)
+    ax.set_yscale("log")
+    ax.set_ylabel("people (log scale, mean over replications)")
+    ax.yaxis.set_major_formatter(THOUSANDS)
+    ax.set_title("Lifecycle funnel at the end of the run")
+    ax.legend(frameon=False, ncol=min(3, len(ens.strategies)))
+    ax.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, metadata={"Software": None})
+    return path
+
+
+def plot_retention(ens: Ensemble, path: Path) -> Path:
+    """Cohort retention: share still a member k months after joining, averaged over cohorts and replications."""
+    col = colours(ens)
+    fig = Figure(figsize=(9, 5), dpi=110)
+    ax = fig.add_subplot()
+    for s in ens.strategies:
+        tables = [rec.cohorts.to_numpy(dtype=float) for rec in ens.of(s)]
+        width = min(t.shape[1] for t in tables)
+        stack = np.vstack([t[:, :width] for t in tables])  # every cohort of every replication
+        seen = np.isfinite(stack)
+        ok = seen.any(axis=0)
+        curve = np.where(seen, stack, 0.0).sum(axis=0)[ok] / seen.sum(axis=0)[ok]
+        ax.plot(np.arange(width)[ok], curve, "o-", color=col[s], ms=3, label=s)
+    ax.set_ylim(0, 1.02)
+    ax.set_xlabel("months since joining")
+    ax.set_ylabel("share still a member")
+    ax.set_title("Cohort retention (mean over monthly cohorts and replications)")
+    ax.legend(frameon=False)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, metadata={"Software": None})
+    return path
+
+
+def plot_costs(ens: Ensemble, path: Path) -> Path:
+    """Costs by category (stacked) and profit, per strategy, over the whole run."""
+    cat_colours = dict(zip(CATEGORIES, ("#0072B2", "#56B4E9", "#009E73", "#E69F00", "#CC79A7", "#999999"), strict=True))
+    fig = Figure(figsize=(10, 5), dpi=110)
+    ax = fig.add_subplot()
+    x = np.arange(len(ens.strategies))
+    bottom = np.zeros(len(x))
+    for c in CATEGORIES:
+        vals = np.array(
+            [np.mean([rec.summary["final"].get(f"cost_{c}", 0.0) for rec in ens.of(s)]) for s in ens.strategies]
+        )
+        if vals.any():
+            ax.bar(x, vals, 0.5, bottom=bottom, color=cat_colours[c], label=f"cost: {c}")
+            bottom += vals
+    profit = [np.mean([rec.summary["final"]["cum_profit"] for rec in ens.of(s)]) for s in ens.strategies]
+    ax.plot(x, profit, "D", color="#000000", ms=8, label="profit (gross margin - costs)")
+    ax.axhline(0, color="#555555", lw=0.8)
+    ax.margins(y=0.08)
+    ax.set_xticks(x, ens.strategies)
+    ax.set_ylabel("CNY over the run (mean over replications)")
+    ax.yaxis.set_major_formatter(THOUSANDS)
+    ax.set_title("Costs by category and profit")
+    ax.legend(frameon=False, fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))
+    ax.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, metadata={"Software": None})
+    return path
+
+
+def plot_growth_sources(ens: Ensemble, path: Path) -> Path:
+    """Referral K-factor over days, and members joined by source over the run."""
+    from sim.metrics import SOURCES
+    from sim.plots import SOURCE_COLORS
+
+    col = colours(ens)
+    fig = Figure(figsize=(12, 4.8), dpi=110)
+    left, right = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.3, 1]})
+    for s in ens.strategies:
+        k = ens.series(s, "k_factor")
+        left.plot(np.arange(k.shape[1]), k.mean(axis=0), color=col[s], label=s)
+    left.set_xlabel("day")
+    left.set_ylabel("referral joins per member per 30 days")
+    left.set_title("Referral K-factor")
+    left.grid(alpha=0.3)
+    left.legend(frameon=False, fontsize=8)
+    x = np.arange(len(ens.strategies))
+    bottom = np.zeros(len(x))
+    for src in SOURCES:
+        if src == "initial":
+            continue
+        vals = np.array([np.mean([rec.timeseries[f"new_{src}"].sum() for rec in ens.of(s)]) for s in ens.strategies])
+        if vals.any():
+            right.bar(x, vals, 0.55, bottom=bottom, color=SOURCE_COLORS.get(src, "#999999"), label=src)
+            bottom += vals
+    right.set_xticks(x, ens.strategies, rotation=20, ha="right")
+    right.set_ylabel("members joined over the run")
+    right.yaxis.set_major_formatter(THOUSANDS)
+    right.set_title("Join sources (initial members excluded)")
+    right.legend(frameon=False, fontsize=8)
+    right.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, metadata={"Software": None})
+    return path
+
+
+def plot_difference(ens: Ensemble, baseline: str, kpi: str, label: str, path: Path) -> Path:
+    """Paired difference to the baseline over days, mean and 95% CI: when does a strategy pull ahead?"""
+    col = colours(ens)
+    fig = Figure(figsize=(10, 4.8), dpi=110)
+    ax = fig.add_subplot()
+    base = ens.series(baseline, kpi)
+    for s in ens.strategies:
+        if s == baseline:
+            continue
+        x = ens.series(s, kpi)
+        stats = [paired(x[:, d], base[:, d]) for d in range(x.shape[1])]
+        days = np.arange(x.shape[1])
+        ax.fill_between(days, [p.ci_low for p in stats], [p.ci_high for p in stats], color=col[s], alpha=0.18, lw=0)
+        ax.plot(days, [p.diff for p in stats], color=col[s], label=f"{s} - {baseline}")
+    _markers(ax, ens)
+    ax.axhline(0, color="#555555", lw=0.8)
+    ax.set_xlabel("day")
+    ax.set_ylabel(f"difference in {label}")
+    ax.yaxis.set_major_formatter(THOUSANDS)
+    ax.set_title(f"Paired difference to {baseline} in {label} (95% CI, common random numbers)")
+    ax.legend(frameon=False)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, metadata={"Software": None})
+    return path
+
+
+def write_comparison_plots(ens: Ensemble, baseline: str, out: Path) -> list[Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    return [
+        plot_trajectories(ens, out / "trajectories.png"),
+        plot_difference(ens, baseline, "cum_profit", "cumulative profit (CNY)", out / "profit_difference.png"),
+        plot_funnel(ens, out / "funnel.png"),
+        plot_retention(ens, out / "retention.png"),
+        plot_costs(ens, out / "costs_profit.png"),
+        plot_growth_sources(ens, out / "growth_sources.png"),
+    ]
