@@ -1,7 +1,8 @@
-"""PNG plots of a single run: growth by join source, activity, money, funnel, cohort retention.
+"""PNG plots of a single run: growth by join source, activity, money, funnel, cohort retention, operations.
 
 Figures are built as ``matplotlib.figure.Figure`` objects on an Agg canvas, never
-through pyplot, so no global state leaks between runs, threads or processes.
+through pyplot, so no global state leaks between runs, threads or processes. The
+time-axis figures mark the run's dated events (``sim.plots_markers``).
 """
 
 from __future__ import annotations
@@ -11,14 +12,38 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from matplotlib import colormaps
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.cm import ScalarMappable
 from matplotlib.colors import BoundaryNorm, ListedColormap
-from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 
-FIGSIZE = (9.0, 5.0)
-DPI = 110
+from sim import plots_markers as pm
+from sim.plots_base import (
+    DPI,
+    FIGSIZE,
+    _count_locator,
+    _day_axis,
+    _legend_above,
+    _marks,
+    _new_figure,
+    _num,
+    _save,
+    _title,
+)
+from sim.plots_operations import plot_operations
+
+__all__ = [
+    "DPI",
+    "FIGSIZE",
+    "SOURCE_COLORS",
+    "plot_cohort_retention",
+    "plot_dau",
+    "plot_funnel",
+    "plot_gmv_profit",
+    "plot_members_by_source",
+    "plot_operations",
+    "source_color",
+    "write_run_plots",
+]
 
 #: One colour per join source, from the colour-blind-safe Okabe–Ito palette.
 SOURCE_COLORS: dict[str, str] = {
@@ -42,72 +67,6 @@ FUNNEL_STAGES = (
 )
 
 
-def _num(x: float, _pos: int | None = None) -> str:
-    """Tick label with thousands separators; small fractions keep their decimals, never '-0'."""
-    if abs(x) < 1e-9:
-        return "0"
-    if abs(x) >= 100 or float(x).is_integer():
-        return f"{x:,.0f}"
-    return f"{x:,.2f}".rstrip("0").rstrip(".")
-
-
-def _new_figure(nrows: int = 1, height_ratios: list[float] | None = None) -> tuple[Figure, list]:
-    """A constrained-layout figure on its own Agg canvas (no pyplot)."""
-    fig = Figure(figsize=FIGSIZE, dpi=DPI, layout="constrained")
-    FigureCanvasAgg(fig)
-    axes = fig.subplots(
-        nrows,
-        1,
-        sharex=nrows > 1,
-        squeeze=False,
-        gridspec_kw={"height_ratios": height_ratios} if height_ratios else None,
-    )[:, 0]
-    for ax in axes:
-        ax.grid(True, color="#dddddd", linewidth=0.6)
-        ax.set_axisbelow(True)
-        ax.spines[["top", "right"]].set_visible(False)
-        ax.yaxis.set_major_formatter(FuncFormatter(_num))
-    return fig, list(axes)
-
-
-def _title(fig: Figure, what: str, title: str) -> None:
-    sep = "\n" if len(what) + len(title) > 80 else " — "
-    fig.suptitle(f"{what}{sep}{title}" if title else what, fontsize=12)
-
-
-def _count_locator() -> MaxNLocator:
-    """Integer ticks at 1-2-2.5-5 steps (no 1,500-style steps)."""
-    return MaxNLocator(nbins=7, integer=True, steps=[1, 2, 2.5, 5, 10])
-
-
-def _legend_above(ax) -> None:
-    """Legend in a row just above the axes, so it never covers the data."""
-    ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncols=2, fontsize=9, frameon=False, borderaxespad=0.2)
-
-
-def _marks(n_days: int) -> dict:
-    """Point markers for short runs (unclipped at the axis ends), where a line alone is hard to read."""
-    return {"marker": "o", "clip_on": False} if n_days < 10 else {}
-
-
-def _day_axis(ax, n_days: int) -> None:
-    """x axis in days spanning the run (a one-day run is centred, so the limits never coincide)."""
-    ax.set_xlim(*((-0.5, 0.5) if n_days < 2 else (0, n_days - 1)))
-    if n_days < 10:
-        ax.set_xticks(range(n_days))
-    else:
-        ax.xaxis.set_major_locator(MaxNLocator(nbins=10, integer=True, steps=[1, 2, 2.5, 5, 10]))
-    ax.xaxis.set_major_formatter(FuncFormatter(_num))
-    ax.set_xlabel("day")
-
-
-def _save(fig: Figure, path: Path) -> Path:
-    """Write the PNG without the Software/timestamp metadata, then free the figure."""
-    fig.savefig(path, dpi=DPI, metadata={"Software": None})
-    fig.clear()
-    return path
-
-
 def source_color(source: str, i: int = 0) -> str:
     """Colour of a join source; unknown (extension) sources take spare Okabe–Ito colours."""
     return SOURCE_COLORS.get(source, _SPARE_COLORS[i % len(_SPARE_COLORS)])
@@ -119,9 +78,22 @@ def _sources(ts: pd.DataFrame) -> list[str]:
     return [s for s in SOURCE_COLORS if f"new_{s}" in ts] + extra
 
 
-def plot_members_by_source(ts: pd.DataFrame, title: str, path: Path) -> Path:
+def _marker_legend(fig, strip, axes: list, marks: pm.Marks | None) -> None:
+    """Without markers the panel legend sits above ``top``; with them it joins the marker legend
+    below the axes, so that the marker strip stays right above the panels."""
+    if marks is None:
+        _legend_above(axes[0])
+        return
+    pm.draw(strip, axes, marks)
+    handles, texts = axes[0].get_legend_handles_labels()
+    mh, mt = pm.legend_entries(marks)
+    pm.bottom_legend(fig, handles + mh, texts + mt)
+
+
+def plot_members_by_source(ts: pd.DataFrame, title: str, path: Path, markers: list[dict] | None = None) -> Path:
     """Stacked cumulative joins by source under the current-members line; the gap is churn."""
-    fig, (ax,) = _new_figure()
+    marks = pm.prepare(markers, len(ts))
+    fig, strip, (ax,) = pm.time_figure(1, None, marks)
     days = ts.index.to_numpy()
     shown = [(s, ts[f"new_{s}"].cumsum().to_numpy()) for s in _sources(ts) if ts[f"new_{s}"].sum() > 0]
     colors = [source_color(s, i) for i, (s, _) in enumerate(shown)]
@@ -138,14 +110,9 @@ def plot_members_by_source(ts: pd.DataFrame, title: str, path: Path) -> Path:
     handles, names = ax.get_legend_handles_labels()
     # Members line first, then the sources from the top of the stack down; below the axes, off the data.
     order = [names.index(name) for name in [members_label, *reversed(labels)]]
-    fig.legend(
-        [handles[i] for i in order],
-        [names[i] for i in order],
-        loc="outside lower center",
-        ncols=3,
-        fontsize=9,
-        frameon=False,
-    )
+    mh, mt = pm.legend_entries(marks)
+    pm.bottom_legend(fig, [handles[i] for i in order] + mh, [names[i] for i in order] + mt)
+    pm.draw(strip, [ax], marks)
     ax.set_ylim(bottom=0)
     ax.yaxis.set_major_locator(_count_locator())
     ax.set_ylabel("members")
@@ -154,9 +121,10 @@ def plot_members_by_source(ts: pd.DataFrame, title: str, path: Path) -> Path:
     return _save(fig, path)
 
 
-def plot_dau(ts: pd.DataFrame, title: str, path: Path) -> Path:
+def plot_dau(ts: pd.DataFrame, title: str, path: Path, markers: list[dict] | None = None) -> Path:
     """Daily active members over MAU, and their ratio (stickiness) in a second panel."""
-    fig, (top, bottom) = _new_figure(2, [3, 2])
+    marks = pm.prepare(markers, len(ts))
+    fig, strip, (top, bottom) = pm.time_figure(2, [3, 2], marks)
     days = ts.index.to_numpy()
     mark = _marks(len(ts))
     top.plot(
@@ -166,7 +134,6 @@ def plot_dau(ts: pd.DataFrame, title: str, path: Path) -> Path:
     top.set_ylim(bottom=0)
     top.yaxis.set_major_locator(_count_locator())
     top.set_ylabel("members")
-    _legend_above(top)
     bottom.plot(days, ts["dau_mau"], color="#D55E00", linewidth=1.5, label="DAU/MAU", **mark)
     bottom.set_ylim(0, max(0.05, float(ts["dau_mau"].max()) * 1.15))
     bottom.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
@@ -186,13 +153,15 @@ def plot_dau(ts: pd.DataFrame, title: str, path: Path) -> Path:
         )
     top.tick_params(labelbottom=False)
     _day_axis(bottom, len(ts))
+    _marker_legend(fig, strip, [top, bottom], marks)
     _title(fig, "Daily active members and stickiness", title)
     return _save(fig, path)
 
 
-def plot_gmv_profit(ts: pd.DataFrame, title: str, path: Path) -> Path:
+def plot_gmv_profit(ts: pd.DataFrame, title: str, path: Path, markers: list[dict] | None = None) -> Path:
     """Daily GMV and profit (raw faint, 7-day trailing mean bold) and cumulative profit."""
-    fig, (top, bottom) = _new_figure(2, [3, 2])
+    marks = pm.prepare(markers, len(ts))
+    fig, strip, (top, bottom) = pm.time_figure(2, [3, 2], marks)
     days = ts.index.to_numpy()
     mark = _marks(len(ts))
     top.axhline(0, color="black", linewidth=0.8, zorder=1)
@@ -211,7 +180,6 @@ def plot_gmv_profit(ts: pd.DataFrame, title: str, path: Path) -> Path:
             0.01, 0.55, "no purchases in this run (GMV is 0)", transform=top.transAxes, fontsize=9, color=GMV_COLOR
         )
     top.set_ylabel("CNY per day")
-    _legend_above(top)
     cum = ts["cum_profit"].to_numpy(dtype=float)
     bottom.plot(days, cum, color="black", linewidth=1.5, **mark)
     bottom.fill_between(days, cum, 0, where=cum >= 0, color=PROFIT_COLOR, alpha=0.3, interpolate=True, linewidth=0)
@@ -230,9 +198,16 @@ def plot_gmv_profit(ts: pd.DataFrame, title: str, path: Path) -> Path:
             fontsize=8,
             color="#333333",
         )
+    # Limits on round ticks, so that both the deepest loss and the final profit have a tick beyond them.
+    locator = MaxNLocator(nbins=5, steps=[1, 2, 2.5, 5, 10])
+    bottom.yaxis.set_major_locator(locator)
+    if cum.size and np.ptp(cum) > 0:
+        ticks = locator.tick_values(min(cum.min(), 0.0), max(cum.max(), 0.0))
+        bottom.set_ylim(ticks[0], ticks[-1])
     bottom.set_ylabel("cumulative\nprofit (CNY)")
     top.tick_params(labelbottom=False)
     _day_axis(bottom, len(ts))
+    _marker_legend(fig, strip, [top, bottom], marks)
     _title(fig, "GMV and profit", title)
     return _save(fig, path)
 
@@ -318,15 +293,28 @@ def plot_cohort_retention(cohorts: pd.DataFrame, title: str, path: Path) -> Path
 
 
 def write_run_plots(
-    ts: pd.DataFrame, funnel: dict[str, int], cohorts: pd.DataFrame, out_dir: Path, title: str
+    ts: pd.DataFrame,
+    funnel: dict[str, int],
+    cohorts: pd.DataFrame,
+    out_dir: Path,
+    title: str,
+    *,
+    markers: list[dict] | None = None,
+    negative_threshold: float | None = None,
 ) -> list[Path]:
-    """Write the five PNGs of one run into ``out_dir`` (created if missing) and return their paths."""
+    """Write the six PNGs of one run into ``out_dir`` (created if missing) and return their paths.
+
+    ``markers`` are the run's dated events (``CommunityModel.markers``: dicts with ``day``,
+    ``kind`` and ``label``), marked on every time-axis figure. ``negative_threshold`` is the
+    scenario's ``health.max_negative_share`` (its default when None), drawn in operations.png.
+    """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     return [
-        plot_members_by_source(ts, title, out / "members_by_source.png"),
-        plot_dau(ts, title, out / "dau.png"),
-        plot_gmv_profit(ts, title, out / "gmv_profit.png"),
+        plot_members_by_source(ts, title, out / "members_by_source.png", markers),
+        plot_dau(ts, title, out / "dau.png", markers),
+        plot_gmv_profit(ts, title, out / "gmv_profit.png", markers),
         plot_funnel(funnel, title, out / "funnel.png"),
         plot_cohort_retention(cohorts, title, out / "cohort_retention.png"),
+        plot_operations(ts, title, out / "operations.png", markers, negative_threshold),
     ]

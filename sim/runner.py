@@ -127,6 +127,14 @@ def write_outputs(directory: Path, scenario: Scenario, result: RunResult, starte
         from sim.plots import write_run_plots
 
         cohorts = cohort_retention(result.model.pop, len(ts))
-        paths = write_run_plots(ts, result.summary["funnel"], cohorts, directory / "plots", scenario.name)
+        paths = write_run_plots(
+            ts,
+            result.summary["funnel"],
+            cohorts,
+            directory / "plots",
+            scenario.name,
+            markers=result.model.markers,
+            negative_threshold=scenario.health.max_negative_share,
+        )
         manifest["files"] += [f"plots/{p.name}" for p in paths]
     (directory / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")

@@ -1,4 +1,5 @@
-"""Run plots: five valid PNGs of the expected size, also for tiny and purchase-free runs, without warnings."""
+"""Run plots: six valid PNGs of the expected size, also for tiny and purchase-free runs, without warnings;
+dated markers (crises, promotions, competitor entries, rule firings) laid out without overlaps."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ import matplotlib.image as mpimg
 import numpy as np
 import pytest
 
+from sim import plots_markers as pm
 from sim.config.schema import Scenario
+from sim.health import ALERTS
 from sim.metrics import SOURCES
 from sim.model import CommunityModel
 from sim.plots import (
@@ -18,12 +21,18 @@ from sim.plots import (
     plot_cohort_retention,
     plot_gmv_profit,
     plot_members_by_source,
+    plot_operations,
     write_run_plots,
 )
+from sim.plots_operations import OPS_FIGSIZE, alert_name
+from sim.runner import run_to_directory
 from sim.summary import cohort_retention, funnel
+from tests.conftest import small
 
-NAMES = ["members_by_source.png", "dau.png", "gmv_profit.png", "funnel.png", "cohort_retention.png"]
+NAMES = ["members_by_source.png", "dau.png", "gmv_profit.png", "funnel.png", "cohort_retention.png", "operations.png"]
 SHAPE = (round(FIGSIZE[1] * DPI), round(FIGSIZE[0] * DPI))
+SHAPES = {n: SHAPE for n in NAMES} | {"operations.png": (round(OPS_FIGSIZE[1] * DPI), round(OPS_FIGSIZE[0] * DPI))}
+EVENTS = [{"kind": "crisis", "day": 10}, {"kind": "promotion", "day": 20}, {"kind": "competitor", "day": 30}]
 
 
 def _run(days: int, **overrides):
@@ -33,11 +42,11 @@ def _run(days: int, **overrides):
     return ts, funnel(m.pop), cohort_retention(m.pop, len(ts))
 
 
-def _plot_strict(data, out_dir, title="test scenario"):
+def _plot_strict(data, out_dir, title="test scenario", **kwargs):
     """write_run_plots with every warning turned into an error."""
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        return write_run_plots(*data, out_dir, title)
+        return write_run_plots(*data, out_dir, title, **kwargs)
 
 
 def _check_pngs(paths, out_dir):
@@ -49,11 +58,11 @@ def _check_pngs(paths, out_dir):
         assert len(raw) > 15_000, p
         assert b"Software" not in raw, p  # no tool/timestamp metadata
         img = mpimg.imread(p)
-        assert img.shape[:2] == SHAPE, p
+        assert img.shape[:2] == SHAPES[p.name], p
         assert float(img[..., :3].std()) > 0.05, f"{p} looks blank"
 
 
-def test_five_pngs_written_and_returned(tmp_path):
+def test_six_pngs_written_and_returned(tmp_path):
     """Also: the output folder is created, a long title fits, and no pyplot figure is left behind."""
     plt = pytest.importorskip("matplotlib.pyplot")
     before = plt.get_fignums()
@@ -105,3 +114,93 @@ def test_extension_source_and_empty_cohorts(tmp_path):
 def test_source_colors_cover_core_sources_and_differ():
     assert set(SOURCES) <= set(SOURCE_COLORS)
     assert len(set(SOURCE_COLORS.values())) == len(SOURCE_COLORS)
+
+
+@pytest.fixture(scope="module")
+def marked_run():
+    """A small run with a crisis, a promotion, a competitor entry and the health rules on."""
+    m = CommunityModel(small(days=60, events=EVENTS, rules={"enabled": True}))
+    m.run()
+    ts = m.timeseries()
+    return (ts, funnel(m.pop), cohort_retention(m.pop, len(ts))), m.markers
+
+
+def test_markers_of_every_kind(tmp_path, marked_run):
+    data, markers = marked_run
+    assert {m["kind"] for m in markers} == {"crisis", "promotion", "competitor", "rule"}
+    paths = _plot_strict(data, tmp_path / "marked", markers=markers)
+    _check_pngs(paths, tmp_path / "marked")
+    plain = _plot_strict(data, tmp_path / "plain", markers=None)
+    _check_pngs(plain, tmp_path / "plain")
+    for with_marks, without in zip(paths, plain, strict=True):
+        unchanged = with_marks.read_bytes() == without.read_bytes()
+        assert unchanged == (with_marks.name in ("funnel.png", "cohort_retention.png")), with_marks  # no time axis
+
+
+def test_many_rule_markers(tmp_path, marked_run):
+    """50 firings of one rule (plus crowded events) still plot, grouped into one legend entry."""
+    data, markers = marked_run
+    many = [{"day": i, "kind": "rule", "label": "churn_risk_retention_offer"} for i in range(5, 55)]
+    crowd = [
+        {"day": 10 + i, "kind": ("crisis", "promotion", "competitor")[i % 3], "label": f"event {i}"} for i in range(12)
+    ]
+    _check_pngs(_plot_strict(data, tmp_path, markers=markers + many + crowd), tmp_path)
+    marks = pm.prepare(many, 60)
+    assert marks.labels == [] and list(marks.rules) == ["churn_risk_retention_offer"] and marks.lanes == 1
+    _, texts = pm.legend_entries(marks)
+    assert texts == ["rule fired: churn_risk_retention_offer (50×, days 5–54)"]
+
+
+def _overlaps(marks):
+    """Pairs of labels on one level whose texts overlap, or a stem crossing a lower label's text."""
+    bad = []
+    for i, a in enumerate(marks.labels):
+        for b in marks.labels[i + 1 :]:
+            if a.level == b.level and a.lo < b.hi and b.lo < a.hi:
+                bad.append((a, b))
+            low, high = (a, b) if a.level < b.level else (b, a)
+            if a.level != b.level and low.lo < high.day < low.hi:
+                bad.append((a, b))
+    return bad
+
+
+def test_marker_labels_do_not_overlap():
+    few = [{"day": d, "kind": "promotion", "label": "a rather long promotion name"} for d in (10, 12, 14)]
+    marks = pm.prepare(few, 60)
+    assert not marks.key and [lab.text for lab in marks.labels] == ["a rather long promotion name"[:25] + "…"] * 3
+    assert sorted(lab.level for lab in marks.labels) == [0, 1, 2] and not _overlaps(marks)
+    crowded = [{"day": 2 * d, "kind": "crisis", "label": f"crisis number {d}"} for d in range(30)]
+    marks = pm.prepare(crowded, 60)
+    assert len(marks.key) == 30 and marks.labels[0].text == "1"  # numbered, explained in the legend
+    assert pm.legend_entries(marks)[1][0] == "1  crisis: crisis number 0"
+    end = pm.prepare([{"day": 59, "kind": "competitor", "label": "rival"}], 60)
+    assert end.labels[0].hi <= 59  # written to the left of its stem at the right end
+
+
+def test_markers_outside_the_run_are_ignored():
+    assert pm.prepare(None, 30) is None
+    assert pm.prepare([], 30) is None
+    assert pm.prepare([{"day": 40, "kind": "crisis", "label": "later"}], 30) is None
+    kept = pm.prepare([{"day": 0, "kind": "crisis", "label": "x"}, {"day": 31, "kind": "rule", "label": "r"}], 30)
+    assert [lab.day for lab in kept.labels] == [0] and not kept.rules
+
+
+def test_operations_plot(tmp_path, marked_run):
+    """The alert strip names every alert readably; a custom threshold and no markers also plot."""
+    (ts, _, _), markers = marked_run
+    assert all(not alert_name(a).startswith("alert") and "_" not in alert_name(a) for a in ALERTS)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        p = plot_operations(ts, "ops", tmp_path / "ops.png", markers, negative_threshold=0.1)
+        q = plot_operations(ts.iloc[:1], "one day", tmp_path / "one.png")
+    for path in (p, q):
+        assert mpimg.imread(path).shape[:2] == SHAPES["operations.png"]
+
+
+def test_run_directory_has_marked_plots(tmp_path):
+    """The runner passes the model's markers: operations.png is written and listed in the manifest."""
+    result = run_to_directory(small(days=40, events=EVENTS[:1]), tmp_path / "run")
+    assert any(m["kind"] == "crisis" for m in result.model.markers)
+    manifest = (tmp_path / "run" / "manifest.json").read_text()
+    assert "plots/operations.png" in manifest
+    assert (tmp_path / "run" / "plots" / "operations.png").is_file()
