@@ -112,3 +112,20 @@ def test_hash_depends_on_what_shapes_results_only(tmp_path):
     b = resolve_experiment(write_experiment(tmp_path, "name: b\ndescription: other words\n" + body, "b.yaml"))
     c = resolve_experiment(write_experiment(tmp_path, body.replace("seed: 1", "seed: 2"), "c.yaml"))
     assert a.sha256 == b.sha256 != c.sha256
+
+
+def test_command_line_reports_bad_input_with_exit_code_2(tmp_path, capsys):
+    from sim.cli import main
+
+    path = write_experiment(tmp_path, "seed: 1\nfactors:\n  content.qualty: [0.5]\n")
+    assert main(["sweep", str(path), "--out", str(tmp_path / "out")]) == 2
+    assert "exp.yaml:5: factors.content.qualty: unknown scenario key" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "a.txt").write_text("x")
+    good = write_experiment(tmp_path, "seed: 1\nfactors:\n  content.quality: [0.5]\n", "good.yaml")
+    assert main(["sweep", str(good), "--out", str(tmp_path / "notes")]) == 2
+    assert "holds no sweep" in capsys.readouterr().err
+    assert main(["analyze", str(tmp_path / "notes")]) == 2
+    assert "is not a sweep directory" in capsys.readouterr().err
+    assert main(["sweep", str(good), "--executor", "ray"]) == 2

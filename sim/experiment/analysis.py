@@ -176,6 +176,8 @@ def analyze(root: Path, kpis: list[str] | None = None, out: Path | None = None, 
     chosen = choose_kpis(sweep, kpis)
     report = Report(Path(out) if out is not None else Path(root) / "analysis")
     total, ok = sweep.manifest["runs_total"], len(sweep.ok())
+    if ok == 0:
+        raise AnalysisError(f"{root} has no successful runs to analyse ({len(sweep.runs)} recorded, none ok)")
     if len(sweep.runs) < total:
         report.notes.append(f"the sweep is unfinished: {len(sweep.runs)} of {total} runs; analysing what is there")
     if ok < len(sweep.runs):

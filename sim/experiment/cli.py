@@ -50,8 +50,9 @@ def sweep_command(
         console.print("first design points:")
         console.print(resolved.design.head(10).to_string(), highlight=False, soft_wrap=True)
         return
-    from sim.experiment.sweep import run_sweep
+    from sim.experiment.sweep import preflight, run_sweep
 
+    preflight(resolved, out_dir, resume=resume)
     columns = (
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -145,11 +146,14 @@ def describe(resolved: Resolved, out_dir: Path) -> Table:
 
 
 def analyze_command(sweep_dir: Path, *, kpis: list[str], out: Path | None, conf_level: float) -> None:
-    from sim.experiment.analysis import analyze
+    from sim.experiment.analysis import AnalysisError, analyze
 
     if not 0 < conf_level < 1:
         raise UserError(f"--conf-level must be between 0 and 1, got {conf_level}")
-    report = analyze(sweep_dir, kpis or None, out, conf_level=conf_level)
+    try:
+        report = analyze(sweep_dir, kpis or None, out, conf_level=conf_level)
+    except AnalysisError as exc:
+        raise UserError(str(exc)) from None
     for note in report.notes:
         Console(stderr=True, highlight=False).print(f"[yellow]note:[/] {escape(note)}", soft_wrap=True)
     print(f"wrote {len(report.files)} files to {report.out}")

@@ -251,7 +251,7 @@ def sobol_chart(table: pd.DataFrame, kpi: str, conf: float) -> Figure:
     ax.legend(loc="lower right", fontsize=9, frameon=False)
     note = "ST - S1 is the share due to interactions with other factors"
     if float(np.nanmax(main[["S1_conf", "ST_conf"]].to_numpy(), initial=0.0)) > 0.1:
-        note += "; wide intervals (S1 > ST or below 0 is noise): raise the base size n"
+        note += "\nwide intervals: S1 above ST or below 0 is estimation noise; raise the base size n"
     _title(fig, f"Sobol indices of {kpi_label(kpi)}", note)
     return fig
 

@@ -95,8 +95,11 @@ class SweepStore:
             write_parquet_atomic(raw.reset_index(), self.root / "design_raw.parquet")
         self.write_manifest(manifest)
 
-    def check_resumable(self, sha256: str, source: str) -> dict:
-        """The stored manifest, if it belongs to the same experiment; a clear error otherwise."""
+    def check_resumable(self, sha256: str, source: str, clean: bool = True) -> dict:
+        """The stored manifest, if it belongs to the same experiment; a clear error otherwise.
+
+        ``clean`` removes what an interrupted write left behind (only under the lock).
+        """
         state = self.state()
         if state == "other":
             raise OutputError(f"{self.root} is not empty and holds no sweep (no manifest.json); choose another --out")
@@ -108,7 +111,8 @@ class SweepStore:
                 f"(hash {sha256[:12]}) differs in its factors, design, seeds, KPIs or base scenario. "
                 "Choose another --out, or delete the directory to start over"
             )
-        self._clean_partials()
+        if clean:
+            self._clean_partials()
         return manifest
 
     def read_manifest(self) -> dict:

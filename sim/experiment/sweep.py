@@ -70,9 +70,7 @@ def run_sweep(
     """
     start = time.perf_counter()
     store = SweepStore(out)
-    state = store.state()
-    if state == "new" and resume:
-        raise OutputError(f"nothing to resume: {out} holds no sweep; run without --resume to start one")
+    state = preflight(resolved, out, resume=resume)
     warnings: list[str] = []
     with store.locked():
         if state == "new":
@@ -124,6 +122,17 @@ def run_sweep(
         )
         store.write_manifest(manifest)
     return SweepOutcome(out, runs, resolved.n_runs, len(skip), len(tasks), time.perf_counter() - start, warnings)
+
+
+def preflight(resolved: Resolved, out: Path, *, resume: bool = False) -> str:
+    """Check before any work that ``out`` can take this sweep: "new", or "sweep" (the same one, to resume)."""
+    store = SweepStore(out)
+    state = store.state()
+    if state == "new" and resume:
+        raise OutputError(f"nothing to resume: {out} holds no sweep; run without --resume to start one")
+    if state != "new":
+        store.check_resumable(resolved.sha256, resolved.source, clean=False)
+    return state
 
 
 def new_manifest(r: Resolved) -> dict:
