@@ -52,9 +52,9 @@ def test_peak_hour_posting_raises_visits():
 
 
 def test_livestreams_sell_and_cost_per_show():
-    live = {"enabled": True, "weekday": 2, "host_cost": 1000}
+    live = {"enabled": True, "weekday": 2, "host_cost": 1000}  # Wednesdays; day 0 = 2026-01-01 is a Thursday
     ts = runs(seeds=(1,), livestream=live)[0].timeseries()
-    shows = ts.index[ts.index % 7 == 2]
+    shows = ts.index[ts.index % 7 == 6]
     assert (ts.loc[shows, "live_viewers"] > 0).all() and (ts.drop(shows)["live_viewers"] == 0).all()
     assert (ts.loc[shows, "line_livestream_hosts"] == 1000).all()
     assert ts["replay_viewers"].sum() > 0 and ts["live_purchases"].sum() > 0

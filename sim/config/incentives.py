@@ -87,7 +87,8 @@ class TiersConfig(Section):
         0.5,
         ge=0.0,
         le=10.0,
-        description="Log-odds of buying at the threshold of the next tier, rising as progress^2 "
+        description="Log-odds of buying at the threshold of the next tier, rising as progress^2, times status "
+        "sensitivity "
         "(goal gradient toward status, after Kivetz, Urminsky & Zheng 2006).",
     )
     demotion_inactive_days: int = Field(

@@ -31,7 +31,12 @@ class LivestreamConfig(Section):
 
     enabled: bool = Field(False, description="Whether the community hosts livestreams.")
     schedule: Literal["weekly", "dates"] = Field("weekly", description="A weekly show, or shows on listed days.")
-    weekday: int = Field(5, ge=0, le=6, description="weekly: day of the week (day % 7) of the show.")
+    weekday: int = Field(
+        5,
+        ge=0,
+        le=6,
+        description="weekly: calendar day of the week of the show (0 Monday ... 6 Sunday), from start_date.",
+    )
     days: list[int] = Field(default_factory=list, description="dates: run days (0-based) of the shows.")
     notify_reach: float = Field(0.8, ge=0.0, le=1.0, description="Share of members notified of a show.")
     attend_prob: float = Field(

@@ -387,7 +387,7 @@ class KOCConfig(Section):
         description="Log-odds of inviting a friend added for a member reached by a KOC post that day.",
     )
     churn_multiplier: float = Field(
-        0.5, gt=0.0, le=10.0, description="KOCs' churn hazard relative to other members (status keeps them)."
+        0.5, gt=0.0, le=10.0, description="KOCs' churn odds relative to other members (status keeps them)."
     )
     follower_penalty: float = Field(
         0.1, ge=0.0, le=1.0, description="Satisfaction the members following a KOC lose when the KOC churns."

@@ -2,9 +2,9 @@
 
 The feed is the brand posts published today (PGC), the members' UGC posted
 yesterday and the KOC posts of today (counted as reviews). For content type t let
-c_t be its posts, m_t = c_t / V the mix and V the feed size. Peak-hour posts
-reach further: the effective size is V' = V ((1 - h) + h r) with h the peak share
-of brand posts and r the peak reach multiplier. The feed's fullness is
+c_t be its posts, m_t = c_t / V the mix and V the feed size. Peak-hour brand
+posts reach further: the effective size is V' = V + P h (r - 1) with P the brand
+posts, h their peak share and r the peak reach multiplier. The feed's fullness is
 F = 1 - exp(-V' / V0) (V0 = ``saturation_posts``).
 
 Personalization pi in [0, 1] tilts what a member of segment g sees toward their

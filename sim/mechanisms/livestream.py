@@ -26,7 +26,9 @@ def show_today(model: CommunityModel) -> bool:
     cfg, d = model.scenario.livestream, model.day.day
     if not cfg.enabled:
         return False
-    return d % 7 == cfg.weekday if cfg.schedule == "weekly" else d in cfg.days
+    if cfg.schedule == "dates":
+        return d in cfg.days
+    return (model.scenario.start_date.toordinal() + d + 6) % 7 == cfg.weekday  # date.weekday(): Monday = 0
 
 
 def livestream_phase(model: CommunityModel) -> None:

@@ -88,6 +88,6 @@ def redeem(model: CommunityModel, buyers: np.ndarray, due: np.ndarray) -> np.nda
 
 def decay_habit(model: CommunityModel) -> None:
     cfg = model.scenario.incentives.coupons
-    if cfg.enabled and cfg.habit_decay > 0:
+    if cfg.habit_decay > 0:  # also habit learned from birthday coupons and retention offers
         mi = model.member_index()
         model.pop.coupon_habit[mi] *= 1.0 - cfg.habit_decay
