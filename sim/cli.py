@@ -166,7 +166,9 @@ def validate(
 
 @app.command()
 def dashboard(
-    scenario: Annotated[Path | None, typer.Argument(help="Scenario YAML (default: the baseline, 3,000 people).")] = None,
+    scenario: Annotated[
+        Path | None, typer.Argument(help="Scenario YAML (default: the baseline, 3,000 people).")
+    ] = None,
     port: Annotated[int, typer.Option(help="Port to listen on (0: any free port).", min=0, max=65535)] = 8765,
     host: Annotated[str, typer.Option(help="Address to bind; the default serves this machine only.")] = "127.0.0.1",
 ) -> None:

@@ -1,0 +1,8 @@
+"""Interactive dashboard for small communities, on Mesa's SolaraViz.
+
+``controls`` turns the dashboard's control values into a validated ``Scenario``;
+``model`` wraps ``CommunityModel`` so SolaraViz can rebuild it on Reset;
+``figures`` and ``network_view`` draw; ``views`` holds the Solara components;
+``export`` writes a scenario file; ``server`` starts the app (``sim/app.py``).
+Only ``views``, ``server`` and ``sim.app`` need the optional ``dashboard`` extra.
+"""

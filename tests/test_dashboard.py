@@ -1,0 +1,305 @@
+"""The dashboard: scenarios built from controls, export, charts, the CLI, and the page in a real browser."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sim.cli import main
+from sim.config.errors import ScenarioError
+from sim.config.loader import load_scenario, scenario_to_yaml
+from sim.dashboard import figures
+from sim.dashboard.controls import (
+    FOCUS_CHOICES,
+    build_scenario,
+    check_small,
+    control_values,
+    load_base,
+    model_params,
+    with_promotional_share,
+)
+from sim.dashboard.export import default_path, export_scenario
+from sim.dashboard.model import DashboardModel
+
+ROOT = Path(__file__).resolve().parents[1]
+OTHERS = ("educational", "review", "entertainment", "interactive", "livestream")
+
+
+@pytest.fixture(scope="module")
+def base() -> dict:
+    return load_base()
+
+
+def test_default_base_is_the_baseline_scaled_down(base):
+    assert base["market"]["size"] == 3000 and base["acquisition"]["initial_members"] == 100
+    assert base["acquisition"]["paid"]["daily_budget"] == pytest.approx(100.0)  # 1,000 a day x 100 / 1,000 members
+    assert base["koc"]["initial_count"] <= 10
+    assert build_scenario(base, control_values(base)).model_dump(mode="json") == base  # untouched controls: same
+
+
+@pytest.mark.parametrize("share", [0.0, 0.05, 0.4, 0.77, 1.0])
+def test_promotional_share_rescales_the_other_shares(base, share):
+    mix = build_scenario(base, {"promotional_share": share}).content.mix
+    assert abs(sum(mix.values()) - 1.0) < 1e-9 and mix["promotional"] == pytest.approx(share)
+    old = base["content"]["mix"]
+    if share < 1:
+        ratios = [mix[t] / old[t] for t in OTHERS]
+        assert max(ratios) - min(ratios) < 1e-4  # in proportion
+
+
+def test_promotional_share_from_an_all_promotional_mix_splits_evenly():
+    mix = with_promotional_share({"promotional": 1.0}, 0.5)
+    assert [mix[t] for t in OTHERS] == [0.1] * 5 and abs(sum(mix.values()) - 1) < 1e-12
+
+
+@pytest.mark.parametrize("focus", FOCUS_CHOICES)
+def test_content_mix_choices_keep_the_promotional_share(base, focus):
+    mix = build_scenario(base, {"content_focus": focus, "promotional_share": 0.3}).content.mix
+    assert abs(sum(mix.values()) - 1.0) < 1e-9 and mix["promotional"] == pytest.approx(0.3)
+    if focus.endswith("-led"):
+        assert mix[focus.removesuffix("-led")] == pytest.approx(0.35)
+
+
+def test_preset_is_applied_and_moved_controls_win(base):
+    hybrid = build_scenario(base, {"operating_model": "hybrid"})
+    assert hybrid.operating_model == "hybrid"
+    assert hybrid.operators.headcount == 4 and hybrid.koc.incubation.enabled and hybrid.koc.commission_rate == 0.05
+    mine = build_scenario(base, {"operating_model": "hybrid", "operators": 7, "posts_per_day": 9.5})
+    assert mine.operators.headcount == 7 and mine.content.posts_per_day == 9.5 and mine.koc.incubation.enabled
+
+
+def test_simple_controls_reach_their_keys(base):
+    s = build_scenario(
+        base,
+        {
+            "reward_inviter": 20,
+            "reward_invitee": 10,
+            "points": True,
+            "coupons": True,
+            "coupon_target": "lapsed",
+            "coupon_value": 25.0,
+            "koc_incubation": True,
+            "seed": " 7 ",
+        },
+    )
+    assert (s.referral.reward_inviter, s.referral.reward_invitee, s.seed) == (20, 10, 7)
+    assert s.incentives.points.enabled and s.incentives.coupons.enabled and s.koc.incubation.enabled
+    assert (s.incentives.coupons.target, s.incentives.coupons.value) == ("lapsed", 25.0)
+
+
+@pytest.mark.parametrize(
+    ("controls", "key"),
+    [
+        ({"seed": "forty-two"}, "seed: expected an integer"),
+        ({"operating_model": "anarchy"}, "operating_model: must be one of"),
+        ({"promotional_share": 1.5}, "content.mix"),
+        ({"content_focus": "memes-led"}, "unknown content mix"),
+        ({"posts": 3}, "unknown control"),
+    ],
+)
+def test_bad_input_is_reported_with_the_loaders_message(base, controls, key):
+    with pytest.raises(ScenarioError, match=key):
+        build_scenario(base, controls)
+
+
+def test_rejected_settings_show_an_error_and_the_model_stands_still():
+    model = DashboardModel(seed="x")
+    assert model.error and "seed" in model.error and not model.running
+    model.step()
+    assert model.days_done == 0
+
+
+def test_model_params_fit_the_model_for_solaraviz(base):
+    viz = pytest.importorskip("mesa.visualization.solara_viz")
+    params = model_params("", base)
+    viz._check_model_params(DashboardModel.__init__, params)  # what SolaraViz checks before Reset
+    user, fixed = viz.split_model_params(params)
+    assert set(fixed) == {"base"} and set(user) == set(control_values(base))
+    assert all(p["value"] == control_values(base)[k] for k, p in user.items())
+
+
+def test_model_runs_to_the_scenarios_last_day(tmp_path):
+    path = tmp_path / "tiny.yaml"
+    path.write_text(
+        "name: tiny\ndays: 4\nmarket: {size: 400}\nacquisition: {initial_members: 30}\nkoc: {initial_count: 3}\n"
+    )
+    model = DashboardModel(base=str(path), posts_per_day=9.0)
+    assert model.scenario.content.posts_per_day == 9.0 and model.network_view.nodes.size == 400
+    for _ in range(6):
+        model.step()
+    assert model.days_done == 4 and not model.running and len(model.frame()) == 4
+
+
+def test_export_round_trip(base, tmp_path):
+    scenario = build_scenario(base, {"operating_model": "decentralized", "promotional_share": 0.3, "points": True})
+    path = export_scenario(scenario, tmp_path / "sub" / "mine.yaml")
+    text = path.read_text()
+    assert "extends" not in text and text.startswith("# Exported from the community-sim dashboard")
+    assert load_scenario(path) == scenario
+    assert len(text.splitlines()) < len(scenario_to_yaml(scenario).splitlines())  # compact
+    assert not list(path.parent.glob(".*partial"))
+
+
+def test_export_checks_the_file_name(base, tmp_path):
+    scenario = build_scenario(base, {})
+    with pytest.raises(ValueError, match=r"\.yaml"):
+        export_scenario(scenario, tmp_path / "mine.txt")
+    assert default_path(scenario).parts[:2] == ("results", "dashboard")
+    assert default_path(scenario).name.startswith("baseline_small-")
+
+
+def test_charts_and_network_draw_markers_and_states():
+    model = DashboardModel(koc_incubation=True)
+    for _ in range(12):
+        model.step()
+    model.markers.append({"day": 5, "kind": "crisis", "label": "recall"})
+    for draw in figures.CHARTS:
+        fig = draw(model.frame(), model.markers)
+        ax = fig.axes[0]
+        assert ax.get_xlabel() == "day" and ax.get_ylabel()
+        assert any("crisis: recall" in t.get_text() for t in ax.texts)
+    empty = figures.members_figure(model.frame().iloc[:0], [])
+    assert "press Step" in empty.axes[0].texts[0].get_text()
+    fig = model.network_view.figure(model)
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert any(label.startswith("member (") for label in labels) and "KOC" in labels
+    pos = model.network_view.pos
+    assert pos.shape == (1500, 2) and np.all((pos >= 0) & (pos <= 1))
+    again = DashboardModel(posts_per_day=10.0)  # other settings, same network and seed: same picture
+    assert np.array_equal(again.network_view.pos, pos)
+
+
+def test_thin_markers_drops_daily_repeats():
+    markers = [{"day": d, "kind": "rule", "label": "answer backlog"} for d in range(10)]
+    assert [m["day"] for m in figures.thin_markers(markers)] == [0]
+
+
+def test_cli_refuses_a_large_market(capsys):
+    assert main(["dashboard", str(ROOT / "scenarios" / "baseline.yaml")]) == 2
+    assert "too many for the dashboard" in capsys.readouterr().err
+    with pytest.raises(ScenarioError):
+        check_small({"market": {"size": 20_001}}, "x.yaml")
+
+
+# --- the page in a real browser ------------------------------------------------------------
+
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_for(url: str, proc: subprocess.Popen, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the dashboard exited with {proc.returncode}")
+        with contextlib.suppress(OSError):
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        time.sleep(0.3)
+    raise TimeoutError(f"the dashboard did not answer at {url} within {timeout:.0f} s")
+
+
+@contextlib.contextmanager
+def dashboard_server(cwd: Path):
+    """``community-sim dashboard`` on a free loopback port, always stopped afterwards."""
+    port = _free_port()
+    log = (cwd / "server.log").open("w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sim", "dashboard", "--port", str(port)],
+        cwd=cwd,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    try:
+        _wait_for(f"http://127.0.0.1:{port}/", proc, timeout=60)
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+        log.close()
+
+
+def test_dashboard_in_a_browser(tmp_path, base):
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium; .ci/run installs it)")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (the dev extra)")
+    pytest.importorskip("solara", reason="solara is not installed (the dashboard extra)")
+    exported = tmp_path / "exported.yaml"
+    with dashboard_server(tmp_path) as url, sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1440, "height": 1700})
+            page.goto(url)
+            headline = page.locator(".kpi-headline")
+            sync_api.expect(headline).to_contain_text("Day 0 of 365 · members 100", timeout=60_000)
+            charts = page.locator(".vue-grid-item img")
+            sync_api.expect(charts).to_have_count(7, timeout=30_000)
+            before = [charts.nth(i).get_attribute("src") for i in range(7)]
+
+            # Move a control (PageUp: 6 -> 11 brand posts a day), rebuild the model with it, then step.
+            slider = page.get_by_role("slider", name="Brand posts per day")
+            slider.press("PageUp")
+            sync_api.expect(slider).to_have_attribute("aria-valuenow", "11")
+            page.get_by_role("button", name="Reset", exact=True).click()
+            running = page.get_by_text("Running:")
+            sync_api.expect(running).to_contain_text("11 posts/day", timeout=20_000)
+            for day in (1, 2, 3):
+                page.get_by_role("button", name="Step", exact=True).click()
+                sync_api.expect(headline).to_contain_text(f"Day {day} of 365", timeout=30_000)
+            sync_api.expect(charts.nth(2)).not_to_have_attribute("src", before[2], timeout=20_000)
+            after = [charts.nth(i).get_attribute("src") for i in range(7)]
+            assert sum(a != b for a, b in zip(after, before, strict=True)) >= 6  # the KPI views redrew
+
+            # Export the running scenario.
+            field = page.get_by_label("File")
+            field.fill("exported.yaml")  # relative to the server's directory, tmp_path
+            field.press("Enter")
+            page.get_by_role("button", name="Export scenario", exact=True).click()
+            sync_api.expect(page.get_by_text("Saved ")).to_be_visible(timeout=20_000)
+            page.wait_for_timeout(500)
+            page.screenshot(path=tmp_path / "dashboard.png")
+            if os.environ.get("UPDATE_DOCS_SCREENSHOT"):  # docs/img/dashboard.png: about two months in
+                page.get_by_role("slider", name="Render Interval (steps)").press("PageUp")  # 21 days a click
+                for day in (24, 45, 66):
+                    page.get_by_role("button", name="Step", exact=True).click()
+                    sync_api.expect(headline).to_contain_text(f"Day {day} of 365", timeout=60_000)
+                page.wait_for_timeout(1000)
+                page.screenshot(path=ROOT / "docs" / "img" / "dashboard.png")
+        finally:
+            browser.close()
+    assert (tmp_path / "dashboard.png").stat().st_size > 50_000
+    assert load_scenario(exported) == build_scenario(base, {"posts_per_day": 11.0})
