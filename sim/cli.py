@@ -219,3 +219,54 @@ def compare(
         )
     except CompareError as exc:
         raise UserError(str(exc)) from None
+
+
+@app.command()
+def calibrate(
+    scenario: Annotated[Path, typer.Argument(help="Scenario YAML file to calibrate.")],
+    observed: Annotated[Path, typer.Option(help="CSV: a day or date column plus KPI columns.")],
+    fit: Annotated[list[str], typer.Option(help="Key to fit and its range: referral.base_acceptance=0.1:0.5.")],
+    target: Annotated[list[str] | None, typer.Option(help="KPI to match [:weight], e.g. gmv:2 (default: all).")] = None,
+    period: Annotated[str | None, typer.Option(help="day, week or month (default: the observed rows').")] = None,
+    stocks: Annotated[str, typer.Option(help="Non-flow KPIs per period: mean or last.")] = "mean",
+    train_until: Annotated[str | None, typer.Option(help="First holdout day (run day or date).")] = None,
+    trials: Annotated[int, typer.Option(help="Optuna (TPE) trials.", min=1)] = 50,
+    replications: Annotated[int, typer.Option(help="Runs per trial (common random numbers).", min=1)] = 3,
+    seed: Annotated[int | None, typer.Option(help="Master seed (default: the scenario's).", min=0)] = None,
+    set_: Annotated[list[str] | None, typer.Option("--set", help="Override a key: --set market.size=5000")] = None,
+    out: Annotated[Path | None, typer.Option(help="Output directory; must not exist or be empty.")] = None,
+    results: Annotated[Path, typer.Option(help="Results root for the default directory.")] = Path("results"),
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or table.")] = False,
+) -> None:
+    """Fit scenario keys to observed KPI series: calibrated.yaml, fit.csv, fit.png, metrics.json."""
+    from sim.calibration.cli import calibrate_command
+
+    interruptible(calibrate_command)(
+        scenario,
+        observed=observed,
+        fit=fit,
+        target=target or [],
+        period=period,
+        stocks=stocks,
+        train_until=train_until,
+        trials=trials,
+        replications=replications,
+        seed=seed,
+        overrides=set_ or [],
+        out=out,
+        results=results,
+        quiet=quiet,
+    )
+
+
+@app.command()
+def export(
+    run_dir: Annotated[Path, typer.Argument(help="Run directory written by `community-sim run`.")],
+    format_: Annotated[str, typer.Option("--format", help="transactions or rfm.")] = "transactions",
+    unit: Annotated[str, typer.Option(help="RFM time unit: day or week.")] = "day",
+    out: Annotated[Path | None, typer.Option(help="Output CSV file (default: DIR/export/<name>.csv).")] = None,
+) -> None:
+    """Export a run's purchases for CLV libraries: transactions or an RFM summary (lifetimes layout)."""
+    from sim.calibration.cli import export_command
+
+    export_command(run_dir, fmt=format_, unit=unit, out=out)

@@ -1,0 +1,117 @@
+"""Export a run's purchases in the layouts customer-lifetime-value libraries read.
+
+``transactions``: one row per purchase, ``customer_id,date,day,amount`` with the
+person id, the ISO date (``start_date + day``), the run day and the yuan paid
+after every discount (the event log's ``net``; their sum is the run's revenue).
+
+``rfm``: one row per customer with at least one purchase, as lifetimes'
+``summary_data_from_transaction_data`` and PyMC-Marketing's ``rfm_summary`` build
+it: purchases are first summed per customer and time period (day, or calendar
+week Monday-Sunday with ``unit="week"``); ``frequency`` = periods with a purchase
+- 1 (repeat purchases), ``recency`` = periods from the first to the last purchase,
+``T`` = periods from the first purchase to the run's last day, and
+``monetary_value`` = mean value of the repeat periods (0 when frequency is 0).
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from sim.atomic import write_text_atomic
+from sim.calibration import CalibrationError
+
+FORMATS = ("transactions", "rfm")
+UNITS = ("day", "week")
+
+
+def read_run(run_dir: Path) -> tuple[pd.DataFrame, datetime.date, int]:
+    """The event log, ``start_date`` and number of days of a run directory."""
+    if not run_dir.is_dir():
+        raise CalibrationError(f"{run_dir} is not a run directory (written by `community-sim run`)")
+    events_path = run_dir / "events.parquet"
+    if not events_path.is_file():
+        raise CalibrationError(f"{run_dir} has no events.parquet; run the scenario with output.events: true")
+    manifest = run_dir / "manifest.json"
+    if manifest.is_file():
+        doc = json.loads(manifest.read_text(encoding="utf-8"))
+        scenario, days = doc.get("scenario", {}), doc.get("days")
+    elif (run_dir / "scenario.yaml").is_file():
+        scenario, days = yaml.safe_load((run_dir / "scenario.yaml").read_text(encoding="utf-8")), None
+    else:
+        raise CalibrationError(f"{run_dir} has neither manifest.json nor scenario.yaml: cannot date its events")
+    start = datetime.date.fromisoformat(str(scenario.get("start_date", "2026-01-01")))
+    days = int(days if days is not None else scenario.get("days"))
+    return pd.read_parquet(events_path), start, days
+
+
+def transactions(events: pd.DataFrame, start: datetime.date) -> pd.DataFrame:
+    """One row per purchase: customer_id, date (ISO), day, amount (yuan paid after discounts)."""
+    buys = events[events["kind"] == "purchase"]
+    days = buys["day"].to_numpy(dtype=np.int64)
+    out = pd.DataFrame(
+        {
+            "customer_id": buys["person"].to_numpy(dtype=np.int64),
+            "date": (pd.Timestamp(start) + pd.to_timedelta(days, unit="D")).strftime("%Y-%m-%d"),
+            "day": days,
+            "amount": buys["net"].to_numpy(dtype=float),
+        }
+    )
+    return out.sort_values(["day", "customer_id"], kind="mergesort").reset_index(drop=True)
+
+
+def _periods(days: np.ndarray, start: datetime.date, unit: str) -> np.ndarray:
+    """Consecutive period numbers of run days: the day itself, or the calendar week (W-SUN) ordinal."""
+    if unit == "day":
+        return np.asarray(days, dtype=np.int64)
+    dates = pd.Timestamp(start) + pd.to_timedelta(np.asarray(days), unit="D")
+    return np.asarray(pd.PeriodIndex(dates, freq="W").asi8, dtype=np.int64)
+
+
+def rfm(tx: pd.DataFrame, start: datetime.date, last_day: int, unit: str = "day") -> pd.DataFrame:
+    """frequency, recency, T, monetary_value per customer (index customer_id), in ``unit`` periods."""
+    if unit not in UNITS:
+        raise CalibrationError(f"--unit must be one of {', '.join(UNITS)}, got {unit!r}")
+    per = tx.assign(period=_periods(tx["day"].to_numpy(), start, unit))
+    per = per.groupby(["customer_id", "period"], sort=True)["amount"].sum().reset_index()
+    g = per.groupby("customer_id", sort=True)
+    first, last, count = g["period"].min(), g["period"].max(), g["period"].size()
+    first_value = g["amount"].first()
+    end = int(_periods(np.array([last_day]), start, unit)[0])
+    frequency = (count - 1).astype(float)
+    repeat_total = g["amount"].sum() - first_value
+    monetary = (repeat_total / frequency.where(frequency > 0)).fillna(0.0)
+    out = pd.DataFrame(
+        {
+            "frequency": frequency,
+            "recency": (last - first).astype(float),
+            "T": (end - first).astype(float),
+            "monetary_value": monetary,
+        }
+    )
+    out.index.name = "customer_id"
+    return out
+
+
+def export_run(run_dir: Path, fmt: str, unit: str = "day", out: Path | None = None) -> Path:
+    """Write the chosen table as CSV, atomically; returns its path (default ``run_dir/export/<name>.csv``)."""
+    if fmt not in FORMATS:
+        raise CalibrationError(f"--format must be one of {', '.join(FORMATS)}, got {fmt!r}")
+    if unit not in UNITS:
+        raise CalibrationError(f"--unit must be one of {', '.join(UNITS)}, got {unit!r}")
+    events, start, days = read_run(run_dir)
+    tx = transactions(events, start)
+    if fmt == "transactions":
+        table, index, name = tx, False, "transactions.csv"
+    else:
+        table, index, name = rfm(tx, start, days - 1, unit), True, "rfm.csv" if unit == "day" else "rfm_week.csv"
+    path = out if out is not None else run_dir / "export" / name
+    if path.is_dir():
+        raise CalibrationError(f"--out {path} is a directory; give a file name such as {path / name}")
+    write_text_atomic(path, table.to_csv(index=index, float_format="%.10g", lineterminator="\n"))
+    return path

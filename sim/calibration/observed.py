@@ -1,0 +1,248 @@
+"""Observed KPI series: read the CSV, date its rows in run days, aggregate them like the simulation.
+
+Rows are dated by a ``day`` column (0-based run day) or a ``date`` column (ISO date,
+converted with the scenario's ``start_date``). Periods: ``day``; ``week`` = 7-day
+blocks from day 0 (``start_date``); ``month`` = calendar months of ``start_date + day``.
+Flows (counts and money per day) are summed per period; every other KPI (stocks,
+ratios, trailing windows) is averaged over the period's days, or read on its last
+day with ``stocks="last"``. Observed and simulated series go through the same code;
+a week or month that the observed daily rows do not cover whole is left out.
+"""
+
+from __future__ import annotations
+
+import datetime
+import difflib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sim.calibration import CalibrationError
+from sim.metrics import KPI_NAMES
+from sim.summary import FLOWS
+
+PERIODS = ("day", "week", "month")
+STOCK_RULES = ("mean", "last")
+#: Daily counts and amounts beyond the summary's flows: they add up over a period too.
+EXTRA_FLOWS = (
+    "revenue",
+    "buyers",
+    "net_growth",
+    "koc_posts",
+    "points_earned",
+    "points_redeemed",
+    "points_expired",
+    "redemptions",
+    "coupons_issued",
+    "coupons_redeemed",
+    "groups_opened",
+    "groups_succeeded",
+    "checkins",
+    "badges_awarded",
+    "live_viewers",
+    "replay_viewers",
+    "live_purchases",
+    "outreach_contacts",
+    "incidents",
+    "unhandled_incidents",
+    "kocs_promoted",
+    "rule_firings",
+)
+_FLOW_SET = frozenset(FLOWS) | frozenset(EXTRA_FLOWS)
+
+
+def is_flow(kpi: str) -> bool:
+    """True for KPIs that count what happened on a day (summed per period), False for the rest."""
+    return kpi in _FLOW_SET or kpi.startswith(("new_", "cost_", "line_"))
+
+
+def check_kpi(name: str, where: str) -> str:
+    """``name`` if it is a KPI column of the time series, else a did-you-mean error."""
+    if name in KPI_NAMES:
+        return name
+    close = difflib.get_close_matches(name, KPI_NAMES, n=1, cutoff=0.6)
+    hint = f"; did you mean '{close[0]}'?" if close else "; KPI names are listed in docs/metrics.md"
+    raise CalibrationError(f"{where}: unknown KPI '{name}'{hint}")
+
+
+# --- periods ------------------------------------------------------------------------------
+
+
+def period_of(days: np.ndarray, period: str, start: datetime.date) -> np.ndarray:
+    """Index of the period holding each run day (0 = the period of day 0)."""
+    days = np.asarray(days, dtype=np.int64)
+    if period == "day":
+        return days
+    if period == "week":
+        return days // 7
+    dates = pd.DatetimeIndex(pd.Timestamp(start) + pd.to_timedelta(days, unit="D"))
+    return np.asarray((dates.year - start.year) * 12 + (dates.month - start.month), dtype=np.int64)
+
+
+def period_bounds(p: int, period: str, start: datetime.date) -> tuple[int, int]:
+    """First run day and end (exclusive) of period ``p``."""
+    if period == "day":
+        return p, p + 1
+    if period == "week":
+        return 7 * p, 7 * p + 7
+
+    def first_of(k: int) -> int:
+        y, m = divmod(start.month - 1 + k, 12)
+        return (datetime.date(start.year + y, m + 1, 1) - start).days
+
+    return max(first_of(p), 0), first_of(p + 1)
+
+
+def period_label(p: int, period: str, start: datetime.date) -> str:
+    """ISO date of the first day of period ``p``."""
+    return (start + datetime.timedelta(days=period_bounds(p, period, start)[0])).isoformat()
+
+
+def aggregate(daily: pd.DataFrame, period: str, start: datetime.date, stocks: str = "mean") -> pd.DataFrame:
+    """Daily KPIs (index = run day) per period: flows summed, other KPIs averaged (or last), NaN skipped."""
+    groups = daily.groupby(period_of(daily.index.to_numpy(), period, start))
+    out = {}
+    for col in daily.columns:
+        g = groups[col]
+        out[col] = g.sum(min_count=1) if is_flow(col) else (g.mean() if stocks == "mean" else g.last())
+    table = pd.DataFrame(out)
+    table.index.name = "period"
+    return table
+
+
+def _complete(days: pd.Index, p: int, period: str, start: datetime.date) -> bool:
+    """Whether every day of period ``p`` has an observed row (partial weeks or months are left out)."""
+    first, end = period_bounds(p, period, start)
+    return bool(np.isin(np.arange(first, end), days.to_numpy()).all())
+
+
+def infer_granularity(days: np.ndarray, start: datetime.date) -> str:
+    """``day``, ``week`` or ``month``: how far apart the observed rows are."""
+    days = np.sort(np.asarray(days))
+    if days.size < 2 or np.median(np.diff(days)) <= 1:
+        return "day"
+    gap = float(np.median(np.diff(days)))
+    for period, (lo, hi) in (("week", (6, 8)), ("month", (28, 31))):
+        if lo <= gap <= hi and np.unique(period_of(days, period, start)).size == days.size:
+            return period
+    raise CalibrationError(
+        f"cannot tell whether the observed rows are daily, weekly or monthly (median gap {gap:g} days); "
+        "give daily rows, one row per 7-day week or per calendar month"
+    )
+
+
+# --- the observed file --------------------------------------------------------------------
+
+
+def read_observed(path: Path, start: datetime.date) -> pd.DataFrame:
+    """The observed CSV as floats indexed by run day; every problem is a clear ``CalibrationError``."""
+    if not path.is_file():
+        raise CalibrationError(f"observed file {path} does not exist")
+    try:
+        raw = pd.read_csv(path, skipinitialspace=True)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise CalibrationError(f"{path}: cannot read as CSV ({str(exc).splitlines()[0]})") from None
+    raw.columns = [str(c).strip() for c in raw.columns]
+    days = _days(raw, path, start)
+    kpis = [c for c in raw.columns if c not in ("day", "date")]
+    if not kpis:
+        raise CalibrationError(f"{path}: no KPI columns besides day/date; name them as in docs/metrics.md")
+    for name in kpis:
+        check_kpi(name, f"{path}: column '{name}'")
+    values = raw[kpis].apply(pd.to_numeric, errors="coerce")
+    bad = values.isna() & raw[kpis].notna()
+    if bad.to_numpy().any():
+        row, col = np.argwhere(bad.to_numpy())[0]
+        got = raw[kpis].iat[row, col]
+        raise CalibrationError(f"{path}:{row + 2}: column '{kpis[col]}': {got!r} is not a number")
+    dup = days[pd.Index(days).duplicated()]
+    if dup.size:
+        raise CalibrationError(f"{path}: day {int(dup[0])} appears more than once")
+    values.index = pd.Index(days, name="day")
+    return values.astype(float).sort_index()
+
+
+def _days(raw: pd.DataFrame, path: Path, start: datetime.date) -> np.ndarray:
+    if "day" in raw.columns:
+        day = pd.to_numeric(raw["day"], errors="coerce")
+        bad = day.isna() | (day < 0) | (day != np.floor(day))
+        if bad.any():
+            i = int(np.flatnonzero(bad.to_numpy())[0])
+            raise CalibrationError(f"{path}:{i + 2}: day {raw['day'].iat[i]} is not a run day (an integer >= 0)")
+        return day.to_numpy(dtype=np.int64)
+    if "date" not in raw.columns:
+        raise CalibrationError(f"{path}: needs a 'day' column (0-based run day) or a 'date' column (YYYY-MM-DD)")
+    dates = pd.to_datetime(raw["date"], errors="coerce", format="ISO8601")
+    if dates.isna().any():
+        i = int(np.flatnonzero(dates.isna().to_numpy())[0])
+        raise CalibrationError(f"{path}:{i + 2}: date {raw['date'].iat[i]!r} is not a date (YYYY-MM-DD)")
+    days = (dates.dt.normalize() - pd.Timestamp(start)).dt.days.to_numpy(dtype=np.int64)
+    if (days < 0).any():
+        i = int(np.flatnonzero(days < 0)[0])
+        raise CalibrationError(
+            f"{path}:{i + 2}: date {raw['date'].iat[i]} is before the scenario's start_date {start}; "
+            "set start_date (e.g. --set start_date=YYYY-MM-DD) to the first observed day"
+        )
+    return days
+
+
+@dataclass
+class Observed:
+    """The observed series per period, and how to bring a simulated daily series to the same shape."""
+
+    raw: pd.DataFrame  # rows as given, index = run day
+    table: pd.DataFrame  # one row per period (index), one column per KPI
+    period: str
+    granularity: str  # period of the rows as given: day, week or month
+    start: datetime.date
+    stocks: str
+
+    @property
+    def horizon(self) -> int:
+        """Days to simulate so every observed period is covered."""
+        if self.granularity == "day":
+            return int(self.raw.index.max()) + 1
+        return period_bounds(int(self.table.index.max()), self.period, self.start)[1]
+
+    def align(self, sim: pd.DataFrame) -> pd.DataFrame:
+        """The simulated daily KPIs aggregated exactly like the observed ones, on the same periods."""
+        cols = list(self.table.columns)
+        if self.granularity == "day":
+            days = sim[cols].reindex(self.raw.index).where(self.raw[cols].notna())
+            return aggregate(days, self.period, self.start, self.stocks).reindex(self.table.index)
+        agg = aggregate(sim[cols].iloc[: self.horizon], self.period, self.start, self.stocks)
+        return agg.reindex(self.table.index)
+
+
+def load_observed(
+    path: Path, start: datetime.date, period: str | None = None, stocks: str = "mean", kpis: list[str] | None = None
+) -> Observed:
+    """Read ``path`` and aggregate it to ``period`` (default: the rows' own spacing), keeping ``kpis``."""
+    if period is not None and period not in PERIODS:
+        raise CalibrationError(f"--period must be one of {', '.join(PERIODS)}, got {period!r}")
+    if stocks not in STOCK_RULES:
+        raise CalibrationError(f"--stocks must be one of {', '.join(STOCK_RULES)}, got {stocks!r}")
+    raw = read_observed(path, start)
+    if kpis is not None:
+        missing = [k for k in kpis if k not in raw.columns]
+        if missing:
+            raise CalibrationError(
+                f"{path} has no column for target(s) {', '.join(missing)}; its KPI columns: {', '.join(raw.columns)}"
+            )
+        raw = raw[kpis]
+    gran = infer_granularity(raw.index.to_numpy(), start)
+    period = period or gran
+    if gran != "day" and period != gran:
+        raise CalibrationError(
+            f"{path} holds one row per {gran}; it cannot be compared per {period} (give daily rows to regroup them)"
+        )
+    if gran == "day":
+        table = aggregate(raw, period, start, stocks)
+        table = table.loc[[p for p in table.index if _complete(raw.index, int(p), period, start)]]
+        if table.empty:
+            raise CalibrationError(f"{path} covers no whole {period}; give daily rows for at least one whole {period}")
+    else:
+        table = raw.set_axis(pd.Index(period_of(raw.index.to_numpy(), period, start), name="period"))
+    return Observed(raw, table, period, gran, start, stocks)

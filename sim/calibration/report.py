@@ -1,0 +1,237 @@
+"""What a calibration writes: fit.csv, fit.png, metrics.json and calibrated.yaml.
+
+``calibrated.yaml`` is standalone: the fully resolved input scenario with the fitted
+values written in, so it keeps working when the calibration directory is moved or
+the input file changes (an ``extends:`` path would not). Its header names the
+input, the observed file and the fitted values.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
+
+from sim.calibration.distance import mape, nrmse
+from sim.calibration.observed import is_flow, period_bounds
+from sim.calibration.params import with_values
+from sim.calibration.search import Problem, Trial
+from sim.config import fields
+from sim.config.loader import scenario_from_mapping, scenario_to_yaml
+
+OBSERVED_COLOR, SIM_COLOR = "#000000", "#0072B2"
+FIT_COLUMNS = ("period", "start_day", "date", "kpi", "observed", "sim_mean", "sim_p05", "sim_p95", "window")
+
+_MONEY = ("gmv", "revenue", "gross_margin", "profit", "aov", "points_liability", "incentive_cost_per_buyer")
+_SHARES = (
+    "active_share",
+    "dau_mau",
+    "repurchase_rate",
+    "monthly_repurchase_rate",
+    "referral_conversion",
+    "conversion",
+    "ugc_share",
+    "tier_share",
+    "negative_share",
+    "at_risk_share",
+)
+
+
+def unit(kpi: str) -> str:
+    """The unit of a KPI for axis labels (docs/metrics.md)."""
+    if kpi in _MONEY or kpi.startswith(("cost_", "line_", "cum_")):
+        return "yuan"
+    if kpi in _SHARES or kpi.endswith(("_rate", "_share")):
+        return "share 0-1"
+    if kpi.endswith("_mean"):
+        return "0-1"
+    if kpi == "nps":
+        return "points"
+    if kpi in ("roi", "k_factor", "interactions_per_active", "monthly_growth", "activity_change", "interaction_growth"):
+        return "ratio"
+    if kpi in ("purchases", "live_purchases", "redemptions"):
+        return "purchases"
+    if kpi.startswith("new_") or kpi in ("members", "prospects", "churned", "churned_total", "dau", "mau", "buyers"):
+        return "people"
+    return "count"
+
+
+def axis_label(kpi: str, period: str, stocks: str) -> str:
+    """``purchases per week`` for flows; ``members, mean of the week's days`` for the rest."""
+    if is_flow(kpi):
+        return f"{unit(kpi)} per {period}"
+    if period == "day":
+        return unit(kpi)
+    return f"{unit(kpi)}, {period}ly mean" if stocks == "mean" else f"{unit(kpi)}, end of {period}"
+
+
+def fit_frame(problem: Problem, sims: dict[str, np.ndarray]) -> pd.DataFrame:
+    """Observed vs simulated (mean and 5-95% band over replications), one row per target and period."""
+    obs, start, period = problem.observed, problem.observed.start, problem.observed.period
+    first = [period_bounds(int(p), period, start)[0] for p in problem.periods]
+    frames = []
+    for t in problem.targets:
+        runs = sims[t.kpi]
+        frames.append(
+            pd.DataFrame(
+                {
+                    "period": problem.periods.astype(int),
+                    "start_day": first,
+                    "date": [(pd.Timestamp(start) + pd.Timedelta(days=d)).date().isoformat() for d in first],
+                    "kpi": t.kpi,
+                    "observed": obs.table[t.kpi].to_numpy(dtype=float),
+                    "sim_mean": runs.mean(axis=0),
+                    "sim_p05": np.quantile(runs, 0.05, axis=0),
+                    "sim_p95": np.quantile(runs, 0.95, axis=0),
+                    "window": problem.windows,
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True)[list(FIT_COLUMNS)]
+
+
+def error_metrics(fit: pd.DataFrame) -> dict[str, dict[str, dict[str, float | int | None]]]:
+    """MAPE (percent) and RMSE / |mean observed| of each target in each window (normalized within the window)."""
+    out: dict[str, dict[str, dict[str, float | int | None]]] = {}
+    for kpi, rows in fit.groupby("kpi", sort=False):
+        out[str(kpi)] = {}
+        for window, part in rows.groupby("window", sort=False):
+            o, s = part["observed"].to_numpy(dtype=float), part["sim_mean"].to_numpy(dtype=float)
+            seen = o[~np.isnan(o)]
+            scale = abs(float(seen.mean())) if seen.size else 0.0
+            out[str(kpi)][str(window)] = {
+                "mape_percent": _finite(mape(o, s)),
+                "nrmse": _finite(nrmse(o, s, scale)) if scale else None,
+                "periods": int(seen.size),
+            }
+    return out
+
+
+def _finite(x: float) -> float | None:
+    return None if x is None or not math.isfinite(x) else round(float(x), 6)
+
+
+def calibrated_yaml(problem: Problem, values: dict[str, float], name: str, note: list[str]) -> str:
+    """The input scenario with the fitted values, standalone, with a header saying where it came from."""
+    data = with_values(problem.base, problem.params, values)
+    data["name"] = name
+    text = scenario_to_yaml(scenario_from_mapping(data, "calibrated scenario"))
+    fitted = [
+        f"#   {p.path}: {fields.fmt_number(values[p.path])}  (searched {p.low:g} to {p.high:g})" for p in problem.params
+    ]
+    header = ["# Calibrated scenario written by `community-sim calibrate`.", *(f"# {line}" for line in note)]
+    header += [
+        "# Fitted values:",
+        *fitted,
+        "# Standalone: every key is written out; it does not read the input file.",
+        "",
+    ]
+    return "\n".join(header) + text
+
+
+def plot_fit(fit: pd.DataFrame, problem: Problem, path: Path, title: str) -> None:
+    """One panel per target: observed points, simulated mean and 5-95% band, the train/holdout split."""
+    obs = problem.observed
+    targets = problem.targets
+    fig = Figure(figsize=(9.0, 1.2 + 2.7 * len(targets)), dpi=110, layout="constrained")
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(len(targets), 1, sharex=True, squeeze=False)[:, 0]
+    errors = error_metrics(fit)
+    reps = len(problem.seeds)
+    for ax, t in zip(axes, targets, strict=True):
+        rows = fit[fit["kpi"] == t.kpi]
+        x = [_middle(int(p), obs.period, obs.start) for p in rows["period"]]
+        ax.fill_between(
+            x,
+            rows["sim_p05"],
+            rows["sim_p95"],
+            color=SIM_COLOR,
+            alpha=0.2,
+            lw=0,
+            label=f"simulated 5-95% quantiles of {reps} runs",
+        )
+        ax.plot(x, rows["sim_mean"], color=SIM_COLOR, lw=2, label="simulated mean")
+        ax.plot(x, rows["observed"], color=OBSERVED_COLOR, marker="o", ms=3.5, lw=0.8, label="observed")
+        ax.set_ylabel(axis_label(t.kpi, obs.period, obs.stocks))
+        ax.yaxis.set_major_formatter(FuncFormatter(_num))
+        ax.set_title(f"{t.kpi} (weight {t.weight:g}) - {_mape_text(errors.get(t.kpi, {}))}", loc="left", fontsize=10)
+        ax.grid(alpha=0.3)
+        if problem.train_until is not None and (problem.windows == "holdout").any():
+            split = pd.Timestamp(obs.start) + pd.Timedelta(days=problem.train_until)
+            ax.axvline(split, color="#555555", ls="--", lw=1)
+            for label, ha in (("\u2190 training  ", "right"), ("  holdout \u2192", "left")):
+                ax.text(split, 0.97, label, transform=ax.get_xaxis_transform(), va="top", ha=ha, fontsize=8)
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncol=3, fontsize=9, frameon=False)
+    locator = AutoDateLocator()
+    axes[-1].xaxis.set_major_locator(locator)
+    axes[-1].xaxis.set_major_formatter(ConciseDateFormatter(locator, show_offset=False))
+    where = f"middle of each {obs.period}" if obs.period != "day" else "day"
+    axes[-1].set_xlabel(f"date ({where}; run day 0 = {obs.start.isoformat()})")
+    fig.suptitle(title, fontsize=11)
+    fig.savefig(path)
+
+
+def _middle(p: int, period: str, start: Any) -> pd.Timestamp:
+    first, end = period_bounds(p, period, start)
+    return pd.Timestamp(start) + pd.Timedelta(days=first + (end - 1 - first) / 2)
+
+
+def _mape_text(errors: dict[str, dict[str, Any]]) -> str:
+    parts = []
+    for window, label in (("train", "training"), ("holdout", "holdout")):
+        value = errors.get(window, {}).get("mape_percent")
+        if window in errors:
+            parts.append(f"{label} MAPE {value:.1f}%" if value is not None else f"{label} MAPE n/a")
+    return ", ".join(parts)
+
+
+def _num(x: float, _pos: int | None = None) -> str:
+    if abs(x) < 1e-12:
+        return "0"
+    if abs(x) >= 100 or float(x).is_integer():
+        return f"{x:,.0f}"
+    return f"{x:,.3f}".rstrip("0").rstrip(".")
+
+
+def metrics_json(problem: Problem, trials: list[Trial], best: Trial, fit: pd.DataFrame, meta: dict[str, Any]) -> str:
+    """metrics.json: errors per target and window, best parameters, every trial, the seeds."""
+    distances = {
+        w: _finite(_window_distance(fit, problem, w)) for w in ("train", "holdout") if (problem.windows == w).any()
+    }
+    doc = {
+        **meta,
+        "period": problem.observed.period,
+        "observed_rows": problem.observed.granularity,
+        "stocks": problem.observed.stocks,
+        "train_until": problem.train_until,
+        "simulated_days": problem.observed.horizon,
+        "targets": [{"kpi": t.kpi, "weight": t.weight} for t in problem.targets],
+        "fit": [
+            {"path": p.path, "low": p.low, "high": p.high, "integer": p.integer, "log": p.log} for p in problem.params
+        ],
+        "best": {"trial": best.number, "params": best.values, "distance_train": _finite(best.distance)},
+        "distance": distances,
+        "errors": error_metrics(fit),
+        "replications": len(problem.seeds),
+        "seeds": problem.seeds,
+        "trials": [{"number": t.number, "params": t.values, "distance": _finite(t.distance)} for t in trials],
+    }
+    return json.dumps(doc, indent=2) + "\n"
+
+
+def _window_distance(fit: pd.DataFrame, problem: Problem, window: str) -> float:
+    """The search's distance (normalized by the training means) evaluated on ``window``."""
+    total = 0.0
+    for t in problem.targets:
+        rows = fit[(fit["kpi"] == t.kpi) & (fit["window"] == window)]
+        o, s = rows["observed"].to_numpy(dtype=float), rows["sim_mean"].to_numpy(dtype=float)
+        total += t.weight * nrmse(o, s, problem.scales[t.kpi])
+    return total

@@ -1,0 +1,172 @@
+"""The calibration problem and its optuna (TPE) search.
+
+Every trial runs the same R replication seeds (common random numbers: two trials
+differ by their parameters, not by luck), aggregates each run like the observed
+series and scores the mean over replications with ``distance.distance`` on the
+training periods. The seeds come from ``SeedSequence(seed).spawn(R)`` and the
+sampler's seed from the same master seed, so the same inputs give the same result.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import optuna
+
+from sim.calibration import CalibrationError
+from sim.calibration.distance import distance, scale_of
+from sim.calibration.observed import Observed, period_bounds
+from sim.calibration.params import FitParam, Target, with_values
+from sim.config.loader import scenario_from_mapping
+from sim.config.schema import Scenario
+from sim.model import CommunityModel
+
+MAX_SEED = 2**63 - 1
+_SAMPLER_WORD = 0xCA11_B4A7  # separates the sampler's seed from the replications'
+
+
+def replication_seeds(master: int, replications: int) -> list[int]:
+    """``SeedSequence(master).spawn(R)``, each child as a scenario seed (the sweep's convention)."""
+    children = np.random.SeedSequence(master).spawn(replications)
+    return [int(c.generate_state(1, np.uint64)[0]) >> 1 for c in children]
+
+
+def sampler_seed(master: int) -> int:
+    """Seed of the TPE sampler, drawn from its own stream of the master seed."""
+    return int(np.random.SeedSequence([master, _SAMPLER_WORD]).generate_state(1, np.uint32)[0])
+
+
+@dataclass
+class Problem:
+    """What to fit (``params``), to what (``observed``, ``targets``), and how runs are made."""
+
+    base: dict[str, Any]  # the resolved input scenario as plain data
+    params: list[FitParam]
+    targets: list[Target]
+    observed: Observed
+    seeds: list[int]
+    train_until: int | None = None
+    windows: np.ndarray = field(init=False)  # "train" / "holdout" per observed period
+    scales: dict[str, float] = field(init=False)
+
+    def __post_init__(self) -> None:
+        ends = np.array([period_bounds(int(p), self.observed.period, self.observed.start)[1] for p in self.periods])
+        split = self.train_until
+        self.windows = np.array(["train" if split is None or end <= split else "holdout" for end in ends])
+        if not (self.windows == "train").any():
+            first = period_bounds(int(self.periods[0]), self.observed.period, self.observed.start)[1]
+            raise CalibrationError(
+                f"--train-until {split} leaves no whole observed {self.observed.period} to train on; "
+                f"the first one ends on day {first - 1}"
+            )
+        self.scales = {t.kpi: scale_of(self.observed_values(t.kpi, "train"), t.kpi) for t in self.targets}
+        self._trial_base = self._runnable(self.base)
+
+    @property
+    def periods(self) -> np.ndarray:
+        return self.observed.table.index.to_numpy()
+
+    def observed_values(self, kpi: str, window: str | None = None) -> np.ndarray:
+        values = self.observed.table[kpi].to_numpy(dtype=float)
+        return values if window is None else values[self.windows == window]
+
+    def _runnable(self, data: dict[str, Any]) -> dict[str, Any]:
+        """Trial runs: long enough for every observed period, no files, no plots."""
+        data = dict(data)
+        data["days"] = max(int(data["days"]), self.observed.horizon)
+        data["output"] = {**data.get("output", {}), "events": False, "plots": False}
+        if data["days"] > 3650:
+            raise CalibrationError(f"the observed series needs {data['days']} simulated days; at most 3650 can be run")
+        return data
+
+    def scenario(self, values: dict[str, float], seed: int | None = None) -> Scenario:
+        """The input scenario with ``values`` set (and ``seed``, when given) as runnable for a trial."""
+        data = with_values(self._trial_base, self.params, values)
+        if seed is not None:
+            data["seed"] = seed
+        return scenario_from_mapping(data, "calibration trial")
+
+    def simulate(self, values: dict[str, float]) -> dict[str, np.ndarray]:
+        """Each target's aggregated series per replication: ``{kpi: array (R, periods)}``."""
+        runs = []
+        for seed in self.seeds:
+            model = CommunityModel(self.scenario(values, seed), record_events=False)
+            model.run(days=self.observed.horizon)
+            runs.append(self.observed.align(model.timeseries()))
+        return {t.kpi: np.stack([r[t.kpi].to_numpy(dtype=float) for r in runs]) for t in self.targets}
+
+    def score(self, sims: dict[str, np.ndarray], window: str = "train") -> float:
+        """The distance of the replication means to the observed series in ``window``."""
+        keep = self.windows == window
+        obs = {t.kpi: self.observed_values(t.kpi)[keep] for t in self.targets}
+        mean = {k: v.mean(axis=0)[keep] for k, v in sims.items()}
+        return distance(obs, mean, {t.kpi: t.weight for t in self.targets}, self.scales)
+
+    def distance(self, values: dict[str, float]) -> float:
+        """Training distance at ``values`` (the objective of the search)."""
+        return self.score(self.simulate(values))
+
+    def start_values(self) -> dict[str, float] | None:
+        """The input scenario's own values of the fitted keys, if every one lies in its range."""
+        out = {}
+        for p in self.params:
+            node: Any = self.base
+            for part in p.path.replace("[", ".").replace("]", "").split("."):
+                node = node[int(part)] if isinstance(node, list) else (node or {}).get(part)
+            if not isinstance(node, int | float) or not p.low <= node <= p.high:
+                return None
+            out[p.path] = node
+        return out
+
+
+@dataclass
+class Trial:
+    number: int
+    values: dict[str, float]
+    distance: float
+
+
+def suggest(trial: optuna.Trial, p: FitParam) -> float:
+    if p.integer:
+        return trial.suggest_int(p.path, int(p.low), int(p.high), log=p.log)
+    return trial.suggest_float(p.path, p.low, p.high, log=p.log)
+
+
+def search(
+    problem: Problem, trials: int, seed: int, on_trial: Callable[[Trial, Trial], None] | None = None
+) -> list[Trial]:
+    """Run ``trials`` TPE trials (the first at the input scenario's values when in range); returns all trials.
+
+    ``on_trial(trial, best)`` is called after each, e.g. to advance a progress bar.
+    """
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        sampler = optuna.samplers.TPESampler(seed=sampler_seed(seed), multivariate=True)
+    study = optuna.create_study(direction="minimize", sampler=sampler)
+    start = problem.start_values()
+    if start is not None:
+        study.enqueue_trial(start)
+    done: list[Trial] = []
+
+    def objective(trial: optuna.Trial) -> float:
+        values = {p.path: suggest(trial, p) for p in problem.params}
+        d = problem.distance(values)
+        done.append(Trial(trial.number, values, d))
+        if on_trial is not None:
+            on_trial(done[-1], best(done))
+        return d
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        study.optimize(objective, n_trials=trials)
+    return done
+
+
+def best(trials: list[Trial]) -> Trial:
+    """The trial with the smallest distance (the earliest on ties)."""
+    return min(trials, key=lambda t: (t.distance, t.number))

@@ -1,0 +1,259 @@
+"""``community-sim calibrate``: observed files, fitted keys, the distance, and recovery of known parameters."""
+
+from __future__ import annotations
+
+import datetime
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from sim.calibration import CalibrationError
+from sim.calibration.distance import distance, mape, nrmse
+from sim.calibration.observed import aggregate, load_observed, period_bounds, period_of
+from sim.calibration.params import parse_fit, parse_targets
+from sim.calibration.search import Problem, replication_seeds
+from sim.cli import main
+from sim.config.loader import load_scenario
+from sim.model import CommunityModel
+from sim.runner import simulate
+
+ROOT = Path(__file__).resolve().parents[1]
+START = datetime.date(2026, 1, 1)
+BASE = load_scenario(ROOT / "scenarios" / "smoke.yaml").model_dump(mode="json")
+
+
+def write_csv(path: Path, frame: pd.DataFrame) -> Path:
+    frame.to_csv(path, index=False)
+    return path
+
+
+# --- observed series ------------------------------------------------------------------------
+
+
+def test_weekly_aggregation_sums_flows_and_averages_or_reads_the_rest():
+    daily = pd.DataFrame(
+        {"purchases": np.arange(14, dtype=float), "members": 100.0 + np.arange(14)}, index=pd.RangeIndex(14)
+    )
+    mean = aggregate(daily, "week", START)
+    assert mean["purchases"].tolist() == [21.0, 70.0]  # 0+..+6, 7+..+13
+    assert mean["members"].tolist() == [103.0, 110.0]
+    assert aggregate(daily, "week", START, stocks="last")["members"].tolist() == [106.0, 113.0]
+
+
+def test_months_are_calendar_months_from_start_date():
+    start = datetime.date(2026, 1, 20)
+    assert period_of(np.array([0, 11, 12, 40]), "month", start).tolist() == [0, 0, 1, 2]
+    assert period_bounds(0, "month", start) == (0, 12)  # Jan 20-31
+    assert period_bounds(1, "month", start) == (12, 40)  # February 2026
+
+
+def test_observed_by_date_is_converted_with_start_date(tmp_path):
+    dates = pd.date_range("2026-01-01", periods=21).strftime("%Y-%m-%d")
+    csv = write_csv(tmp_path / "o.csv", pd.DataFrame({"date": dates, "purchases": 1.0}))
+    obs = load_observed(csv, START, "week")
+    assert obs.granularity == "day" and obs.table["purchases"].tolist() == [7.0, 7.0, 7.0]
+    with pytest.raises(CalibrationError, match="before the scenario's start_date 2026-01-05"):
+        load_observed(csv, datetime.date(2026, 1, 5))
+
+
+def test_partial_weeks_of_daily_rows_are_left_out(tmp_path):
+    csv = write_csv(tmp_path / "o.csv", pd.DataFrame({"day": range(10), "gmv": 5.0}))
+    obs = load_observed(csv, START, "week")
+    assert obs.table.index.tolist() == [0] and obs.horizon == 10
+
+
+def test_weekly_rows_are_recognized_and_compared_per_week(tmp_path):
+    csv = write_csv(tmp_path / "o.csv", pd.DataFrame({"day": [0, 7, 14], "purchases": [5.0, 6.0, 7.0]}))
+    obs = load_observed(csv, START)
+    assert (obs.granularity, obs.period, obs.horizon) == ("week", "week", 21)
+    sim = pd.DataFrame({"purchases": np.ones(21)})
+    assert obs.align(sim)["purchases"].tolist() == [7.0, 7.0, 7.0]
+    with pytest.raises(CalibrationError, match="one row per week; it cannot be compared per day"):
+        load_observed(csv, START, "day")
+
+
+@pytest.mark.parametrize(
+    ("frame", "message"),
+    [
+        (pd.DataFrame({"day": [0, 1], "purchaces": [1, 2]}), "unknown KPI 'purchaces'; did you mean 'purchases'?"),
+        (pd.DataFrame({"when": [0, 1], "gmv": [1, 2]}), "needs a 'day' column"),
+        (pd.DataFrame({"day": [0, 1.5], "gmv": [1, 2]}), ":3: day 1.5 is not a run day"),
+        (pd.DataFrame({"day": [0, 1], "gmv": [1, "x"]}), ":3: column 'gmv': 'x' is not a number"),
+        (pd.DataFrame({"day": [0, 0], "gmv": [1, 2]}), "day 0 appears more than once"),
+        (pd.DataFrame({"date": ["2026-01-01", "soon"], "gmv": [1, 2]}), "date 'soon' is not a date"),
+    ],
+)
+def test_observed_file_errors_are_clear(tmp_path, frame, message):
+    with pytest.raises(CalibrationError, match=message.replace("(", r"\(").replace("?", r"\?")):
+        load_observed(write_csv(tmp_path / "o.csv", frame), START)
+
+
+# --- fitted keys and targets ----------------------------------------------------------------
+
+
+def test_fit_parses_float_int_and_log_ranges():
+    p = parse_fit("referral.base_acceptance=0.1:0.5", BASE)
+    assert (p.path, p.low, p.high, p.integer, p.log) == ("referral.base_acceptance", 0.1, 0.5, False, False)
+    q = parse_fit("operators.headcount=1:6", BASE)
+    assert q.integer and (q.low, q.high) == (1, 6)
+    assert parse_fit("purchase.base_prob=0.005:0.1:log", BASE).log
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ("referral.base_acceptence=0.1:0.5", "did you mean 'base_acceptance'"),
+        ("market.network.kind=1:2", "is not a number, so it cannot be fitted"),
+        ("purchase.base_prob=0:0.5", "0 is outside the allowed range of purchase.base_prob (> 0 and < 1)"),
+        ("referral.base_acceptance=0.5:0.1", "LOW must be below HIGH"),
+        ("operators.headcount=1.5:4", "this key is an integer"),
+        ("referral.base_acceptance=0.1", "expected key.path=LOW:HIGH"),
+        ("koc.initial_count=1:5000", "exceeds acquisition.initial_members"),
+    ],
+)
+def test_fit_errors_are_clear(spec, message):
+    with pytest.raises(CalibrationError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        parse_fit(spec, BASE)
+
+
+def test_targets_take_weights_and_suggest_names():
+    assert [(t.kpi, t.weight) for t in parse_targets(["gmv:2", "members"])] == [("gmv", 2.0), ("members", 1.0)]
+    with pytest.raises(CalibrationError, match="did you mean 'members'"):
+        parse_targets(["membres"])
+    with pytest.raises(CalibrationError, match="weight must be a positive number"):
+        parse_targets(["gmv:0"])
+
+
+def test_distance_is_the_weighted_normalized_rmse():
+    obs = {"a": np.array([10.0, 20.0, np.nan]), "b": np.array([1.0, 3.0, 2.0])}
+    sim = {"a": np.array([13.0, 16.0, 99.0]), "b": np.array([1.0, 3.0, 4.0])}
+    scales = {"a": 15.0, "b": 2.0}
+    # a: sqrt((9 + 16) / 2) / 15; b: sqrt(4 / 3) / 2; weights 2 and 1
+    expected = 2 * np.sqrt(12.5) / 15 + np.sqrt(4 / 3) / 2
+    assert distance(obs, sim, {"a": 2.0, "b": 1.0}, scales) == pytest.approx(expected)
+    assert nrmse(obs["a"], sim["a"], 15.0) == pytest.approx(np.sqrt(12.5) / 15)
+    assert mape(np.array([10.0, 0.0, 20.0]), np.array([11.0, 5.0, 15.0])) == pytest.approx(17.5)
+
+
+# --- the command ----------------------------------------------------------------------------
+
+
+def test_command_errors_exit_2(tmp_path, capsys):
+    csv = write_csv(tmp_path / "o.csv", pd.DataFrame({"day": range(14), "purchases": 3.0}))
+    smoke = str(ROOT / "scenarios" / "smoke.yaml")
+    base = ["calibrate", smoke, "--observed", str(csv), "--trials", "1", "--replications", "1", "-q"]
+    assert main([*base, "--fit", "purchase.base_prob=0.01:2"]) == 2
+    assert "outside the allowed range" in capsys.readouterr().err
+    assert main([*base, "--fit", "purchase.base_prob=0.01:0.1", "--target", "gmv"]) == 2
+    assert "has no column for target(s) gmv" in capsys.readouterr().err
+    assert main([*base, "--fit", "purchase.base_prob=0.01:0.1", "--train-until", "3", "--period", "week"]) == 2
+    assert "leaves no whole observed week to train on" in capsys.readouterr().err
+    assert not list(tmp_path.glob("results*"))
+
+
+def test_cohort_only_scenario_is_closed_after_day_0():
+    scenario = load_scenario(ROOT / "scenarios" / "cohort_only.yaml", ["market.size=3000"], days=60)
+    ts = CommunityModel(scenario, record_events=False)
+    ts.run()
+    ts = ts.timeseries()
+    assert ts["new_members"].iloc[0] == 2000 and ts["new_members"].iloc[1:].sum() == 0
+    assert ts["purchases"].sum() > 0
+
+
+def test_weekly_repeat_transactions_of_a_cohort_calibrate_deterministically(tmp_path):
+    """A cohort's weekly purchases given as one dated row per week; two runs give the same calibrated.yaml."""
+    cohort = str(ROOT / "scenarios" / "cohort_only.yaml")
+    small = ["--set", "market.size=2500", "--set", "acquisition.initial_members=400", "--set", "days=28"]
+    truth = load_scenario(cohort, [s for s in small if s != "--set"] + ["purchase.base_prob=0.04"])
+    ts = simulate(truth, record_events=False).timeseries
+    weekly = ts["purchases"].groupby(ts.index // 7).sum()
+    dates = [(START + datetime.timedelta(days=7 * w)).isoformat() for w in weekly.index]
+    csv = write_csv(tmp_path / "weekly.csv", pd.DataFrame({"date": dates, "purchases": weekly.to_numpy()}))
+    args = [
+        *("calibrate", cohort, "--observed", str(csv), *small, "--fit", "purchase.base_prob=0.01:0.08"),
+        *("--target", "purchases", "--trials", "4", "--replications", "1", "--quiet"),
+    ]
+    assert main([*args, "--out", str(tmp_path / "a")]) == 0
+    assert main([*args, "--out", str(tmp_path / "b")]) == 0
+    first = (tmp_path / "a" / "calibrated.yaml").read_text()
+    assert first == (tmp_path / "b" / "calibrated.yaml").read_text()
+    metrics = json.loads((tmp_path / "a" / "metrics.json").read_text())
+    assert metrics["period"] == "week" and metrics["observed_rows"] == "week" and metrics["simulated_days"] == 28
+    assert metrics["trials"][0]["params"] == {"purchase.base_prob": 0.025}  # the input's own value first
+    fit = pd.read_csv(tmp_path / "a" / "fit.csv")
+    assert fit["observed"].tolist() == weekly.tolist()
+
+
+# --- recovery of known parameters -----------------------------------------------------------
+
+RECOVERY = {
+    "name": "recovery",
+    "days": 120,
+    "seed": 7,
+    "market": {"size": 5000},
+    "acquisition": {"initial_members": 1000, "paid": {"daily_budget": 120}},
+    "koc": {"initial_count": 5},
+    "referral": {"base_invite_prob": 0.03},
+    "output": {"plots": False, "incentive_counterfactual": False},
+}
+TRUTH = {"purchase.base_prob": 0.04, "referral.base_acceptance": 0.3}
+FIT = ["purchase.base_prob=0.01:0.1", "referral.base_acceptance=0.05:0.6"]
+#: Three standard deviations of each estimate. Over ten seeds at the truth, the weekly mean of
+#: ``conversion`` varies by sd 0.0019 and of ``referral_conversion`` by sd 0.017 per run; each moves
+#: one for one with its parameter (slopes 1.00 and 0.98). The estimate inherits the noise of the one
+#: observed run plus that of the mean of R = 2 replications, sqrt(1 + 1/2) = 1.22 times the run's, and
+#: the 12 training weeks of 17 add sqrt(17/12) = 1.19: sd 0.0028 and 0.025, times three.
+TOLERANCE = {"purchase.base_prob": 0.008, "referral.base_acceptance": 0.075}
+
+
+def test_recovers_the_parameters_that_generated_the_series(tmp_path):
+    scenario_file = tmp_path / "recovery.yaml"
+    scenario_file.write_text(yaml.safe_dump(RECOVERY))
+    truth = load_scenario(scenario_file, [f"{k}={v}" for k, v in TRUTH.items()], seed=11)
+    ts = simulate(truth, record_events=False).timeseries
+    observed = write_csv(
+        tmp_path / "observed.csv", ts[["conversion", "referral_conversion", "purchases"]].reset_index()
+    )
+    out = tmp_path / "cal"
+    args = ["calibrate", str(scenario_file), "--observed", str(observed), "--period", "week", "--train-until", "84"]
+    args += [a for f in FIT for a in ("--fit", f)] + ["--target", "conversion", "--target", "referral_conversion"]
+    args += ["--trials", "30", "--replications", "2", "--seed", "1", "--out", str(out), "--quiet"]
+    assert main(args) == 0
+
+    metrics = json.loads((out / "metrics.json").read_text())
+    found = metrics["best"]["params"]
+    for key, value in TRUTH.items():
+        assert abs(found[key] - value) <= TOLERANCE[key], (key, found[key], value)
+    assert metrics["seeds"] == replication_seeds(1, 2) and len(metrics["trials"]) == 30
+    for kpi in ("conversion", "referral_conversion"):
+        assert metrics["errors"][kpi]["train"]["mape_percent"] < 50  # weekly ratios of a small market are noisy
+        assert metrics["errors"][kpi]["holdout"]["periods"] == 5  # weeks 12-16; day 119 is a partial week
+
+    fit = pd.read_csv(out / "fit.csv")
+    columns = ["period", "start_day", "date", "kpi", "observed", "sim_mean", "sim_p05", "sim_p95", "window"]
+    assert list(fit.columns) == columns
+    assert (fit["sim_p05"] <= fit["sim_mean"] + 1e-12).all() and (fit["sim_mean"] <= fit["sim_p95"] + 1e-12).all()
+    assert (fit["window"] == np.where(fit["period"] < 12, "train", "holdout")).all()
+    assert (out / "fit.png").stat().st_size > 10_000
+
+    calibrated = load_scenario(out / "calibrated.yaml")
+    assert calibrated.purchase.base_prob == found["purchase.base_prob"] and calibrated.days == 120
+    run_args = ["run", str(out / "calibrated.yaml"), "--days", "5", "--quiet", "--out", str(tmp_path / "run")]
+    assert main([*run_args, "--set", "output.plots=false"]) == 0
+
+    # identifiability: the distance at the truth is far below its value at any corner of the box
+    base = load_scenario(scenario_file).model_dump(mode="json")
+    obs = load_observed(observed, START, "week", kpis=["conversion", "referral_conversion"])
+    params = [parse_fit(f, base) for f in FIT]
+    problem = Problem(base, params, parse_targets(["conversion", "referral_conversion"]), obs, [1, 2], 84)
+    at_truth = problem.distance(TRUTH)
+    corners = [
+        problem.distance({params[0].path: a, params[1].path: b})
+        for a in (params[0].low, params[0].high)
+        for b in (params[1].low, params[1].high)
+    ]
+    assert at_truth < 0.5 * min(corners), (at_truth, corners)
