@@ -63,7 +63,7 @@ def comparison_table(ens: Ensemble, baseline: str) -> pd.DataFrame:
             st = paired(x, base)
             rel, rel_lo, rel_hi = st.relative
             own = paired(x, np.zeros_like(x))
-            narrowing = 1 - st.halfwidth / st.unpaired_halfwidth if st.unpaired_halfwidth else np.nan
+            narrowing = 1 - st.halfwidth / st.unpaired_halfwidth if st.unpaired_halfwidth and s != baseline else np.nan
             rows.append(
                 {
                     "strategy": s,
