@@ -99,6 +99,8 @@ def test_failed_runs_are_recorded_and_make_the_exit_code_3(tmp_path, capsys):
     assert (runs.loc[runs["status"] == "ok", "final.members"] > 0).all()
     captured = capsys.readouterr()
     assert "1 ok, 1 failed" in captured.out and "failed: point 0, replication 0, seed" in captured.err
+    again = run_sweep(resolve_experiment(path), tmp_path / "out", executor="serial", retry_failed=True)
+    assert (again.ran, again.skipped, again.failed, len(again.runs)) == (1, 1, 1, 2)  # only the failed run reran
 
 
 def test_an_interrupted_sweep_resumes_where_it_stopped(grid_serial, tmp_path):
