@@ -34,6 +34,7 @@ FLOWS = (
     "cost_content",
     "cost_koc",
     "cost_incentives",
+    "cost_platform",
     "cost_total",
     "profit",
     "questions",

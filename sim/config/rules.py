@@ -37,7 +37,7 @@ class Condition(Section):
     def _known(cls, v: str) -> str:
         from sim.metrics import KPI_NAMES
 
-        known = set(KPI_NAMES) | set(HEALTH_KPIS)
+        known = (set(KPI_NAMES) | set(HEALTH_KPIS)) - {"rule_firings"}  # set after the rules have run
         if v not in known:
             import difflib
 
