@@ -52,6 +52,8 @@ class CommunityModel(mesa.Model):
         n = scenario.market.size
         self.network = build_network(scenario.market.network, n, self.streams["network"])
         self.pop = create_population(scenario, self.streams["population"])
+        # segments never change; per-segment tables index ~5x faster with native ints than with int8 codes
+        self.segment_index = self.pop.segment.astype(np.intp)
         self.interests = interest_matrix(scenario)
         self.price_sensitivity = segment_column(scenario, "price_sensitivity", np.float64)
         self.log_activity = np.log(segment_column(scenario, "activity", np.float64))

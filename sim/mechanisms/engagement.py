@@ -34,12 +34,11 @@ def engagement_phase(model: CommunityModel) -> None:
     u_ugc = model.streams.uniform("engagement", n)
 
     mi = model.member_index()
-    seg = pop.segment[mi]
+    seg = model.segment_index[mi]
     e, f = pop.engagement[mi], pop.fatigue[mi]
     appeal = day.appeal[seg] + model.scenario.koc.engagement_boost * day.koc_reached[mi]
     x = (
-        logit(cfg.base_visit_prob)
-        + model.log_activity[seg]
+        (logit(cfg.base_visit_prob) + model.log_activity)[seg]
         + cfg.engagement_weight * e
         + cfg.appeal_weight * appeal
         - cfg.fatigue_weight * f
@@ -48,8 +47,9 @@ def engagement_phase(model: CommunityModel) -> None:
     visit = u_visit[mi] < logistic(x)
     if day.forced is not None:
         visit |= day.forced[mi]
-    v = mi[visit]
-    vseg = seg[visit]
+    at = np.flatnonzero(visit)  # positions of visitors in mi: integer indexing beats boolean masks at 10^6
+    v = mi[at]
+    vseg = seg[at]
     day.visitors = v
 
     themed = s.content.themed_columns
@@ -68,11 +68,12 @@ def engagement_phase(model: CommunityModel) -> None:
         1.0,
     )
     e_new = e * (1.0 - cfg.inactive_decay)
-    e_new[visit] = e[visit] + cfg.learning_rate * (stimulus - e[visit])
+    e_v = e[at]
+    e_new[at] = e_v + cfg.learning_rate * (stimulus - e_v)
     pop.engagement[mi] = e_new
 
     f_new = f * (1.0 - cfg.fatigue_recovery)
-    f_new[visit] += day.eff_fatigue[vseg]
+    f_new[at] += day.eff_fatigue[vseg]
     pop.fatigue[mi] = np.clip(f_new, 0.0, 1.0)
 
     s_v = pop.satisfaction[v]
