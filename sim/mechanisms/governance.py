@@ -41,14 +41,28 @@ def outreach_phase(model: CommunityModel) -> None:
         priority = day.day - np.maximum(pop.last_purchase[due], pop.join_day[due]).astype(np.float64)
     else:
         priority = model.streams.uniform("operators", pop.n)[due]
-    k = min(k, due.size)
-    chosen = due[np.lexsort((due, -priority))[:k]]
+    chosen = _first_k(due, priority, k)
     pop.last_outreach[chosen] = day.day
     pop.satisfaction[chosen] = np.minimum(pop.satisfaction[chosen] + cfg.satisfaction, 1.0)
     pop.fatigue[chosen] = np.minimum(pop.fatigue[chosen] + cfg.fatigue, 1.0)
     model.mods.visit[chosen] += cfg.visit_lift
     model.mods.purchase[chosen] += cfg.purchase_lift
     day.outreach = int(chosen.size)
+
+
+def _first_k(people: np.ndarray, priority: np.ndarray, k: int) -> np.ndarray:
+    """The ``k`` people of highest priority, ties broken by lower id, highest first.
+
+    ``people`` must be sorted. Same as ``people[np.lexsort((people, -priority))[:k]]``,
+    without sorting a million members for a hundred messages: everyone above the k-th
+    highest priority, then the lowest ids among those at it.
+    """
+    if k < people.size:
+        kth = np.partition(priority, people.size - k)[people.size - k]
+        keep = priority > kth
+        keep[np.flatnonzero(priority == kth)[: k - np.count_nonzero(keep)]] = True
+        people, priority = people[keep], priority[keep]
+    return people[np.lexsort((people, -priority))]
 
 
 def moderation_phase(model: CommunityModel) -> None:
@@ -64,7 +78,7 @@ def moderation_phase(model: CommunityModel) -> None:
     if unhandled == 0 or v.size == 0 or cfg.harm_reach == 0:
         return
     seen = v[rng.integers(0, v.size, unhandled * cfg.harm_reach)]
-    np.subtract.at(pop.satisfaction, seen, cfg.harm)
+    np.subtract.at(pop.satisfaction, seen, pop.satisfaction.dtype.type(cfg.harm))  # a Python float takes a slow path
     np.clip(pop.satisfaction, 0.0, 1.0, out=pop.satisfaction)
     turned = np.unique(seen[rng.random(seen.size) < cfg.negative_prob])
     sentiment.turn_negative(model, turned)
