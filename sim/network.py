@@ -9,6 +9,7 @@ computed from totals.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -33,6 +34,15 @@ class Network:
         if self.complete:
             return np.full(self.n, self.n - 1, dtype=np.int64)
         return np.diff(self.indptr)
+
+    @cached_property
+    def _degree(self) -> np.ndarray:
+        """``degree()`` computed once, for the daily contact shares (the graph never changes)."""
+        return self.degree()
+
+    @cached_property
+    def _isolated(self) -> bool:
+        return bool((self._degree == 0).any())
 
     def n_edges(self) -> int:
         if self.complete:
@@ -61,7 +71,10 @@ class Network:
         # positions of every neighbour entry of the given nodes, without a Python loop
         offsets = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(total)
         neigh = self.indices[offsets]
-        counts += sign * np.bincount(neigh, minlength=self.n).astype(counts.dtype)
+        if total < self.n // 16:  # a few contacts: touch them only, not an O(n) count
+            np.add.at(counts, neigh, counts.dtype.type(sign))
+        else:
+            counts += sign * np.bincount(neigh, minlength=self.n).astype(counts.dtype)
 
     def contact_share(self, counts: np.ndarray, total: int, own: np.ndarray, idx: np.ndarray) -> np.ndarray:
         """Share of the contacts of nodes ``idx`` that are in a state.
@@ -72,7 +85,9 @@ class Network:
         """
         if self.complete:
             return (total - own[idx]) / max(self.n - 1, 1)
-        deg = np.diff(self.indptr)[idx]
+        deg = self._degree[idx]
+        if not self._isolated:
+            return counts[idx] / deg
         return np.divide(counts[idx], deg, out=np.zeros(idx.size), where=deg > 0)
 
     def random_neighbor(self, idx: np.ndarray, u: np.ndarray) -> np.ndarray:
