@@ -25,6 +25,11 @@ if TYPE_CHECKING:
 
 def churn_hazard(model: CommunityModel, mi: np.ndarray) -> np.ndarray:
     """Today's churn probability of members ``mi`` (also the basis of the churn-risk score)."""
+    return logistic(churn_log_odds(model, mi))
+
+
+def churn_log_odds(model: CommunityModel, mi: np.ndarray) -> np.ndarray:
+    """The log-odds of ``churn_hazard``."""
     pop, cfg = model.pop, model.scenario.churn
     idle = (model.day.day - pop.last_visit[mi]) / 30.0
     churned_share = model.network.contact_share(pop.churned_contacts, model.n_churned, pop.status == CHURNED, mi)
@@ -36,7 +41,7 @@ def churn_hazard(model: CommunityModel, mi: np.ndarray) -> np.ndarray:
         + cfg.social_weight * churned_share
         + model.mods.churn[mi]
     )
-    return logistic(x)
+    return x
 
 
 def churn_phase(model: CommunityModel) -> None:
