@@ -17,4 +17,4 @@ CONTENT_TYPES: tuple[str, ...] = (
 class Section(BaseModel):
     """A scenario section: unknown keys are errors and values are frozen once built."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True, allow_inf_nan=False)
