@@ -23,7 +23,7 @@ from pydantic_core import PydanticUndefined
 from sim.config import fields
 from sim.config.errors import Problem, ScenarioError, format_path
 from sim.config.schema import Scenario
-from sim.config.yamlsource import Document, KeyPath, Origin, read_document
+from sim.config.yamlsource import Document, KeyPath, LimitedLoader, Origin, read_document
 
 _NAME_CHARS = re.compile(r"[^A-Za-z0-9_.-]")
 _DOTTED = re.compile(r"\b[a-z_]+(?:\.[a-z_]+)+\b")
@@ -193,8 +193,8 @@ def _apply(doc: Document, overrides: Sequence[str]) -> None:
             example = "expected key.path=value, e.g. --set referral.reward_inviter=20"
             raise ScenarioError.single(shown, None, "", example)
         try:
-            value = yaml.safe_load(raw)
-        except yaml.YAMLError as exc:
+            value = yaml.load(raw, Loader=LimitedLoader)  # safe, and refuses absurd nesting
+        except (yaml.YAMLError, ValueError, OverflowError) as exc:  # ValueError: a date such as 2026-13-45
             problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
             message = f"cannot parse the value as YAML ({problem}); quote it to pass a string"
             raise ScenarioError.single(shown, None, key.strip(), message) from None

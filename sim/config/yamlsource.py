@@ -8,11 +8,13 @@ before anything is constructed: a scenario can never run code.
 
 from __future__ import annotations
 
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
+from yaml.composer import ComposerError
 from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
@@ -24,6 +26,30 @@ Origin = tuple[str, int | None]  # (file or override text, 1-based line or None)
 _STD = "tag:yaml.org,2002:"
 _SCALAR_TAGS = {_STD + t for t in ("str", "int", "float", "bool", "null", "timestamp")}
 _MAX_VALUES = 100_000  # guards against alias bombs ("billion laughs")
+MAX_BYTES = 128 * 1024  # a scenario is a few KB (a resolved one ~9 KB); parsing 1 MB takes ~10 s
+MAX_DEPTH = 64  # a scenario nests a few levels; deeper input would exhaust Python's recursion limit
+
+
+class TooDeep(ComposerError):
+    """The document nests lists or mappings more than ``MAX_DEPTH`` levels deep."""
+
+
+class LimitedLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` that refuses to compose nodes nested more than ``MAX_DEPTH`` deep."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.depth = 0
+
+    def compose_node(self, parent: Node | None, index: object) -> Node:
+        self.depth += 1
+        try:
+            if self.depth > MAX_DEPTH:
+                problem = f"lists or mappings nested more than {MAX_DEPTH} levels deep"
+                raise TooDeep(None, None, problem, self.peek_event().start_mark)
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
 
 
 @dataclass
@@ -36,13 +62,24 @@ class Document:
 
 def read_document(path: Path, display: str, referrer: tuple[str, int | None] | None = None) -> Document:
     """Read and parse one file; ``referrer`` is the (file, line) of an ``extends:`` naming it."""
+    reason = None
     try:
-        raw = path.read_bytes()
+        mode = path.stat().st_mode
+        if stat.S_ISDIR(mode):
+            reason = "cannot read file (it is a directory)"
+        elif not stat.S_ISREG(mode):  # a device such as /dev/zero or a pipe could hang or never end
+            reason = "cannot read file (not a regular file)"
+        else:
+            with path.open("rb") as fh:
+                raw = fh.read(MAX_BYTES + 1)
+            if len(raw) > MAX_BYTES:
+                reason = f"the file is larger than {MAX_BYTES // 1024} KiB; a scenario file is a few KB (wrong file?)"
     except OSError as exc:
         reason = "file not found" if isinstance(exc, FileNotFoundError) else f"cannot read file ({exc.strerror})"
+    if reason is not None:
         if referrer is not None:
-            raise ScenarioError.single(referrer[0], referrer[1], "extends", f"{reason}: {display}") from None
-        raise ScenarioError.single(display, None, "", reason) from None
+            raise ScenarioError.single(referrer[0], referrer[1], "extends", f"{reason}: {display}")
+        raise ScenarioError.single(display, None, "", reason)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -55,14 +92,18 @@ def read_document(path: Path, display: str, referrer: tuple[str, int | None] | N
 def parse_text(text: str, source: str) -> Document:
     """Parse YAML text whose top level must be a mapping."""
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=LimitedLoader)
+    except TooDeep as exc:
+        line = exc.problem_mark.line + 1 if exc.problem_mark is not None else None
+        message = f"{exc.problem}; a scenario needs only a few levels"
+        raise ScenarioError.single(source, line, "", message) from None
     except yaml.MarkedYAMLError as exc:
         raise _syntax_error(exc, source) from None
     except yaml.YAMLError as exc:  # reader errors (e.g. control characters) carry no mark
         position = getattr(exc, "position", None)
         line = text[:position].count("\n") + 1 if isinstance(position, int) else None
         raise ScenarioError.single(source, line, "", f"YAML error: {exc}".splitlines()[0]) from None
-    if node is None:
+    if node is None or (isinstance(node, ScalarNode) and node.tag == _STD + "null"):  # also "---" or "~" alone
         raise ScenarioError.single(source, None, "", "the file is empty; a scenario is a mapping such as 'days: 365'")
     if not isinstance(node, MappingNode):
         raise ScenarioError.single(
@@ -117,6 +158,9 @@ class _Builder:
         self.count += 1
         if self.count > _MAX_VALUES:
             raise self.fail(node, path, f"the document expands to more than {_MAX_VALUES} values (alias bomb?)")
+        if len(path) > MAX_DEPTH:  # aliases can nest deeper than the text does
+            message = f"lists or mappings nested more than {MAX_DEPTH} levels deep (through aliases)"
+            raise self.fail(node, path[:3], message)
         if id(node) in self.active:
             raise self.fail(node, path, "recursive alias: a value may not contain itself")
         allowed = {MappingNode: {_STD + "map"}, SequenceNode: {_STD + "seq"}}.get(type(node), _SCALAR_TAGS)
@@ -128,7 +172,10 @@ class _Builder:
                 "(mappings, lists, strings, numbers, booleans)",
             )
         if isinstance(node, ScalarNode):
-            return self.constructor.construct_object(node, deep=True)
+            try:
+                return self.constructor.construct_object(node, deep=True)
+            except (ValueError, OverflowError) as exc:  # e.g. the date 2026-13-45
+                raise self.fail(node, path, f"{node.value!r} is not a valid date or value ({exc})") from None
         self.active.add(id(node))
         try:
             return self._mapping(node, path) if isinstance(node, MappingNode) else self._sequence(node, path)
