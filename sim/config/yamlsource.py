@@ -35,11 +35,28 @@ class TooDeep(ComposerError):
 
 
 class LimitedLoader(yaml.SafeLoader):
-    """``yaml.SafeLoader`` that refuses to compose nodes nested more than ``MAX_DEPTH`` deep."""
+    """``yaml.SafeLoader`` that refuses to compose nodes nested more than ``MAX_DEPTH`` deep.
+
+    It also notes the first duplicate key of each mapping as written, before merge keys
+    (``<<: *base``) are flattened into it: flattening adds the merged keys to the node
+    itself, so a mapping reached again through an alias would show false duplicates.
+    """
 
     def __init__(self, stream: str) -> None:
         super().__init__(stream)
         self.depth = 0
+        self.duplicates: dict[int, tuple[Node, int]] = {}  # id(mapping) -> (repeated key node, first line)
+
+    def compose_mapping_node(self, anchor: str | None) -> MappingNode:
+        node = super().compose_mapping_node(anchor)
+        seen: dict[str, int] = {}
+        for key_node, _ in node.value:
+            if isinstance(key_node, ScalarNode) and key_node.tag != _STD + "merge":
+                if key_node.value in seen:
+                    self.duplicates[id(node)] = (key_node, seen[key_node.value])
+                    break
+                seen[key_node.value] = key_node.start_mark.line + 1
+        return node
 
     def compose_node(self, parent: Node | None, index: object) -> Node:
         self.depth += 1
@@ -92,7 +109,11 @@ def read_document(path: Path, display: str, referrer: tuple[str, int | None] | N
 def parse_text(text: str, source: str) -> Document:
     """Parse YAML text whose top level must be a mapping."""
     try:
-        node = yaml.compose(text, Loader=LimitedLoader)
+        loader = LimitedLoader(text)
+        try:
+            node = loader.get_single_node()
+        finally:
+            loader.dispose()
     except TooDeep as exc:
         line = exc.problem_mark.line + 1 if exc.problem_mark is not None else None
         message = f"{exc.problem}; a scenario needs only a few levels"
@@ -112,7 +133,7 @@ def parse_text(text: str, source: str) -> Document:
             "",
             f"the top level must be a mapping of keys to values (such as 'days: 365'), got {_kind(node)}",
         )
-    builder = _Builder(source)
+    builder = _Builder(source, loader.duplicates)
     data = builder.build(node, ())
     builder.origins[()] = (source, None)
     return Document(data, builder.origins)
@@ -144,8 +165,9 @@ def _show_tag(tag: str) -> str:
 class _Builder:
     """Turns a composed node graph into plain data, recording origins as it goes."""
 
-    def __init__(self, source: str) -> None:
+    def __init__(self, source: str, duplicates: dict[int, tuple[Node, int]] | None = None) -> None:
         self.source = source
+        self.duplicates = duplicates or {}
         self.origins: dict[KeyPath, Origin] = {}
         self.constructor = SafeConstructor()
         self.count = 0
@@ -190,24 +212,20 @@ class _Builder:
         return items
 
     def _mapping(self, node: MappingNode, path: KeyPath) -> dict[str, Any]:
-        seen: dict[str, int] = {}
-        for key_node, _ in node.value:
-            if key_node.tag == _STD + "merge":
-                continue
-            if not isinstance(key_node, ScalarNode):
-                raise self.fail(key_node, path, f"keys must be plain names, got {_kind(key_node)}")
-            line = key_node.start_mark.line + 1
-            if key_node.value in seen:
-                raise self.fail(
-                    key_node,
-                    path + (key_node.value,),
-                    f"duplicate key '{key_node.value}' (lines {seen[key_node.value]} and {line}); keep only one",
-                )
-            seen[key_node.value] = line
+        if id(node) in self.duplicates:
+            key_node, first = self.duplicates[id(node)]
+            raise self.fail(
+                key_node,
+                path + (key_node.value,),
+                f"duplicate key '{key_node.value}' (lines {first} and {key_node.start_mark.line + 1}); keep only one",
+            )
         try:
             self.constructor.flatten_mapping(node)  # resolves YAML merge keys ("<<: *base")
         except yaml.MarkedYAMLError as exc:
             raise _syntax_error(exc, self.source) from None
+        for key_node, _ in node.value:  # after flattening, so that merged keys are checked too
+            if not isinstance(key_node, ScalarNode):
+                raise self.fail(key_node, path, f"keys must be plain names, got {_kind(key_node)}")
         data: dict[str, Any] = {}
         for key_node, value_node in node.value:
             key = str(key_node.value)
