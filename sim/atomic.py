@@ -8,6 +8,7 @@ the temporary is removed.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import shutil
 import tempfile
@@ -16,7 +17,20 @@ from pathlib import Path
 
 
 class OutputError(Exception):
-    """The destination cannot be used (exists, not empty, not writable)."""
+    """The destination cannot be used (exists, not empty, not writable, disk full)."""
+
+
+def output_error(what: str, exc: OSError) -> OutputError:
+    """A user-facing ``OutputError`` for an ``OSError`` raised while writing ``what``."""
+    reason = exc.strerror or str(exc)
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        hint = "free some space, or write elsewhere with --out"
+    elif exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        hint = "choose a directory you can write to with --out (or --results)"
+    else:
+        hint = "check the path, or write elsewhere with --out"
+    where = f" ({exc.filename})" if exc.filename else ""
+    return OutputError(f"cannot write {what}: {reason}{where}; nothing was kept; {hint}")
 
 
 def check_destination(path: Path) -> None:
@@ -27,6 +41,8 @@ def check_destination(path: Path) -> None:
     probe = parent
     while not probe.exists():
         probe = probe.parent
+    if not probe.is_dir():
+        raise OutputError(f"cannot create {path}: {probe} is a file, not a directory")
     if not os.access(probe, os.W_OK):
         raise OutputError(f"cannot write to {probe}: permission denied")
 
@@ -35,13 +51,22 @@ def check_destination(path: Path) -> None:
 def atomic_directory(path: Path) -> Iterator[Path]:
     """Yield a temporary directory that becomes ``path`` when the block succeeds."""
     check_destination(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent))
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent))
+    except OSError as exc:
+        raise output_error(f"the run directory {path}", exc) from exc
     try:
         yield tmp
-        if path.exists():
-            path.rmdir()  # an empty directory given with --out
-        os.replace(tmp, path)
+        try:
+            if path.exists():
+                path.rmdir()  # an empty directory given with --out
+            os.replace(tmp, path)
+        except OSError as exc:
+            if exc.errno in (errno.ENOTEMPTY, errno.EEXIST):
+                message = f"{path} was created by something else while this run worked; it was not overwritten"
+                raise OutputError(message + "; run again with another --out") from exc
+            raise output_error(f"the run directory {path}", exc) from exc
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

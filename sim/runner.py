@@ -21,7 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from sim import incentive_effect
-from sim.atomic import atomic_directory
+from sim.atomic import OutputError, atomic_directory, output_error
 from sim.config.loader import scenario_hash, scenario_to_yaml
 from sim.config.schema import Scenario
 from sim.model import CommunityModel
@@ -41,6 +41,8 @@ class RunResult:
 
 def default_run_dir(results: Path, scenario: Scenario) -> Path:
     """``results/<scenario>/<UTC timestamp>-s<seed>``, with a suffix if taken."""
+    if scenario.name in (".", ".."):  # allowed by the name pattern, but not a directory of its own
+        raise OutputError(f"the scenario name {scenario.name!r} cannot be a directory under {results}; rename it")
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     base = results / scenario.name / f"{stamp}-s{scenario.seed}"
     path, k = base, 1
@@ -95,7 +97,10 @@ def run_to_directory(scenario: Scenario, out_dir: Path, progress: Callable[[int]
     with atomic_directory(out_dir) as tmp:
         result = simulate(scenario, progress)
         add_incentive_effect(scenario, result)
-        write_outputs(tmp, scenario, result, started)
+        try:
+            write_outputs(tmp, scenario, result, started)
+        except OSError as exc:  # a full disk, a quota, a directory removed under us: not a bug
+            raise output_error(f"the run directory {out_dir}", exc) from exc
     result.out_dir = out_dir
     return result
 

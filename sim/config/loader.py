@@ -63,7 +63,8 @@ def load_scenario(
             _set_origin(doc, (flag,), (f"--{flag} {value}", None))
             doc.data[flag] = value
     if "name" not in doc.data:
-        doc.data["name"] = _NAME_CHARS.sub("_", Path(path).stem)[:80] or "scenario"
+        stem = _NAME_CHARS.sub("_", Path(path).stem)[:80]
+        doc.data["name"] = stem if stem not in ("", ".", "..") else "scenario"  # "...yaml" has the stem ".."
     return _validate(doc, display, extra_top=("extends",))
 
 
