@@ -14,7 +14,7 @@ import numpy as np
 from sim.health import HEALTH_COLUMNS
 from sim.ledger import CATEGORIES, LINES
 from sim.mechanisms.incentives import points
-from sim.population import JOIN_SOURCES
+from sim.population import JOIN_SOURCES, MEMBER
 
 if TYPE_CHECKING:
     from sim.model import CommunityModel
@@ -141,6 +141,7 @@ class KPITracker:
         joins = {s: day.joins.get(s, 0) for s in JOIN_SOURCES}
         new = sum(joins.values())
         visitors = int(day.visitors.size)
+        active = int(np.count_nonzero(pop.status[day.visitors] == MEMBER))  # visitors who are still members tonight
         mau = int(np.count_nonzero(pop.last_visit[mi] > day.day - 30))
         return {
             "members": m,
@@ -151,9 +152,9 @@ class KPITracker:
             "churned": day.churned,
             "net_growth": new - day.churned,
             "dau": visitors,
-            "active_share": visitors / m if m else 0.0,
+            "active_share": active / m if m else 0.0,
             "mau": mau,
-            "dau_mau": visitors / mau if mau else 0.0,
+            "dau_mau": active / mau if mau else 0.0,
             "visits": visitors,
             "interactions": day.interactions,
             "interactions_per_active": day.interactions / visitors if visitors else 0.0,

@@ -299,12 +299,6 @@ def test_merge_keys_reached_twice_through_an_alias_are_not_duplicates(tmp_path):
         load_scenario(path)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=TypeError,
-    reason="known defect in sim/config/schema.py (Scenario._event_dates, not owned here): a start_date that is "
-    "not a date, or a date with a time, makes 'date - start' raise TypeError -> exit 1 with a traceback",
-)
 @pytest.mark.parametrize(
     ("start", "when"),
     [

@@ -374,11 +374,6 @@ def test_nan_and_infinity_never_pass_validation(path, value):
         scenario_from_mapping(data)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known defect in sim/metrics.py (not owned here): a visitor who churns the same day counts in dau "
-    "but not in members or mau, so active_share and dau_mau exceed 1 (docs/metrics.md: 'share 0 to 1')",
-)
 def test_active_share_and_dau_mau_are_shares():
     data = {
         "days": 10,

@@ -489,11 +489,15 @@ class Scenario(Section):
                 start = datetime.date.fromisoformat(start)
             except ValueError:
                 return data  # the field's own validation reports it
+        if not isinstance(start, datetime.date) or isinstance(start, datetime.datetime):
+            return data  # not a plain date: the start_date field reports it
         events = []
         for ev in data["events"]:
             if isinstance(ev, dict) and "date" in ev:
                 ev = dict(ev)
                 when = ev.pop("date")
+                if isinstance(when, datetime.datetime):
+                    raise ValueError(f"event date {when!r} has a time of day; give a date (YYYY-MM-DD)")
                 try:
                     when = when if isinstance(when, datetime.date) else datetime.date.fromisoformat(str(when))
                 except ValueError as exc:
