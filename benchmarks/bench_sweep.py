@@ -6,8 +6,9 @@
   extraction -> chunk files -> consolidated table) against the same runs called
   directly with ``simulate``; the best of ``--repeat`` rounds of each.
 * throughput: runs per second on a warm pool of 1 and of 2 local worker
-  processes (one chunk of one run at a time), and on a Dask LocalCluster of 2
-  workers; ``end_to_end`` includes starting the workers.
+  processes (one chunk of one run at a time; the best of ``--repeat`` alternating
+  rounds), and on a Dask LocalCluster of 2 workers; ``end_to_end`` includes
+  starting the workers and writing the store.
 
 The last line printed is one JSON object.
 """
@@ -62,17 +63,23 @@ def overhead(resolved, folder: Path, repeat: int) -> dict:
     scenarios = [build_scenario(resolved.plan(), t) for t in tasks]
     bare: list[tuple[float, float]] = []
     swept: list[tuple[float, float]] = []
-    for i in range(repeat):
-        w, c = time.perf_counter(), time.process_time()
+    simulate(scenarios[0], record_events=False)  # warm caches and lazy imports before timing anything
+
+    def direct() -> None:
         for s in scenarios:
             simulate(s, record_events=False)
-        bare.append((time.perf_counter() - w, time.process_time() - c))
-        w, c = time.perf_counter(), time.process_time()
-        run_sweep(resolved, folder / f"serial-{i}", executor="serial")
-        swept.append((time.perf_counter() - w, time.process_time() - c))
-    n = len(tasks)
+
+    for i in range(repeat):  # alternate the order, so neither side always runs first
+        for which in ("bare", "swept") if i % 2 == 0 else ("swept", "bare"):
+            w, c = time.perf_counter(), time.process_time()
+            if which == "bare":
+                direct()
+            else:
+                run_sweep(resolved, folder / f"serial-{i}", executor="serial")
+            (bare if which == "bare" else swept).append((time.perf_counter() - w, time.process_time() - c))
     bw, bc = (min(x[k] for x in bare) for k in (0, 1))
     sw, sc = (min(x[k] for x in swept) for k in (0, 1))
+    n = len(tasks)
     return {
         "runs": n,
         "run_seconds": round(bw / n, 4),
@@ -102,6 +109,12 @@ def throughput(make, resolved) -> dict:
     }
 
 
+def _timed(func) -> float:
+    start = time.perf_counter()
+    func()
+    return time.perf_counter() - start
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--people", type=int, default=10_000)
@@ -114,15 +127,18 @@ def main() -> None:
         folder = Path(tmp)
         resolved = resolve_experiment(experiment(folder, args.people, args.days, args.runs))
         out = {"people": args.people, "days": args.days, "overhead": overhead(resolved, folder, args.repeat)}
-        one = throughput(lambda: LocalExecutor(1), resolved)
-        two = throughput(lambda: LocalExecutor(2), resolved)
+        one = two = {"runs_per_s": 0.0}
+        for _ in range(args.repeat):  # alternate 1 and 2 workers and keep the best of each (shared machines)
+            one = max(one, throughput(lambda: LocalExecutor(1), resolved), key=lambda r: r["runs_per_s"])
+            two = max(two, throughput(lambda: LocalExecutor(2), resolved), key=lambda r: r["runs_per_s"])
         out["local"] = {"1": one, "2": two, "speedup_2_vs_1": round(two["runs_per_s"] / one["runs_per_s"], 2)}
-        t0 = time.perf_counter()
-        run_sweep(resolved, folder / "end-to-end", executor="local", workers=2)
-        out["local"]["end_to_end_2_workers_runs_per_s"] = round(resolved.n_runs / (time.perf_counter() - t0), 3)
+        best = min(_timed(lambda i=i: run_sweep(resolved, folder / f"end-to-end-{i}", workers=2)) for i in range(2))
+        out["local"]["end_to_end_2_workers_runs_per_s"] = round(resolved.n_runs / best, 3)
         if not args.no_dask:
             try:
-                dask = throughput(lambda: DaskExecutor(2), resolved)
+                dask = max(
+                    (throughput(lambda: DaskExecutor(2), resolved) for _ in range(2)), key=lambda r: r["runs_per_s"]
+                )
                 out["dask_local_cluster"] = {**dask, "vs_local_2": round(dask["runs_per_s"] / two["runs_per_s"], 2)}
             except Exception as exc:  # noqa: BLE001 - report, do not fail the other figures
                 out["dask_local_cluster"] = f"unavailable: {exc}"

@@ -46,6 +46,7 @@ class CommunityModel(mesa.Model):
         agent_views: bool | None = None,
     ) -> None:
         self.scenario = scenario
+        self.days_done = 0  # days simulated; Mesa 3.5 counts steps through its own event schedule
         self.seed_used = scenario.seed if seed is None else int(seed)
         self.streams = Streams(self.seed_used)
         super().__init__(rng=self.streams["mesa"])
@@ -96,6 +97,20 @@ class CommunityModel(mesa.Model):
         """Person agent views (empty when views are off for a large market)."""
         return self.agents_by_type.get(Person, mesa.agent.AgentSet([], random=self.random))
 
+    @property
+    def scenario(self) -> Scenario:
+        """The community scenario (frozen while the model runs)."""
+        return self._community_scenario
+
+    @scenario.setter
+    def scenario(self, value) -> None:
+        # Mesa 3.5 gives every model an experimental ``mesa.experimental.scenarios.Scenario`` of its own and
+        # sets ``model.scenario`` in ``Model.__init__``; keep that one aside instead of losing ours to it.
+        if isinstance(value, Scenario):
+            self._community_scenario = value
+        else:
+            self.mesa_scenario = value
+
     def member_index(self) -> np.ndarray:
         """Sorted indices of current members (cached until the next join or churn)."""
         if self._member_index is None:
@@ -108,7 +123,8 @@ class CommunityModel(mesa.Model):
 
     def step(self) -> None:
         """Simulate one day."""
-        day = DayState(day=self.steps - 1)
+        day = DayState(day=self.days_done)
+        self.days_done += 1
         if day.day == 0:
             day.joins = dict(self.initial_joins)
         self.day = day
@@ -142,7 +158,7 @@ class CommunityModel(mesa.Model):
         for _ in range(self.scenario.days if days is None else days):
             self.step()
             if progress is not None:
-                progress(self.steps)
+                progress(self.days_done)
 
     def timeseries(self):
         """The daily KPIs as a DataFrame indexed by day (0-based)."""

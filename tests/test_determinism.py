@@ -36,3 +36,16 @@ def test_streams_are_independent_of_other_mechanisms():
     paid_push = set(map(int, (push.pop.join_source == 1).nonzero()[0]))
     assert paid_base == paid_push
     assert isinstance(base.scenario, Scenario)
+
+
+def test_mesa_35_scenario_attribute_does_not_replace_ours():
+    """Mesa 3.5's Model.__init__ sets its own experimental ``model.scenario``; ours must survive it."""
+    from sim.model import CommunityModel
+
+    scenario = small(days=2)
+    model = CommunityModel(scenario)
+    foreign = object()
+    model.scenario = foreign  # what Mesa 3.5 does with mesa.experimental.scenarios.Scenario
+    assert model.scenario is scenario and model.mesa_scenario is foreign
+    model.run()
+    assert model.days_done == 2 and len(model.timeseries()) == 2
