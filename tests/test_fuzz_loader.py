@@ -462,12 +462,6 @@ def test_malformed_experiment_is_a_clean_error(case, tmp_path, capsys):
     assert_nothing_written(tmp_path, path)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known defect in sim/experiment/spec.py (apply_override, not owned here): --set values are parsed with "
-    "yaml.safe_load, so a deeply nested value raises RecursionError -> exit 1 with a traceback; "
-    "fix: parse with sim.config.yamlsource.LimitedLoader as the scenario loader does",
-)
 def test_deeply_nested_sweep_override_is_a_clean_error(tmp_path, capsys):
     path = tmp_path / "exp.yaml"
     path.write_text(EXPERIMENT_OK + "factors: {content.quality: [0.1]}\n")

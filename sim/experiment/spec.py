@@ -29,7 +29,7 @@ from pydantic import (
 )
 
 from sim.config.errors import Problem, ScenarioError, format_path
-from sim.config.yamlsource import Document, KeyPath, read_document
+from sim.config.yamlsource import Document, KeyPath, LimitedLoader, read_document
 
 Scalar = StrictBool | StrictInt | StrictFloat | StrictStr
 DesignKind = Literal["grid", "zip", "lhs", "sobol", "morris"]
@@ -167,9 +167,11 @@ def apply_override(doc: Document, item: str) -> None:
     if not sep or not key:
         raise ScenarioError.single(shown, None, "", "expected key=value, e.g. --set replications=2")
     try:
-        value = yaml.safe_load(raw)
-    except yaml.YAMLError:
-        raise ScenarioError.single(shown, None, key, "cannot parse the value as YAML; quote it") from None
+        value = yaml.load(raw, Loader=LimitedLoader)  # safe, and refuses absurd nesting
+    except (yaml.YAMLError, ValueError, OverflowError) as exc:  # ValueError: a date such as 2026-13-45
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        message = f"cannot parse the value as YAML ({problem}); quote it to pass a string"
+        raise ScenarioError.single(shown, None, key, message) from None
     head, _, rest = key.partition(".")
     if head == "set" and rest:
         path: KeyPath = ("set", rest)
