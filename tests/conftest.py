@@ -16,6 +16,18 @@ def deep_update(base: dict, changes: dict) -> dict:
     return out
 
 
+#: Flags for Debian's chromium in tests: headless, and no background traffic on a machine without a network.
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
 SMALL = {
     "name": "small",
     "days": 60,

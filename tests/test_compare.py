@@ -14,7 +14,7 @@ from sim.cli import main
 from sim.compare.ensemble import run_ensemble
 from sim.compare.stats import paired, significant_runs
 from sim.compare.table import Objective, comparison_table, ranking, summary_sentences, values
-from tests.conftest import small
+from tests.conftest import CHROMIUM_ARGS, small
 
 TINY = {
     "days": 30,
@@ -155,17 +155,7 @@ def test_report_renders_in_headless_chromium(tmp_path):
         "profit",
         30,
     )
-    flags = [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        f"--user-data-dir={tmp_path / 'profile'}",
-    ]
+    flags = [*CHROMIUM_ARGS, f"--user-data-dir={tmp_path / 'profile'}"]
     dom = subprocess.run(
         ["chromium", *flags, "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120
     ).stdout

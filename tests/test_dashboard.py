@@ -31,6 +31,7 @@ from sim.dashboard.controls import (
 )
 from sim.dashboard.export import default_path, export_scenario
 from sim.dashboard.model import DashboardModel
+from tests.conftest import CHROMIUM_ARGS
 
 ROOT = Path(__file__).resolve().parents[1]
 OTHERS = ("educational", "review", "entertainment", "interactive", "livestream")
@@ -194,16 +195,6 @@ def test_cli_refuses_a_large_market(capsys):
 
 # --- the page in a real browser ------------------------------------------------------------
 
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 def _free_port() -> int:

@@ -57,11 +57,6 @@ class DashboardModel(CommunityModel):
         self._frame: pd.DataFrame | None = None
         self.running = self.error is None
 
-    @property
-    def days_done(self) -> int:
-        """Days simulated so far."""
-        return len(self.datacollector.model_vars.get("members", []))
-
     def frame(self) -> pd.DataFrame:
         """The time series so far (cached until the next day)."""
         if self._frame is None or len(self._frame) != self.days_done:
