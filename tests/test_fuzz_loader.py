@@ -330,25 +330,29 @@ FUZZ_SETTINGS = settings(
 )
 
 
-def load_bytes(tmp_path: Path, data: bytes) -> None:
+def load_bytes(tmp_path: Path, data: bytes) -> bool:
+    """Load fuzzed bytes: a clean ScenarioError naming the file, or a valid scenario. True if it loaded."""
     path = tmp_path / "fuzz.yaml"
     path.write_bytes(data)
     try:
-        load_scenario(path)
+        scenario = load_scenario(path)
     except ScenarioError as exc:
         assert str(path) in str(exc) or "--set" in str(exc)
+        return False
+    assert scenario.days >= 1 and scenario.market.size >= 10
+    return True
 
 
 @FUZZ_SETTINGS
 @given(data=st.binary(max_size=400))
 def test_random_bytes_give_a_scenario_error_or_a_scenario(tmp_path_factory, data):
-    load_bytes(tmp_path_factory.mktemp("b"), data)
+    assert load_bytes(tmp_path_factory.mktemp("b"), data) in (True, False)
 
 
 @FUZZ_SETTINGS
 @given(parts=st.lists(FRAGMENTS | st.text(max_size=5), max_size=40))
 def test_random_yaml_like_text_gives_a_scenario_error_or_a_scenario(tmp_path_factory, parts):
-    load_bytes(tmp_path_factory.mktemp("t"), "".join(parts).encode("utf-8", "surrogatepass"))
+    assert load_bytes(tmp_path_factory.mktemp("t"), "".join(parts).encode("utf-8", "surrogatepass")) in (True, False)
 
 
 plain = st.recursive(
@@ -374,9 +378,11 @@ SECTIONS = st.sampled_from(
 @given(data=st.dictionaries(SECTIONS, plain, max_size=5))
 def test_random_values_in_real_sections_give_a_scenario_error_or_a_scenario(data):
     try:
-        scenario_from_mapping(data)
-    except ScenarioError:
-        pass
+        scenario = scenario_from_mapping(data)
+    except ScenarioError as exc:
+        assert "<mapping>" in str(exc)
+    else:
+        assert scenario.days >= 1
 
 
 @FUZZ_SETTINGS
@@ -386,7 +392,7 @@ def test_random_documents_round_trip_through_yaml_files(tmp_path_factory, data):
         text = yaml.safe_dump(data, allow_unicode=True)
     except yaml.YAMLError:
         return
-    load_bytes(tmp_path_factory.mktemp("d"), text.encode("utf-8"))
+    assert load_bytes(tmp_path_factory.mktemp("d"), text.encode("utf-8")) in (True, False)
 
 
 # --- through a real process --------------------------------------------------------------------
