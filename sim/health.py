@@ -61,7 +61,8 @@ class HealthTracker:
         self.interactions.append(int(kpis["interactions"]))
         growth = self.members[-1] / self.members[0] - 1.0 if len(self.members) == 31 and self.members[0] else 0.0
         dau = list(self.dau)
-        activity = np.mean(dau[-7:]) / np.mean(dau[:7]) - 1.0 if len(dau) == 14 and np.mean(dau[:7]) else 0.0
+        week, before = sum(dau[-7:]) / 7, sum(dau[:7]) / 7  # mean DAU (exact sums; np.mean converts first)
+        activity = week / before - 1.0 if len(dau) == 14 and before else 0.0
         inter = list(self.interactions)
         prev = sum(inter[:30])
         interaction_growth = sum(inter[30:]) / prev - 1.0 if len(inter) == 60 and prev else 0.0

@@ -174,7 +174,7 @@ class KPITracker:
         buyers = int(np.count_nonzero(buys >= 1))
         self.referral_joins_30.append(day.accepted)
         self.members_30.append(m)
-        mean_members = float(np.mean(self.members_30))
+        mean_members = sum(self.members_30) / len(self.members_30)  # exact for counts; np.mean converts first
         return {
             "purchases": day.purchases,
             "buyers": day.purchases,  # one purchase per person per day
