@@ -73,11 +73,9 @@ class Network:
             return
         # positions of every neighbour entry of the given nodes, without a Python loop
         offsets = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(total)
-        neigh = self.indices[offsets]
-        if total < self.n // 16:  # a few contacts: touch them only, not an O(n) count
-            np.add.at(counts, neigh, counts.dtype.type(sign))
-        else:
-            counts += sign * np.bincount(neigh, minlength=self.n).astype(counts.dtype)
+        # ufunc.at with a scalar of the counts' own type takes numpy's fast path: quicker than an n-long
+        # bincount whatever the number of contacts (a Python int would take the slow generic path)
+        np.add.at(counts, self.indices[offsets], counts.dtype.type(sign))
 
     def contact_share(self, counts: np.ndarray, total: int, own: np.ndarray, idx: np.ndarray) -> np.ndarray:
         """Share of the contacts of nodes ``idx`` that are in a state.
