@@ -76,6 +76,7 @@ class DayState:
     buyers_today: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     buyers_list: np.ndarray = field(default_factory=lambda: np.zeros(0))  # list values of buyers_today
     buyers_paid: np.ndarray = field(default_factory=lambda: np.zeros(0))  # what buyers_today paid
+    staying_churn_log_odds: np.ndarray | None = None  # churn log-odds of the members left after the churn phase
 
 
 @dataclass

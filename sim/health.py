@@ -67,7 +67,10 @@ class HealthTracker:
         prev = sum(inter[:30])
         interaction_growth = sum(inter[30:]) / prev - 1.0 if len(inter) == 60 and prev else 0.0
         mi = model.member_index()
-        at_risk = share_at_risk(churn_log_odds(model, mi), cfg.churn_risk_threshold) if mi.size else 0.0
+        x = model.day.staying_churn_log_odds
+        if x is None or x.size != mi.size:  # the churn phase did not run last (a custom schedule)
+            x = churn_log_odds(model, mi)
+        at_risk = share_at_risk(x, cfg.churn_risk_threshold) if mi.size else 0.0
         negative = sentiment.negative_share(model)
         self.weak_days = self.weak_days + 1 if len(self.members) == 31 and growth < cfg.min_monthly_growth else 0
         row = {
@@ -97,6 +100,8 @@ def share_at_risk(x: np.ndarray, threshold: float) -> float:
 
     def risk(z: np.ndarray) -> np.ndarray:
         return 1.0 - (1.0 - logistic(z)) ** 30
+
+    x = np.asarray(x, dtype=np.float64)  # the log-odds are float32; the band below needs double precision
 
     if not 1e-6 <= threshold < 1.0:
         return float(np.count_nonzero(risk(x) > threshold) / x.size)

@@ -56,13 +56,14 @@ class CommunityModel(mesa.Model):
         # segments never change; per-segment tables index ~5x faster with native ints than with int8 codes
         self.segment_index = self.pop.segment.astype(np.intp)
         self.interests = interest_matrix(scenario)
-        self.price_sensitivity = segment_column(scenario, "price_sensitivity", np.float64)
+        # per-segment tables: float32 where they only enter log-odds, float64 where they make money
+        self.price_sensitivity = segment_column(scenario, "price_sensitivity")
         self.log_activity = np.log(segment_column(scenario, "activity", np.float64))
         self.basket_mean = segment_column(scenario, "basket_mean", np.float64)
         self.basket_sigma = segment_column(scenario, "basket_sigma", np.float64)
-        self.cycle_days = segment_column(scenario, "purchase_cycle_days", np.float64)
-        self.coupon_sensitivity = segment_column(scenario, "coupon_sensitivity", np.float64)
-        self.status_sensitivity = segment_column(scenario, "status_sensitivity", np.float64)
+        self.cycle_days = segment_column(scenario, "purchase_cycle_days")
+        self.coupon_sensitivity = segment_column(scenario, "coupon_sensitivity")
+        self.status_sensitivity = segment_column(scenario, "status_sensitivity")
         self.mods = Modifiers.zeros(n)
         tiers.tables(self)
         self.effects = effect_table(self)

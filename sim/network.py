@@ -37,11 +37,8 @@ class Network:
 
     @cached_property
     def _degree(self) -> np.ndarray:
-        """``degree()`` as floats, computed once for the daily contact shares (the graph never changes).
-
-        Dividing integer counts by float degrees gives the same doubles as integer by integer, faster.
-        """
-        return self.degree().astype(np.float64)
+        """``degree()`` as float32, computed once for the daily contact shares (the graph never changes)."""
+        return self.degree().astype(np.float32)
 
     @cached_property
     def _isolated(self) -> bool:
@@ -85,11 +82,12 @@ class Network:
         itself in it (complete graph, where every other person is a contact).
         """
         if self.complete:
-            return (total - own[idx]) / max(self.n - 1, 1)
+            return ((total - own[idx]) / max(self.n - 1, 1)).astype(np.float32)
         deg = self._degree[idx]
+        share = counts[idx].astype(np.float32)  # float32 like the log-odds it enters (int32 / float32 is float64)
         if not self._isolated:
-            return counts[idx] / deg
-        return np.divide(counts[idx], deg, out=np.zeros(idx.size), where=deg > 0)
+            return np.divide(share, deg, out=share)
+        return np.divide(share, deg, out=np.zeros(idx.size, dtype=np.float32), where=deg > 0)
 
     def random_neighbor(self, idx: np.ndarray, u: np.ndarray) -> np.ndarray:
         """One contact of each node in ``idx`` chosen by the uniforms ``u``; -1 if it has none."""

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 def calendar_phase(model: CommunityModel) -> None:
     """Start events of today and apply those running."""
-    day, pop, mods, policy = model.day, model.pop, model.mods, model.policy
+    day, mods, policy = model.day, model.mods, model.policy
     mi = model.member_index()
     for e in model.scenario.events:
         if e.kind == "competitor" and e.day == day.day:
@@ -28,7 +28,7 @@ def calendar_phase(model: CommunityModel) -> None:
             if e.day == day.day:
                 model.log_marker("promotion", e.name)
             mods.visit[mi] += e.visit_lift
-            mods.purchase[mi] += e.purchase_lift * model.coupon_sensitivity[pop.segment[mi]]
+            mods.purchase[mi] += e.purchase_lift * model.coupon_sensitivity[model.segment_index[mi]]
             day.promotion_discount = max(day.promotion_discount, e.discount)
     if policy.competitor_churn:
         mods.churn[mi] += policy.competitor_churn

@@ -31,17 +31,16 @@ def churn_hazard(model: CommunityModel, mi: np.ndarray) -> np.ndarray:
 def churn_log_odds(model: CommunityModel, mi: np.ndarray) -> np.ndarray:
     """The log-odds of ``churn_hazard``."""
     pop, cfg = model.pop, model.scenario.churn
-    idle = (model.day.day - pop.last_visit[mi]) / 30.0
+    idle = (model.day.day - pop.last_visit[mi]).astype(np.float32)  # days; float32 like the rest of the sum
     churned_share = model.network.contact_share(pop.churned_contacts, model.n_churned, pop.status == CHURNED, mi)
-    x = (
-        logit(cfg.base_hazard)
-        + cfg.dissatisfaction_weight * (0.5 - pop.satisfaction[mi])
-        + cfg.inactivity_weight * idle
+    return (
+        (logit(cfg.base_hazard) + 0.5 * cfg.dissatisfaction_weight)
+        - cfg.dissatisfaction_weight * pop.satisfaction[mi]
+        + (cfg.inactivity_weight / 30.0) * idle
         + cfg.fatigue_weight * pop.fatigue[mi]
         + cfg.social_weight * churned_share
         + model.mods.churn[mi]
     )
-    return x
 
 
 def churn_phase(model: CommunityModel) -> None:
@@ -49,7 +48,12 @@ def churn_phase(model: CommunityModel) -> None:
     u = model.streams.uniform("churn", model.pop.n)
     mi = model.member_index()
     hunters = model.pop.hunter_leave[mi]
-    leaving = mi[(u[mi] < churn_hazard(model, mi)) | ((hunters >= 0) & (hunters <= model.day.day))]
+    x = churn_log_odds(model, mi)
+    leave = (u[mi] < logistic(x)) | ((hunters >= 0) & (hunters <= model.day.day))
+    leaving = mi[leave]
+    # churn is the day's last phase: the members who stay are tomorrow's, and their log-odds give the
+    # day's at-risk share (sim.health) without a second pass over every member
+    model.day.staying_churn_log_odds = x[~leave]
     followers_lose_their_koc(model, leaving)
     churn(model, leaving)
     sentiment.leave(model, leaving)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.config.base import CONTENT_TYPES
-from sim.mathutil import logistic, logit
+from sim.mathutil import f32, logistic, logit
 from sim.mechanisms.incentives import engagement_rewards, points, tiers
 
 if TYPE_CHECKING:
@@ -36,14 +36,16 @@ def engagement_phase(model: CommunityModel) -> None:
     mi = model.member_index()
     seg = model.segment_index[mi]
     e, f = pop.engagement[mi], pop.fatigue[mi]
-    appeal = day.appeal[seg] + model.scenario.koc.engagement_boost * day.koc_reached[mi]
+    koc_boost = f32(model.scenario.koc.engagement_boost)
+    # float32 throughout: the arithmetic costs a third of float64's and the uniforms are float32 anyway
     x = (
-        (logit(cfg.base_visit_prob) + model.log_activity)[seg]
+        f32(logit(cfg.base_visit_prob) + model.log_activity + cfg.appeal_weight * day.appeal)[seg]
         + cfg.engagement_weight * e
-        + cfg.appeal_weight * appeal
         - cfg.fatigue_weight * f
         + model.mods.visit[mi]
     )
+    if koc_boost:
+        x += cfg.appeal_weight * koc_boost * day.koc_reached[mi]
     visit = u_visit[mi] < logistic(x)
     if day.forced is not None:
         visit |= day.forced[mi]
@@ -56,28 +58,24 @@ def engagement_phase(model: CommunityModel) -> None:
     boost = themed.interaction_multiplier if themed.enabled else 1.0
     interact = u_act[v] < np.minimum(cfg.interaction_prob * boost * day.match[vseg], 1.0)
     ugc_lift = 1.0 + s.content.ugc_dwell_bonus * day.ugc_share
-    minutes = s.content.base_dwell_minutes * (0.6 + day.appeal[vseg]) * ugc_lift
-    day.dwell_minutes = float(minutes.mean()) if v.size else 0.0
+    minutes = s.content.base_dwell_minutes * (0.6 + day.appeal) * ugc_lift  # per segment
+    day.dwell_minutes = float(np.bincount(vseg, minlength=minutes.size) @ minutes / v.size) if v.size else 0.0
     day.interactions = int(interact.sum())
-    stimulus = np.clip(
-        0.2
-        + day.eff_engagement[vseg]
-        + cfg.interaction_value * interact
-        + model.scenario.koc.engagement_boost * day.koc_reached[v],
-        0.0,
-        1.0,
-    )
+    stimulus = f32(0.2 + day.eff_engagement)[vseg] + f32(cfg.interaction_value) * interact
+    if koc_boost:
+        stimulus += koc_boost * day.koc_reached[v]
+    np.clip(stimulus, 0.0, 1.0, out=stimulus)
     e_new = e * (1.0 - cfg.inactive_decay)
     e_v = e[at]
     e_new[at] = e_v + cfg.learning_rate * (stimulus - e_v)
     pop.engagement[mi] = e_new
 
     f_new = f * (1.0 - cfg.fatigue_recovery)
-    f_new[at] += day.eff_fatigue[vseg]
+    f_new[at] += f32(day.eff_fatigue)[vseg]
     pop.fatigue[mi] = np.clip(f_new, 0.0, 1.0)
 
     s_v = pop.satisfaction[v]
-    s_v = s_v + sat.content_rate * (day.trust_target[vseg] - s_v)
+    s_v = s_v + sat.content_rate * (f32(day.trust_target)[vseg] - s_v)
     asked = u_ask[v] < cfg.question_prob
     n_q = int(asked.sum())
     backlog = model.question_backlog
@@ -86,7 +84,7 @@ def engagement_phase(model: CommunityModel) -> None:
     # who is answered: the question's own uniform, rescaled, decides (first come, first served at random)
     answered = asked & (u_ask[v] < cfg.question_prob * answer_share)
     unanswered = asked & ~answered
-    s_v = s_v + s.operators.answered_bonus * answered - s.operators.unanswered_penalty * unanswered
+    s_v += f32(s.operators.answered_bonus) * answered - f32(s.operators.unanswered_penalty) * unanswered
     pop.satisfaction[v] = np.clip(s_v, 0.0, 1.0)
     day.questions, day.unanswered = n_q, int(unanswered.sum())
     model.question_backlog = max(0.0, backlog - day.reply_capacity) + day.unanswered

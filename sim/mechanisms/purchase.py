@@ -16,8 +16,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
+from scipy.special import ndtri
 
-from sim.mathutil import logistic, logit
+from sim.mathutil import f32, logistic, logit
 from sim.mechanisms import sentiment
 from sim.mechanisms.incentives import points, pricing, tiers
 
@@ -31,25 +32,41 @@ def purchase_phase(model: CommunityModel) -> None:
     cfg = s.purchase
     n = pop.n
     u_buy = model.streams.uniform("purchase", n)
-    z_basket = model.streams["purchase"].standard_normal(n, dtype=np.float32)
+    u_basket = model.streams.uniform("purchase", n)  # a uniform per person, turned normal for buyers only
     u_quality = model.streams.uniform("purchase", n)
 
     v = day.visitors
-    seg = pop.segment[v]
-    since = day.day - pop.last_purchase[v]
-    need = np.where(pop.last_purchase[v] < 0, 1.0, 1.0 - np.exp(-since / model.cycle_days[seg]))
-    x = (
+    seg = model.segment_index[v]
+    last = pop.last_purchase[v]
+    since = (day.day - last).astype(np.float32)
+    need = np.where(last < 0, np.float32(1.0), 1.0 - np.exp(-since / model.cycle_days[seg]))
+    # float32 throughout, as in the visit decision; the per-segment terms are summed once per segment
+    by_segment = (
         logit(cfg.base_prob)
-        + cfg.need_weight * (need - 1.0)
-        + cfg.satisfaction_weight * (pop.satisfaction[v] - 0.5)
-        + day.eff_purchase[seg]
-        + s.koc.purchase_lift * day.koc_reached[v]
-        + cfg.discount_weight * cfg.discount * model.price_sensitivity[seg]
+        - cfg.need_weight
+        - 0.5 * cfg.satisfaction_weight
+        + day.eff_purchase
+        + cfg.discount_weight * cfg.discount * model.price_sensitivity
+    )
+    x = (
+        f32(by_segment)[seg]
+        + cfg.need_weight * need
+        + cfg.satisfaction_weight * pop.satisfaction[v]
         + model.mods.purchase[v]
     )
+    if s.koc.purchase_lift:
+        x += np.float32(s.koc.purchase_lift) * day.koc_reached[v]
     b = v[u_buy[v] < logistic(x)]
     day.buyers_today = b
-    day.buyers_list, day.buyers_paid = record_purchases(model, b, z_basket[b], u_quality[b])
+    day.buyers_list, day.buyers_paid = record_purchases(model, b, standard_normal(u_basket[b]), u_quality[b])
+
+
+def standard_normal(u: np.ndarray) -> np.ndarray:
+    """Standard normal deviates from float32 uniforms in [0, 1) by the inverse CDF (float64).
+
+    Shifting by half a float32 step keeps the argument inside (0, 1), so no infinity ever comes out.
+    """
+    return ndtri(u.astype(np.float64) + 2.0**-25)
 
 
 def record_purchases(

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.mathutil import logistic, logit
+from sim.mathutil import add_at, f32, logistic, logit
 from sim.mechanisms.incentives import engagement_rewards, points
 from sim.membership import join
 from sim.population import MEMBER, PROSPECT
@@ -37,15 +37,14 @@ def referral_phase(model: CommunityModel) -> None:
 
     v = day.visitors
     v = v[pop.status[v] == MEMBER]
-    seg = pop.segment[v]
+    seg = model.segment_index[v]
     capped = pop.invites_accepted[v] >= cfg.reward_cap
-    x = (
-        logit(cfg.base_invite_prob)
-        + cfg.satisfaction_weight * (pop.satisfaction[v] - 0.5)
-        + day.eff_referral[seg]
-        + model.scenario.koc.referral_lift * day.koc_reached[v]
-        + cfg.reward_sensitivity * cfg.reward_inviter * ~capped
-    )
+    by_segment = logit(cfg.base_invite_prob) - 0.5 * cfg.satisfaction_weight + day.eff_referral
+    x = f32(by_segment)[seg] + cfg.satisfaction_weight * pop.satisfaction[v]  # float32, as in the visit decision
+    if cfg.reward_inviter:
+        x += np.float32(cfg.reward_sensitivity * cfg.reward_inviter) * ~capped
+    if model.scenario.koc.referral_lift:
+        x += np.float32(model.scenario.koc.referral_lift) * day.koc_reached[v]
     inviters = v[u_inv[v] < logistic(x)]
     targets = model.network.random_neighbor(inviters, u_pick[inviters])
     valid = targets >= 0
@@ -62,7 +61,7 @@ def referral_phase(model: CommunityModel) -> None:
     joined = join(model, targets, "referral", referrer=inviters.astype(np.int32))
     day.accepted += int(joined.size)
     rewarded = pop.invites_accepted[inviters] < cfg.reward_cap
-    np.add.at(pop.invites_accepted, inviters, 1)
+    add_at(pop.invites_accepted, inviters, 1)
     grand = pop.referrer[inviters]
     grand = grand[(grand >= 0) & (pop.status[np.maximum(grand, 0)] == MEMBER)]
     cost = rewarded.sum() * cfg.reward_inviter + joined.size * cfg.reward_invitee + grand.size * cfg.second_level_reward

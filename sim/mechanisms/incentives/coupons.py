@@ -64,10 +64,9 @@ def modifiers(model: CommunityModel, mi: np.ndarray) -> None:
     holding = pop.coupon_expiry[mi] >= model.day.day
     if not (cfg.enabled or holding.any()):
         return
-    sens = model.coupon_sensitivity[pop.segment[mi]]
-    model.mods.purchase[mi] += (
-        cfg.purchase_weight * sens * holding - cfg.dependence_weight * pop.coupon_habit[mi] * ~holding
-    )
+    held = np.float32(cfg.purchase_weight) * model.coupon_sensitivity[model.segment_index[mi]]
+    waiting = np.float32(-cfg.dependence_weight) * pop.coupon_habit[mi]
+    model.mods.purchase[mi] += np.where(holding, held, waiting)
 
 
 def redeem(model: CommunityModel, buyers: np.ndarray, due: np.ndarray) -> np.ndarray:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.mathutil import add_at
 from sim.mechanisms.incentives import points, tiers
 
 if TYPE_CHECKING:
@@ -28,11 +29,13 @@ if TYPE_CHECKING:
 def modifiers(model: CommunityModel, mi: np.ndarray) -> None:
     inc, pop, mods = model.scenario.incentives, model.pop, model.mods
     if inc.checkin.enabled:
+        cap = inc.checkin.streak_cap
         alive = pop.last_checkin[mi] >= model.day.day - 1
-        habit = np.minimum(pop.streak[mi], inc.checkin.streak_cap) / inc.checkin.streak_cap
-        mods.visit[mi] += inc.checkin.visit_weight * habit * alive
+        habit = np.minimum(pop.streak[mi].astype(np.float32), cap)
+        mods.visit[mi] += np.where(alive, np.float32(inc.checkin.visit_weight / cap) * habit, np.float32(0.0))
     if inc.badges.enabled:
-        mods.churn[mi] -= inc.badges.churn_weight * pop.badges[mi] * model.status_sensitivity[pop.segment[mi]]
+        weight = np.float32(inc.badges.churn_weight) * model.status_sensitivity
+        mods.churn[mi] -= weight[model.segment_index[mi]] * pop.badges[mi]
 
 
 def check_in(model: CommunityModel) -> None:
@@ -52,8 +55,8 @@ def check_in(model: CommunityModel) -> None:
 
 def add_reputation(model: CommunityModel, people: np.ndarray, amount: float) -> None:
     """Reputation is kept whether or not badges run: KOC incubation ranks members by it."""
-    if people.size:
-        np.add.at(model.pop.reputation, people, amount)
+    if people.size and amount:
+        add_at(model.pop.reputation, people, amount)
 
 
 def award_badges(model: CommunityModel) -> None:

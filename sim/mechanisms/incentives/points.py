@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.mathutil import add_at
+
 if TYPE_CHECKING:
     from sim.model import CommunityModel
 
@@ -31,7 +33,7 @@ def earn(model: CommunityModel, people: np.ndarray, amount: np.ndarray | float) 
     pts = np.broadcast_to(np.asarray(amount, dtype=np.float64), people.shape)
     if model.scenario.incentives.tiers.enabled:
         pts = pts * model.tier_multiplier[pop.tier[people]]
-    np.add.at(pop.points, people, pts)
+    add_at(pop.points, people, pts)
     pop.points_last_earn[people] = model.day.day
     model.day.points_earned += float(pts.sum())
 
@@ -59,13 +61,15 @@ def modifiers(model: CommunityModel, mi: np.ndarray) -> None:
     cfg = s.incentives.points
     if not cfg.enabled or cfg.redeem_min <= 0:
         return
-    progress = np.minimum(pop.points[mi] / cfg.redeem_min, 1.0)
-    mods.churn[mi] -= s.churn.points_weight * progress
-    mods.purchase[mi] += s.purchase.points_weight * (progress >= 1.0)
+    progress = np.minimum(pop.points[mi] / cfg.redeem_min, 1.0).astype(np.float32)
+    mods.churn[mi] -= np.float32(s.churn.points_weight) * progress
+    purchase = np.float32(s.purchase.points_weight) * (progress >= 1.0)
     gg = cfg.goal_gradient
     if gg.enabled:
-        recent = (pop.last_redeem[mi] >= 0) & (model.day.day - pop.last_redeem[mi] < gg.post_reward_days)
-        mods.purchase[mi] += gg.strength * progress**2 - gg.post_reward_drop * recent
+        last = pop.last_redeem[mi]
+        recent = (last >= 0) & (model.day.day - last < gg.post_reward_days)
+        purchase += np.float32(gg.strength) * progress**2 - np.float32(gg.post_reward_drop) * recent
+    mods.purchase[mi] += purchase
 
 
 def expire(model: CommunityModel) -> None:

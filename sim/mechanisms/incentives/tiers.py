@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.mathutil import add_at
+
 if TYPE_CHECKING:
     from sim.model import CommunityModel
 
@@ -26,12 +28,29 @@ GROWTH_PER_ACTION = 10.0
 
 
 def tables(model: CommunityModel) -> None:
-    """Per-level lookups (index 0 = no tier) kept on the model."""
-    levels = model.scenario.incentives.tiers.levels
+    """Per-level lookups (index 0 = no tier) kept on the model, and the daily log-odds per (segment, level)."""
+    cfg = model.scenario.incentives.tiers
+    levels = cfg.levels
     model.tier_threshold = np.array([t.threshold for t in levels])
     model.tier_discount = np.array([0.0] + [t.discount for t in levels])
     model.tier_multiplier = np.array([1.0] + [t.points_multiplier for t in levels])
     model.tier_exclusive = np.array([False] + [t.exclusive_content for t in levels])
+    # growth value at the current level's threshold and the width to the next (inf at the top)
+    model.tier_lower = np.concatenate(([0.0], model.tier_threshold))
+    model.tier_width = np.concatenate((model.tier_threshold, [np.inf])) - model.tier_lower
+    # segment x level tables, flattened so one gather by segment * n_levels + level serves each modifier
+    level = np.arange(len(levels) + 1, dtype=np.float64)
+    status = model.status_sensitivity.astype(np.float64)[:, None]
+    price = model.price_sensitivity.astype(np.float64)[:, None]
+    model.tier_churn = (cfg.status_churn_weight * level * status).astype(np.float32).ravel()
+    model.tier_visit = (
+        (cfg.status_visit_weight * level * status + cfg.exclusive_visit_weight * model.tier_exclusive)
+        .astype(np.float32)
+        .ravel()
+    )
+    # a tier's discount makes buying more attractive, like any discount (scaled by price sensitivity)
+    discount = model.scenario.purchase.discount_weight * model.tier_discount * price
+    model.tier_purchase = np.broadcast_to(discount, (status.size, level.size)).astype(np.float32).ravel()
 
 
 def add_growth(model: CommunityModel, people: np.ndarray, amount: np.ndarray | float, action: bool = False) -> None:
@@ -39,7 +58,7 @@ def add_growth(model: CommunityModel, people: np.ndarray, amount: np.ndarray | f
     cfg = model.scenario.incentives.tiers
     if not cfg.enabled or (action and cfg.basis != "growth"):
         return
-    np.add.at(model.pop.growth, people, amount)
+    add_at(model.pop.growth, people, amount)
 
 
 def modifiers(model: CommunityModel, mi: np.ndarray) -> None:
@@ -47,19 +66,15 @@ def modifiers(model: CommunityModel, mi: np.ndarray) -> None:
     if not cfg.enabled:
         return
     pop, mods = model.pop, model.mods
-    level = pop.tier[mi].astype(np.float32)
-    status = model.status_sensitivity[pop.segment[mi]]
-    mods.churn[mi] -= cfg.status_churn_weight * level * status
-    mods.visit[mi] += (
-        cfg.status_visit_weight * level * status + cfg.exclusive_visit_weight * model.tier_exclusive[pop.tier[mi]]
-    )
-    lower = np.concatenate(([0.0], model.tier_threshold))[pop.tier[mi]]
-    upper = np.concatenate((model.tier_threshold, [np.inf]))[pop.tier[mi]]
-    progress = np.clip((pop.growth[mi] - lower) / (upper - lower), 0.0, 1.0)
-    mods.purchase[mi] += cfg.progress_weight * progress**2 * status
-    # a tier's discount makes buying more attractive, like any discount (scaled by price sensitivity)
-    price = model.price_sensitivity[pop.segment[mi]]
-    mods.purchase[mi] += model.scenario.purchase.discount_weight * model.tier_discount[pop.tier[mi]] * price
+    tier = pop.tier[mi].astype(np.intp)
+    seg = model.segment_index[mi]
+    key = seg * model.tier_lower.size + tier
+    mods.churn[mi] -= model.tier_churn[key]
+    mods.visit[mi] += model.tier_visit[key]
+    progress = ((pop.growth[mi] - model.tier_lower[tier]) / model.tier_width[tier]).astype(np.float32)
+    np.clip(progress, 0.0, 1.0, out=progress)
+    gradient = np.float32(cfg.progress_weight) * model.status_sensitivity[seg]
+    mods.purchase[mi] += gradient * progress**2 + model.tier_purchase[key]
 
 
 def update(model: CommunityModel) -> None:
