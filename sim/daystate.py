@@ -98,3 +98,13 @@ class Modifiers:
     def reset(self) -> None:
         for arr in (self.visit, self.purchase, self.churn):
             arr.fill(0.0)
+
+    def add_to(self, mods: Modifiers, people: np.ndarray) -> None:
+        """Add these member-aligned modifiers (one entry per person in ``people``) into ``mods``.
+
+        The incentive programs sum their modifiers into contiguous member-aligned arrays and
+        add them to the per-person ones once: one gather and scatter per decision, not one per program.
+        """
+        for mine, theirs in ((self.visit, mods.visit), (self.purchase, mods.purchase), (self.churn, mods.churn)):
+            if mine.any():  # a contiguous pass, far cheaper than the scatter it saves when no program is on
+                theirs[people] += mine

@@ -32,6 +32,21 @@ def add_at(column: np.ndarray, people: np.ndarray, amount: float | np.ndarray) -
     np.add.at(column, people, np.asarray(amount, dtype=column.dtype))
 
 
+def levels(values: np.ndarray, thresholds) -> np.ndarray:
+    """How many of the ascending ``thresholds`` each value reaches (int8), as ``searchsorted(side="right")``.
+
+    One comparison pass per threshold: for the handful of tier or badge thresholds, several times faster
+    than a binary search per value. Thresholds are compared in float64, whatever the values' dtype.
+    """
+    thresholds = np.asarray(thresholds, dtype=np.float64)
+    if thresholds.size > 8:  # many thresholds: the binary search wins
+        return np.searchsorted(thresholds, values, side="right").astype(np.int8)
+    out = np.zeros(values.shape, dtype=np.int8)
+    for t in thresholds:
+        out += values >= t
+    return out
+
+
 def stochastic_round(x: float, u: float) -> int:
     """Round ``x`` down or up so that the expectation is ``x``."""
     base = math.floor(x)

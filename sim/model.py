@@ -78,6 +78,7 @@ class CommunityModel(mesa.Model):
         self.policy = Policy.from_scenario(scenario)
         self.markers: list[dict] = []
         self._member_index: np.ndarray | None = None
+        self._member_segments: np.ndarray | None = None
         self.ledger = Ledger()
         self.events = EventLog(scenario.output.events if record_events is None else record_events)
         self.kpis = KPITracker()
@@ -118,9 +119,15 @@ class CommunityModel(mesa.Model):
             self._member_index = np.flatnonzero(self.pop.status == MEMBER)
         return self._member_index
 
+    def member_segments(self) -> np.ndarray:
+        """Segment codes (intp) of ``member_index()``, cached with it: several phases need them every day."""
+        if self._member_segments is None or self._member_index is None:
+            self._member_segments = self.segment_index[self.member_index()]
+        return self._member_segments
+
     def invalidate_members(self) -> None:
         """Called by every status transition."""
-        self._member_index = None
+        self._member_index = self._member_segments = None
 
     def step(self) -> None:
         """Simulate one day."""

@@ -73,7 +73,9 @@ class TiersConfig(Section):
         "spend",
         description="What tiers are reached on: yuan spent, or growth value (spend plus 10 per post and check-in).",
     )
-    levels: list[Tier] = Field(default_factory=_default_tiers, min_length=1, description="Tiers, lowest first.")
+    levels: list[Tier] = Field(
+        default_factory=_default_tiers, min_length=1, max_length=100, description="Tiers, lowest first."
+    )
     status_churn_weight: float = Field(
         0.4, ge=0.0, le=10.0, description="Log-odds of churning lost per tier level, times status sensitivity."
     )
@@ -236,6 +238,7 @@ class BadgesConfig(Section):
     per_referral: float = Field(20.0, ge=0.0, le=1e6, description="Reputation per accepted referral.")
     thresholds: list[float] = Field(
         default_factory=lambda: [50.0, 200.0, 800.0],
+        max_length=100,  # badges are counted in an int8 column
         description="Reputation at which each badge is earned (increasing).",
     )
     cost_per_badge: float = Field(2.0, ge=0.0, le=1e6, description="Cost of awarding one badge (yuan).")

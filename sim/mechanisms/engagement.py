@@ -34,7 +34,7 @@ def engagement_phase(model: CommunityModel) -> None:
     u_ugc = model.streams.uniform("engagement", n)
 
     mi = model.member_index()
-    seg = model.segment_index[mi]
+    seg = model.member_segments()
     e, f = pop.engagement[mi], pop.fatigue[mi]
     koc_boost = f32(model.scenario.koc.engagement_boost)
     # float32 throughout: the arithmetic costs a third of float64's and the uniforms are float32 anyway

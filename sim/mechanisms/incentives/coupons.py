@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
+    from sim.daystate import Modifiers
     from sim.model import CommunityModel
 
 
@@ -37,7 +38,7 @@ def _targets(model: CommunityModel, mi: np.ndarray) -> np.ndarray:
     cfg, pop, day = model.scenario.incentives.coupons, model.pop, model.day.day
     if cfg.target == "segment":
         codes = [i for i, g in enumerate(model.scenario.market.segments) if g.name in cfg.segments]
-        return mi[np.isin(pop.segment[mi], codes)]
+        return mi[np.isin(model.member_segments(), codes)]
     if cfg.target == "churn_risk":
         risk = 1.0 - (1.0 - churn_hazard(model, mi)) ** 30
         return mi[risk >= cfg.churn_risk_min]
@@ -59,14 +60,14 @@ def issue(model: CommunityModel, mi: np.ndarray) -> None:
     model.pop.fatigue[reached] = np.minimum(model.pop.fatigue[reached] + cfg.fatigue_per_issue, 1.0)
 
 
-def modifiers(model: CommunityModel, mi: np.ndarray) -> None:
+def modifiers(model: CommunityModel, mi: np.ndarray, acc: Modifiers) -> None:
     cfg, pop = model.scenario.incentives.coupons, model.pop
     holding = pop.coupon_expiry[mi] >= model.day.day
     if not (cfg.enabled or holding.any()):
         return
-    held = np.float32(cfg.purchase_weight) * model.coupon_sensitivity[model.segment_index[mi]]
+    held = np.float32(cfg.purchase_weight) * model.coupon_sensitivity[model.member_segments()]
     waiting = np.float32(-cfg.dependence_weight) * pop.coupon_habit[mi]
-    model.mods.purchase[mi] += np.where(holding, held, waiting)
+    acc.purchase += np.where(holding, held, waiting)
 
 
 def redeem(model: CommunityModel, buyers: np.ndarray, due: np.ndarray) -> np.ndarray:

@@ -19,23 +19,24 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.mathutil import add_at
+from sim.mathutil import add_at, levels
 from sim.mechanisms.incentives import points, tiers
 
 if TYPE_CHECKING:
+    from sim.daystate import Modifiers
     from sim.model import CommunityModel
 
 
-def modifiers(model: CommunityModel, mi: np.ndarray) -> None:
-    inc, pop, mods = model.scenario.incentives, model.pop, model.mods
+def modifiers(model: CommunityModel, mi: np.ndarray, acc: Modifiers) -> None:
+    inc, pop = model.scenario.incentives, model.pop
     if inc.checkin.enabled:
         cap = inc.checkin.streak_cap
         alive = pop.last_checkin[mi] >= model.day.day - 1
         habit = np.minimum(pop.streak[mi].astype(np.float32), cap)
-        mods.visit[mi] += np.where(alive, np.float32(inc.checkin.visit_weight / cap) * habit, np.float32(0.0))
+        acc.visit += np.where(alive, np.float32(inc.checkin.visit_weight / cap) * habit, np.float32(0.0))
     if inc.badges.enabled:
         weight = np.float32(inc.badges.churn_weight) * model.status_sensitivity
-        mods.churn[mi] -= weight[model.segment_index[mi]] * pop.badges[mi]
+        acc.churn -= weight[model.member_segments()] * pop.badges[mi]
 
 
 def check_in(model: CommunityModel) -> None:
@@ -65,7 +66,7 @@ def award_badges(model: CommunityModel) -> None:
     if not cfg.enabled:
         return
     mi = model.member_index()
-    earned = np.searchsorted(np.asarray(cfg.thresholds), pop.reputation[mi], side="right").astype(np.int8)
+    earned = levels(pop.reputation[mi], cfg.thresholds)
     new = earned - pop.badges[mi]
     gained = int(new[new > 0].sum())
     pop.badges[mi] = np.maximum(earned, pop.badges[mi])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from sim.daystate import Modifiers
 from sim.mechanisms.incentives import calendar, coupons, engagement_rewards, points, tiers
 
 if TYPE_CHECKING:
@@ -15,10 +16,12 @@ def incentives_before_visits(model: CommunityModel) -> None:
     mi = model.member_index()
     coupons.issue(model, mi)
     calendar.schedule(model, mi)
-    points.modifiers(model, mi)
-    tiers.modifiers(model, mi)
-    coupons.modifiers(model, mi)
-    engagement_rewards.modifiers(model, mi)
+    acc = Modifiers.zeros(mi.size)  # member-aligned: acc.visit[k] is for person mi[k]
+    points.modifiers(model, mi, acc)
+    tiers.modifiers(model, mi, acc)
+    coupons.modifiers(model, mi, acc)
+    engagement_rewards.modifiers(model, mi, acc)
+    acc.add_to(model.mods, mi)
 
 
 def incentives_after_visits(model: CommunityModel) -> None:

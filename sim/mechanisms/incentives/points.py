@@ -21,6 +21,7 @@ import numpy as np
 from sim.mathutil import add_at
 
 if TYPE_CHECKING:
+    from sim.daystate import Modifiers
     from sim.model import CommunityModel
 
 
@@ -55,21 +56,21 @@ def redeem(model: CommunityModel, buyers: np.ndarray, due: np.ndarray) -> np.nda
     return covered
 
 
-def modifiers(model: CommunityModel, mi: np.ndarray) -> None:
+def modifiers(model: CommunityModel, mi: np.ndarray, acc: Modifiers) -> None:
     """Switching cost on churn and, if on, the goal gradient on purchases."""
-    s, pop, mods = model.scenario, model.pop, model.mods
+    s, pop = model.scenario, model.pop
     cfg = s.incentives.points
     if not cfg.enabled or cfg.redeem_min <= 0:
         return
     progress = np.minimum(pop.points[mi] / cfg.redeem_min, 1.0).astype(np.float32)
-    mods.churn[mi] -= np.float32(s.churn.points_weight) * progress
+    acc.churn -= np.float32(s.churn.points_weight) * progress
     purchase = np.float32(s.purchase.points_weight) * (progress >= 1.0)
     gg = cfg.goal_gradient
     if gg.enabled:
         last = pop.last_redeem[mi]
         recent = (last >= 0) & (model.day.day - last < gg.post_reward_days)
         purchase += np.float32(gg.strength) * progress**2 - np.float32(gg.post_reward_drop) * recent
-    mods.purchase[mi] += purchase
+    acc.purchase += purchase
 
 
 def expire(model: CommunityModel) -> None:

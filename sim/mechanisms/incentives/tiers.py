@@ -19,9 +19,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.mathutil import add_at
+from sim.mathutil import add_at, levels
 
 if TYPE_CHECKING:
+    from sim.daystate import Modifiers
     from sim.model import CommunityModel
 
 GROWTH_PER_ACTION = 10.0
@@ -61,20 +62,20 @@ def add_growth(model: CommunityModel, people: np.ndarray, amount: np.ndarray | f
     add_at(model.pop.growth, people, amount)
 
 
-def modifiers(model: CommunityModel, mi: np.ndarray) -> None:
+def modifiers(model: CommunityModel, mi: np.ndarray, acc: Modifiers) -> None:
     cfg = model.scenario.incentives.tiers
     if not cfg.enabled:
         return
-    pop, mods = model.pop, model.mods
+    pop = model.pop
     tier = pop.tier[mi].astype(np.intp)
-    seg = model.segment_index[mi]
+    seg = model.member_segments()
     key = seg * model.tier_lower.size + tier
-    mods.churn[mi] -= model.tier_churn[key]
-    mods.visit[mi] += model.tier_visit[key]
+    acc.churn -= model.tier_churn[key]
+    acc.visit += model.tier_visit[key]
     progress = ((pop.growth[mi] - model.tier_lower[tier]) / model.tier_width[tier]).astype(np.float32)
     np.clip(progress, 0.0, 1.0, out=progress)
     gradient = np.float32(cfg.progress_weight) * model.status_sensitivity[seg]
-    mods.purchase[mi] += gradient * progress**2 + model.tier_purchase[key]
+    acc.purchase += gradient * progress**2 + model.tier_purchase[key]
 
 
 def update(model: CommunityModel) -> None:
@@ -84,7 +85,7 @@ def update(model: CommunityModel) -> None:
         return
     pop, day = model.pop, model.day.day
     mi = model.member_index()
-    reached = np.searchsorted(model.tier_threshold, pop.growth[mi], side="right").astype(np.int8)
+    reached = levels(pop.growth[mi], model.tier_threshold)
     last = np.maximum(pop.last_purchase[mi], pop.join_day[mi])
     idle = (day - last) >= cfg.demotion_inactive_days
     demote = idle & (reached > 0) & ((day - last) % cfg.demotion_inactive_days == 0)
