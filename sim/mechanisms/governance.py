@@ -38,7 +38,7 @@ def outreach_phase(model: CommunityModel) -> None:
 
         priority = churn_hazard(model, due)
     elif cfg.target == "lapsed":
-        priority = day.day - np.maximum(pop.last_purchase[due], pop.join_day[due]).astype(np.float64)
+        priority = day.day - np.maximum(pop.last_purchase[due], pop.join_day[due])  # days, int32
     else:
         priority = model.streams.uniform("operators", pop.n)[due]
     chosen = _first_k(due, priority, k)

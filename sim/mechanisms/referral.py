@@ -42,7 +42,7 @@ def referral_phase(model: CommunityModel) -> None:
     by_segment = logit(cfg.base_invite_prob) - 0.5 * cfg.satisfaction_weight + day.eff_referral
     x = f32(by_segment)[seg] + cfg.satisfaction_weight * pop.satisfaction[v]  # float32, as in the visit decision
     if cfg.reward_inviter:
-        x += np.float32(cfg.reward_sensitivity * cfg.reward_inviter) * ~capped
+        x = np.where(capped, x, x + np.float32(cfg.reward_sensitivity * cfg.reward_inviter))
     if model.scenario.koc.referral_lift:
         x += np.float32(model.scenario.koc.referral_lift) * day.koc_reached[v]
     inviters = v[u_inv[v] < logistic(x)]

@@ -76,4 +76,4 @@ def award_badges(model: CommunityModel) -> None:
 
 def ugc_multiplier(model: CommunityModel, people: np.ndarray) -> np.ndarray | float:
     cfg = model.scenario.incentives.badges
-    return 1.0 + cfg.ugc_multiplier * model.pop.badges[people] if cfg.enabled else 1.0
+    return 1.0 + np.float32(cfg.ugc_multiplier) * model.pop.badges[people] if cfg.enabled else 1.0

@@ -39,6 +39,11 @@ def tables(model: CommunityModel) -> None:
     # growth value at the current level's threshold and the width to the next (inf at the top)
     model.tier_lower = np.concatenate(([0.0], model.tier_threshold))
     model.tier_width = np.concatenate((model.tier_threshold, [np.inf])) - model.tier_lower
+    model.tier_lower32 = model.tier_lower.astype(np.float32)  # for the daily progress, in float32
+    # 0 at the top (no next tier) and for an empty level (a first threshold of 0)
+    width = model.tier_width
+    inverse = np.divide(1.0, width, out=np.zeros_like(width), where=width > 0)
+    model.tier_inverse_width = inverse.astype(np.float32)
     # segment x level tables, flattened so one gather by segment * n_levels + level serves each modifier
     level = np.arange(len(levels) + 1, dtype=np.float64)
     status = model.status_sensitivity.astype(np.float64)[:, None]
@@ -72,7 +77,7 @@ def modifiers(model: CommunityModel, mi: np.ndarray, acc: Modifiers) -> None:
     key = seg * model.tier_lower.size + tier
     acc.churn -= model.tier_churn[key]
     acc.visit += model.tier_visit[key]
-    progress = ((pop.growth[mi] - model.tier_lower[tier]) / model.tier_width[tier]).astype(np.float32)
+    progress = (pop.growth[mi].astype(np.float32) - model.tier_lower32[tier]) * model.tier_inverse_width[tier]
     np.clip(progress, 0.0, 1.0, out=progress)
     gradient = np.float32(cfg.progress_weight) * model.status_sensitivity[seg]
     acc.purchase += gradient * progress**2 + model.tier_purchase[key]
