@@ -17,6 +17,7 @@ from matplotlib.colors import BoundaryNorm, ListedColormap
 from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 
 from sim import plots_markers as pm
+from sim.forked import run_split
 from sim.plots_base import (
     DPI,
     FIGSIZE,
@@ -310,11 +311,18 @@ def write_run_plots(
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    return [
-        plot_members_by_source(ts, title, out / "members_by_source.png", markers),
-        plot_dau(ts, title, out / "dau.png", markers),
-        plot_gmv_profit(ts, title, out / "gmv_profit.png", markers),
-        plot_funnel(funnel, title, out / "funnel.png"),
-        plot_cohort_retention(cohorts, title, out / "cohort_retention.png"),
-        plot_operations(ts, title, out / "operations.png", markers, negative_threshold),
+    # alternate heavy and light figures, so the two halves drawn in parallel take about as long
+    jobs = [
+        (plot_operations, (ts, title, out / "operations.png", markers, negative_threshold)),
+        (plot_gmv_profit, (ts, title, out / "gmv_profit.png", markers)),
+        (plot_members_by_source, (ts, title, out / "members_by_source.png", markers)),
+        (plot_dau, (ts, title, out / "dau.png", markers)),
+        (plot_funnel, (funnel, title, out / "funnel.png")),
+        (plot_cohort_retention, (cohorts, title, out / "cohort_retention.png")),
     ]
+    run_split(jobs)
+    missing = [str(args[2]) for _, args in jobs if not args[2].is_file()]
+    if missing:
+        raise RuntimeError(f"figures not written: {', '.join(missing)}")
+    names = ["members_by_source", "dau", "gmv_profit", "funnel", "cohort_retention", "operations"]
+    return [out / f"{name}.png" for name in names]
