@@ -166,7 +166,9 @@ class DaskExecutor:
         from distributed.client import FutureCancelledError
 
         assert self._client is not None, "use DaskExecutor as a context manager"
-        plan_future = self._client.scatter(plan, broadcast=True, hash=False)
+        # The plan is a task rather than scattered data: if every worker holding it dies, Dask
+        # recomputes it, where scattered data would be lost and the sweep's tasks cancelled.
+        plan_future = self._client.submit(_run_plan, plan, pure=False)
         futures = [self._client.submit(fn, plan_future, chunk, pure=False) for chunk in chunks]
         index = {f.key: i for i, f in enumerate(futures)}
         try:
@@ -183,6 +185,11 @@ class DaskExecutor:
                     raise
         finally:
             self._client.cancel([f for f in futures if not f.done()])
+
+
+def _run_plan(plan: Any) -> Any:
+    """The sweep's plan, as the result of a Dask task (so Dask can recompute it)."""
+    return plan
 
 
 def make_executor(kind: str, workers: int | None = None, scheduler: str | None = None):
