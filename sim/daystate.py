@@ -8,6 +8,7 @@ through the population columns.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -99,12 +100,17 @@ class Modifiers:
         for arr in (self.visit, self.purchase, self.churn):
             arr.fill(0.0)
 
-    def add_to(self, mods: Modifiers, people: np.ndarray) -> None:
-        """Add these member-aligned modifiers (one entry per person in ``people``) into ``mods``.
+    def add_to(self, mods: Modifiers, rows: np.ndarray | slice, members: Callable[[], np.ndarray]) -> None:
+        """Add these modifiers, aligned with ``rows`` (member indices or every row), into ``mods``.
 
-        The incentive programs sum their modifiers into contiguous member-aligned arrays and
-        add them to the per-person ones once: one gather and scatter per decision, not one per program.
+        The incentive programs sum their modifiers into contiguous arrays aligned with the rows
+        and add them to the per-person ones once: one pass per decision, not one per program.
+        On every row, only the members' entries are added (``members()`` gives the mask).
         """
         for mine, theirs in ((self.visit, mods.visit), (self.purchase, mods.purchase), (self.churn, mods.churn)):
-            if mine.any():  # a contiguous pass, far cheaper than the scatter it saves when no program is on
-                theirs[people] += mine
+            if not mine.any():  # a contiguous pass, far cheaper than the scatter it saves when no program is on
+                continue
+            if isinstance(rows, slice):
+                np.add(theirs, mine, out=theirs, where=members())
+            else:
+                theirs[rows] += mine

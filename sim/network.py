@@ -74,7 +74,7 @@ class Network:
         # bincount whatever the number of contacts (a Python int would take the slow generic path)
         np.add.at(counts, self.indices[offsets], counts.dtype.type(sign))
 
-    def contact_share(self, counts: np.ndarray, total: int, own: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    def contact_share(self, counts: np.ndarray, total: int, own: np.ndarray, idx: np.ndarray | slice) -> np.ndarray:
         """Share of the contacts of nodes ``idx`` that are in a state.
 
         ``counts`` holds per-node counts of contacts in the state (sparse graphs),
@@ -87,7 +87,7 @@ class Network:
         share = counts[idx].astype(np.float32)  # float32 like the log-odds it enters (int32 / float32 is float64)
         if not self._isolated:
             return np.divide(share, deg, out=share)
-        return np.divide(share, deg, out=np.zeros(idx.size, dtype=np.float32), where=deg > 0)
+        return np.divide(share, deg, out=np.zeros(share.size, dtype=np.float32), where=deg > 0)
 
     def random_neighbor(self, idx: np.ndarray, u: np.ndarray) -> np.ndarray:
         """One contact of each node in ``idx`` chosen by the uniforms ``u``; -1 if it has none."""

@@ -4,7 +4,9 @@ Each mechanism owns a substream, so changing what one mechanism does (say, more
 referral invitations) leaves the random numbers of every other mechanism intact:
 two strategies run with the same seed share their draws wherever their behaviour
 agrees (common random numbers). Mechanisms draw one number per *person* per day
-rather than per event, which keeps the alignment person by person.
+rather than per event, which keeps the alignment person by person; decisions that
+concern only a few people each day take their numbers from one 64-bit draw per
+person (``packed``).
 """
 
 from __future__ import annotations
@@ -52,3 +54,30 @@ class Streams:
     def uniform(self, name: str, n: int) -> np.ndarray:
         """``n`` uniforms in [0, 1) from stream ``name`` (float32: half the cost, ample resolution)."""
         return self._gens[name].random(n, dtype=np.float32)
+
+    def packed(self, name: str, n: int) -> PackedUniforms:
+        """Three uniforms per person for ``n`` people from one 64-bit draw each (see ``PackedUniforms``)."""
+        return PackedUniforms(self._gens[name].bit_generator.random_raw(n))
+
+
+class PackedUniforms:
+    """Three independent uniforms per person, 21 bits each, cut from one 64-bit draw per person.
+
+    For decisions that concern few people (today's visitors, buyers, inviters) but
+    must still use a number of each person's own (common random numbers): one draw
+    per person costs 60% of two float32 uniforms and 40% of three, and the bits are
+    turned into numbers only for the people asked about. A resolution of 2^-21
+    (5e-7) is ample for the probabilities involved.
+    """
+
+    SHIFTS = (43, 22, 1)
+    MASK = np.uint64((1 << 21) - 1)
+    SCALE = np.float32(2.0**-21)
+
+    def __init__(self, bits: np.ndarray):
+        self.bits = bits
+
+    def __call__(self, slot: int, idx: np.ndarray) -> np.ndarray:
+        """Uniform number ``slot`` (0, 1 or 2), in [0, 1), of the people ``idx`` (float32)."""
+        cut = (self.bits[idx] >> np.uint64(self.SHIFTS[slot])) & self.MASK
+        return cut.astype(np.float32) * self.SCALE

@@ -28,7 +28,7 @@ def churn_hazard(model: CommunityModel, mi: np.ndarray) -> np.ndarray:
     return logistic(churn_log_odds(model, mi))
 
 
-def churn_log_odds(model: CommunityModel, mi: np.ndarray) -> np.ndarray:
+def churn_log_odds(model: CommunityModel, mi: np.ndarray | slice) -> np.ndarray:
     """The log-odds of ``churn_hazard``."""
     pop, cfg = model.pop, model.scenario.churn
     idle = (model.day.day - pop.last_visit[mi]).astype(np.float32)  # days; float32 like the rest of the sum
@@ -46,14 +46,18 @@ def churn_log_odds(model: CommunityModel, mi: np.ndarray) -> np.ndarray:
 def churn_phase(model: CommunityModel) -> None:
     """Members whose hazard fires today leave, and so do reward hunters whose day has come."""
     u = model.streams.uniform("churn", model.pop.n)
-    mi = model.member_index()
-    hunters = model.pop.hunter_leave[mi]
-    x = churn_log_odds(model, mi)
-    leave = (u[mi] < logistic(x)) | ((hunters >= 0) & (hunters <= model.day.day))
-    leaving = mi[leave]
+    rows = model.member_rows()
+    hunters = model.pop.hunter_leave[rows]
+    x = churn_log_odds(model, rows)
+    leave = (u[rows] < logistic(x)) | ((hunters >= 0) & (hunters <= model.day.day))
+    at, leaving = model.members_where(rows, leave)
     # churn is the day's last phase: the members who stay are tomorrow's, and their log-odds give the
     # day's at-risk share (sim.health) without a second pass over every member
-    model.day.staying_churn_log_odds = x[~leave]
+    stay = np.ones(x.size, dtype=bool)
+    stay[at] = False
+    if isinstance(rows, slice):
+        stay &= model.member_mask()
+    model.day.staying_churn_log_odds = x[stay]
     followers_lose_their_koc(model, leaving)
     churn(model, leaving)
     sentiment.leave(model, leaving)

@@ -29,60 +29,58 @@ def engagement_phase(model: CommunityModel) -> None:
     cfg, sat = s.engagement, s.satisfaction
     n = pop.n
     u_visit = model.streams.uniform("engagement", n)
-    u_act = model.streams.uniform("engagement", n)
-    u_ask = model.streams.uniform("engagement", n)
-    u_ugc = model.streams.uniform("engagement", n)
+    later = model.streams.packed("engagement", n)  # visitors' interaction, question and UGC numbers
 
-    mi = model.member_index()
-    seg = model.member_segments()
-    e, f = pop.engagement[mi], pop.fatigue[mi]
+    rows = model.member_rows()  # members' indices, or every row when most people are members
+    seg = model.row_segments(rows)
+    e, f = pop.engagement[rows], pop.fatigue[rows]  # views when rows is every row: never changed in place
     koc_boost = f32(model.scenario.koc.engagement_boost)
     # float32 throughout: the arithmetic costs a third of float64's and the uniforms are float32 anyway
     x = (
-        f32(logit(cfg.base_visit_prob) + model.log_activity + cfg.appeal_weight * day.appeal)[seg]
+        np.take(f32(logit(cfg.base_visit_prob) + model.log_activity + cfg.appeal_weight * day.appeal), seg)
         + cfg.engagement_weight * e
         - cfg.fatigue_weight * f
-        + model.mods.visit[mi]
+        + model.mods.visit[rows]
     )
     if koc_boost:
-        x += cfg.appeal_weight * koc_boost * day.koc_reached[mi]
-    visit = u_visit[mi] < logistic(x)
+        x += cfg.appeal_weight * koc_boost * day.koc_reached[rows]
+    visit = u_visit[rows] < logistic(x)
     if day.forced is not None:
-        visit |= day.forced[mi]
-    at = np.flatnonzero(visit)  # positions of visitors in mi: integer indexing beats boolean masks at 10^6
-    v = mi[at]
+        visit |= day.forced[rows]
+    at, v = model.members_where(rows, visit)  # visitors: positions in rows, and ids
     vseg = seg[at]
     day.visitors = v
 
     themed = s.content.themed_columns
     boost = themed.interaction_multiplier if themed.enabled else 1.0
-    interact = u_act[v] < np.minimum(cfg.interaction_prob * boost * day.match[vseg], 1.0)
+    interact = later(0, v) < np.minimum(cfg.interaction_prob * boost * day.match[vseg], 1.0)
     ugc_lift = 1.0 + s.content.ugc_dwell_bonus * day.ugc_share
     minutes = s.content.base_dwell_minutes * (0.6 + day.appeal) * ugc_lift  # per segment
     day.dwell_minutes = float(np.bincount(vseg, minlength=minutes.size) @ minutes / v.size) if v.size else 0.0
     day.interactions = int(interact.sum())
-    stimulus = f32(0.2 + day.eff_engagement)[vseg] + f32(cfg.interaction_value) * interact
+    stimulus = np.take(f32(0.2 + day.eff_engagement), vseg) + f32(cfg.interaction_value) * interact
     if koc_boost:
         stimulus += koc_boost * day.koc_reached[v]
     np.clip(stimulus, 0.0, 1.0, out=stimulus)
     e_new = e * (1.0 - cfg.inactive_decay)
     e_v = e[at]
     e_new[at] = e_v + cfg.learning_rate * (stimulus - e_v)
-    pop.engagement[mi] = e_new
+    model.write_members(pop.engagement, rows, e_new)
 
     f_new = f * (1.0 - cfg.fatigue_recovery)
-    f_new[at] += f32(day.eff_fatigue)[vseg]
-    pop.fatigue[mi] = np.clip(f_new, 0.0, 1.0)
+    f_new[at] += np.take(f32(day.eff_fatigue), vseg)
+    model.write_members(pop.fatigue, rows, np.clip(f_new, 0.0, 1.0, out=f_new))
 
     s_v = pop.satisfaction[v]
-    s_v = s_v + sat.content_rate * (f32(day.trust_target)[vseg] - s_v)
-    asked = u_ask[v] < cfg.question_prob
+    s_v = s_v + sat.content_rate * (np.take(f32(day.trust_target), vseg) - s_v)
+    u_ask = later(1, v)
+    asked = u_ask < cfg.question_prob
     n_q = int(asked.sum())
     backlog = model.question_backlog
     free = max(0.0, day.reply_capacity - backlog)  # yesterday's open questions are answered first
     answer_share = min(1.0, free / n_q) if n_q else 1.0
     # who is answered: the question's own uniform, rescaled, decides (first come, first served at random)
-    answered = asked & (u_ask[v] < cfg.question_prob * answer_share)
+    answered = asked & (u_ask < cfg.question_prob * answer_share)
     unanswered = asked & ~answered
     s_v += f32(s.operators.answered_bonus) * answered - f32(s.operators.unanswered_penalty) * unanswered
     pop.satisfaction[v] = np.clip(s_v, 0.0, 1.0)
@@ -92,7 +90,7 @@ def engagement_phase(model: CommunityModel) -> None:
     day.response_hours = min(24.0 * queue / day.reply_capacity, 24.0 * 30) if day.reply_capacity else 24.0 * 30
 
     pop.last_visit[v] = day.day
-    posts = u_ugc[v] < s.content.member_ugc_prob * pop.engagement[v] * engagement_rewards.ugc_multiplier(model, v)
+    posts = later(2, v) < s.content.member_ugc_prob * pop.engagement[v] * engagement_rewards.ugc_multiplier(model, v)
     day.ugc_posts = int(posts.sum())
     posters = v[posts]
     points.earn(model, posters, s.incentives.points.per_post)

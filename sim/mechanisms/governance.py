@@ -29,8 +29,8 @@ def outreach_phase(model: CommunityModel) -> None:
     if not cfg.enabled:
         return
     k = int(model.policy.headcount * cfg.per_operator)
-    mi = model.member_index()
-    due = mi[pop.last_outreach[mi] <= day.day - cfg.min_gap_days]
+    rows = model.member_rows()
+    _, due = model.members_where(rows, pop.last_outreach[rows] <= day.day - cfg.min_gap_days)
     if k <= 0 or due.size == 0:
         return
     if cfg.target == "churn_risk":

@@ -32,14 +32,13 @@ def purchase_phase(model: CommunityModel) -> None:
     cfg = s.purchase
     n = pop.n
     u_buy = model.streams.uniform("purchase", n)
-    u_basket = model.streams.uniform("purchase", n)  # a uniform per person, turned normal for buyers only
-    u_quality = model.streams.uniform("purchase", n)
+    later = model.streams.packed("purchase", n)  # buyers' basket (turned normal) and quality numbers
 
     v = day.visitors
     seg = model.segment_index[v]
     last = pop.last_purchase[v]
     since = (day.day - last).astype(np.float32)
-    need = np.where(last < 0, np.float32(1.0), 1.0 - np.exp(-since / model.cycle_days[seg]))
+    need = np.where(last < 0, np.float32(1.0), 1.0 - np.exp(-since / np.take(model.cycle_days, seg)))
     # float32 throughout, as in the visit decision; the per-segment terms are summed once per segment
     by_segment = (
         logit(cfg.base_prob)
@@ -49,7 +48,7 @@ def purchase_phase(model: CommunityModel) -> None:
         + cfg.discount_weight * cfg.discount * model.price_sensitivity
     )
     x = (
-        f32(by_segment)[seg]
+        np.take(f32(by_segment), seg)
         + cfg.need_weight * need
         + cfg.satisfaction_weight * pop.satisfaction[v]
         + model.mods.purchase[v]
@@ -58,15 +57,15 @@ def purchase_phase(model: CommunityModel) -> None:
         x += np.float32(s.koc.purchase_lift) * day.koc_reached[v]
     b = v[u_buy[v] < logistic(x)]
     day.buyers_today = b
-    day.buyers_list, day.buyers_paid = record_purchases(model, b, standard_normal(u_basket[b]), u_quality[b])
+    day.buyers_list, day.buyers_paid = record_purchases(model, b, standard_normal(later(0, b)), later(1, b))
 
 
 def standard_normal(u: np.ndarray) -> np.ndarray:
-    """Standard normal deviates from float32 uniforms in [0, 1) by the inverse CDF (float64).
+    """Standard normal deviates from uniforms on the 2^-21 grid of ``PackedUniforms``, by the inverse CDF.
 
-    Shifting by half a float32 step keeps the argument inside (0, 1), so no infinity ever comes out.
+    Shifting by half a step keeps the argument inside (0, 1), so no infinity ever comes out (|z| < 5.1).
     """
-    return ndtri(u.astype(np.float64) + 2.0**-25)
+    return ndtri(u.astype(np.float64) + 2.0**-22)
 
 
 def record_purchases(

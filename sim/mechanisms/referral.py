@@ -31,22 +31,20 @@ def referral_phase(model: CommunityModel) -> None:
     pop, day, cfg = model.pop, model.day, model.scenario.referral
     n = pop.n
     u_inv = model.streams.uniform("referral", n)
-    u_pick = model.streams.uniform("referral", n)
-    u_acc = model.streams.uniform("referral", n)
-    u_hunt = model.streams.uniform("referral", n)
+    later = model.streams.packed("referral", n)  # contact picked, acceptance, reward hunting
 
     v = day.visitors
     v = v[pop.status[v] == MEMBER]
     seg = model.segment_index[v]
     capped = pop.invites_accepted[v] >= cfg.reward_cap
     by_segment = logit(cfg.base_invite_prob) - 0.5 * cfg.satisfaction_weight + day.eff_referral
-    x = f32(by_segment)[seg] + cfg.satisfaction_weight * pop.satisfaction[v]  # float32, as in the visit decision
+    x = np.take(f32(by_segment), seg) + cfg.satisfaction_weight * pop.satisfaction[v]  # float32, as for visits
     if cfg.reward_inviter:
         x = np.where(capped, x, x + np.float32(cfg.reward_sensitivity * cfg.reward_inviter))
     if model.scenario.koc.referral_lift:
         x += np.float32(model.scenario.koc.referral_lift) * day.koc_reached[v]
     inviters = v[u_inv[v] < logistic(x)]
-    targets = model.network.random_neighbor(inviters, u_pick[inviters])
+    targets = model.network.random_neighbor(inviters, later(0, inviters))
     valid = targets >= 0
     inviters, targets = inviters[valid], targets[valid]
     valid = pop.status[targets] == PROSPECT
@@ -54,7 +52,7 @@ def referral_phase(model: CommunityModel) -> None:
     day.invitations += int(targets.size)
 
     p_acc = logistic(logit(cfg.base_acceptance) + cfg.reward_sensitivity * cfg.reward_invitee)
-    ok = u_acc[targets] < p_acc
+    ok = later(1, targets) < p_acc
     inviters, targets = inviters[ok], targets[ok]
     targets, first = np.unique(targets, return_index=True)  # inviters are sorted: first = lowest id
     inviters = inviters[first]
@@ -71,6 +69,6 @@ def referral_phase(model: CommunityModel) -> None:
     points.earn(model, inviters, model.scenario.incentives.points.per_referral)
     engagement_rewards.add_reputation(model, inviters, model.scenario.incentives.badges.per_referral)
     if cfg.reward_invitee > 0 and cfg.hunter_share > 0:
-        hunters = joined[u_hunt[joined] < cfg.hunter_share]
-        stay = 1 + (u_pick[hunters] * cfg.hunter_days).astype(np.int32)
+        hunters = joined[later(2, joined) < cfg.hunter_share]
+        stay = 1 + (later(0, hunters) * cfg.hunter_days).astype(np.int32)
         pop.hunter_leave[hunters] = day.day + np.minimum(stay, cfg.hunter_days)

@@ -60,13 +60,13 @@ def issue(model: CommunityModel, mi: np.ndarray) -> None:
     model.pop.fatigue[reached] = np.minimum(model.pop.fatigue[reached] + cfg.fatigue_per_issue, 1.0)
 
 
-def modifiers(model: CommunityModel, mi: np.ndarray, acc: Modifiers) -> None:
+def modifiers(model: CommunityModel, rows: np.ndarray | slice, acc: Modifiers) -> None:
     cfg, pop = model.scenario.incentives.coupons, model.pop
-    holding = pop.coupon_expiry[mi] >= model.day.day
+    holding = pop.coupon_expiry[rows] >= model.day.day
     if not (cfg.enabled or holding.any()):
         return
-    held = np.float32(cfg.purchase_weight) * model.coupon_sensitivity[model.member_segments()]
-    waiting = np.float32(-cfg.dependence_weight) * pop.coupon_habit[mi]
+    held = np.float32(cfg.purchase_weight) * np.take(model.coupon_sensitivity, model.row_segments(rows))
+    waiting = np.float32(-cfg.dependence_weight) * pop.coupon_habit[rows]
     acc.purchase += np.where(holding, held, waiting)
 
 
@@ -89,5 +89,9 @@ def redeem(model: CommunityModel, buyers: np.ndarray, due: np.ndarray) -> np.nda
 def decay_habit(model: CommunityModel) -> None:
     cfg = model.scenario.incentives.coupons
     if cfg.habit_decay > 0:  # also habit learned from birthday coupons and retention offers
-        mi = model.member_index()
-        model.pop.coupon_habit[mi] *= 1.0 - cfg.habit_decay
+        rows = model.member_rows()
+        habit = model.pop.coupon_habit
+        if isinstance(rows, slice):
+            np.multiply(habit, np.float32(1.0 - cfg.habit_decay), out=habit, where=model.member_mask())
+        else:
+            habit[rows] *= np.float32(1.0 - cfg.habit_decay)

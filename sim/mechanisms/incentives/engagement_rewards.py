@@ -27,16 +27,16 @@ if TYPE_CHECKING:
     from sim.model import CommunityModel
 
 
-def modifiers(model: CommunityModel, mi: np.ndarray, acc: Modifiers) -> None:
+def modifiers(model: CommunityModel, rows: np.ndarray | slice, acc: Modifiers) -> None:
     inc, pop = model.scenario.incentives, model.pop
     if inc.checkin.enabled:
         cap = inc.checkin.streak_cap
-        alive = pop.last_checkin[mi] >= model.day.day - 1
-        habit = np.minimum(pop.streak[mi].astype(np.float32), cap)
+        alive = pop.last_checkin[rows] >= model.day.day - 1
+        habit = np.minimum(pop.streak[rows].astype(np.float32), cap)
         acc.visit += np.where(alive, np.float32(inc.checkin.visit_weight / cap) * habit, np.float32(0.0))
     if inc.badges.enabled:
         weight = np.float32(inc.badges.churn_weight) * model.status_sensitivity
-        acc.churn -= weight[model.member_segments()] * pop.badges[mi]
+        acc.churn -= np.take(weight, model.row_segments(rows)) * pop.badges[rows]
 
 
 def check_in(model: CommunityModel) -> None:
@@ -65,11 +65,15 @@ def award_badges(model: CommunityModel) -> None:
     cfg, pop = model.scenario.incentives.badges, model.pop
     if not cfg.enabled:
         return
-    mi = model.member_index()
-    earned = levels(pop.reputation[mi], cfg.thresholds)
-    new = earned - pop.badges[mi]
-    gained = int(new[new > 0].sum())
-    pop.badges[mi] = np.maximum(earned, pop.badges[mi])
+    rows = model.member_rows()
+    earned = levels(pop.reputation[rows], cfg.thresholds)
+    badges = pop.badges[rows]
+    new = earned - badges
+    up = new > 0
+    if isinstance(rows, slice):
+        up &= model.member_mask()
+    gained = int(new[up].sum())
+    model.write_members(pop.badges, rows, np.maximum(earned, badges))
     model.day.badges_awarded += gained
     model.ledger.book("badge_awards", gained * cfg.cost_per_badge)
 

@@ -16,12 +16,13 @@ def incentives_before_visits(model: CommunityModel) -> None:
     mi = model.member_index()
     coupons.issue(model, mi)
     calendar.schedule(model, mi)
-    acc = Modifiers.zeros(mi.size)  # member-aligned: acc.visit[k] is for person mi[k]
-    points.modifiers(model, mi, acc)
-    tiers.modifiers(model, mi, acc)
-    coupons.modifiers(model, mi, acc)
-    engagement_rewards.modifiers(model, mi, acc)
-    acc.add_to(model.mods, mi)
+    rows = model.member_rows()
+    acc = Modifiers.zeros(model.pop.n if isinstance(rows, slice) else rows.size)  # aligned with rows
+    points.modifiers(model, rows, acc)
+    tiers.modifiers(model, rows, acc)
+    coupons.modifiers(model, rows, acc)
+    engagement_rewards.modifiers(model, rows, acc)
+    acc.add_to(model.mods, rows, model.member_mask)
 
 
 def incentives_after_visits(model: CommunityModel) -> None:

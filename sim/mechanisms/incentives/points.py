@@ -56,18 +56,18 @@ def redeem(model: CommunityModel, buyers: np.ndarray, due: np.ndarray) -> np.nda
     return covered
 
 
-def modifiers(model: CommunityModel, mi: np.ndarray, acc: Modifiers) -> None:
+def modifiers(model: CommunityModel, rows: np.ndarray | slice, acc: Modifiers) -> None:
     """Switching cost on churn and, if on, the goal gradient on purchases."""
     s, pop = model.scenario, model.pop
     cfg = s.incentives.points
     if not cfg.enabled or cfg.redeem_min <= 0:
         return
-    progress = np.minimum(pop.points[mi] / cfg.redeem_min, 1.0).astype(np.float32)
+    progress = np.minimum(pop.points[rows] / cfg.redeem_min, 1.0).astype(np.float32)
     acc.churn -= np.float32(s.churn.points_weight) * progress
     purchase = np.float32(s.purchase.points_weight) * (progress >= 1.0)
     gg = cfg.goal_gradient
     if gg.enabled:
-        last = pop.last_redeem[mi]
+        last = pop.last_redeem[rows]
         recent = (last >= 0) & (model.day.day - last < gg.post_reward_days)
         purchase += np.float32(gg.strength) * progress**2 - np.float32(gg.post_reward_drop) * recent
     acc.purchase += purchase

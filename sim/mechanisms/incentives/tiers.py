@@ -29,7 +29,7 @@ GROWTH_PER_ACTION = 10.0
 
 
 def tables(model: CommunityModel) -> None:
-    """Per-level lookups (index 0 = no tier) kept on the model, and the daily log-odds per (segment, level)."""
+    """Per-level lookups (index 0 = no tier) kept on the model, and the daily terms per (segment, level)."""
     cfg = model.scenario.incentives.tiers
     levels = cfg.levels
     model.tier_threshold = np.array([t.threshold for t in levels])
@@ -39,24 +39,26 @@ def tables(model: CommunityModel) -> None:
     # growth value at the current level's threshold and the width to the next (inf at the top)
     model.tier_lower = np.concatenate(([0.0], model.tier_threshold))
     model.tier_width = np.concatenate((model.tier_threshold, [np.inf])) - model.tier_lower
-    model.tier_lower32 = model.tier_lower.astype(np.float32)  # for the daily progress, in float32
-    # 0 at the top (no next tier) and for an empty level (a first threshold of 0)
-    width = model.tier_width
-    inverse = np.divide(1.0, width, out=np.zeros_like(width), where=width > 0)
-    model.tier_inverse_width = inverse.astype(np.float32)
-    # segment x level tables, flattened so one gather by segment * n_levels + level serves each modifier
+    # segment x level tables (float32), flattened so one lookup by segment * n_levels + level serves each term
     level = np.arange(len(levels) + 1, dtype=np.float64)
     status = model.status_sensitivity.astype(np.float64)[:, None]
     price = model.price_sensitivity.astype(np.float64)[:, None]
-    model.tier_churn = (cfg.status_churn_weight * level * status).astype(np.float32).ravel()
-    model.tier_visit = (
-        (cfg.status_visit_weight * level * status + cfg.exclusive_visit_weight * model.tier_exclusive)
-        .astype(np.float32)
-        .ravel()
-    )
+    shape = (status.size, level.size)
+
+    def table(values) -> np.ndarray:
+        return np.broadcast_to(values, shape).astype(np.float32).ravel()
+
+    model.tier_churn = table(cfg.status_churn_weight * level * status)
+    exclusive = cfg.exclusive_visit_weight * model.tier_exclusive
+    model.tier_visit = table(cfg.status_visit_weight * level * status + exclusive)
     # a tier's discount makes buying more attractive, like any discount (scaled by price sensitivity)
-    discount = model.scenario.purchase.discount_weight * model.tier_discount * price
-    model.tier_purchase = np.broadcast_to(discount, (status.size, level.size)).astype(np.float32).ravel()
+    model.tier_purchase = table(model.scenario.purchase.discount_weight * model.tier_discount * price)
+    # progress toward the next level, (growth - its lower threshold) / width: 0 at the top (no next
+    # tier) and for an empty level (a first threshold of 0)
+    width = model.tier_width
+    model.tier_from = table(model.tier_lower)
+    model.tier_per_width = table(np.divide(1.0, width, out=np.zeros_like(width), where=width > 0))
+    model.tier_gradient = table(cfg.progress_weight * status)
 
 
 def add_growth(model: CommunityModel, people: np.ndarray, amount: np.ndarray | float, action: bool = False) -> None:
@@ -67,20 +69,26 @@ def add_growth(model: CommunityModel, people: np.ndarray, amount: np.ndarray | f
     add_at(model.pop.growth, people, amount)
 
 
-def modifiers(model: CommunityModel, mi: np.ndarray, acc: Modifiers) -> None:
+def modifiers(model: CommunityModel, rows: np.ndarray | slice, acc: Modifiers) -> None:
     cfg = model.scenario.incentives.tiers
     if not cfg.enabled:
         return
     pop = model.pop
-    tier = pop.tier[mi].astype(np.intp)
-    seg = model.member_segments()
-    key = seg * model.tier_lower.size + tier
-    acc.churn -= model.tier_churn[key]
-    acc.visit += model.tier_visit[key]
-    progress = (pop.growth[mi].astype(np.float32) - model.tier_lower32[tier]) * model.tier_inverse_width[tier]
+    key = model.row_segments(rows) * model.tier_lower.size + pop.tier[rows]
+
+    def term(table: np.ndarray) -> np.ndarray:
+        return np.take(table, key)  # small-table lookups: np.take beats fancy indexing
+
+    acc.churn -= term(model.tier_churn)
+    acc.visit += term(model.tier_visit)
+    progress = pop.growth[rows].astype(np.float32)
+    progress -= term(model.tier_from)
+    progress *= term(model.tier_per_width)
     np.clip(progress, 0.0, 1.0, out=progress)
-    gradient = np.float32(cfg.progress_weight) * model.status_sensitivity[seg]
-    acc.purchase += gradient * progress**2 + model.tier_purchase[key]
+    progress *= progress
+    progress *= term(model.tier_gradient)
+    progress += term(model.tier_purchase)
+    acc.purchase += progress
 
 
 def update(model: CommunityModel) -> None:
@@ -89,12 +97,13 @@ def update(model: CommunityModel) -> None:
     if not cfg.enabled:
         return
     pop, day = model.pop, model.day.day
-    mi = model.member_index()
-    reached = levels(pop.growth[mi], model.tier_threshold)
-    last = np.maximum(pop.last_purchase[mi], pop.join_day[mi])
+    rows = model.member_rows()
+    reached = levels(pop.growth[rows], model.tier_threshold)
+    last = np.maximum(pop.last_purchase[rows], pop.join_day[rows])
     idle = (day - last) >= cfg.demotion_inactive_days
     demote = idle & (reached > 0) & ((day - last) % cfg.demotion_inactive_days == 0)
     reached[demote] -= 1
-    pop.tier[mi] = reached
-    lowered = mi[demote]
-    pop.growth[lowered] = np.where(reached[demote] > 0, model.tier_threshold[np.maximum(reached[demote] - 1, 0)], 0.0)
+    model.write_members(pop.tier, rows, reached)
+    at, lowered = model.members_where(rows, demote)
+    level = reached[at]
+    pop.growth[lowered] = np.where(level > 0, model.tier_threshold[np.maximum(level - 1, 0)], 0.0)

@@ -1,0 +1,79 @@
+"""Whole-column (dense) and member-index (gathered) evaluation of the day give identical results.
+
+When members are most of the market, phases compute on every row and keep the
+members' results (``CommunityModel.member_rows``). That is purely a speed choice:
+forcing either way must give the same population, KPIs and events, bit for bit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sim.config.loader import load_scenario
+from sim.model import CommunityModel
+from sim.population import Population
+
+ROOT = Path(__file__).resolve().parents[1]
+
+CASES = [
+    # every mechanism on, the community growing from 1% of the market: crosses nothing, stays gathered
+    ("benchmarks/everything_on.yaml", ["market.size=3000"], 150),
+    # everyone a member from day 0: dense from the start
+    ("benchmarks/million_members.yaml", ["market.size=3000", "acquisition.initial_members=3000"], 150),
+    # about half the market members, shrinking through the threshold; complete graph; coupons on churn risk
+    (
+        "benchmarks/everything_on.yaml",
+        [
+            "market.size=2000",
+            "acquisition.initial_members=1100",
+            "market.network.kind=complete",
+            "incentives.coupons.target=churn_risk",
+            "operators.outreach.target=churn_risk",
+        ],
+        150,
+    ),
+    ("scenarios/tiered_membership.yaml", ["market.size=2000", "acquisition.initial_members=1500"], 120),
+    ("scenarios/engagement_rewards.yaml", ["market.size=2000", "acquisition.initial_members=1500"], 120),
+]
+
+
+def _fingerprint(model: CommunityModel) -> dict[str, str]:
+    out = {}
+    for name in Population.__dataclass_fields__:
+        out[name] = hashlib.sha256(np.ascontiguousarray(getattr(model.pop, name)).tobytes()).hexdigest()
+    out["timeseries"] = hashlib.sha256(model.timeseries().to_csv().encode()).hexdigest()
+    out["events"] = hashlib.sha256(model.events.frame().to_csv().encode()).hexdigest()
+    return out
+
+
+def _run(path: str, overrides: list[str], days: int, dense_share: float) -> tuple[dict[str, str], int]:
+    scenario = load_scenario(ROOT / path, overrides, seed=3)
+    model = CommunityModel(scenario)
+    model.dense_share = dense_share
+    dense_days = 0
+    for _ in range(days):
+        dense_days += isinstance(model.member_rows(), slice)
+        model.step()
+    return _fingerprint(model), dense_days
+
+
+@pytest.mark.parametrize(("path", "overrides", "days"), CASES)
+def test_dense_and_gathered_days_are_identical(path, overrides, days):
+    gathered, none = _run(path, overrides, days, dense_share=2.0)
+    dense, every = _run(path, overrides, days, dense_share=0.0)
+    assert none == 0 and every == days
+    differing = [k for k in gathered if gathered[k] != dense[k]]
+    assert not differing, f"dense evaluation changed: {differing}"
+
+
+def test_the_default_switches_on_the_member_share():
+    scenario = load_scenario(ROOT / "benchmarks/everything_on.yaml", ["market.size=1000"])
+    model = CommunityModel(scenario)
+    model.n_members = 499
+    assert not isinstance(model.member_rows(), slice)
+    model.n_members = 500
+    assert isinstance(model.member_rows(), slice)
