@@ -142,7 +142,7 @@ class KPITracker:
         new = sum(joins.values())
         visitors = int(day.visitors.size)
         active = int(np.count_nonzero(pop.status[day.visitors] == MEMBER))  # visitors who are still members tonight
-        mau = int(np.count_nonzero(pop.last_visit[mi] > day.day - 30))
+        mau = model.count_members(pop.last_visit, lambda last: last > day.day - 30)
         return {
             "members": m,
             "prospects": int(pop.n - m - model.n_churned),
@@ -163,15 +163,15 @@ class KPITracker:
             "ugc_posts": day.ugc_posts,
             "pgc_posts": int(day.pgc_counts.sum()),
             "koc_posts": day.koc_posts,
-            "koc_count": int(np.count_nonzero(pop.is_koc[mi])),
+            "koc_count": model.count_members(pop.is_koc, lambda koc: koc),
         }
 
     def _commerce(self, model: CommunityModel, m: int) -> dict[str, float]:
         pop, day = model.pop, model.day
         mi = model.member_index()
-        sat = pop.satisfaction[mi]
-        buys = pop.purchases[mi]
-        buyers = int(np.count_nonzero(buys >= 1))
+        sat = pop.satisfaction[mi]  # gathered for the mean, so it is the same whichever way the day ran
+        buyers = model.count_members(pop.purchases, lambda buys: buys >= 1)
+        repeat = model.count_members(pop.purchases, lambda buys: buys >= 2)
         self.referral_joins_30.append(day.accepted)
         self.members_30.append(m)
         mean_members = sum(self.members_30) / len(self.members_30)  # exact for counts; np.mean converts first
@@ -182,7 +182,7 @@ class KPITracker:
             "revenue": day.revenue,
             "aov": day.gmv / day.purchases if day.purchases else 0.0,
             "gross_margin": day.gross_margin,
-            "repurchase_rate": np.count_nonzero(buys >= 2) / buyers if buyers else 0.0,
+            "repurchase_rate": repeat / buyers if buyers else 0.0,
             "monthly_repurchase_rate": self._monthly_repurchase(model),
             "invitations": day.invitations,
             "referrals_accepted": day.accepted,
@@ -234,7 +234,7 @@ class KPITracker:
         day, t = model.day, self.totals
         for key in t:
             t[key] += getattr(day, key)
-        tiered = np.count_nonzero(model.pop.tier[model.member_index()] > 0)
+        tiered = model.count_members(model.pop.tier, lambda tier: tier > 0)
         return {
             "points_liability": points.liability(model),
             "points_earned": day.points_earned,

@@ -158,6 +158,13 @@ class CommunityModel(mesa.Model):
         at = np.flatnonzero(flags)  # integer positions: indexing by them beats boolean masks at 10^6
         return at, rows[at]
 
+    def count_members(self, column: np.ndarray, test: Callable[[np.ndarray], np.ndarray]) -> int:
+        """How many members pass ``test`` on their entries of ``column`` (on whole columns when dense)."""
+        rows = self.member_rows()
+        if isinstance(rows, slice):
+            return int(np.count_nonzero(test(column) & self.member_mask()))
+        return int(np.count_nonzero(test(column[rows])))
+
     def write_members(self, column: np.ndarray, rows: np.ndarray | slice, values: np.ndarray) -> None:
         """``column[rows] = values`` for the members only (``values`` aligned with ``rows``)."""
         if isinstance(rows, slice):

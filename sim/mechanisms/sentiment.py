@@ -80,8 +80,8 @@ def turn_negative(model: CommunityModel, people: np.ndarray) -> None:
 
 
 def negative_share(model: CommunityModel) -> float:
-    mi = model.member_index()
-    return float(np.count_nonzero(model.pop.negative[mi]) / mi.size) if mi.size else 0.0
+    m = model.n_members
+    return model.count_members(model.pop.negative, lambda negative: negative) / m if m else 0.0
 
 
 def leave(model: CommunityModel, people: np.ndarray) -> None:
