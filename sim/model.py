@@ -22,6 +22,7 @@ from sim.mechanisms.acquisition import seed_initial_members
 from sim.mechanisms.content import effect_table
 from sim.mechanisms.incentives import tiers
 from sim.mechanisms.operators import Operator
+from sim.memory import keep_freed_memory
 from sim.metrics import KPI_NAMES, KPITracker
 from sim.network import build_network
 from sim.policy import Policy
@@ -32,6 +33,8 @@ from sim.streams import Streams
 
 #: Person agents are created for every person up to this market size ("auto").
 AGENT_VIEW_LIMIT = 100_000
+#: Market size from which freed memory is kept for reuse (see ``sim.memory``).
+LARGE_MARKET = 100_000
 #: Members' share of the market from which phases work on whole columns (see ``member_rows``).
 DENSE_SHARE = 0.5
 ALL_ROWS = slice(None)
@@ -54,6 +57,8 @@ class CommunityModel(mesa.Model):
         self.streams = Streams(self.seed_used)
         super().__init__(rng=self.streams["mesa"])
         n = scenario.market.size
+        if n >= LARGE_MARKET:
+            keep_freed_memory()
         self.network = build_network(scenario.market.network, n, self.streams["network"])
         self.pop = create_population(scenario, self.streams["population"])
         # segments never change; per-segment tables index ~5x faster with native ints than with int8 codes
