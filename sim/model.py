@@ -35,8 +35,6 @@ from sim.streams import Streams
 AGENT_VIEW_LIMIT = 100_000
 #: Market size from which freed memory is kept for reuse (see ``sim.memory``).
 LARGE_MARKET = 100_000
-#: Market size from which the daily draws are made ahead in a thread (below it the hand-over costs more).
-DRAW_AHEAD_MARKET = 100_000
 #: Members' share of the market from which phases work on whole columns (see ``member_rows``).
 DENSE_SHARE = 0.5
 ALL_ROWS = slice(None)
@@ -63,9 +61,6 @@ class CommunityModel(mesa.Model):
             keep_freed_memory()
         self.network = build_network(scenario.market.network, n, self.streams["network"])
         self.pop = create_population(scenario, self.streams["population"])
-        if n >= DRAW_AHEAD_MARKET:  # the daily per-person draws of these streams, drawn ahead on the second core
-            day = (("uniform", n), ("packed", n))
-            self.streams.draw_ahead({"engagement": day, "purchase": day, "referral": day, "churn": (("uniform", n),)})
         # segments never change; per-segment tables index ~5x faster with native ints than with int8 codes
         self.segment_index = self.pop.segment.astype(np.intp)
         self.interests = interest_matrix(scenario)
@@ -220,13 +215,10 @@ class CommunityModel(mesa.Model):
 
     def run(self, days: int | None = None, progress: Callable[[int], None] | None = None) -> None:
         """Run ``days`` days (the scenario's by default), calling ``progress(day)`` after each."""
-        try:
-            for _ in range(self.scenario.days if days is None else days):
-                self.step()
-                if progress is not None:
-                    progress(self.days_done)
-        finally:
-            self.streams.pause()  # no thread left behind (the run's figures are drawn in a forked child)
+        for _ in range(self.scenario.days if days is None else days):
+            self.step()
+            if progress is not None:
+                progress(self.days_done)
 
     def timeseries(self):
         """The daily KPIs as a DataFrame indexed by day (0-based)."""

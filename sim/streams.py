@@ -11,9 +11,6 @@ person (``packed``).
 
 from __future__ import annotations
 
-from collections import deque
-from concurrent.futures import Future, ThreadPoolExecutor
-
 import numpy as np
 
 #: Fixed order: appending a name keeps existing streams unchanged; never reorder.
@@ -41,9 +38,6 @@ STREAMS: tuple[str, ...] = (
 )
 
 
-Request = tuple[str, int]  # ("uniform" | "packed", n)
-
-
 class Streams:
     """Named generators spawned from one ``SeedSequence``."""
 
@@ -53,68 +47,17 @@ class Streams:
         self._gens = {
             name: np.random.default_rng(child) for name, child in zip(STREAMS, root.spawn(len(STREAMS)), strict=True)
         }
-        self._cycles: dict[str, tuple[Request, ...]] = {}
-        self._ahead: dict[str, deque[tuple[Request, Future]]] = {}
-        self._submitted: dict[str, int] = {}  # requests of each stream's cycle submitted so far
-        self._pool: ThreadPoolExecutor | None = None
 
     def __getitem__(self, name: str) -> np.random.Generator:
-        if name in self._cycles:
-            raise RuntimeError(f"stream {name!r} is drawn ahead: use uniform() or packed()")
         return self._gens[name]
 
     def uniform(self, name: str, n: int) -> np.ndarray:
         """``n`` uniforms in [0, 1) from stream ``name`` (float32: half the cost, ample resolution)."""
-        return self._take(name, ("uniform", n))
+        return self._gens[name].random(n, dtype=np.float32)
 
     def packed(self, name: str, n: int) -> PackedUniforms:
         """Three uniforms per person for ``n`` people from one 64-bit draw each (see ``PackedUniforms``)."""
-        return PackedUniforms(self._take(name, ("packed", n)))
-
-    # -- drawing ahead on a second core ------------------------------------------------------------
-
-    def draw_ahead(self, cycles: dict[str, tuple[Request, ...]]) -> None:
-        """Draw the next numbers of these streams in a background thread while the day computes.
-
-        ``cycles`` gives each stream's requests in the order they recur (one day's worth). numpy
-        fills the arrays without holding the GIL, so the draws run on the second core. A stream's
-        numbers are drawn in the same order either way, so results do not change; a request that
-        breaks the cycle is an error, not a silent change of numbers.
-        """
-        for name, cycle in cycles.items():
-            self._cycles[name] = cycle
-            self._ahead[name] = deque()
-            self._submitted[name] = 0
-            self._submit_next(name)
-
-    def pause(self) -> None:
-        """Finish the draws under way and stop the thread (it restarts on the next request)."""
-        if self._pool is not None:
-            self._pool.shutdown(wait=True)
-            self._pool = None
-
-    def _draw(self, name: str, request: Request) -> np.ndarray:
-        kind, n = request
-        gen = self._gens[name]
-        return gen.random(n, dtype=np.float32) if kind == "uniform" else gen.bit_generator.random_raw(n)
-
-    def _submit_next(self, name: str) -> None:
-        cycle = self._cycles[name]
-        request = cycle[self._submitted[name] % len(cycle)]
-        self._submitted[name] += 1
-        if self._pool is None:
-            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="draw-ahead")
-        self._ahead[name].append((request, self._pool.submit(self._draw, name, request)))
-
-    def _take(self, name: str, request: Request) -> np.ndarray:
-        ahead = self._ahead.get(name)
-        if ahead is None:
-            return self._draw(name, request)
-        expected, future = ahead.popleft()
-        if expected != request:
-            raise RuntimeError(f"stream {name!r}: asked for {request} where {expected} was drawn ahead")
-        self._submit_next(name)  # the single worker runs a stream's draws in the order submitted
-        return future.result()
+        return PackedUniforms(self._gens[name].bit_generator.random_raw(n))
 
 
 class PackedUniforms:
