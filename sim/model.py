@@ -89,6 +89,7 @@ class CommunityModel(mesa.Model):
         self._member_segments: np.ndarray | None = None
         self._member_mask: np.ndarray | None = None
         self.dense_share = DENSE_SHARE
+        self.coupon_habits = False  # whether any coupon habit has formed (redemptions teach it)
         self.ledger = Ledger()
         self.events = EventLog(scenario.output.events if record_events is None else record_events)
         self.kpis = KPITracker()
@@ -135,8 +136,10 @@ class CommunityModel(mesa.Model):
             self._member_segments = self.segment_index[self.member_index()]
         return self._member_segments
 
-    def member_mask(self) -> np.ndarray:
-        """``status == MEMBER`` per person, cached with the member index."""
+    def member_mask(self) -> np.ndarray | bool:
+        """``status == MEMBER`` per person, cached with the member index; plain True when all are members."""
+        if self.n_members == self.pop.n:
+            return True  # numpy's where= and & take a scalar: no pass over a mask that is all True
         if self._member_mask is None:
             self._member_mask = self.pop.status == MEMBER
         return self._member_mask

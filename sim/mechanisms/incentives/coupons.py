@@ -82,13 +82,15 @@ def redeem(model: CommunityModel, buyers: np.ndarray, due: np.ndarray) -> np.nda
     pop.coupon_expiry[b] = -1
     h = pop.coupon_habit[b]
     pop.coupon_habit[b] = h + cfg.dependence_rate * (1.0 - h)
+    model.coupon_habits = model.coupon_habits or bool(cfg.dependence_rate > 0)
     model.day.coupons_redeemed += int(b.size)
     return off
 
 
 def decay_habit(model: CommunityModel) -> None:
     cfg = model.scenario.incentives.coupons
-    if cfg.habit_decay > 0:  # also habit learned from birthday coupons and retention offers
+    # also habit learned from birthday coupons and retention offers; nothing to fade before a first redemption
+    if cfg.habit_decay > 0 and model.coupon_habits:
         rows = model.member_rows()
         habit = model.pop.coupon_habit
         if isinstance(rows, slice):
