@@ -8,6 +8,7 @@ incentive ROI = (profit with - profit without) / incentive cost.
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -52,7 +53,7 @@ def incentive_costs(ts: pd.DataFrame) -> dict[str, float]:
 def compare(with_: RunResult, without: RunResult) -> dict:
     """The ``incentives`` block of summary.json."""
     a, b = with_.summary, without.summary
-    cost = sum(incentive_costs(with_.timeseries).values())
+    cost = math.fsum(incentive_costs(with_.timeseries).values())
     extra_buyers = a["funnel"]["buyer"] - b["funnel"]["buyer"]
     d_profit = a["final"]["cum_profit"] - b["final"]["cum_profit"]
     ts = with_.timeseries

@@ -7,6 +7,7 @@ cost. Mechanisms added later register their own lines with ``line()``.
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 
 CATEGORIES: tuple[str, ...] = ("acquisition", "operators", "content", "koc", "incentives", "platform")
@@ -70,7 +71,7 @@ class Ledger:
         by_cat = {c: 0.0 for c in CATEGORIES}
         for line, amount in self.today.items():
             by_cat[LINES[line]] += amount
-        total = sum(by_cat.values())
+        total = math.fsum(by_cat.values())
         self.cum_cost += total
         self.cum_gmv += gmv
         self.cum_margin += margin

@@ -13,6 +13,8 @@ beside it; it skips periods whose observed value is 0.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from sim.calibration import CalibrationError
@@ -54,4 +56,4 @@ def distance(
     scales: dict[str, float],
 ) -> float:
     """Weighted sum of the targets' normalized RMSE (``simulated`` = mean over replications)."""
-    return float(sum(w * nrmse(observed[k], simulated[k], scales[k]) for k, w in weights.items()))
+    return float(math.fsum(w * nrmse(observed[k], simulated[k], scales[k]) for k, w in weights.items()))

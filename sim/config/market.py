@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Literal
 
 from pydantic import Field, field_validator
@@ -169,7 +170,7 @@ class MarketConfig(Section):
         names = [s.name for s in v]
         if len(set(names)) != len(names):
             raise ValueError(f"segment names must be unique, got {names}")
-        total = sum(s.share for s in v)
+        total = math.fsum(s.share for s in v)
         if abs(total - 1.0) > 1e-6:
             raise ValueError(f"segment shares must sum to 1, they sum to {total:.6g}")
         return v

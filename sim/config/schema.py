@@ -7,6 +7,7 @@ descriptions are the text of docs/scenario-reference.md, generated from this fil
 from __future__ import annotations
 
 import datetime
+import math
 from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -182,7 +183,7 @@ class ContentConfig(Section):
         type_table(v, "a content mix")
         if any(x < 0 for x in v.values()):
             raise ValueError("content shares must not be negative")
-        total = sum(v.values())
+        total = math.fsum(v.values())
         if abs(total - 1.0) > 1e-6:
             raise ValueError(
                 f"content shares must sum to 1, they sum to {total:.6g} (rejected rather than "

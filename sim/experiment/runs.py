@@ -89,9 +89,9 @@ def build_scenario(plan: RunPlan, task: Task) -> Scenario:
 
 def renormalize(shares: dict[str, float], fixed: set[str], name: str) -> None:
     """Rescale the entries of ``shares`` not in ``fixed`` so that all of them sum to 1 again."""
-    taken = sum(shares[k] for k in fixed)
+    taken = math.fsum(shares[k] for k in fixed)
     others = [k for k in shares if k not in fixed]
-    rest = sum(shares[k] for k in others)
+    rest = math.fsum(shares[k] for k in others)
     if taken > 1 + 1e-9:
         raise ValueError(f"the varied shares of {name} sum to {taken:.6g} > 1: nothing is left for the others")
     if rest <= 0:

@@ -14,6 +14,7 @@ scandal also lowers experienced product quality while it lasts.
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -60,7 +61,7 @@ def sentiment_phase(model: CommunityModel) -> None:
     u = model.streams.uniform("sentiment", pop.n)
     v = model.streams.uniform("sentiment", pop.n)
     rows = model.member_rows()
-    seed = sum(0.3 * e.severity * (1.0 if e.day == day else 0.1) for e in crises)
+    seed = math.fsum(0.3 * e.severity * (1.0 if e.day == day else 0.1) for e in crises)
     share = model.network.contact_share(pop.negative_contacts, model.n_negative, pop.negative, rows)
     hazard = 1.0 - (1.0 - seed) * np.exp(-cfg.spread * (1.0 - quality / 2) * share)
     was_negative = pop.negative[rows]  # a view on every row: both selections are made before anyone turns
