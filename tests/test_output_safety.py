@@ -251,7 +251,16 @@ def test_real_sigint_during_a_run_exits_130_and_leaves_nothing(tmp_path):
     out = tmp_path / "out"
     cmd = [sys.executable, "-m", "sim", "run", SMOKE, "--out", str(out), "--quiet", "--days", "3000"]
     cmd += ["--set", "market.size=20000", "--set", "output.plots=false"]
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # a test runner started in the background (``cmd &``) hands its children SIGINT ignored, and Python then
+    # installs no KeyboardInterrupt handler: restore the default, as a terminal would have it
+    proc = subprocess.Popen(
+        cmd,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     try:
         deadline = time.monotonic() + 120
         while not list(tmp_path.glob(".out.*.partial")):
