@@ -196,7 +196,6 @@ def test_cli_refuses_a_large_market(capsys):
 # --- the page in a real browser ------------------------------------------------------------
 
 
-
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -37,13 +37,23 @@ def test_validation_scenarios_load(path):
 
 def test_metrics_are_defined_and_bounded_on_a_run():
     result = simulate(small(days=120, referral={"reward_inviter": 10}), record_events=False)
-    shares = ("repurchase_rate", "repurchase_within_90", "monthly_repurchase_rate", "referral_conversion",
-              "group_buy_share_of_new", "retention_180", "active_share", "conversion", "segment_conversion_gap")
+    shares = (
+        "repurchase_rate",
+        "repurchase_within_90",
+        "monthly_repurchase_rate",
+        "referral_conversion",
+        "group_buy_share_of_new",
+        "retention_180",
+        "active_share",
+        "conversion",
+        "segment_conversion_gap",
+    )
     for name in shares:
         value = METRICS[name][1](result)
         assert np.isnan(value) or 0.0 <= value <= 1.0, name
     assert METRICS["operating_cost"][1](result) == pytest.approx(
-        result.timeseries[["cost_operators", "cost_content", "cost_koc"]].sum().sum())
+        result.timeseries[["cost_operators", "cost_content", "cost_koc"]].sum().sum()
+    )
     assert METRICS["ltv_per_member"][1](result) > 0
     assert all(doc for doc, _ in METRICS.values())
 
@@ -57,20 +67,24 @@ def test_geometric_survival_metric_is_small_for_a_constant_hazard():
 
 def test_case_scoring_pairs_seeds_and_applies_the_rule():
     values = {("a", 1): {"m": 2.0}, ("a", 2): {"m": 4.0}, ("b", 1): {"m": 1.0}, ("b", 2): {"m": 2.0}}
-    ratio = Case(id="x", claim="c", scenario="a", baseline="b", metric="conversion", compare="ratio", target=2.0,
-                 tolerance=0.01)
+    ratio = Case(
+        id="x", claim="c", scenario="a", baseline="b", metric="conversion", compare="ratio", target=2.0, tolerance=0.01
+    )
     values = {k: {"conversion": v["m"]} for k, v in values.items()}
     row = _case_row(ratio, [1, 2], values)
     assert row["simulated_mean"] == 2.0 and row["ci_low"] == row["ci_high"] == 2.0 and row["passed"]
-    at_least = Case(id="y", claim="c", scenario="a", metric="conversion", compare="at_least", target=3.5,
-                    tolerance=0.0)
+    at_least = Case(id="y", claim="c", scenario="a", metric="conversion", compare="at_least", target=3.5, tolerance=0.0)
     assert not _case_row(at_least, [1, 2], values)["passed"]
     assert _case_row(at_least.model_copy(update={"target": 3.0}), [1, 2], values)["passed"]
 
 
 def test_seeds_are_spawned_and_distinct():
-    seeds = replication_seeds(Suite(replications=4, cases=[Case(id="a", claim="c", scenario="baseline",
-                                                                    metric="conversion", target=0, tolerance=1)]))
+    seeds = replication_seeds(
+        Suite(
+            replications=4,
+            cases=[Case(id="a", claim="c", scenario="baseline", metric="conversion", target=0, tolerance=1)],
+        )
+    )
     assert len(set(seeds)) == 4 and all(0 <= s < 2**63 for s in seeds)
 
 
@@ -83,8 +97,12 @@ def test_run_suite_and_command_write_the_report(tmp_path):
         "  - {id: B, claim: impossible, scenario: smoke, metric: conversion, target: 5.0, tolerance: 0.1}\n"
     )
     out = tmp_path / "val"
-    assert main(["validate", "--suite", str(suite_file), "--out", str(out), "--quiet", "--workers", "1",
-                 "--set", "days=30"]) == 0
+    assert (
+        main(
+            ["validate", "--suite", str(suite_file), "--out", str(out), "--quiet", "--workers", "1", "--set", "days=30"]
+        )
+        == 0
+    )
     table = pd.read_csv(out / "validation.csv")
     assert list(table.columns[: len(COLUMNS)]) == COLUMNS and set(REQUIRED) <= set(table.columns)
     assert table.set_index("id")["passed"].to_dict() == {"A": True, "B": False}
