@@ -11,16 +11,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 
-#: Okabe-Ito colours (colour-blind safe), the same per join source as the run plots.
-SOURCE_COLORS = {
-    "initial": "#999999",
-    "paid": "#0072B2",
-    "organic": "#009E73",
-    "referral": "#E69F00",
-    "winback": "#CC79A7",
-    "group_buy": "#56B4E9",
-}
-GMV_COLOR, LOSS_COLOR = "#0072B2", "#D55E00"
+from sim.plots import GMV_COLOR, LOSS_COLOR, SOURCE_COLORS  # the same colours as the run plots
+
 FIGSIZE = (6.0, 4.6)
 DPI = 100
 MARKER_COLORS = {"crisis": "#D55E00", "promotion": "#009E73", "competitor": "#CC79A7", "rule": "#555555"}

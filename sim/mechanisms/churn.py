@@ -50,11 +50,10 @@ def churn_phase(model: CommunityModel) -> None:
     hunters = model.pop.hunter_leave[rows]
     x = churn_log_odds(model, rows)
     leave = (u[rows] < logistic(x)) | ((hunters >= 0) & (hunters <= model.day.day))
-    at, leaving = model.members_where(rows, leave)
+    _, leaving = model.members_where(rows, leave)
     # churn is the day's last phase: the members who stay are tomorrow's, and their log-odds give the
     # day's at-risk share (sim.health) without a second pass over every member
-    stay = np.ones(x.size, dtype=bool)
-    stay[at] = False
+    stay = ~leave
     if isinstance(rows, slice):
         stay &= model.member_mask()
     model.day.staying_churn_log_odds = x[stay]

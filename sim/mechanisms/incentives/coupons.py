@@ -82,7 +82,8 @@ def redeem(model: CommunityModel, buyers: np.ndarray, due: np.ndarray) -> np.nda
     pop.coupon_expiry[b] = -1
     h = pop.coupon_habit[b]
     pop.coupon_habit[b] = h + cfg.dependence_rate * (1.0 - h)
-    model.coupon_habits = model.coupon_habits or bool(cfg.dependence_rate > 0)
+    if cfg.dependence_rate > 0:
+        model.coupon_habits = True
     model.day.coupons_redeemed += int(b.size)
     return off
 
