@@ -35,6 +35,8 @@ from sim.streams import Streams
 AGENT_VIEW_LIMIT = 100_000
 #: Market size from which freed memory is kept for reuse (see ``sim.memory``).
 LARGE_MARKET = 100_000
+#: Market size from which each day's per-person draws are repeated for the next day on a second core.
+DRAW_AHEAD_MARKET = 100_000
 #: Members' share of the market from which phases work on whole columns (see ``member_rows``).
 DENSE_SHARE = 0.5
 ALL_ROWS = slice(None)
@@ -59,6 +61,8 @@ class CommunityModel(mesa.Model):
         n = scenario.market.size
         if n >= LARGE_MARKET:
             keep_freed_memory()
+        if n >= DRAW_AHEAD_MARKET:
+            self.streams.draw_ahead()
         self.network = build_network(scenario.market.network, n, self.streams["network"])
         self.pop = create_population(scenario, self.streams["population"])
         # segments never change; per-segment tables index ~5x faster with native ints than with int8 codes
@@ -194,6 +198,8 @@ class CommunityModel(mesa.Model):
         self.mods.reset()
         for phase in PHASES:
             phase(self)
+        if self.streams.ahead is not None:  # tomorrow's draws on the second core while the day closes
+            self.streams.ahead.submit()
         self.ugc_yesterday = day.ugc_counts
         accounts = self.ledger.close_day(day.gmv, day.gross_margin)
         row = self.kpis.row(self, accounts)
@@ -218,10 +224,14 @@ class CommunityModel(mesa.Model):
 
     def run(self, days: int | None = None, progress: Callable[[int], None] | None = None) -> None:
         """Run ``days`` days (the scenario's by default), calling ``progress(day)`` after each."""
-        for _ in range(self.scenario.days if days is None else days):
-            self.step()
-            if progress is not None:
-                progress(self.days_done)
+        try:
+            for _ in range(self.scenario.days if days is None else days):
+                self.step()
+                if progress is not None:
+                    progress(self.days_done)
+        finally:
+            if self.streams.ahead is not None:
+                self.streams.ahead.close()  # no thread left behind (the run's figures are drawn in a forked child)
 
     def timeseries(self):
         """The daily KPIs as a DataFrame indexed by day (0-based)."""

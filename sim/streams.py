@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.drawahead import DrawAhead, Request, fill
+
 #: Fixed order: appending a name keeps existing streams unchanged; never reorder.
 STREAMS: tuple[str, ...] = (
     "network",
@@ -47,17 +49,30 @@ class Streams:
         self._gens = {
             name: np.random.default_rng(child) for name, child in zip(STREAMS, root.spawn(len(STREAMS)), strict=True)
         }
+        self.ahead: DrawAhead | None = None
+
+    def draw_ahead(self) -> DrawAhead:
+        """Draw each day's per-person numbers again for the next day in a background thread (see
+        ``sim.drawahead``); the numbers are the same as without."""
+        if self.ahead is None:
+            self.ahead = DrawAhead(self._gens)
+        return self.ahead
 
     def __getitem__(self, name: str) -> np.random.Generator:
         return self._gens[name]
 
     def uniform(self, name: str, n: int) -> np.ndarray:
         """``n`` uniforms in [0, 1) from stream ``name`` (float32: half the cost, ample resolution)."""
-        return self._gens[name].random(n, dtype=np.float32)
+        return self._draw(name, ("uniform", n))
 
     def packed(self, name: str, n: int) -> PackedUniforms:
         """Three uniforms per person for ``n`` people from one 64-bit draw each (see ``PackedUniforms``)."""
-        return PackedUniforms(self._gens[name].bit_generator.random_raw(n))
+        return PackedUniforms(self._draw(name, ("packed", n)))
+
+    def _draw(self, name: str, request: Request) -> np.ndarray:
+        if self.ahead is not None and (numbers := self.ahead.take(name, request)) is not None:
+            return numbers
+        return fill(self._gens[name], request)
 
 
 class PackedUniforms:

@@ -1,0 +1,75 @@
+"""Numbers drawn ahead on a second core are exactly the numbers drawn on demand."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import sim.model
+from sim.config.loader import load_scenario
+from sim.model import CommunityModel
+from sim.streams import Streams
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _day(streams: Streams, day: int) -> list[np.ndarray]:
+    """A day's requests, with the irregularities of a real run: streams that draw directly in between,
+    a request that changes size, a stream that draws only on some days."""
+    out = [streams.uniform("engagement", 50), streams.packed("engagement", 50).bits]
+    out.append(np.array([streams["acquisition"].random()]))  # drawn directly, after its per-person numbers
+    out.append(streams.uniform("acquisition", 40))
+    if day % 3 == 0:
+        out.append(streams.uniform("livestream", 50))
+    if day == 4:
+        out.append(streams["churn"].random(3))  # drawn directly before its per-person numbers
+    out.append(streams.uniform("churn", 50 if day < 6 else 60))
+    return out
+
+
+def test_the_same_numbers_with_and_without_drawing_ahead():
+    plain, ahead = Streams(7), Streams(7)
+    worker = ahead.draw_ahead()
+    for day in range(10):
+        for a, b in zip(_day(plain, day), _day(ahead, day), strict=True):
+            assert np.array_equal(a, b)
+        worker.submit()
+        if day == 5:
+            worker.close()  # stopping the thread keeps the sequence; the next submit starts another
+    worker.close()
+    assert worker.used > 20 and worker.on_demand > 5  # both paths were taken
+    assert not [t for t in threading.enumerate() if t.name == "draw-ahead"]
+    for name in ("engagement", "churn", "purchase"):  # the generators end in the same state
+        assert plain[name].bit_generator.state == ahead[name].bit_generator.state
+
+
+def test_an_error_in_the_thread_reaches_the_request():
+    streams = Streams(1)
+    worker = streams.draw_ahead()
+    streams.uniform("engagement", 10)
+    worker.submit()
+    worker.wait()
+    worker._ahead["engagement"][0].future = failed = type(worker._ahead["engagement"][0].future)()
+    failed.set_exception(MemoryError("no room"))
+    with pytest.raises(MemoryError, match="no room"):
+        streams.uniform("engagement", 10)
+    worker.close()
+
+
+@pytest.mark.parametrize("name", ["benchmarks/everything_on.yaml", "scenarios/livestream_weekly.yaml"])
+def test_a_run_is_identical_and_leaves_no_thread(monkeypatch, name):
+    scenario = load_scenario(ROOT / name, ["market.size=3000", "days=210"])
+    monkeypatch.setattr(sim.model, "DRAW_AHEAD_MARKET", 10**12)
+    plain = CommunityModel(scenario)
+    plain.run()
+    monkeypatch.setattr(sim.model, "DRAW_AHEAD_MARKET", 1)
+    ahead = CommunityModel(scenario)
+    ahead.run()
+    assert ahead.streams.ahead.used > 100  # the run did use numbers drawn ahead
+    assert plain.timeseries().equals(ahead.timeseries())
+    for column in ("satisfaction", "engagement", "status", "points", "negative"):
+        assert np.array_equal(getattr(plain.pop, column), getattr(ahead.pop, column))
+    assert not [t for t in threading.enumerate() if t.name == "draw-ahead"]
