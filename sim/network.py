@@ -8,6 +8,7 @@ computed from totals.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -101,24 +102,61 @@ class Network:
         return out.astype(np.int64)
 
 
+#: Pair keys: a node pair (a, b) is ``a << 32 | b``, which sorts like (a, b); n < 2^31 always holds.
+LOW = np.int64(0xFFFFFFFF)
+
+
+def _pair_keys(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return (a.astype(np.int64) << 32) | b.astype(np.int64)
+
+
 def _sorted_unique(key: np.ndarray) -> np.ndarray:
     """Sorted distinct values (sort + neighbour compare: faster than np.unique's hashing at 10^7)."""
     key = np.sort(key)
     return key[np.concatenate(([True], key[1:] != key[:-1]))] if key.size else key
 
 
-def _from_edges(n: int, kind: str, src: np.ndarray, dst: np.ndarray) -> Network:
-    """Build a simple undirected CSR graph from an edge list (drops loops and duplicates)."""
+def _union(base: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """Sorted distinct union of two sorted distinct key arrays, without sorting ``base`` again."""
+    if base.size == 0:
+        return keys
+    pos = np.searchsorted(base, keys)
+    fresh = (pos == base.size) | (base[np.minimum(pos, base.size - 1)] != keys)
+    return np.insert(base, pos[fresh], keys[fresh])
+
+
+def _upper_keys(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
+    """Sorted distinct keys (smaller end first) of an edge list's pairs, loops dropped."""
     keep = src != dst
-    a = np.minimum(src[keep], dst[keep]).astype(np.int64)
-    b = np.maximum(src[keep], dst[keep]).astype(np.int64)
-    key = _sorted_unique(a * n + b)
-    a, b = key // n, key % n
-    both = np.sort(np.concatenate([a * n + b, b * n + a]))  # row-major order of both directions
-    rows, cols = both // n, both % n
+    return _sorted_unique(_pair_keys(np.minimum(src[keep], dst[keep]), np.maximum(src[keep], dst[keep])))
+
+
+def _swapped(key: np.ndarray) -> np.ndarray:
+    """The same pairs keyed by their larger end, sorted."""
+    return np.sort(((key & LOW) << 32) | (key >> 32))
+
+
+def _csr(n: int, kind: str, key: np.ndarray, low: np.ndarray) -> Network:
+    """The CSR graph of the undirected pairs ``key`` (sorted, distinct, smaller end first).
+
+    Row r lists the contacts below r, then those above it, each ascending: ``low``, the
+    pairs keyed by their larger end (``_swapped(key)``), gives the first part, ``key``
+    itself the second, and each entry's place follows from the row counts: one sort of
+    m pairs instead of a sort of both directions (2m entries).
+    """
+    m = key.size
+    a, b = key >> 32, key & LOW
+    low_row = low >> 32
+    n_low = np.bincount(low_row, minlength=n)
+    n_high = np.bincount(a, minlength=n)
     indptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
-    return Network(n=n, kind=kind, indptr=indptr, indices=cols.astype(np.int32))
+    np.cumsum(n_low + n_high, out=indptr[1:])
+    indices = np.empty(2 * m, dtype=np.int32)
+    ranks = np.arange(m)
+    # row r's lower contacts start at indptr[r] = (lower entries of rows < r) + (upper entries of rows < r)
+    indices[ranks + (np.cumsum(n_high) - n_high)[low_row]] = low & LOW
+    indices[ranks + np.cumsum(n_low)[a]] = b
+    return Network(n=n, kind=kind, indptr=indptr, indices=indices)
 
 
 def _erdos_renyi(n: int, k: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -135,6 +173,10 @@ def _watts_strogatz(n: int, k: float, beta: float, rng: np.random.Generator) -> 
     return src, dst
 
 
+def _search_sorted(cdf: np.ndarray, u: np.ndarray) -> np.ndarray:
+    return np.searchsorted(cdf, np.sort(u))
+
+
 def _power_law_clustered(
     n: int, k: float, gamma: float, closure: float, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -145,7 +187,7 @@ def _power_law_clustered(
     generator keeps its two defining properties, a power-law degree tail and
     tunable clustering, with vectorized steps: edges are drawn with endpoints
     proportional to Pareto weights, then a ``closure`` share of people introduce
-    two of their contacts to each other.
+    two of their contacts to each other. Returns the sorted distinct pair keys and ``_swapped`` of them.
     """
     weights = (1.0 - rng.random(n)) ** (-1.0 / (gamma - 1.0))
     weights = np.minimum(weights, np.sqrt(n) * weights.mean())  # structural cutoff
@@ -153,29 +195,37 @@ def _power_law_clustered(
     m_base = max(m_total - int(closure * n), m_total // 2)  # triadic closure adds about closure * n edges
     cdf = np.cumsum(weights)
     cdf /= cdf[-1]
-    key = np.zeros(0, dtype=np.int64)
+    key = np.zeros(0, dtype=np.int64)  # sorted distinct pair keys
     for _ in range(6):  # hubs draw duplicate edges: top up until the target count of distinct edges
         missing = m_base - key.size
         if missing <= 0:
             break
         draw = int(missing * 1.1) + 16
         # searching sorted uniforms is cache-friendly; the permutation restores random pairing
-        a = np.searchsorted(cdf, np.sort(rng.random(draw)))
-        b = np.searchsorted(cdf, np.sort(rng.random(draw)))[rng.permutation(draw)]
-        keep = a != b
-        lo, hi = np.minimum(a[keep], b[keep]), np.maximum(a[keep], b[keep])
-        key = _sorted_unique(np.concatenate([key, lo.astype(np.int64) * n + hi]))
-    key = key[:m_base] if key.size <= m_base else np.sort(key[rng.permutation(key.size)[:m_base]])
-    src, dst = key // n, key % n
-    base = _from_edges(n, "scale_free", src, dst)
+        ua, ub = rng.random(draw), rng.random(draw)
+        with ThreadPoolExecutor(max_workers=1) as other_core:  # numpy sorts without the GIL
+            later = other_core.submit(_search_sorted, cdf, ub)
+            pairing = rng.permutation(draw)
+            a = _search_sorted(cdf, ua)
+            b = later.result()[pairing]
+        key = _union(key, _upper_keys(a, b))
+    if key.size > m_base:  # a random m_base of them, still sorted
+        chosen = np.zeros(key.size, dtype=bool)
+        chosen[rng.permutation(key.size)[:m_base]] = True
+        key = key[chosen]
+    low = _swapped(key)
     if closure <= 0:
-        return src, dst
+        return key, low
+    base = _csr(n, "scale_free", key, low)
     deg = base.degree()
     eligible = np.flatnonzero((deg >= 2) & (rng.random(n) < closure))
     u1, u2 = rng.random(eligible.size), rng.random(eligible.size)
     a = base.random_neighbor(eligible, u1)
     b = base.random_neighbor(eligible, u2)
-    return np.concatenate([src, a]), np.concatenate([dst, b])
+    extra = _upper_keys(a, b)
+    pos = np.minimum(np.searchsorted(key, extra), max(key.size - 1, 0))
+    fresh = extra[key[pos] != extra] if key.size else extra  # pairs not yet in the graph
+    return _union(key, fresh), _union(low, _swapped(fresh))
 
 
 def build_network(cfg: NetworkConfig, n: int, rng: np.random.Generator) -> Network:
@@ -183,10 +233,10 @@ def build_network(cfg: NetworkConfig, n: int, rng: np.random.Generator) -> Netwo
     if cfg.kind == "complete":
         return Network(n=n, kind="complete", indptr=None, indices=None)
     k = min(cfg.mean_degree, n - 1)
-    if cfg.kind == "random":
-        src, dst = _erdos_renyi(n, k, rng)
-    elif cfg.kind == "small_world":
-        src, dst = _watts_strogatz(n, k, cfg.rewire_prob, rng)
+    if cfg.kind == "scale_free":
+        key, low = _power_law_clustered(n, k, cfg.degree_exponent, cfg.clustering, rng)
     else:
-        src, dst = _power_law_clustered(n, k, cfg.degree_exponent, cfg.clustering, rng)
-    return _from_edges(n, cfg.kind, src, dst)
+        edges = _erdos_renyi(n, k, rng) if cfg.kind == "random" else _watts_strogatz(n, k, cfg.rewire_prob, rng)
+        key = _upper_keys(*edges)
+        low = _swapped(key)
+    return _csr(n, cfg.kind, key, low)

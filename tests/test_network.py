@@ -28,6 +28,7 @@ def test_simple_symmetric_graph_with_target_degree(kind):
     assert not np.any(rows == cols), "self loops"
     pairs = rows.astype(np.int64) * N + cols
     assert np.unique(pairs).size == pairs.size, "duplicate edges"
+    assert np.all(np.diff(pairs) > 0), "each row's contacts ascending"
     assert np.array_equal(np.sort(pairs), np.sort(cols.astype(np.int64) * N + rows)), "not symmetric"
     assert 2 * net.n_edges() / N == pytest.approx(10, rel=0.05)
 
