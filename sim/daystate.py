@@ -100,17 +100,17 @@ class Modifiers:
         for arr in (self.visit, self.purchase, self.churn):
             arr.fill(0.0)
 
-    def add_to(self, mods: Modifiers, rows: np.ndarray | slice, members: Callable[[], np.ndarray]) -> None:
-        """Add these modifiers, aligned with ``rows`` (member indices or every row), into ``mods``.
+    def add_to(self, mods: Modifiers, rows: np.ndarray | slice, members: Callable[[slice], np.ndarray | bool]) -> None:
+        """Add these modifiers, aligned with ``rows`` (member indices, or a slice of the rows), into ``mods``.
 
         The incentive programs sum their modifiers into contiguous arrays aligned with the rows
         and add them to the per-person ones once: one pass per decision, not one per program.
-        On every row, only the members' entries are added (``members()`` gives the mask).
+        On a slice, only the members' entries are added (``members(rows)`` gives the mask).
         """
         for mine, theirs in ((self.visit, mods.visit), (self.purchase, mods.purchase), (self.churn, mods.churn)):
             if not mine.any():  # a contiguous pass, far cheaper than the scatter it saves when no program is on
                 continue
             if isinstance(rows, slice):
-                np.add(theirs, mine, out=theirs, where=members())
+                np.add(theirs[rows], mine, out=theirs[rows], where=members(rows))
             else:
                 theirs[rows] += mine

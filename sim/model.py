@@ -8,6 +8,8 @@ computed, the adaptive rules act on them, and the DataCollector records the day.
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
 
 import mesa
 import numpy as np
@@ -37,9 +39,12 @@ AGENT_VIEW_LIMIT = 100_000
 LARGE_MARKET = 100_000
 #: Market size from which each day's per-person draws are repeated for the next day on a second core.
 DRAW_AHEAD_MARKET = 100_000
+#: Market size from which whole-column arithmetic is split in two halves computed on two cores.
+SPLIT_MARKET = 200_000
 #: Members' share of the market from which phases work on whole columns (see ``member_rows``).
 DENSE_SHARE = 0.5
 ALL_ROWS = slice(None)
+T = TypeVar("T")
 
 
 class CommunityModel(mesa.Model):
@@ -93,6 +98,7 @@ class CommunityModel(mesa.Model):
         self._member_segments: np.ndarray | None = None
         self._member_mask: np.ndarray | None = None
         self.dense_share = DENSE_SHARE
+        self._other_core: ThreadPoolExecutor | None = None
         self.coupon_habits = False  # whether any coupon habit has formed (redemptions teach it)
         self.ledger = Ledger()
         self.events = EventLog(scenario.output.events if record_events is None else record_events)
@@ -159,14 +165,35 @@ class CommunityModel(mesa.Model):
         return ALL_ROWS if self.n_members >= self.dense_share * self.pop.n else self.member_index()
 
     def row_segments(self, rows: np.ndarray | slice) -> np.ndarray:
-        """Segment codes of ``member_rows()``."""
-        return self.segment_index if isinstance(rows, slice) else self.member_segments()
+        """Segment codes of ``member_rows()`` (or of a slice of the rows, see ``split_rows``)."""
+        return self.segment_index[rows] if isinstance(rows, slice) else self.member_segments()
+
+    def members_in(self, rows: slice) -> np.ndarray | bool:
+        """``member_mask()`` on a slice of the rows."""
+        mask = self.member_mask()
+        return mask if mask is True else mask[rows]
+
+    def split_rows(self, fn: Callable[[np.ndarray | slice], T], rows: np.ndarray | slice) -> list[T]:
+        """``[fn(rows)]``; on whole columns of a large market, ``fn`` of each half, the halves on two cores.
+
+        ``fn`` must work element by element on its rows (numpy drops the GIL in the arithmetic), so
+        the halves' results are the whole's, split: the split is a speed choice only.
+        """
+        if not isinstance(rows, slice) or self.pop.n < SPLIT_MARKET:
+            return [fn(rows)]
+        self.member_mask()  # cached before the halves read it
+        if self._other_core is None:
+            self._other_core = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rows")
+        half = self.pop.n // 2
+        second = self._other_core.submit(fn, slice(half, None))
+        return [fn(slice(0, half)), second.result()]
 
     def members_where(self, rows: np.ndarray | slice, flags: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Positions in ``rows`` and sorted ids of the members whose ``flags`` (aligned with ``rows``) are set."""
         if isinstance(rows, slice):
-            ids = np.flatnonzero(flags & self.member_mask())
-            return ids, ids
+            at = np.flatnonzero(flags & self.members_in(rows))
+            start = rows.start or 0
+            return at, (at + start if start else at)
         at = np.flatnonzero(flags)  # integer positions: indexing by them beats boolean masks at 10^6
         return at, rows[at]
 
@@ -229,9 +256,12 @@ class CommunityModel(mesa.Model):
                 self.step()
                 if progress is not None:
                     progress(self.days_done)
-        finally:
+        finally:  # no thread left behind (the run's figures are drawn in a forked child)
             if self.streams.ahead is not None:
-                self.streams.ahead.close()  # no thread left behind (the run's figures are drawn in a forked child)
+                self.streams.ahead.close()
+            if self._other_core is not None:
+                self._other_core.shutdown()
+                self._other_core = None
 
     def timeseries(self):
         """The daily KPIs as a DataFrame indexed by day (0-based)."""

@@ -75,7 +75,9 @@ class Network:
         # bincount whatever the number of contacts (a Python int would take the slow generic path)
         np.add.at(counts, self.indices[offsets], counts.dtype.type(sign))
 
-    def contact_share(self, counts: np.ndarray, total: int, own: np.ndarray, idx: np.ndarray | slice) -> np.ndarray:
+    def contact_share(
+        self, counts: np.ndarray, total: int, own: np.ndarray | None, idx: np.ndarray | slice
+    ) -> np.ndarray:
         """Share of the contacts of nodes ``idx`` that are in a state.
 
         ``counts`` holds per-node counts of contacts in the state (sparse graphs),

@@ -1,18 +1,22 @@
-"""Whole-column (dense) and member-index (gathered) evaluation of the day give identical results.
+"""Whole-column (dense), member-index (gathered) and split evaluation of the day give identical results.
 
 When members are most of the market, phases compute on every row and keep the
-members' results (``CommunityModel.member_rows``). That is purely a speed choice:
-forcing either way must give the same population, KPIs and events, bit for bit.
+members' results (``CommunityModel.member_rows``); in a large market the whole
+columns are computed in two halves on two cores (``CommunityModel.split_rows``).
+Both are purely speed choices: forcing any way must give the same population, KPIs
+and events, bit for bit.
 """
 
 from __future__ import annotations
 
 import hashlib
+import threading
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+import sim.model
 from sim.config.loader import load_scenario
 from sim.model import CommunityModel
 from sim.population import Population
@@ -62,12 +66,33 @@ def _run(path: str, overrides: list[str], days: int, dense_share: float) -> tupl
 
 
 @pytest.mark.parametrize(("path", "overrides", "days"), CASES)
-def test_dense_and_gathered_days_are_identical(path, overrides, days):
+def test_dense_gathered_and_split_days_are_identical(path, overrides, days, monkeypatch):
+    monkeypatch.setattr(sim.model, "SPLIT_MARKET", 10**12)
     gathered, none = _run(path, overrides, days, dense_share=2.0)
     dense, every = _run(path, overrides, days, dense_share=0.0)
     assert none == 0 and every == days
     differing = [k for k in gathered if gathered[k] != dense[k]]
     assert not differing, f"dense evaluation changed: {differing}"
+    monkeypatch.setattr(sim.model, "SPLIT_MARKET", 1)
+    split, _ = _run(path, overrides, days, dense_share=0.0)
+    differing = [k for k in gathered if gathered[k] != split[k]]
+    assert not differing, f"split evaluation changed: {differing}"
+
+
+def test_halves_run_on_another_thread_and_cover_the_rows(monkeypatch):
+    monkeypatch.setattr(sim.model, "SPLIT_MARKET", 1)
+    model = CommunityModel(
+        load_scenario(
+            ROOT / "benchmarks/million_members.yaml", ["market.size=1001", "acquisition.initial_members=1001"]
+        )
+    )
+    seen = model.split_rows(lambda rows: (rows, threading.current_thread().name), sim.model.ALL_ROWS)
+    assert [rows for rows, _ in seen] == [slice(0, 500), slice(500, None)]
+    assert seen[0][1] != seen[1][1]
+    assert model.split_rows(lambda rows: rows, np.arange(3))[0].tolist() == [0, 1, 2]  # member indices: one part
+    worker = model._other_core
+    model.run(1)
+    assert model._other_core is None and worker._shutdown  # the run stopped the thread
 
 
 def test_the_default_switches_on_the_member_share():

@@ -32,7 +32,8 @@ def churn_log_odds(model: CommunityModel, mi: np.ndarray | slice) -> np.ndarray:
     """The log-odds of ``churn_hazard``."""
     pop, cfg = model.pop, model.scenario.churn
     idle = (model.day.day - pop.last_visit[mi]).astype(np.float32)  # days; float32 like the rest of the sum
-    churned_share = model.network.contact_share(pop.churned_contacts, model.n_churned, pop.status == CHURNED, mi)
+    own = pop.status == CHURNED if model.network.complete else None  # only the complete graph needs it
+    churned_share = model.network.contact_share(pop.churned_contacts, model.n_churned, own, mi)
     return (
         (logit(cfg.base_hazard) + 0.5 * cfg.dissatisfaction_weight)
         - cfg.dissatisfaction_weight * pop.satisfaction[mi]
@@ -46,17 +47,22 @@ def churn_log_odds(model: CommunityModel, mi: np.ndarray | slice) -> np.ndarray:
 def churn_phase(model: CommunityModel) -> None:
     """Members whose hazard fires today leave, and so do reward hunters whose day has come."""
     u = model.streams.uniform("churn", model.pop.n)
-    rows = model.member_rows()
-    hunters = model.pop.hunter_leave[rows]
-    x = churn_log_odds(model, rows)
-    leave = (u[rows] < logistic(x)) | ((hunters >= 0) & (hunters <= model.day.day))
-    _, leaving = model.members_where(rows, leave)
-    # churn is the day's last phase: the members who stay are tomorrow's, and their log-odds give the
-    # day's at-risk share (sim.health) without a second pass over every member
-    stay = ~leave
-    if isinstance(rows, slice):
-        stay &= model.member_mask()
-    model.day.staying_churn_log_odds = x[stay]
+
+    def decide(rows: np.ndarray | slice) -> tuple[np.ndarray, np.ndarray]:
+        hunters = model.pop.hunter_leave[rows]
+        x = churn_log_odds(model, rows)
+        leave = (u[rows] < logistic(x)) | ((hunters >= 0) & (hunters <= model.day.day))
+        _, leaving = model.members_where(rows, leave)
+        # churn is the day's last phase: the members who stay are tomorrow's, and their log-odds give the
+        # day's at-risk share (sim.health) without a second pass over every member
+        stay = ~leave
+        if isinstance(rows, slice):
+            stay &= model.members_in(rows)
+        return leaving, x[stay]
+
+    parts = model.split_rows(decide, model.member_rows())
+    leaving = np.concatenate([leaving for leaving, _ in parts])
+    model.day.staying_churn_log_odds = np.concatenate([x for _, x in parts])
     followers_lose_their_koc(model, leaving)
     churn(model, leaving)
     sentiment.leave(model, leaving)

@@ -31,23 +31,30 @@ def engagement_phase(model: CommunityModel) -> None:
     u_visit = model.streams.uniform("engagement", n)
     later = model.streams.packed("engagement", n)  # visitors' interaction, question and UGC numbers
 
-    rows = model.member_rows()  # members' indices, or every row when most people are members
-    seg = model.row_segments(rows)
-    e, f = pop.engagement[rows], pop.fatigue[rows]  # views when rows is every row: never changed in place
     koc_boost = f32(model.scenario.koc.engagement_boost)
     # float32 throughout: the arithmetic costs a third of float64's and the uniforms are float32 anyway
-    x = (
-        np.take(f32(logit(cfg.base_visit_prob) + model.log_activity + cfg.appeal_weight * day.appeal), seg)
-        + cfg.engagement_weight * e
-        - cfg.fatigue_weight * f
-        + model.mods.visit[rows]
-    )
-    if koc_boost:
-        x += cfg.appeal_weight * koc_boost * day.koc_reached[rows]
-    visit = u_visit[rows] < logistic(x)
-    if day.forced is not None:
-        visit |= day.forced[rows]
-    at, v = model.members_where(rows, visit)  # visitors: positions in rows, and ids
+    base = f32(logit(cfg.base_visit_prob) + model.log_activity + cfg.appeal_weight * day.appeal)
+
+    def visitors(rows: np.ndarray | slice) -> tuple[np.ndarray, np.ndarray]:
+        x = (
+            np.take(base, model.row_segments(rows))
+            + cfg.engagement_weight * pop.engagement[rows]
+            - cfg.fatigue_weight * pop.fatigue[rows]
+            + model.mods.visit[rows]
+        )
+        if koc_boost:
+            x += cfg.appeal_weight * koc_boost * day.koc_reached[rows]
+        visit = u_visit[rows] < logistic(x)
+        if day.forced is not None:
+            visit |= day.forced[rows]
+        return model.members_where(rows, visit)  # visitors: positions in rows, and ids
+
+    rows = model.member_rows()  # members' indices, or every row when most people are members
+    parts = model.split_rows(visitors, rows)
+    v = np.concatenate([ids for _, ids in parts])
+    at = v if isinstance(rows, slice) else parts[0][0]  # on every row, positions are ids
+    seg = model.row_segments(rows)
+    e, f = pop.engagement[rows], pop.fatigue[rows]  # views when rows is every row: never changed in place
     vseg = seg[at]
     day.visitors = v
 

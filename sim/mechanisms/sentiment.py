@@ -60,19 +60,27 @@ def sentiment_phase(model: CommunityModel) -> None:
     quality = cfg.response_quality if responding else 0.0
     u = model.streams.uniform("sentiment", pop.n)
     v = model.streams.uniform("sentiment", pop.n)
-    rows = model.member_rows()
     seed = math.fsum(0.3 * e.severity * (1.0 if e.day == day else 0.1) for e in crises)
-    share = model.network.contact_share(pop.negative_contacts, model.n_negative, pop.negative, rows)
-    hazard = 1.0 - (1.0 - seed) * np.exp(-cfg.spread * (1.0 - quality / 2) * share)
-    was_negative = pop.negative[rows]  # a view on every row: both selections are made before anyone turns
-    _, onset = model.members_where(rows, ~was_negative & (u[rows] < hazard))
-    _, recovered = model.members_where(rows, was_negative & (v[rows] < cfg.recovery + 0.2 * quality))
-    _turn(model, onset, True)
-    _turn(model, recovered, False)
-    _, neg = model.members_where(rows, pop.negative[rows])
-    pop.satisfaction[neg] = np.maximum(pop.satisfaction[neg] - cfg.satisfaction_drag, 0.0)
-    model.mods.churn[neg] += cfg.churn_weight
-    model.mods.purchase[neg] -= cfg.purchase_weight
+
+    def changes(rows: np.ndarray | slice) -> tuple[np.ndarray, np.ndarray]:
+        share = model.network.contact_share(pop.negative_contacts, model.n_negative, pop.negative, rows)
+        hazard = 1.0 - (1.0 - seed) * np.exp(-cfg.spread * (1.0 - quality / 2) * share)
+        was_negative = pop.negative[rows]  # both selections are made before anyone turns
+        _, onset = model.members_where(rows, ~was_negative & (u[rows] < hazard))
+        _, recovered = model.members_where(rows, was_negative & (v[rows] < cfg.recovery + 0.2 * quality))
+        return onset, recovered
+
+    def drag(rows: np.ndarray | slice) -> None:
+        _, neg = model.members_where(rows, pop.negative[rows])
+        pop.satisfaction[neg] = np.maximum(pop.satisfaction[neg] - cfg.satisfaction_drag, 0.0)
+        model.mods.churn[neg] += cfg.churn_weight
+        model.mods.purchase[neg] -= cfg.purchase_weight
+
+    rows = model.member_rows()
+    parts = model.split_rows(changes, rows)
+    _turn(model, np.concatenate([onset for onset, _ in parts]), True)
+    _turn(model, np.concatenate([recovered for _, recovered in parts]), False)
+    model.split_rows(drag, rows)
 
 
 def turn_negative(model: CommunityModel, people: np.ndarray) -> None:

@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.mathutil import select
+
 if TYPE_CHECKING:
     from sim.daystate import Modifiers
     from sim.model import CommunityModel
@@ -63,11 +65,11 @@ def issue(model: CommunityModel, mi: np.ndarray) -> None:
 def modifiers(model: CommunityModel, rows: np.ndarray | slice, acc: Modifiers) -> None:
     cfg, pop = model.scenario.incentives.coupons, model.pop
     holding = pop.coupon_expiry[rows] >= model.day.day
-    if not (cfg.enabled or holding.any()):
+    if not (cfg.enabled or model.coupon_habits or holding.any()):  # then every term would be zero
         return
     held = np.float32(cfg.purchase_weight) * np.take(model.coupon_sensitivity, model.row_segments(rows))
     waiting = np.float32(-cfg.dependence_weight) * pop.coupon_habit[rows]
-    acc.purchase += np.where(holding, held, waiting)
+    acc.purchase += select(holding, held, waiting)
 
 
 def redeem(model: CommunityModel, buyers: np.ndarray, due: np.ndarray) -> np.ndarray:

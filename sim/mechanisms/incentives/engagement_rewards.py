@@ -33,7 +33,9 @@ def modifiers(model: CommunityModel, rows: np.ndarray | slice, acc: Modifiers) -
         cap = inc.checkin.streak_cap
         alive = pop.last_checkin[rows] >= model.day.day - 1
         habit = np.minimum(pop.streak[rows].astype(np.float32), cap)
-        acc.visit += np.where(alive, np.float32(inc.checkin.visit_weight / cap) * habit, np.float32(0.0))
+        habit *= np.float32(inc.checkin.visit_weight / cap)
+        habit *= alive  # zero for a broken streak (a product: np.where on a mask with no pattern is ~10x dearer)
+        acc.visit += habit
     if inc.badges.enabled:
         weight = np.float32(inc.badges.churn_weight) * model.status_sensitivity
         acc.churn -= np.take(weight, model.row_segments(rows)) * pop.badges[rows]
@@ -46,9 +48,12 @@ def check_in(model: CommunityModel) -> None:
         return
     v = day.visitors
     consecutive = pop.last_checkin[v] == day.day - 1
-    pop.streak[v] = np.where(consecutive, pop.streak[v] + 1, 1).astype(np.int16)
+    streak = pop.streak[v]
+    streak *= consecutive  # a broken streak starts again at 1 (branch-free, unlike np.where)
+    streak += 1
+    pop.streak[v] = streak
     pop.last_checkin[v] = day.day
-    bonus = (pop.streak[v] % cfg.streak_bonus_days == 0) * cfg.streak_bonus_points
+    bonus = (streak % cfg.streak_bonus_days == 0) * cfg.streak_bonus_points
     points.earn(model, v, cfg.points_per_checkin + bonus)
     tiers.add_growth(model, v, tiers.GROWTH_PER_ACTION, action=True)
     day.checkins = int(v.size)

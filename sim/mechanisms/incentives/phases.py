@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from sim.daystate import Modifiers
 from sim.mechanisms.incentives import calendar, coupons, engagement_rewards, points, tiers
 
@@ -16,13 +18,17 @@ def incentives_before_visits(model: CommunityModel) -> None:
     mi = model.member_index()
     coupons.issue(model, mi)
     calendar.schedule(model, mi)
-    rows = model.member_rows()
-    acc = Modifiers.zeros(model.pop.n if isinstance(rows, slice) else rows.size)  # aligned with rows
+    model.split_rows(lambda rows: _modifiers(model, rows), model.member_rows())
+
+
+def _modifiers(model: CommunityModel, rows: np.ndarray | slice) -> None:
+    """Today's incentive modifiers of ``rows``, summed per decision and added in once."""
+    acc = Modifiers.zeros(len(range(model.pop.n)[rows]) if isinstance(rows, slice) else rows.size)  # aligned with rows
     points.modifiers(model, rows, acc)
     tiers.modifiers(model, rows, acc)
     coupons.modifiers(model, rows, acc)
     engagement_rewards.modifiers(model, rows, acc)
-    acc.add_to(model.mods, rows, model.member_mask)
+    acc.add_to(model.mods, rows, model.members_in)
 
 
 def incentives_after_visits(model: CommunityModel) -> None:
