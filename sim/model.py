@@ -197,6 +197,18 @@ class CommunityModel(mesa.Model):
         at = np.flatnonzero(flags)  # integer positions: indexing by them beats boolean masks at 10^6
         return at, rows[at]
 
+    def positions_in(self, part: np.ndarray | slice, at: np.ndarray) -> tuple[slice, np.ndarray]:
+        """Which of the sorted positions ``at`` (in ``member_rows()``) fall in ``part``, and where in it.
+
+        ``part`` is ``member_rows()`` itself or, on whole columns, one of ``split_rows``'s halves.
+        """
+        if not isinstance(part, slice) or part == ALL_ROWS:
+            return ALL_ROWS, at
+        start = part.start or 0
+        lo = int(np.searchsorted(at, start))
+        hi = at.size if part.stop is None else int(np.searchsorted(at, part.stop))
+        return slice(lo, hi), at[lo:hi] - start
+
     def count_members(self, column: np.ndarray, test: Callable[[np.ndarray], np.ndarray]) -> int:
         """How many members pass ``test`` on their entries of ``column`` (on whole columns when dense)."""
         rows = self.member_rows()
@@ -207,7 +219,7 @@ class CommunityModel(mesa.Model):
     def write_members(self, column: np.ndarray, rows: np.ndarray | slice, values: np.ndarray) -> None:
         """``column[rows] = values`` for the members only (``values`` aligned with ``rows``)."""
         if isinstance(rows, slice):
-            np.copyto(column, values, where=self.member_mask(), casting="same_kind")
+            np.copyto(column[rows], values, where=self.members_in(rows), casting="same_kind")
         else:
             column[rows] = values
 

@@ -309,3 +309,19 @@ def test_bad_operations_input_is_rejected(changes, needle):
     with pytest.raises((ValidationError, Exception)) as err:
         scenario_from_mapping(deep_update(SMALL, changes))
     assert needle in str(err.value)
+
+
+def test_kth_largest_is_partition_for_every_dtype_and_size():
+    from sim.mechanisms.governance import _kth_largest
+
+    rng = np.random.default_rng(2)
+    for trial in range(600):
+        n = int(rng.integers(1, 200))
+        k = int(rng.integers(1, n + 1))
+        values = [
+            rng.integers(-50, 400, n).astype(np.int32),  # days: counted
+            rng.integers(0, 3, n).astype(np.int64),  # many ties
+            rng.integers(0, 10**9, n).astype(np.int64),  # too wide a range to count
+            rng.random(n).astype(np.float32),
+        ][trial % 4]
+        assert _kth_largest(values, k) == np.partition(values, n - k)[n - k]

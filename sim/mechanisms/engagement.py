@@ -53,9 +53,7 @@ def engagement_phase(model: CommunityModel) -> None:
     parts = model.split_rows(visitors, rows)
     v = np.concatenate([ids for _, ids in parts])
     at = v if isinstance(rows, slice) else parts[0][0]  # on every row, positions are ids
-    seg = model.row_segments(rows)
-    e, f = pop.engagement[rows], pop.fatigue[rows]  # views when rows is every row: never changed in place
-    vseg = seg[at]
+    vseg = model.row_segments(rows)[at]
     day.visitors = v
 
     themed = s.content.themed_columns
@@ -69,14 +67,21 @@ def engagement_phase(model: CommunityModel) -> None:
     if koc_boost:
         stimulus += koc_boost * day.koc_reached[v]
     np.clip(stimulus, 0.0, 1.0, out=stimulus)
-    e_new = e * (1.0 - cfg.inactive_decay)
-    e_v = e[at]
-    e_new[at] = e_v + cfg.learning_rate * (stimulus - e_v)
-    model.write_members(pop.engagement, rows, e_new)
+    eff_fatigue = f32(day.eff_fatigue)
 
-    f_new = f * (1.0 - cfg.fatigue_recovery)
-    f_new[at] += np.take(f32(day.eff_fatigue), vseg)
-    model.write_members(pop.fatigue, rows, np.clip(f_new, 0.0, 1.0, out=f_new))
+    def smooth(part: np.ndarray | slice) -> None:
+        """Engagement and fatigue of the members in ``part``: visitors move toward the stimulus, others decay."""
+        mine, pos = model.positions_in(part, at)  # today's visitors among them
+        e, f = pop.engagement[part], pop.fatigue[part]  # views when part is a slice: never changed in place
+        e_new = e * (1.0 - cfg.inactive_decay)
+        e_v = e[pos]
+        e_new[pos] = e_v + cfg.learning_rate * (stimulus[mine] - e_v)
+        model.write_members(pop.engagement, part, e_new)
+        f_new = f * (1.0 - cfg.fatigue_recovery)
+        f_new[pos] += np.take(eff_fatigue, vseg[mine])
+        model.write_members(pop.fatigue, part, np.clip(f_new, 0.0, 1.0, out=f_new))
+
+    model.split_rows(smooth, rows)
 
     s_v = pop.satisfaction[v]
     s_v = s_v + sat.content_rate * (np.take(f32(day.trust_target), vseg) - s_v)

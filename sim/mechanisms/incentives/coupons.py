@@ -94,9 +94,12 @@ def decay_habit(model: CommunityModel) -> None:
     cfg = model.scenario.incentives.coupons
     # also habit learned from birthday coupons and retention offers; nothing to fade before a first redemption
     if cfg.habit_decay > 0 and model.coupon_habits:
-        rows = model.member_rows()
-        habit = model.pop.coupon_habit
-        if isinstance(rows, slice):
-            np.multiply(habit, np.float32(1.0 - cfg.habit_decay), out=habit, where=model.member_mask())
-        else:
-            habit[rows] *= np.float32(1.0 - cfg.habit_decay)
+        habit, keep = model.pop.coupon_habit, np.float32(1.0 - cfg.habit_decay)
+
+        def fade(rows: np.ndarray | slice) -> None:
+            if isinstance(rows, slice):
+                np.multiply(habit[rows], keep, out=habit[rows], where=model.members_in(rows))
+            else:
+                habit[rows] *= keep
+
+        model.split_rows(fade, model.member_rows())

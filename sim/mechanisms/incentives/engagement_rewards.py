@@ -70,15 +70,18 @@ def award_badges(model: CommunityModel) -> None:
     cfg, pop = model.scenario.incentives.badges, model.pop
     if not cfg.enabled:
         return
-    rows = model.member_rows()
-    earned = levels(pop.reputation[rows], cfg.thresholds)
-    badges = pop.badges[rows]
-    new = earned - badges
-    up = new > 0
-    if isinstance(rows, slice):
-        up &= model.member_mask()
-    gained = int(new[up].sum())
-    model.write_members(pop.badges, rows, np.maximum(earned, badges))
+
+    def award(rows: np.ndarray | slice) -> int:
+        earned = levels(pop.reputation[rows], cfg.thresholds)
+        badges = pop.badges[rows]
+        new = earned - badges
+        up = new > 0
+        if isinstance(rows, slice):
+            up &= model.members_in(rows)
+        model.write_members(pop.badges, rows, np.maximum(earned, badges))
+        return int(new[up].sum())
+
+    gained = sum(model.split_rows(award, model.member_rows()))
     model.day.badges_awarded += gained
     model.ledger.book("badge_awards", gained * cfg.cost_per_badge)
 

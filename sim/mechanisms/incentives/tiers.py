@@ -97,13 +97,16 @@ def update(model: CommunityModel) -> None:
     if not cfg.enabled:
         return
     pop, day = model.pop, model.day.day
-    rows = model.member_rows()
-    reached = levels(pop.growth[rows], model.tier_threshold)
-    last = np.maximum(pop.last_purchase[rows], pop.join_day[rows])
-    idle = (day - last) >= cfg.demotion_inactive_days
-    demote = idle & (reached > 0) & ((day - last) % cfg.demotion_inactive_days == 0)
-    reached[demote] -= 1
-    model.write_members(pop.tier, rows, reached)
-    at, lowered = model.members_where(rows, demote)
-    level = reached[at]
-    pop.growth[lowered] = np.where(level > 0, model.tier_threshold[np.maximum(level - 1, 0)], 0.0)
+
+    def update_rows(rows: np.ndarray | slice) -> None:
+        reached = levels(pop.growth[rows], model.tier_threshold)
+        last = np.maximum(pop.last_purchase[rows], pop.join_day[rows])
+        idle = (day - last) >= cfg.demotion_inactive_days
+        demote = idle & (reached > 0) & ((day - last) % cfg.demotion_inactive_days == 0)
+        reached[demote] -= 1
+        model.write_members(pop.tier, rows, reached)
+        at, lowered = model.members_where(rows, demote)
+        level = reached[at]
+        pop.growth[lowered] = np.where(level > 0, model.tier_threshold[np.maximum(level - 1, 0)], 0.0)
+
+    model.split_rows(update_rows, model.member_rows())
