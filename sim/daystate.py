@@ -111,6 +111,7 @@ class Modifiers:
             if not mine.any():  # a contiguous pass, far cheaper than the scatter it saves when no program is on
                 continue
             if isinstance(rows, slice):
-                np.add(theirs[rows], mine, out=theirs[rows], where=members(rows))
+                mine *= members(rows)  # zero for non-members (a product: where= branches on every element)
+                theirs[rows] += mine
             else:
                 theirs[rows] += mine

@@ -20,6 +20,7 @@ from sim.daystate import N_TYPES, DayState, Modifiers
 from sim.events import EventLog
 from sim.health import HealthTracker
 from sim.ledger import Ledger
+from sim.mathutil import put_where
 from sim.mechanisms.acquisition import seed_initial_members
 from sim.mechanisms.content import effect_table
 from sim.mechanisms.incentives import tiers
@@ -219,7 +220,11 @@ class CommunityModel(mesa.Model):
     def write_members(self, column: np.ndarray, rows: np.ndarray | slice, values: np.ndarray) -> None:
         """``column[rows] = values`` for the members only (``values`` aligned with ``rows``)."""
         if isinstance(rows, slice):
-            np.copyto(column[rows], values, where=self.members_in(rows), casting="same_kind")
+            members = self.members_in(rows)
+            if members is True:
+                np.copyto(column[rows], values, casting="same_kind")
+            else:
+                put_where(column[rows], members, values)
         else:
             column[rows] = values
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim.mathutil import levels, logistic, select
+from sim.mathutil import levels, logistic, put_where, select
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int8, np.int16, np.int32])
@@ -30,3 +30,20 @@ def test_levels_is_searchsorted_right():
 def test_logistic_stays_in_the_unit_interval():
     p = logistic(np.array([-1e4, -20.0, 0.0, 20.0, 1e4], dtype=np.float32))
     assert p[2] == 0.5 and np.all((p >= 0) & (p <= 1)) and p[0] == 0.0 and p[-1] == 1.0
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int8, np.int16, np.int32])
+def test_put_where_is_copyto_where_bit_for_bit(dtype):
+    rng = np.random.default_rng(5)
+    out = (rng.standard_normal(5_001) * 50).astype(dtype)
+    values = (rng.standard_normal(5_001) * 50).astype(dtype)
+    cond = rng.random(5_001) < 0.7
+    expected = out.copy()
+    np.copyto(expected, values, where=cond)
+    put_where(out, cond, values)
+    assert np.array_equal(out.view(np.uint8), expected.view(np.uint8))
+
+
+def test_put_where_refuses_a_lossy_cast():
+    with pytest.raises(TypeError, match="float64 values into a int8"):
+        put_where(np.zeros(3, dtype=np.int8), np.ones(3, dtype=bool), np.ones(3))

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.mathutil import select
+from sim.mathutil import put_where, select
 
 if TYPE_CHECKING:
     from sim.daystate import Modifiers
@@ -98,7 +98,11 @@ def decay_habit(model: CommunityModel) -> None:
 
         def fade(rows: np.ndarray | slice) -> None:
             if isinstance(rows, slice):
-                np.multiply(habit[rows], keep, out=habit[rows], where=model.members_in(rows))
+                members = model.members_in(rows)
+                if members is True:
+                    habit[rows] *= keep
+                else:
+                    put_where(habit[rows], members, habit[rows] * keep)
             else:
                 habit[rows] *= keep
 
