@@ -59,8 +59,9 @@ def churn(model: CommunityModel, people: np.ndarray) -> None:
         return
     pop.status[people] = CHURNED
     pop.churn_day[people] = day.day
-    model.network.count_into(people, pop.member_contacts, -1)
-    model.network.count_into(people, pop.churned_contacts, +1)
+    contacts = None if model.network.complete else model.network.contacts(people)  # gathered once for both counts
+    model.network.count_into(people, pop.member_contacts, -1, contacts)
+    model.network.count_into(people, pop.churned_contacts, +1, contacts)
     model.invalidate_members()
     model.n_members -= people.size
     model.n_churned += people.size

@@ -183,11 +183,15 @@ class CommunityModel(mesa.Model):
         if not isinstance(rows, slice) or self.pop.n < SPLIT_MARKET:
             return [fn(rows)]
         self.member_mask()  # cached before the halves read it
+        half = self.pop.n // 2
+        second = self._worker().submit(fn, slice(half, None))
+        return [fn(slice(0, half)), second.result()]
+
+    def _worker(self) -> ThreadPoolExecutor:
+        """The thread that takes the second half of split work (stopped at the end of ``run``)."""
         if self._other_core is None:
             self._other_core = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rows")
-        half = self.pop.n // 2
-        second = self._other_core.submit(fn, slice(half, None))
-        return [fn(slice(0, half)), second.result()]
+        return self._other_core
 
     def members_where(self, rows: np.ndarray | slice, flags: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Positions in ``rows`` and sorted ids of the members whose ``flags`` (aligned with ``rows``) are set."""

@@ -55,25 +55,30 @@ class Network:
             return np.delete(np.arange(self.n), i)
         return self.indices[self.indptr[i] : self.indptr[i + 1]]
 
-    def count_into(self, nodes: np.ndarray, counts: np.ndarray, sign: int = 1) -> None:
+    def contacts(self, nodes: np.ndarray) -> np.ndarray:
+        """The contacts of every node in ``nodes``, one after the other (sparse graphs only)."""
+        starts = self.indptr[nodes]
+        lengths = self.indptr[nodes + 1] - starts
+        total = int(lengths.sum())
+        # positions of every neighbour entry of the given nodes, without a Python loop
+        offsets = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(total)
+        return self.indices[offsets]
+
+    def count_into(
+        self, nodes: np.ndarray, counts: np.ndarray, sign: int = 1, contacts: np.ndarray | None = None
+    ) -> None:
         """Add ``sign`` to ``counts`` of every contact of each node in ``nodes``.
 
         Used to keep per-person counts of member (or churned) contacts current as
         people change state, instead of a sparse product over the whole graph daily.
         For the complete graph the caller keeps totals instead (see ``contact_share``).
+        ``contacts`` may pass ``contacts(nodes)`` when it is already at hand.
         """
         if nodes.size == 0 or self.complete:
             return
-        starts = self.indptr[nodes]
-        lengths = self.indptr[nodes + 1] - starts
-        total = int(lengths.sum())
-        if total == 0:
-            return
-        # positions of every neighbour entry of the given nodes, without a Python loop
-        offsets = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(total)
         # ufunc.at with a scalar of the counts' own type takes numpy's fast path: quicker than an n-long
         # bincount whatever the number of contacts (a Python int would take the slow generic path)
-        np.add.at(counts, self.indices[offsets], counts.dtype.type(sign))
+        np.add.at(counts, self.contacts(nodes) if contacts is None else contacts, counts.dtype.type(sign))
 
     def contact_share(
         self, counts: np.ndarray, total: int, own: np.ndarray | None, idx: np.ndarray | slice
