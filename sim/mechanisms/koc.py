@@ -21,13 +21,16 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.population import MEMBER
+
 if TYPE_CHECKING:
     from sim.model import CommunityModel
 
 
 def active_kocs(model: CommunityModel) -> np.ndarray:
-    mi = model.member_index()
-    return mi[model.pop.is_koc[mi]]
+    """Sorted ids of the KOCs who are members (from the few KOCs, not a gather over every member)."""
+    kocs = np.flatnonzero(model.pop.is_koc)
+    return kocs[model.pop.status[kocs] == MEMBER]
 
 
 def koc_phase(model: CommunityModel) -> None:
