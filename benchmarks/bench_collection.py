@@ -5,9 +5,10 @@
 Per-day collection is three steps at the end of ``CommunityModel.step``: the KPI
 row (sim/metrics.py), the health KPIs and alerts (sim/health.py) and Mesa's
 ``DataCollector.collect``. Two measures:
-- ``share_pct``: CPU time inside the three steps over the run's CPU time, clocked
-  in the same run (benchmarks/bench_run.py ``PhaseClock``): precise, the headline;
-- ``ab_overhead_pct``: (with - without) / with, where "without" replaces the three
+- ``share_pct``: wall time inside the three steps over the run's wall time, clocked
+  in the same run (benchmarks/bench_run.py ``PhaseClock``; wall, because large
+  markets put work on a second core): precise, the headline;
+- ``ab_overhead_pct``: (with - without) / with in wall time, where "without" replaces the three
   with no-ops on the model instance: the direct comparison, but at a few percent
   it is within the run-to-run noise of a shared machine.
 Adaptive rules read the KPIs, so all runs switch rules off; nothing else in the
@@ -40,7 +41,7 @@ def state_hash(model: CommunityModel) -> str:
 
 
 def one_run(scenario, days: int, collect: bool) -> tuple[float, float, str, float]:
-    """Wall and CPU seconds of the run, the final state's hash and the CPU seconds spent collecting."""
+    """Wall and CPU seconds of the run, the final state's hash and the wall seconds spent collecting."""
     model = CommunityModel(scenario, record_events=False)
     clock = PhaseClock()
     if not collect:
@@ -51,7 +52,7 @@ def one_run(scenario, days: int, collect: bool) -> tuple[float, float, str, floa
         start = clocks()
         model.run(days)
         wall, cpu = since(start)
-    collecting = sum(v for k, v in clock.cpu.items() if k.startswith("collect:")) if collect else 0.0
+    collecting = sum(v for k, v in clock.seconds.items() if k.startswith("collect:")) if collect else 0.0
     return wall, cpu, state_hash(model), collecting
 
 
@@ -76,7 +77,7 @@ def main() -> None:
             raise SystemExit("skipping collection changed the simulation: the comparison is invalid")
         w = [statistics.median(r[i] for r in with_) for i in (0, 1)]
         wo = [statistics.median(r[i] for r in without) for i in (0, 1)]
-        share = statistics.median(r[3] / r[1] for r in with_)
+        share = statistics.median(r[3] / r[0] for r in with_)
         print(
             json.dumps(
                 {
@@ -85,7 +86,7 @@ def main() -> None:
                     "days": days,
                     "share_pct": round(100 * share, 1),
                     "ms_per_day_collecting": round(1e3 * statistics.median(r[3] for r in with_) / days, 3),
-                    "ab_overhead_pct": round(100 * (w[1] - wo[1]) / w[1], 1),
+                    "ab_overhead_pct": round(100 * (w[0] - wo[0]) / w[0], 1),
                     "with_cpu_seconds": round(w[1], 3),
                     "without_cpu_seconds": round(wo[1], 3),
                     "with_seconds": round(w[0], 3),
