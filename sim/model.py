@@ -42,6 +42,8 @@ LARGE_MARKET = 100_000
 DRAW_AHEAD_MARKET = 100_000
 #: Market size from which whole-column arithmetic is split in two halves computed on two cores.
 SPLIT_MARKET = 200_000
+#: ... and from how many people per-person work on a list of them is split (see ``split_people``).
+SPLIT_PEOPLE = 100_000
 #: Members' share of the market from which phases work on whole columns (see ``member_rows``).
 DENSE_SHARE = 0.5
 ALL_ROWS = slice(None)
@@ -186,6 +188,18 @@ class CommunityModel(mesa.Model):
         half = self.pop.n // 2
         second = self._worker().submit(fn, slice(half, None))
         return [fn(slice(0, half)), second.result()]
+
+    def split_people(self, fn: Callable[[np.ndarray], T], people: np.ndarray) -> list[T]:
+        """``[fn(people)]``; for many people in a large market, ``fn`` of each half of them, on two cores.
+
+        As ``split_rows``, for per-person work on a list of people (today's visitors): ``fn`` must
+        treat each person on their own.
+        """
+        if self.pop.n < SPLIT_MARKET or people.size < SPLIT_PEOPLE:
+            return [fn(people)]
+        half = people.size // 2
+        second = self._worker().submit(fn, people[half:])
+        return [fn(people[:half]), second.result()]
 
     def _worker(self) -> ThreadPoolExecutor:
         """The thread that takes the second half of split work (stopped at the end of ``run``)."""

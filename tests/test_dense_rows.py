@@ -2,7 +2,8 @@
 
 When members are most of the market, phases compute on every row and keep the
 members' results (``CommunityModel.member_rows``); in a large market the whole
-columns are computed in two halves on two cores (``CommunityModel.split_rows``).
+columns, and long lists of people, are computed in two halves on two cores
+(``CommunityModel.split_rows``, ``split_people``).
 Both are purely speed choices: forcing any way must give the same population, KPIs
 and events, bit for bit.
 """
@@ -74,6 +75,7 @@ def test_dense_gathered_and_split_days_are_identical(path, overrides, days, monk
     differing = [k for k in gathered if gathered[k] != dense[k]]
     assert not differing, f"dense evaluation changed: {differing}"
     monkeypatch.setattr(sim.model, "SPLIT_MARKET", 1)
+    monkeypatch.setattr(sim.model, "SPLIT_PEOPLE", 2)
     split, _ = _run(path, overrides, days, dense_share=0.0)
     differing = [k for k in gathered if gathered[k] != split[k]]
     assert not differing, f"split evaluation changed: {differing}"
@@ -90,6 +92,9 @@ def test_halves_run_on_another_thread_and_cover_the_rows(monkeypatch):
     assert [rows for rows, _ in seen] == [slice(0, 500), slice(500, None)]
     assert seen[0][1] != seen[1][1]
     assert model.split_rows(lambda rows: rows, np.arange(3))[0].tolist() == [0, 1, 2]  # member indices: one part
+    monkeypatch.setattr(sim.model, "SPLIT_PEOPLE", 2)
+    people = model.split_people(lambda p: (p, threading.current_thread().name), np.arange(5))
+    assert [p.tolist() for p, _ in people] == [[0, 1], [2, 3, 4]] and people[0][1] != people[1][1]
     worker = model._other_core
     model.run(1)
     assert model._other_core is None and worker._shutdown  # the run stopped the thread

@@ -58,15 +58,25 @@ def engagement_phase(model: CommunityModel) -> None:
 
     themed = s.content.themed_columns
     boost = themed.interaction_multiplier if themed.enabled else 1.0
-    interact = later(0, v) < np.minimum(cfg.interaction_prob * boost * day.match[vseg], 1.0)
+    p_interact = np.minimum(cfg.interaction_prob * boost * day.match, 1.0)  # per segment
+    base_stimulus = f32(0.2 + day.eff_engagement)
+
+    def engage(vp: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Whether visitors ``vp`` interact, and the stimulus their engagement moves toward."""
+        seg = model.segment_index[vp]
+        interact = later(0, vp) < np.take(p_interact, seg)
+        stimulus = np.take(base_stimulus, seg) + f32(cfg.interaction_value) * interact
+        if koc_boost:
+            stimulus += koc_boost * day.koc_reached[vp]
+        return interact, np.clip(stimulus, 0.0, 1.0, out=stimulus)
+
+    parts = model.split_people(engage, v)
+    interact = np.concatenate([i for i, _ in parts])
+    stimulus = np.concatenate([st for _, st in parts])
     ugc_lift = 1.0 + s.content.ugc_dwell_bonus * day.ugc_share
     minutes = s.content.base_dwell_minutes * (0.6 + day.appeal) * ugc_lift  # per segment
     day.dwell_minutes = float(np.bincount(vseg, minlength=minutes.size) @ minutes / v.size) if v.size else 0.0
     day.interactions = int(interact.sum())
-    stimulus = np.take(f32(0.2 + day.eff_engagement), vseg) + f32(cfg.interaction_value) * interact
-    if koc_boost:
-        stimulus += koc_boost * day.koc_reached[v]
-    np.clip(stimulus, 0.0, 1.0, out=stimulus)
     eff_fatigue = f32(day.eff_fatigue)
 
     def smooth(part: np.ndarray | slice) -> None:

@@ -34,28 +34,31 @@ def purchase_phase(model: CommunityModel) -> None:
     u_buy = model.streams.uniform("purchase", n)
     later = model.streams.packed("purchase", n)  # buyers' basket (turned normal) and quality numbers
 
-    v = day.visitors
-    seg = model.segment_index[v]
-    last = pop.last_purchase[v]
-    since = (day.day - last).astype(np.float32)
-    need = np.where(last < 0, np.float32(1.0), 1.0 - np.exp(-since / np.take(model.cycle_days, seg)))
     # float32 throughout, as in the visit decision; the per-segment terms are summed once per segment
-    by_segment = (
+    by_segment = f32(
         logit(cfg.base_prob)
         - cfg.need_weight
         - 0.5 * cfg.satisfaction_weight
         + day.eff_purchase
         + cfg.discount_weight * cfg.discount * model.price_sensitivity
     )
-    x = (
-        np.take(f32(by_segment), seg)
-        + cfg.need_weight * need
-        + cfg.satisfaction_weight * pop.satisfaction[v]
-        + model.mods.purchase[v]
-    )
-    if s.koc.purchase_lift:
-        x += np.float32(s.koc.purchase_lift) * day.koc_reached[v]
-    b = v[u_buy[v] < logistic(x)]
+
+    def buyers(v: np.ndarray) -> np.ndarray:
+        seg = model.segment_index[v]
+        last = pop.last_purchase[v]
+        since = (day.day - last).astype(np.float32)
+        need = np.where(last < 0, np.float32(1.0), 1.0 - np.exp(-since / np.take(model.cycle_days, seg)))
+        x = (
+            np.take(by_segment, seg)
+            + cfg.need_weight * need
+            + cfg.satisfaction_weight * pop.satisfaction[v]
+            + model.mods.purchase[v]
+        )
+        if s.koc.purchase_lift:
+            x += np.float32(s.koc.purchase_lift) * day.koc_reached[v]
+        return v[u_buy[v] < logistic(x)]
+
+    b = np.concatenate(model.split_people(buyers, day.visitors))
     day.buyers_today = b
     day.buyers_list, day.buyers_paid = record_purchases(model, b, standard_normal(later(0, b)), later(1, b))
 
