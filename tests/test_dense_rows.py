@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import sim.model
+import sim.member_rows
 from sim.config.loader import load_scenario
 from sim.model import CommunityModel
 from sim.population import Population
@@ -68,31 +68,31 @@ def _run(path: str, overrides: list[str], days: int, dense_share: float) -> tupl
 
 @pytest.mark.parametrize(("path", "overrides", "days"), CASES)
 def test_dense_gathered_and_split_days_are_identical(path, overrides, days, monkeypatch):
-    monkeypatch.setattr(sim.model, "SPLIT_MARKET", 10**12)
+    monkeypatch.setattr(sim.member_rows, "SPLIT_MARKET", 10**12)
     gathered, none = _run(path, overrides, days, dense_share=2.0)
     dense, every = _run(path, overrides, days, dense_share=0.0)
     assert none == 0 and every == days
     differing = [k for k in gathered if gathered[k] != dense[k]]
     assert not differing, f"dense evaluation changed: {differing}"
-    monkeypatch.setattr(sim.model, "SPLIT_MARKET", 1)
-    monkeypatch.setattr(sim.model, "SPLIT_PEOPLE", 2)
+    monkeypatch.setattr(sim.member_rows, "SPLIT_MARKET", 1)
+    monkeypatch.setattr(sim.member_rows, "SPLIT_PEOPLE", 2)
     split, _ = _run(path, overrides, days, dense_share=0.0)
     differing = [k for k in gathered if gathered[k] != split[k]]
     assert not differing, f"split evaluation changed: {differing}"
 
 
 def test_halves_run_on_another_thread_and_cover_the_rows(monkeypatch):
-    monkeypatch.setattr(sim.model, "SPLIT_MARKET", 1)
+    monkeypatch.setattr(sim.member_rows, "SPLIT_MARKET", 1)
     model = CommunityModel(
         load_scenario(
             ROOT / "benchmarks/million_members.yaml", ["market.size=1001", "acquisition.initial_members=1001"]
         )
     )
-    seen = model.split_rows(lambda rows: (rows, threading.current_thread().name), sim.model.ALL_ROWS)
+    seen = model.split_rows(lambda rows: (rows, threading.current_thread().name), sim.member_rows.ALL_ROWS)
     assert [rows for rows, _ in seen] == [slice(0, 500), slice(500, None)]
     assert seen[0][1] != seen[1][1]
     assert model.split_rows(lambda rows: rows, np.arange(3))[0].tolist() == [0, 1, 2]  # member indices: one part
-    monkeypatch.setattr(sim.model, "SPLIT_PEOPLE", 2)
+    monkeypatch.setattr(sim.member_rows, "SPLIT_PEOPLE", 2)
     people = model.split_people(lambda p: (p, threading.current_thread().name), np.arange(5))
     assert [p.tolist() for p, _ in people] == [[0, 1], [2, 3, 4]] and people[0][1] != people[1][1]
     worker = model._other_core
