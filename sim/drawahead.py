@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import queue
 import threading
+import weakref
 from collections import deque
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -75,21 +76,20 @@ class DrawAhead:
         today, self._today = self._today, []
         self.wait()
         self._ahead = {}
+        if not today:
+            return
+        self._start()
         batch = []
         for name, request in today:
             if name not in self._ahead:
-                copy = self._copies.setdefault(name, np.random.Generator(type(self._gens[name].bit_generator)()))
-                copy.bit_generator.state = self._gens[name].bit_generator.state
+                if name not in self._copies:
+                    self._copies[name] = np.random.Generator(type(self._gens[name].bit_generator)())
+                self._copies[name].bit_generator.state = self._gens[name].bit_generator.state
                 self._ahead[name] = deque()
             entry = _Ahead(request, Future())
             self._ahead[name].append(entry)
             batch.append((self._copies[name], entry))
-        if not batch:
-            return
         self._last = Future()
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._work, name="draw-ahead", daemon=True)
-            self._thread.start()
         self._jobs.put((batch, self._last))
 
     def wait(self) -> None:
@@ -98,20 +98,33 @@ class DrawAhead:
             self._last.result()
 
     def close(self) -> None:
-        """Stop the thread (a later ``submit`` starts another); what was drawn ahead stays usable."""
+        """Stop the thread and drop what was drawn ahead (a later ``submit`` starts again)."""
         if self._thread is not None:
             self._jobs.put(None)
             self._thread.join()
             self._thread = None
+            self._stop.detach()
+        self._ahead = {}
+        self._last = None
 
-    def _work(self) -> None:
-        while (job := self._jobs.get()) is not None:
-            batch, done = job
-            for gen, entry in batch:
-                try:
-                    before = gen.bit_generator.state
-                    numbers = fill(gen, entry.request)
-                    entry.future.set_result((numbers, before, gen.bit_generator.state))
-                except BaseException as exc:  # handed to the request that would have used the numbers
-                    entry.future.set_exception(exc)
-            done.set_result(None)
+    def _start(self) -> None:
+        if self._thread is None:
+            # the thread holds only the queue, and a collected DrawAhead stops it: a model stepped with step()
+            # alone (never run()) leaves no thread and no numbers behind once it is dropped
+            self._thread = threading.Thread(target=_work, args=(self._jobs,), name="draw-ahead", daemon=True)
+            self._thread.start()
+            self._stop = weakref.finalize(self, self._jobs.put, None)
+
+
+def _work(jobs: queue.SimpleQueue) -> None:
+    """The thread: draw each batch's requests in order, until told to stop."""
+    while (job := jobs.get()) is not None:
+        batch, done = job
+        for gen, entry in batch:
+            try:
+                before = gen.bit_generator.state
+                numbers = fill(gen, entry.request)
+                entry.future.set_result((numbers, before, gen.bit_generator.state))
+            except BaseException as exc:  # handed to the request that would have used the numbers
+                entry.future.set_exception(exc)
+        done.set_result(None)

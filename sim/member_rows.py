@@ -14,7 +14,7 @@ Every result is element by element, so all three ways give the same numbers bit 
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from typing import TypeVar
 
 import numpy as np
@@ -89,14 +89,15 @@ class MemberRows:
         """``[fn(rows)]``; on whole columns of a large market, ``fn`` of each half, the halves on two cores.
 
         ``fn`` must work element by element on its rows (numpy drops the GIL in the arithmetic), so
-        the halves' results are the whole's, split: the split is a speed choice only.
+        the halves' results are the whole's, split: the split is a speed choice only. So ``fn`` must not
+        draw random numbers, log events, book to the ledger, sum floats that reach the outputs, call
+        ``split_*`` itself, or write outside its rows; ``rows`` is ``member_rows()``.
         """
         if not isinstance(rows, slice) or self.pop.n < SPLIT_MARKET:
             return [fn(rows)]
         self.member_mask()  # cached before the halves read it
         half = self.pop.n // 2
-        second = self._worker().submit(fn, slice(half, None))
-        return [fn(slice(0, half)), second.result()]
+        return self._in_two(fn, slice(0, half), slice(half, None))
 
     def split_people(self, fn: Callable[[np.ndarray], T], people: np.ndarray) -> list[T]:
         """``[fn(people)]``; for many people in a large market, ``fn`` of each half of them, on two cores.
@@ -107,8 +108,17 @@ class MemberRows:
         if self.pop.n < SPLIT_MARKET or people.size < SPLIT_PEOPLE:
             return [fn(people)]
         half = people.size // 2
-        second = self._worker().submit(fn, people[half:])
-        return [fn(people[:half]), second.result()]
+        return self._in_two(fn, people[:half], people[half:])
+
+    def _in_two(self, fn: Callable, first, second) -> list:
+        """``[fn(first), fn(second)]``, the second on the worker thread. The second is always waited for,
+        so no half still writes to the columns once this returns or raises."""
+        later = self._worker().submit(fn, second)
+        try:
+            mine = fn(first)
+        finally:
+            wait([later])
+        return [mine, later.result()]
 
     def _worker(self) -> ThreadPoolExecutor:
         """The thread that takes the second half of split work (stopped by ``stop_worker``)."""

@@ -109,6 +109,8 @@ class Network:
         return out.astype(np.int64)
 
 
+#: Edge draws from which the two endpoint sorts run on two cores (below, a thread costs more than it saves).
+PARALLEL_SORT = 1_000_000
 #: Pair keys: a node pair (a, b) is ``a << 32 | b``, which sorts like (a, b); n < 2^31 always holds.
 LOW = np.int64(0xFFFFFFFF)
 
@@ -210,11 +212,15 @@ def _power_law_clustered(
         draw = int(missing * 1.1) + 16
         # searching sorted uniforms is cache-friendly; the permutation restores random pairing
         ua, ub = rng.random(draw), rng.random(draw)
-        with ThreadPoolExecutor(max_workers=1) as other_core:  # numpy sorts without the GIL
-            later = other_core.submit(_search_sorted, cdf, ub)
+        if draw < PARALLEL_SORT:
             pairing = rng.permutation(draw)
-            a = _search_sorted(cdf, ua)
-            b = later.result()[pairing]
+            a, b = _search_sorted(cdf, ua), _search_sorted(cdf, ub)[pairing]
+        else:
+            with ThreadPoolExecutor(max_workers=1) as other_core:  # numpy sorts without the GIL
+                later = other_core.submit(_search_sorted, cdf, ub)
+                pairing = rng.permutation(draw)
+                a = _search_sorted(cdf, ua)
+                b = later.result()[pairing]
         key = _union(key, _upper_keys(a, b))
     if key.size > m_base:  # a random m_base of them, still sorted
         chosen = np.zeros(key.size, dtype=bool)

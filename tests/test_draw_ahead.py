@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import threading
 from pathlib import Path
 
@@ -73,3 +74,17 @@ def test_a_run_is_identical_and_leaves_no_thread(monkeypatch, name):
     for column in ("satisfaction", "engagement", "status", "points", "negative"):
         assert np.array_equal(getattr(plain.pop, column), getattr(ahead.pop, column))
     assert not [t for t in threading.enumerate() if t.name == "draw-ahead"]
+
+
+def test_streams_dropped_without_close_stop_their_thread():
+    # a model stepped with step() alone (as the dashboard does) never reaches run()'s close()
+    streams = Streams(3)
+    streams.draw_ahead()
+    streams.uniform("engagement", 100)
+    streams.ahead.submit()
+    thread = streams.ahead._thread
+    assert thread is not None and thread.is_alive()
+    del streams
+    gc.collect()
+    thread.join(timeout=10)
+    assert not thread.is_alive()

@@ -269,3 +269,25 @@ def test_inconsistent_programs_are_rejected(changes, needle):
     with pytest.raises(ValidationError) as err:
         Scenario.model_validate(deep_update(SMALL, {"incentives": changes}))
     assert needle in str(err.value)
+
+
+def test_a_learned_coupon_habit_costs_purchases_even_with_the_program_off_and_no_coupon_held():
+    from sim.daystate import Modifiers
+    from sim.mechanisms.incentives import coupons
+
+    model = CommunityModel(small(incentives={"coupons": {"enabled": False, "dependence_weight": 2.0}}))
+    pop = model.pop
+    members = model.member_index()
+    pop.coupon_expiry[:] = -1  # nobody holds a coupon today
+    pop.coupon_habit[members[:50]] = 0.5  # learned earlier, e.g. from birthday coupons
+    model.coupon_habits = True
+    rows = model.member_rows()
+    acc = Modifiers.zeros(members.size if not isinstance(rows, slice) else pop.n)
+    coupons.modifiers(model, rows, acc)
+    penalty = acc.purchase if not isinstance(rows, slice) else acc.purchase[members]
+    assert np.allclose(penalty[:50], -1.0) and np.all(penalty[50:] == 0.0)
+    model.coupon_habits = False
+    pop.coupon_habit[:] = 0.0
+    acc = Modifiers.zeros(acc.purchase.size)
+    coupons.modifiers(model, rows, acc)  # nothing learned and nothing held: no term at all
+    assert not acc.purchase.any()

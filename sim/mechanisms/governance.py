@@ -71,7 +71,7 @@ def _kth_largest(values: np.ndarray, k: int):
     if values.dtype.kind in "iu":
         low, high = int(values.min()), int(values.max())
         if high - low <= 4 * n:
-            from_top = np.cumsum(np.bincount(values - low, minlength=high - low + 1)[::-1])
+            from_top = np.cumsum(np.bincount(values.astype(np.intp) - low, minlength=high - low + 1)[::-1])
             return values.dtype.type(high - int(np.searchsorted(from_top, k)))
     return np.partition(values, n - k)[n - k]
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.mathutil import put_where, select
+from sim.mathutil import select
 
 if TYPE_CHECKING:
     from sim.daystate import Modifiers
@@ -97,13 +97,6 @@ def decay_habit(model: CommunityModel) -> None:
         habit, keep = model.pop.coupon_habit, np.float32(1.0 - cfg.habit_decay)
 
         def fade(rows: np.ndarray | slice) -> None:
-            if isinstance(rows, slice):
-                members = model.members_in(rows)
-                if members is True:
-                    habit[rows] *= keep
-                else:
-                    put_where(habit[rows], members, habit[rows] * keep)
-            else:
-                habit[rows] *= keep
+            model.write_members(habit, rows, habit[rows] * keep)
 
         model.split_rows(fade, model.member_rows())
