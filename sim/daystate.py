@@ -110,8 +110,6 @@ class Modifiers:
         for mine, theirs in ((self.visit, mods.visit), (self.purchase, mods.purchase), (self.churn, mods.churn)):
             if not mine.any():  # a contiguous pass, far cheaper than the scatter it saves when no program is on
                 continue
-            if isinstance(rows, slice):
-                mine *= members(rows)  # zero for non-members (a product: where= branches on every element)
-                theirs[rows] += mine
-            else:
-                theirs[rows] += mine
+            if isinstance(rows, slice) and (mask := members(rows)) is not True:
+                mine *= mask  # zero for non-members (a product: where= branches on every element)
+            theirs[rows] += mine

@@ -125,13 +125,21 @@ def _sorted_unique(key: np.ndarray) -> np.ndarray:
     return key[np.concatenate(([True], key[1:] != key[:-1]))] if key.size else key
 
 
-def _union(base: np.ndarray, keys: np.ndarray) -> np.ndarray:
-    """Sorted distinct union of two sorted distinct key arrays, without sorting ``base`` again."""
+def _fresh(base: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """The sorted distinct ``keys`` not in the sorted distinct ``base``."""
     if base.size == 0:
         return keys
-    pos = np.searchsorted(base, keys)
-    fresh = (pos == base.size) | (base[np.minimum(pos, base.size - 1)] != keys)
-    return np.insert(base, pos[fresh], keys[fresh])
+    return keys[base[np.minimum(np.searchsorted(base, keys), base.size - 1)] != keys]
+
+
+def _insert(base: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """Sorted ``base`` with the sorted ``keys``, none of them in it, merged in (no sort of ``base`` again)."""
+    return np.insert(base, np.searchsorted(base, keys), keys) if base.size else keys
+
+
+def _union(base: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """Sorted distinct union of two sorted distinct key arrays."""
+    return _insert(base, _fresh(base, keys))
 
 
 def _upper_keys(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
@@ -235,10 +243,8 @@ def _power_law_clustered(
     u1, u2 = rng.random(eligible.size), rng.random(eligible.size)
     a = base.random_neighbor(eligible, u1)
     b = base.random_neighbor(eligible, u2)
-    extra = _upper_keys(a, b)
-    pos = np.minimum(np.searchsorted(key, extra), max(key.size - 1, 0))
-    fresh = extra[key[pos] != extra] if key.size else extra  # pairs not yet in the graph
-    return _union(key, fresh), _union(low, _swapped(fresh))
+    fresh = _fresh(key, _upper_keys(a, b))  # pairs not yet in the graph
+    return _insert(key, fresh), _insert(low, _swapped(fresh))
 
 
 def build_network(cfg: NetworkConfig, n: int, rng: np.random.Generator) -> Network:
