@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from sim import forked
 from sim.atomic import check_destination
 from sim.config.loader import load_scenario
-from sim.runner import default_run_dir, run_to_directory
 
 HEADLINE = (
     ("members", "members", "{:,.0f}"),
@@ -42,6 +43,14 @@ def headline_table(summary: dict, title: str) -> Table:
 
 def run_command(path: Path, *, seed, days, out, overrides, results: Path, quiet: bool) -> None:
     scenario = load_scenario(path, overrides, days=days, seed=seed)
+    # the figures' modules load in a forked child while this process loads Mesa and simulates
+    with forked.preloaded("sim.plots") if scenario.output.plots else contextlib.nullcontext():
+        _run(scenario, out, results, quiet)
+
+
+def _run(scenario, out: Path | None, results: Path, quiet: bool) -> None:
+    from sim.runner import default_run_dir, run_to_directory
+
     out_dir = out if out is not None else default_run_dir(results, scenario)
     check_destination(out_dir)
     console = Console(stderr=True)

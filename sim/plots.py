@@ -17,7 +17,6 @@ from matplotlib.colors import BoundaryNorm, ListedColormap
 from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 
 from sim import plots_markers as pm
-from sim.forked import run_split
 from sim.plots_base import (
     DPI,
     FIGSIZE,
@@ -43,7 +42,6 @@ __all__ = [
     "plot_members_by_source",
     "plot_operations",
     "source_color",
-    "write_run_plots",
 ]
 
 #: One colour per join source, from the colour-blind-safe Okabe–Ito palette.
@@ -291,38 +289,3 @@ def plot_cohort_retention(cohorts: pd.DataFrame, title: str, path: Path) -> Path
     ax.set_ylabel("share still a member")
     _title(fig, "Retention by monthly join cohort", title)
     return _save(fig, path)
-
-
-def write_run_plots(
-    ts: pd.DataFrame,
-    funnel: dict[str, int],
-    cohorts: pd.DataFrame,
-    out_dir: Path,
-    title: str,
-    *,
-    markers: list[dict] | None = None,
-    negative_threshold: float | None = None,
-) -> list[Path]:
-    """Write the six PNGs of one run into ``out_dir`` (created if missing) and return their paths.
-
-    ``markers`` are the run's dated events (``CommunityModel.markers``: dicts with ``day``,
-    ``kind`` and ``label``), marked on every time-axis figure. ``negative_threshold`` is the
-    scenario's ``health.max_negative_share`` (its default when None), drawn in operations.png.
-    """
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    # alternate heavy and light figures, so the two halves drawn in parallel take about as long
-    jobs = [
-        (plot_operations, (ts, title, out / "operations.png", markers, negative_threshold)),
-        (plot_gmv_profit, (ts, title, out / "gmv_profit.png", markers)),
-        (plot_members_by_source, (ts, title, out / "members_by_source.png", markers)),
-        (plot_dau, (ts, title, out / "dau.png", markers)),
-        (plot_funnel, (funnel, title, out / "funnel.png")),
-        (plot_cohort_retention, (cohorts, title, out / "cohort_retention.png")),
-    ]
-    run_split(jobs)
-    missing = [str(args[2]) for _, args in jobs if not args[2].is_file()]
-    if missing:
-        raise RuntimeError(f"figures not written: {', '.join(missing)}")
-    names = ["members_by_source", "dau", "gmv_profit", "funnel", "cohort_retention", "operations"]
-    return [out / f"{name}.png" for name in names]

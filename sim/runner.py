@@ -25,6 +25,7 @@ from sim.atomic import OutputError, atomic_directory, output_error
 from sim.config.loader import scenario_hash, scenario_to_yaml
 from sim.config.schema import Scenario
 from sim.model import CommunityModel
+from sim.run_figures import write_run_plots
 from sim.summary import cohort_retention, summarize
 
 
@@ -129,8 +130,6 @@ def write_outputs(directory: Path, scenario: Scenario, result: RunResult, starte
         ),
     }
     if scenario.output.plots:
-        from sim.plots import write_run_plots
-
         cohorts = cohort_retention(result.model.pop, len(ts))
         paths = write_run_plots(
             ts,

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -143,3 +145,67 @@ def test_python_dash_m_and_console_script(tmp_path):
         [sys.executable, "-m", "sim", "run", SMOKE, "--set", "days=abc"], capture_output=True, text=True, cwd=ROOT
     )
     assert res.returncode == 2 and "Traceback" not in res.stderr and "days" in res.stderr
+
+
+def _run_fresh(code: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
+
+
+def test_run_draws_its_figures_in_a_preloaded_child_the_same_as_in_one_process(tmp_path):
+    """The command's own process never loads matplotlib; the figures are byte-identical to one process's."""
+    args = ["run", SMOKE, "--days", "30", "--quiet", "--set", "market.size=1000"]
+    res = _run_fresh(
+        "import sys; from sim.cli import main\n"
+        f"code = main({[*args, '--out', str(tmp_path / 'forked')]!r})\n"
+        "print('matplotlib' in sys.modules); sys.exit(code)"
+    )
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.split()[-1] == "False"
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)  # no fork with a second thread: all drawn here
+    thread.start()
+    try:
+        assert main([*args, "--out", str(tmp_path / "here")]) == 0
+    finally:
+        stop.set()
+        thread.join()
+    pngs = sorted(p.name for p in (tmp_path / "forked" / "plots").glob("*.png"))
+    assert len(pngs) == 6
+    for name in pngs:
+        assert (tmp_path / "forked" / "plots" / name).read_bytes() == (tmp_path / "here" / "plots" / name).read_bytes()
+
+
+def test_interrupted_while_the_child_draws_leaves_nothing_and_no_process(tmp_path):
+    """Ctrl-C while the preloaded child draws: exit 130, the child waited for, nothing written."""
+    out = tmp_path / "run"
+    code = f"""
+import os, signal, sys, time
+from sim import forked
+import sim.plots
+draw = sim.plots.plot_funnel
+def slow(*args):
+    time.sleep(1.5)
+    return draw(*args)
+sim.plots.plot_funnel = slow  # inherited by the child forked below
+send = forked._Preloaded.run
+def run(self, jobs):
+    def interrupt(*_):
+        raise KeyboardInterrupt
+    signal.signal(signal.SIGALRM, interrupt)
+    signal.setitimer(signal.ITIMER_REAL, 0.3)
+    return send(self, jobs)
+forked._Preloaded.run = run
+from sim.cli import main
+code = main(["run", {SMOKE!r}, "--days", "5", "--quiet", "--out", {str(out)!r}])
+try:
+    os.waitpid(-1, os.WNOHANG)
+    print("a child is left")
+except ChildProcessError:
+    pass
+sys.exit(code)
+"""
+    res = _run_fresh(code)
+    assert res.returncode == 130, res.stderr
+    assert "a child is left" not in res.stdout
+    time.sleep(0.5)
+    assert list(tmp_path.iterdir()) == []

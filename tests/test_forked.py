@@ -87,3 +87,112 @@ def test_everything_runs_here_when_a_thread_is_running(tmp_path):
         stop.set()
         thread.join()
     assert {int(p.read_text()) for p in paths} == {os.getpid()}
+
+
+HELPER_MODULE = """
+import os
+from pathlib import Path
+
+def write_pids(path):
+    Path(path).write_text(f"{os.getpid()} {os.getppid()}")
+
+def fail_outside(path, parent):
+    if os.getpid() != parent:
+        raise RuntimeError("child failure")
+    Path(path).write_text("parent")
+"""
+
+
+def _run_preloaded(tmp_path, body: str) -> subprocess.CompletedProcess:
+    """Run ``body`` in a fresh interpreter that can import ``helpermod`` (written to ``tmp_path``)."""
+    (tmp_path / "helpermod.py").write_text(HELPER_MODULE)
+    return _run(tmp_path, "sys.path.insert(0, str(out))\n" + textwrap.dedent(body))
+
+
+@needs_fork
+def test_a_preloaded_child_imports_ahead_and_runs_the_jobs_on_two_processes(tmp_path):
+    done = _run_preloaded(
+        tmp_path,
+        """
+        with forked.preloaded("helpermod"):
+            forked.run_split([("helpermod:write_pids", (str(out / f"{i}.txt"),)) for i in range(4)])
+        print(json.dumps([parent, "helpermod" in sys.modules]))
+        """,
+    )
+    assert done.returncode == 0, done.stderr
+    parent, imported_here = json.loads(done.stdout)
+    assert not imported_here  # only the child imported the jobs' module
+    pids = [tuple(map(int, (tmp_path / f"{i}.txt").read_text().split())) for i in range(4)]
+    helper = pids[0][0]
+    assert pids[0][1] == parent and helper != parent  # the preloaded child ran the even jobs
+    assert pids[2] == pids[0]
+    assert pids[1] == pids[3] and pids[1][1] == helper  # its own child ran the odd ones
+
+
+@needs_fork
+def test_jobs_failing_in_the_preloaded_child_are_redone_here_and_errors_surface(tmp_path):
+    done = _run_preloaded(
+        tmp_path,
+        """
+        with forked.preloaded("helpermod"):
+            forked.run_split([("helpermod:fail_outside", (str(out / "a.txt"), parent))])
+        """,
+    )
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "a.txt").read_text() == "parent"
+    done = _run_preloaded(
+        tmp_path,
+        """
+        with forked.preloaded("helpermod"):
+            forked.run_split([("helpermod:fail_outside", (str(out / "a.txt"), -1))])
+        """,
+    )
+    assert done.returncode == 1
+    assert "RuntimeError: child failure" in done.stderr
+
+
+@needs_fork
+def test_a_child_that_cannot_import_or_take_the_jobs_leaves_them_here(tmp_path):
+    done = _run_preloaded(
+        tmp_path,
+        """
+        with forked.preloaded("no_such_module_anywhere"):
+            forked.run_split([("helpermod:write_pids", (str(out / "a.txt"),))])
+        with forked.preloaded("helpermod"):  # a lambda cannot be sent to the child
+            forked.run_split([(lambda p: Path(p).write_text(f"{os.getpid()} 0"), (str(out / "b.txt"),))])
+        print(json.dumps(parent))
+        """,
+    )
+    assert done.returncode == 0, done.stderr
+    parent = json.loads(done.stdout)
+    for name in ("a.txt", "b.txt"):
+        assert int((tmp_path / name).read_text().split()[0]) == parent
+
+
+@needs_fork
+def test_the_preloaded_child_is_reaped_used_or_not_and_serves_one_batch(tmp_path):
+    done = _run_preloaded(
+        tmp_path,
+        """
+        pids = []
+        for use in (False, True):
+            with forked.preloaded("helpermod"):
+                pids.append(forked._Preloaded.current.pid)
+                with forked.preloaded("helpermod"):  # nested: the same child
+                    assert forked._Preloaded.current.pid == pids[-1]
+                if use:
+                    forked.run_split([("helpermod:write_pids", (str(out / "a.txt"),))])
+                    forked.run_split([("helpermod:write_pids", (str(out / "b.txt"),))])
+        for pid in pids:
+            try:
+                os.waitpid(pid, os.WNOHANG)
+                raise SystemExit(f"child {pid} was not reaped")
+            except ChildProcessError:
+                pass
+        print(json.dumps([parent, pids]))
+        """,
+    )
+    assert done.returncode == 0, done.stderr
+    parent, pids = json.loads(done.stdout)
+    assert int((tmp_path / "a.txt").read_text().split()[0]) == pids[1]
+    assert int((tmp_path / "b.txt").read_text().split()[0]) == parent  # the second batch ran here
