@@ -57,12 +57,21 @@ class Network:
 
     def contacts(self, nodes: np.ndarray) -> np.ndarray:
         """The contacts of every node in ``nodes``, one after the other (sparse graphs only)."""
-        starts = self.indptr[nodes]
-        lengths = self.indptr[nodes + 1] - starts
-        total = int(lengths.sum())
+        indptr = self._indptr_narrow
+        starts = indptr[nodes]
+        lengths = indptr[nodes + 1] - starts
+        ends = np.cumsum(lengths, dtype=indptr.dtype)
         # positions of every neighbour entry of the given nodes, without a Python loop
-        offsets = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(total)
-        return self.indices[offsets]
+        shift = starts - ends
+        shift += lengths
+        offsets = np.repeat(shift, lengths)
+        offsets += np.arange(int(ends[-1]) if ends.size else 0, dtype=indptr.dtype)
+        return np.take(self.indices, offsets)
+
+    @cached_property
+    def _indptr_narrow(self) -> np.ndarray:
+        """``indptr`` as int32 when the entries fit (under 2^31), so ``contacts`` moves half the bytes."""
+        return self.indptr.astype(np.int32) if self.indices.size < 2**31 else self.indptr
 
     def count_into(
         self, nodes: np.ndarray, counts: np.ndarray, sign: int = 1, contacts: np.ndarray | None = None

@@ -66,6 +66,16 @@ def test_count_into_matches_recount():
     assert not counts.any()
 
 
+def test_contacts_are_each_nodes_neighbours_in_turn():
+    net = build_network(NetworkConfig(kind="small_world"), N, np.random.default_rng(5))
+    rng = np.random.default_rng(6)
+    for nodes in (np.array([], dtype=np.int64), np.array([7]), rng.integers(0, N, 300), np.arange(N)):
+        expected = [net.neighbors(int(v)) for v in nodes]
+        got = net.contacts(nodes)
+        assert np.array_equal(got, np.concatenate(expected) if expected else np.array([], dtype=net.indices.dtype))
+        assert got.dtype == net.indices.dtype
+
+
 def test_random_neighbor_is_a_contact():
     for kind in ("scale_free", "complete"):
         net = build_network(NetworkConfig(kind=kind), 300, np.random.default_rng(5))
