@@ -68,6 +68,38 @@ def test_wrong_type_names_expected_type_and_line(tmp_path):
     assert message.endswith("s.yaml:2: days: expected an integer, got 'many'")
 
 
+def test_true_or_false_is_not_taken_for_a_number(tmp_path):
+    """YAML's true/false are bools, which Python and pydantic would take as 1 and 0."""
+    path = write(
+        tmp_path,
+        "s.yaml",
+        """
+        seed: true
+        referral:
+          reward_inviter: true
+        content:
+          ugc_type_mix: {review: false, educational: 0.5, entertainment: 0.5}
+        events:
+          - {kind: crisis, name: x, type: rumour, day: 5, duration: 3, severity: true}
+    """,
+    )
+    message = error_of(path)
+    assert "4 problems" in message
+    assert "s.yaml:1: seed: expected an integer, got true" in message
+    assert "s.yaml:3: referral.reward_inviter: expected a number, got true" in message
+    assert "s.yaml:5: content.ugc_type_mix.review: expected a number, got false" in message
+    assert "s.yaml:7: events[0].severity: expected a number, got true" in message
+    message = error_of(write(tmp_path, "t.yaml", "days: 3\n"), "market.size=false")
+    assert message.endswith(
+        "--set market.size=false: market.size: expected an integer, got false"
+    )  # no bound message too
+    # switches still take true/false, and numbers still take numbers
+    scenario = load_scenario(
+        write(tmp_path, "u.yaml", "referral:\n  reward_inviter: 1\nlivestream:\n  enabled: false\n")
+    )
+    assert scenario.referral.reward_inviter == 1.0 and scenario.livestream.enabled is False
+
+
 def test_out_of_range_gives_allowed_range(tmp_path):
     path = write(
         tmp_path,

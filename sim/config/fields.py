@@ -142,3 +142,34 @@ def walk(model: type[BaseModel] = Scenario, prefix: str = "") -> Iterator[tuple[
             item_path = path + "[]" if kind and kind[0] == "list" else path
             for tag, m in variants(kind[1] if kind else ann):
                 yield from walk(m, f"{item_path}<{tag}>")
+
+
+def booleans_for_numbers(data: Any, ann: Any = Scenario, path: tuple = ()) -> Iterator[tuple[tuple, str]]:
+    """``(key path, "int" or "float")`` wherever ``data`` puts true/false in a number field.
+
+    YAML's true and false are Python bools, and a bool is an int to Python and to
+    pydantic, so ``reward_inviter: true`` would silently mean 1. Walks the plain data
+    along the schema (models, lists, maps, tagged unions of models).
+    """
+    ann = strip_optional(ann)
+    while typing.get_origin(ann) is typing.Annotated:
+        ann = typing.get_args(ann)[0]
+    if isinstance(data, bool):
+        kinds = typing.get_args(ann) if typing.get_origin(ann) in (typing.Union, types.UnionType) else (ann,)
+        number = next((k for k in kinds if k in (int, float)), None)
+        if number is not None and bool not in kinds:
+            yield path, number.__name__
+        return
+    if is_model(ann) and isinstance(data, dict):
+        for key, value in data.items():
+            if key in ann.model_fields:
+                yield from booleans_for_numbers(value, ann.model_fields[key].annotation, (*path, key))
+    elif (options := variants(ann)) and isinstance(data, dict):
+        for tag, model in options:
+            if any(data.get(name) == tag for name, f in model.model_fields.items() if literal_choices(f.annotation)):
+                yield from booleans_for_numbers(data, model, path)
+                break
+    elif (kind := container(ann)) and isinstance(data, list if kind[0] == "list" else dict):
+        items = enumerate(data) if isinstance(data, list) else data.items()
+        for key, value in items:
+            yield from booleans_for_numbers(value, kind[1], (*path, key))

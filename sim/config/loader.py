@@ -276,17 +276,23 @@ def _set_origin(doc: Document, path: KeyPath, origin: Origin) -> None:
 
 
 def _validate(doc: Document, display: str, extra_top: Sequence[str] = ()) -> Scenario:
+    problems = [
+        _at(doc, loc, f"expected {_EXPECTED[kind]}, got {_show(_value_at(doc.data, loc))}")
+        for loc, kind in fields.booleans_for_numbers(doc.data)
+    ]
     try:
-        return Scenario.model_validate(doc.data)
+        scenario = Scenario.model_validate(doc.data)
     except ValidationError as exc:
-        problems: list[Problem] = []
+        flagged = {p.path for p in problems}
         for err in exc.errors(include_url=False):
             problem = _problem(err, doc, extra_top)
-            if problem not in problems:
+            if problem not in problems and problem.path not in flagged:  # a bound a boolean broke: said already
                 problems.append(problem)
-        problems.sort(key=lambda p: (p.source != display, p.source, p.line or 0))
-        title = None if len(problems) == 1 else f"{len(problems)} problems in scenario {display}"
-        raise ScenarioError(problems, title) from None
+    if not problems:
+        return scenario
+    problems.sort(key=lambda p: (p.source != display, p.source, p.line or 0))
+    title = None if len(problems) == 1 else f"{len(problems)} problems in scenario {display}"
+    raise ScenarioError(problems, title) from None
 
 
 def _problem(err: Any, doc: Document, extra_top: Sequence[str]) -> Problem:
@@ -294,8 +300,19 @@ def _problem(err: Any, doc: Document, extra_top: Sequence[str]) -> Problem:
     if not loc:  # a model validator of the whole scenario: point at the first key it names
         named = [tuple(m.split(".")) for m in _DOTTED.findall(err["msg"])]
         loc = next((p for p in named if p in doc.origins), ())
+    return _at(doc, loc, _describe(err, loc, extra_top))
+
+
+def _at(doc: Document, loc: KeyPath, message: str) -> Problem:
+    """A problem at ``loc``, placed where the key (or its nearest written parent) was written."""
     source, line = next(doc.origins[loc[:k]] for k in range(len(loc), -1, -1) if loc[:k] in doc.origins)
-    return Problem(source, line, format_path(loc), _describe(err, loc, extra_top))
+    return Problem(source, line, format_path(loc), message)
+
+
+def _value_at(data: Any, loc: KeyPath) -> Any:
+    for step in loc:
+        data = data[step]
+    return data
 
 
 def _describe(err: Any, loc: KeyPath, extra_top: Sequence[str]) -> str:
