@@ -2,7 +2,7 @@
 
 Everything is written under a temporary name in the destination's own directory
 (the same filesystem), then renamed into place; on any failure or interruption
-the temporary is removed.
+the temporary is removed. Also where a run directory goes, checked before any work.
 """
 
 from __future__ import annotations
@@ -13,7 +13,12 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sim.config.schema import Scenario
 
 
 class OutputError(Exception):
@@ -45,6 +50,19 @@ def check_destination(path: Path) -> None:
         raise OutputError(f"cannot create {path}: {probe} is a file, not a directory")
     if not os.access(probe, os.W_OK):
         raise OutputError(f"cannot write to {probe}: permission denied")
+
+
+def default_run_dir(results: Path, scenario: Scenario) -> Path:
+    """``results/<scenario>/<UTC timestamp>-s<seed>``, with a suffix if taken."""
+    if scenario.name in (".", ".."):  # allowed by the name pattern, but not a directory of its own
+        raise OutputError(f"the scenario name {scenario.name!r} cannot be a directory under {results}; rename it")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    base = results / scenario.name / f"{stamp}-s{scenario.seed}"
+    path, k = base, 1
+    while path.exists():
+        k += 1
+        path = base.with_name(f"{base.name}-{k}")
+    return path
 
 
 @contextlib.contextmanager

@@ -20,6 +20,8 @@ import contextlib
 import importlib
 import os
 import pickle
+import signal
+import struct
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
@@ -28,6 +30,7 @@ from typing import Any
 Job = tuple[Callable[..., Any] | str, tuple]
 
 _DONE = b"done"
+_HEADER = struct.Struct("<Q")  # a batch's length in bytes
 
 
 def can_fork() -> bool:
@@ -62,8 +65,10 @@ def _split_here(jobs: Sequence[Job]) -> None:
         os._exit(code)
     try:
         _run_all(jobs[0::2])
-    finally:
         _, status = os.waitpid(pid, 0)
+    except BaseException:  # failed or interrupted here: the child's half is not wanted, and not left running
+        _stop(pid)
+        raise
     if os.waitstatus_to_exitcode(status) != 0:  # redo the child's jobs here, so that errors surface
         _run_all(theirs)
 
@@ -81,15 +86,20 @@ def preloaded(*modules: str) -> Iterator[None]:
     """Within the block, a child forked on entry imports ``modules`` and runs the first ``run_split``.
 
     Call it early, before this process imports much or starts a thread. Where forking
-    is unsafe, or a block is already open, it does nothing. The child's imports and
-    job run entirely apart from this process; whatever it cannot do (an import error,
-    a failed job, a crash) is done here instead, so results and errors are as without it.
-    On leaving the block an unused child is told to exit, and the child is always reaped.
+    is unsafe or fails, or a block is already open, it does nothing. The child's imports
+    and job run entirely apart from this process; whatever it cannot do (an import
+    error, a failed job, a crash) is done here instead, so results and errors are as
+    without it. On leaving the block an unused child is told to exit, and the child is
+    always reaped.
     """
     if _Preloaded.current is not None or not can_fork():
         yield
         return
-    helper = _Preloaded(modules)
+    try:
+        helper = _Preloaded(modules)
+    except OSError:  # no fork (a process or memory limit): everything runs here
+        yield
+        return
     _Preloaded.current = helper
     try:
         yield
@@ -99,55 +109,77 @@ def preloaded(*modules: str) -> Iterator[None]:
 
 
 class _Preloaded:
-    """One forked child: imports ahead, then runs one batch of jobs sent through a pipe."""
+    """One forked child: imports ahead, then runs one batch of jobs sent through a pipe.
+
+    A batch is its length (``_HEADER``) and its pickle; length 0 tells the child to
+    exit. The child reads exactly that many bytes, so it never waits for the end of the
+    pipe, which other processes forked from this one would hold open.
+    """
 
     current: _Preloaded | None = None
 
     def __init__(self, modules: Sequence[str]) -> None:
-        jobs_r, self._jobs_w = os.pipe()
-        self._done_r, done_w = os.pipe()
-        self.pid = os.fork()
-        if self.pid == 0:
-            os.close(self._jobs_w)
-            os.close(self._done_r)
-            _serve(modules, jobs_r, done_w)  # never returns
+        jobs_r, jobs_w = os.pipe()
+        done_r, done_w = os.pipe()
+        try:
+            pid = os.fork()
+        except OSError:
+            for fd in (jobs_r, jobs_w, done_r, done_w):
+                os.close(fd)
+            raise
+        if pid == 0:  # the child never returns into the caller's code
+            try:
+                os.close(jobs_w)
+                os.close(done_r)
+                _serve(modules, jobs_r, done_w)
+            finally:
+                os._exit(1)
         os.close(jobs_r)
         os.close(done_w)
-        self._open = True
+        self.pid = pid
+        self._jobs = os.fdopen(jobs_w, "wb", buffering=0)
+        self._done = os.fdopen(done_r, "rb")
+        self._claim = threading.Lock()
+        self._unused = True
 
     def run(self, jobs: Sequence[Job]) -> bool:
         """Send the jobs and wait for them; False if the child did not finish them all."""
-        if not self._open:
-            return False
         try:
             payload = pickle.dumps(list(jobs), protocol=pickle.HIGHEST_PROTOCOL)
         except Exception:  # jobs that cannot travel (a lambda, an open file) run here
             return False
+        if not self._take():
+            return False
         try:
-            with os.fdopen(self._jobs_w, "wb") as pipe:
-                pipe.write(payload)
-        except OSError:  # the child has gone (BrokenPipeError)
-            pass
-        self._open = False
-        try:
-            with os.fdopen(self._done_r, "rb") as pipe:
-                reply = pipe.read()
+            self._send(payload)
+            return self._done.read(len(_DONE)) == _DONE
         finally:  # even when interrupted: nobody cleans up files the child may still be writing
-            self._reap()
-        return reply == _DONE
+            self._finish()
 
     def close(self) -> None:
-        """Tell an unused child to exit (an empty batch), then reap it."""
-        if self._open:
-            os.close(self._jobs_w)
-            os.close(self._done_r)
-            self._open = False
-        self._reap()
+        """Tell an unused child to exit (an empty batch); reap the child."""
+        if self._take():
+            self._send(b"")
+        self._finish()
 
-    def _reap(self) -> None:
+    def _take(self) -> bool:
+        """Claim the child for this caller: True once, to whichever thread asks first."""
+        with self._claim:
+            unused, self._unused = self._unused, False
+        return unused
+
+    def _send(self, payload: bytes) -> None:
+        view = memoryview(_HEADER.pack(len(payload)) + payload)
+        with contextlib.suppress(OSError):  # the child has gone (BrokenPipeError): its reply says so
+            while view:
+                view = view[self._jobs.write(view) :]
+
+    def _finish(self) -> None:
+        for pipe in (self._jobs, self._done):
+            with contextlib.suppress(OSError):
+                pipe.close()
         if self.pid:
-            with contextlib.suppress(ChildProcessError):
-                os.waitpid(self.pid, 0)
+            _reap(self.pid)
             self.pid = 0
 
 
@@ -158,7 +190,9 @@ def _serve(modules: Sequence[str], jobs_r: int, done_w: int) -> None:
         for name in modules:
             importlib.import_module(name)
         with os.fdopen(jobs_r, "rb") as pipe:
-            payload = pipe.read()
+            header = pipe.read(_HEADER.size)
+            size = _HEADER.unpack(header)[0] if len(header) == _HEADER.size else 0
+            payload = pipe.read(size) if size else b""
         if payload:
             _split_here(pickle.loads(payload))
             os.write(done_w, _DONE)
@@ -166,3 +200,15 @@ def _serve(modules: Sequence[str], jobs_r: int, done_w: int) -> None:
     except BaseException:
         pass
     os._exit(code)
+
+
+def _reap(pid: int) -> None:
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(pid, 0)
+
+
+def _stop(pid: int) -> None:
+    """Kill and reap a child whose work is no longer wanted."""
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
+    _reap(pid)

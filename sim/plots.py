@@ -30,6 +30,7 @@ from sim.plots_base import (
     _title,
 )
 from sim.plots_operations import plot_operations
+from sim.run_figures import write_run_plots  # the six figures of a run directory, here as before
 
 __all__ = [
     "DPI",
@@ -42,6 +43,7 @@ __all__ = [
     "plot_members_by_source",
     "plot_operations",
     "source_color",
+    "write_run_plots",
 ]
 
 #: One colour per join source, from the colour-blind-safe Okabe–Ito palette.

@@ -21,7 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from sim import incentive_effect
-from sim.atomic import OutputError, atomic_directory, output_error
+from sim.atomic import atomic_directory, output_error
 from sim.config.loader import scenario_hash, scenario_to_yaml
 from sim.config.schema import Scenario
 from sim.model import CommunityModel
@@ -38,19 +38,6 @@ class RunResult:
     summary: dict
     seconds: float
     model: CommunityModel
-
-
-def default_run_dir(results: Path, scenario: Scenario) -> Path:
-    """``results/<scenario>/<UTC timestamp>-s<seed>``, with a suffix if taken."""
-    if scenario.name in (".", ".."):  # allowed by the name pattern, but not a directory of its own
-        raise OutputError(f"the scenario name {scenario.name!r} cannot be a directory under {results}; rename it")
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    base = results / scenario.name / f"{stamp}-s{scenario.seed}"
-    path, k = base, 1
-    while path.exists():
-        k += 1
-        path = base.with_name(f"{base.name}-{k}")
-    return path
 
 
 def versions() -> dict[str, str]:

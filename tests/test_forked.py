@@ -196,3 +196,103 @@ def test_the_preloaded_child_is_reaped_used_or_not_and_serves_one_batch(tmp_path
     parent, pids = json.loads(done.stdout)
     assert int((tmp_path / "a.txt").read_text().split()[0]) == pids[1]
     assert int((tmp_path / "b.txt").read_text().split()[0]) == parent  # the second batch ran here
+
+
+@needs_fork
+def test_processes_forked_inside_the_block_do_not_hold_up_the_child(tmp_path):
+    """A pool forked in the block inherits the pipe to the child; batches are sized, so nobody waits for its end."""
+    done = _run_preloaded(
+        tmp_path,
+        """
+        import multiprocessing
+        with forked.preloaded("helpermod"):
+            with multiprocessing.get_context("fork").Pool(2) as pool:
+                assert pool.map(abs, [-1, -2]) == [1, 2]
+                forked.run_split([("helpermod:write_pids", (str(out / "a.txt"),))])
+        with forked.preloaded("helpermod"):  # an unused child, with the pool's copies of the pipe still open
+            pool = multiprocessing.get_context("fork").Pool(1)
+        pool.terminate()
+        print(json.dumps(parent))
+        """,
+    )
+    assert done.returncode == 0, done.stderr
+    assert int((tmp_path / "a.txt").read_text().split()[0]) != json.loads(done.stdout)
+
+
+@needs_fork
+def test_no_fork_no_child_and_every_job_here(tmp_path):
+    done = _run_preloaded(
+        tmp_path,
+        """
+        import errno
+        fork = os.fork
+        def refuse():
+            raise BlockingIOError(errno.EAGAIN, "no more processes")
+        os.fork = refuse
+        fds = set(os.listdir("/proc/self/fd"))
+        with forked.preloaded("helpermod"):
+            assert forked._Preloaded.current is None
+            os.fork = fork
+            forked.run_split([("helpermod:write_pids", (str(out / "a.txt"),))])
+        assert set(os.listdir("/proc/self/fd")) == fds, "pipes left open"
+        print(json.dumps(parent))
+        """,
+    )
+    assert done.returncode == 0, done.stderr
+    assert int((tmp_path / "a.txt").read_text().split()[0]) == json.loads(done.stdout)
+
+
+@needs_fork
+def test_two_threads_in_one_block_each_get_their_jobs_done(tmp_path):
+    done = _run_preloaded(
+        tmp_path,
+        """
+        import threading
+        errors = []
+        def batch(name):
+            try:
+                forked.run_split([("helpermod:write_pids", (str(out / f"{name}{i}.txt"),)) for i in range(2)])
+            except BaseException as exc:
+                errors.append(repr(exc))
+        with forked.preloaded("helpermod"):
+            threads = [threading.Thread(target=batch, args=(name,)) for name in "AB"]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+        print(json.dumps(errors))
+        """,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == []
+    assert sorted(p.name for p in tmp_path.glob("*.txt")) == ["A0.txt", "A1.txt", "B0.txt", "B1.txt"]
+
+
+@needs_fork
+def test_an_interrupted_split_leaves_no_process_running(tmp_path):
+    """Ctrl-C at the terminal reaches every process of the group: the half in the other process is stopped too."""
+    done = _run_preloaded(
+        tmp_path,
+        """
+        import signal, time
+        os.setpgrp()
+        def slow(path):
+            Path(path).write_text(str(os.getpid()))
+            signal.signal(signal.SIGINT, signal.SIG_IGN)  # a long call that does not notice Ctrl-C
+            time.sleep(30)
+        signal.signal(signal.SIGALRM, lambda *_: os.killpg(0, signal.SIGINT))
+        signal.setitimer(signal.ITIMER_REAL, 1.0)
+        try:
+            forked.run_split([(len, ("",)), (slow, (str(out / "other.pid"),))])  # this half done: waiting for the other
+        except KeyboardInterrupt:
+            pass
+        other = int((out / "other.pid").read_text())
+        try:
+            os.kill(other, 0)
+            print(json.dumps("still running"))
+        except ProcessLookupError:
+            print(json.dumps("gone"))
+        """,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == "gone"

@@ -96,7 +96,7 @@ def test_two_runs_in_the_same_second_get_two_directories(tmp_path, capsys, monke
         def now(cls, tz=None):
             return datetime.datetime(2026, 1, 1, 12, 0, 0, tzinfo=tz)
 
-    monkeypatch.setattr(runner, "datetime", FrozenClock)
+    monkeypatch.setattr(atomic, "datetime", FrozenClock)
     results = tmp_path / "results"
     for _ in range(2):
         code, err = run(["run", SMOKE, "--results", str(results), "--seed", "3", *FAST], capsys)
