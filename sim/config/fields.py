@@ -144,8 +144,8 @@ def walk(model: type[BaseModel] = Scenario, prefix: str = "") -> Iterator[tuple[
                 yield from walk(m, f"{item_path}<{tag}>")
 
 
-def booleans_for_numbers(data: Any, ann: Any = Scenario, path: tuple = ()) -> Iterator[tuple[tuple, str]]:
-    """``(key path, "int" or "float")`` wherever ``data`` puts true/false in a number field.
+def booleans_for_numbers(data: Any, ann: Any = Scenario, path: tuple = ()) -> Iterator[tuple[tuple, str, bool]]:
+    """``(key path, "int" or "float", the bool)`` wherever ``data`` puts true/false in a number field.
 
     YAML's true and false are Python bools, and a bool is an int to Python and to
     pydantic, so ``reward_inviter: true`` would silently mean 1. Walks the plain data
@@ -158,7 +158,7 @@ def booleans_for_numbers(data: Any, ann: Any = Scenario, path: tuple = ()) -> It
         kinds = typing.get_args(ann) if typing.get_origin(ann) in (typing.Union, types.UnionType) else (ann,)
         number = next((k for k in kinds if k in (int, float)), None)
         if number is not None and bool not in kinds:
-            yield path, number.__name__
+            yield path, number.__name__, data
         return
     if is_model(ann) and isinstance(data, dict):
         for key, value in data.items():

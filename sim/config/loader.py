@@ -277,8 +277,8 @@ def _set_origin(doc: Document, path: KeyPath, origin: Origin) -> None:
 
 def _validate(doc: Document, display: str, extra_top: Sequence[str] = ()) -> Scenario:
     problems = [
-        _at(doc, loc, f"expected {_EXPECTED[kind]}, got {_show(_value_at(doc.data, loc))}")
-        for loc, kind in fields.booleans_for_numbers(doc.data)
+        _at(doc, loc, f"expected {_EXPECTED[kind]}, got {_show(value)}")
+        for loc, kind, value in fields.booleans_for_numbers(doc.data)
     ]
     try:
         scenario = Scenario.model_validate(doc.data)
@@ -307,12 +307,6 @@ def _at(doc: Document, loc: KeyPath, message: str) -> Problem:
     """A problem at ``loc``, placed where the key (or its nearest written parent) was written."""
     source, line = next(doc.origins[loc[:k]] for k in range(len(loc), -1, -1) if loc[:k] in doc.origins)
     return Problem(source, line, format_path(loc), message)
-
-
-def _value_at(data: Any, loc: KeyPath) -> Any:
-    for step in loc:
-        data = data[step]
-    return data
 
 
 def _describe(err: Any, loc: KeyPath, extra_top: Sequence[str]) -> str:
