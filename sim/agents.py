@@ -2,7 +2,8 @@
 
 The state lives in numpy columns (``Population``); a ``Person`` holds only its
 row index, so ``model.agents``, ``AgentSet.select`` and agent reporters keep
-working without slowing the vectorized phases.
+working without slowing the vectorized phases. People act through those phases,
+not one by one, so a ``Person`` has no ``step`` of its own.
 """
 
 from __future__ import annotations
@@ -46,6 +47,3 @@ class Person(mesa.Agent):
     @property
     def segment(self) -> str:
         return self.model.scenario.market.segments[int(self.model.pop.segment[self.row])].name
-
-    def step(self) -> None:
-        """People act through the model's vectorized phases, not one by one."""

@@ -109,13 +109,3 @@ def share_at_risk(x: np.ndarray, threshold: float) -> float:
     near = np.abs(x - x_star) <= 1e-6  # the risk moves by ~1e-7 over this band, rounding by ~1e-16
     above = np.count_nonzero(x > x_star + 1e-6) + np.count_nonzero(risk(x[near]) > threshold)
     return float(above / x.size)
-
-
-def summarize_alerts(ts) -> dict[str, dict[str, int | None]]:
-    """Days each alert was on and the first day it came on."""
-    out = {}
-    for a in ALERTS:
-        on = ts[a].to_numpy() > 0
-        first = int(np.argmax(on)) if on.any() else None
-        out[a.removeprefix("alert_")] = {"days_on": int(on.sum()), "first_day": first}
-    return out

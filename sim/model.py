@@ -127,6 +127,7 @@ class CommunityModel(MemberRows, mesa.Model):
         """Simulate one day."""
         day = DayState(day=self.days_done)
         self.days_done += 1
+        self.streams.start_day(day.day)
         if day.day == 0:
             day.joins = dict(self.initial_joins)
         self.day = day

@@ -11,8 +11,6 @@ from __future__ import annotations
 import operator
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 from sim.mechanisms.incentives import coupons
 from sim.mechanisms.operators import hire
 
@@ -83,7 +81,3 @@ def act(model: CommunityModel, action) -> str:
         hire(model, action.count)
         return f"hired {action.count} operator(s)"
     return "alert logged"
-
-
-def firings_table(engine: RuleEngine) -> list[dict]:
-    return [dict(f, value=float(np.round(f["value"], 6))) for f in engine.firings]

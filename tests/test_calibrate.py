@@ -15,9 +15,10 @@ from sim.calibration import CalibrationError
 from sim.calibration.distance import distance, mape, nrmse
 from sim.calibration.observed import aggregate, load_observed, period_bounds, period_of
 from sim.calibration.params import parse_fit, parse_targets
-from sim.calibration.search import Problem, replication_seeds
+from sim.calibration.search import Problem
 from sim.cli import main
 from sim.config.loader import load_scenario
+from sim.experiment.seeds import replication_seeds
 from sim.model import CommunityModel
 from sim.runner import simulate
 

@@ -54,7 +54,9 @@ def test_daily_invariants(kind):
         for col in (pop.engagement, pop.satisfaction, pop.fatigue):
             assert np.all((col >= 0) & (col <= 1))
         assert (pop.points >= 0).all() and (pop.spend >= 0).all()
-        assert all(v >= 0 for k, v in row.items() if k not in ("profit", "cum_profit", "roi", "net_growth", "nps"))
+        signed = ("profit", "cum_profit", "roi", "net_growth", "nps")
+        signed += ("activity_change", "interaction_growth", "monthly_growth")
+        assert all(v >= 0 for k, v in row.items() if k not in signed)
         assert all(np.isfinite(v) for v in row.values())
         assert 0 <= row["repurchase_rate"] <= 1 and 0 <= row["referral_conversion"] <= 1
     assert seen_events > 0

@@ -11,7 +11,7 @@ import pytest
 from sim.cli import main
 from sim.runner import simulate
 from sim.validation.metrics import METRICS
-from sim.validation.runner import COLUMNS, _case_row, replication_seeds, run_suite
+from sim.validation.runner import COLUMNS, _case_row, run_suite, suite_seeds
 from sim.validation.suite import DEFAULT_SUITE, ROOT, Case, Suite, load_suite
 from tests.conftest import small
 
@@ -79,7 +79,7 @@ def test_case_scoring_pairs_seeds_and_applies_the_rule():
 
 
 def test_seeds_are_spawned_and_distinct():
-    seeds = replication_seeds(
+    seeds = suite_seeds(
         Suite(
             replications=4,
             cases=[Case(id="a", claim="c", scenario="baseline", metric="conversion", target=0, tolerance=1)],

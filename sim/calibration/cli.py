@@ -15,9 +15,10 @@ from sim.calibration import CalibrationError
 from sim.calibration.observed import load_observed, read_observed
 from sim.calibration.params import parse_fit, parse_targets
 from sim.calibration.report import calibrated_yaml, error_metrics, fit_frame, metrics_json, plot_fit
-from sim.calibration.search import Problem, Trial, best, replication_seeds, search
+from sim.calibration.search import Problem, Trial, best, search
 from sim.cli import UserError
 from sim.config.loader import load_scenario
+from sim.experiment.seeds import replication_seeds
 
 
 def calibrate_command(scenario_path: Path, **options) -> None:

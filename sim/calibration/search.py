@@ -29,12 +29,6 @@ MAX_SEED = 2**63 - 1
 _SAMPLER_WORD = 0xCA11_B4A7  # separates the sampler's seed from the replications'
 
 
-def replication_seeds(master: int, replications: int) -> list[int]:
-    """``SeedSequence(master).spawn(R)``, each child as a scenario seed (the sweep's convention)."""
-    children = np.random.SeedSequence(master).spawn(replications)
-    return [int(c.generate_state(1, np.uint64)[0]) >> 1 for c in children]
-
-
 def sampler_seed(master: int) -> int:
     """Seed of the TPE sampler, drawn from its own stream of the master seed."""
     return int(np.random.SeedSequence([master, _SAMPLER_WORD]).generate_state(1, np.uint32)[0])

@@ -16,13 +16,13 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from sim.experiment.seeds import replication_seeds
 from sim.validation.suite import ROOT, Suite
 
 
-def replication_seeds(suite: Suite) -> list[int]:
-    """One seed per replication, spawned from the suite's master seed."""
-    children = np.random.SeedSequence(suite.seed).spawn(suite.replications)
-    return [int(c.generate_state(1, np.uint64)[0] >> np.uint64(1)) for c in children]
+def suite_seeds(suite: Suite) -> list[int]:
+    """One seed per replication, spawned from the suite's master seed (as a sweep's are)."""
+    return replication_seeds(suite.seed, suite.replications)
 
 
 def _score(scenario: str, seed: int, metrics: tuple[str, ...], overrides: tuple[str, ...]) -> dict[str, float]:
@@ -40,7 +40,7 @@ def run_suite(
     suite: Suite, workers: int = 2, overrides: tuple[str, ...] = (), progress: Callable[[int, int], None] | None = None
 ) -> pd.DataFrame:
     """Score every case; one row per case (see ``COLUMNS``)."""
-    seeds = replication_seeds(suite)
+    seeds = suite_seeds(suite)
     needs: dict[str, set[str]] = {}
     for c in suite.cases:
         for name in filter(None, (c.scenario, c.baseline)):
