@@ -69,7 +69,7 @@ def test_every_single_bit_flip_of_a_chunk_is_detected(tiny, tmp_path):
     rng = random.Random(20261203)
     store = stores.SweepStore(out, _expected(path))
     assert [len(rows) for rows, _ in store.verified()] == [2, 2] and not store.damaged
-    flips = 300
+    flips = 500
     for _ in range(flips):
         bit = rng.randrange(len(pristine) * 8)
         damaged = bytearray(pristine)
