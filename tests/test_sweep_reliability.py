@@ -306,9 +306,8 @@ def test_sigterm_stops_a_run_like_ctrl_c(tmp_path):
     out = tmp_path / "run"
     scenario = ROOT / "scenarios" / "smoke.yaml"
     args = ["run", str(scenario), "--days", "3650", "--set", "market.size=20000", "--out", str(out), "--quiet"]
+    psutil = pytest.importorskip("psutil")
     proc = _start(args, tmp_path)
-    import psutil
-
     try:
         p = psutil.Process(proc.pid)
         deadline = time.monotonic() + 120
@@ -430,7 +429,7 @@ def test_a_malformed_scheduler_address_is_a_clear_error(tiny, capsys):
 
 def test_the_dask_local_cluster_serves_nothing_on_8787():
     pytest.importorskip("distributed", reason="Dask distributed is not installed")
-    import psutil
+    psutil = pytest.importorskip("psutil")
 
     from sim.experiment.executors import DaskExecutor
 
