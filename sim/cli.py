@@ -1,14 +1,18 @@
 """The ``community-sim`` command line.
 
 Exit codes: 0 success; 2 bad input or usage (a clear message, nothing written);
-1 an unexpected error (with a traceback, as it is a bug worth reporting).
+1 an unexpected error (with a traceback, as it is a bug worth reporting); 130
+interrupted by Ctrl-C, 143 by SIGTERM (``run`` and ``sweep`` take SIGTERM as Ctrl-C).
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import gc
+import signal
 import sys
+import threading
 import traceback
 from pathlib import Path
 from typing import Annotated
@@ -53,13 +57,44 @@ def run(
     """Run one scenario and write its run directory."""
     from sim.cli_run import run_command
 
-    interruptible(run_command)(
-        scenario, seed=seed, days=days, out=out, overrides=set_ or [], results=results, quiet=quiet
-    )
+    with sigterm_as_interrupt():
+        interruptible(run_command)(
+            scenario, seed=seed, days=days, out=out, overrides=set_ or [], results=results, quiet=quiet
+        )
 
 
 class Interrupted(Exception):
     """Ctrl-C during a command (raised past the CLI library, which would swallow it)."""
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, taken the path of Ctrl-C (so everything is cleaned up the same way), exit code 143."""
+
+
+#: Exit code of a command stopped by SIGTERM (128 + 15, as the shell reports a process killed by it).
+EXIT_TERMINATED = 143
+EXIT_INTERRUPTED = 130
+
+
+@contextlib.contextmanager
+def sigterm_as_interrupt():
+    """Within the block, SIGTERM raises ``Terminated`` (a ``KeyboardInterrupt``) in the main thread.
+
+    A second SIGTERM while the first is being handled is ignored, so the clean-up finishes.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum, frame):
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        raise Terminated
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def interruptible(func):
@@ -84,9 +119,12 @@ def main(argv: list[str] | None = None) -> int:
     except (ScenarioError, OutputError, UserError) as exc:
         err.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)
         return 2
-    except Interrupted:
+    except Interrupted as exc:
+        if isinstance(exc.__cause__, Terminated):
+            err.print("terminated (SIGTERM); nothing was written")
+            return EXIT_TERMINATED
         err.print("interrupted; nothing was written")
-        return 130
+        return EXIT_INTERRUPTED
     except Exception:
         traceback.print_exc()
         err.print("unexpected error: this is a bug; please report it with the traceback above")
@@ -114,28 +152,38 @@ def sweep(
     resume: Annotated[bool, typer.Option("--resume", help="Require --out to hold this sweep already.")] = False,
     retry_failed: Annotated[bool, typer.Option("--retry-failed", help="On resume, rerun failed runs.")] = False,
     chunk_size: Annotated[int | None, typer.Option(help="Runs per chunk (default: automatic).", min=1)] = None,
+    chunk_timeout: Annotated[
+        float | None,
+        typer.Option(help="Seconds a chunk may run before it is run again on fresh workers (local executor).", min=1),
+    ] = None,
     set_: Annotated[list[str] | None, typer.Option("--set", help="Override a key: --set replications=2")] = None,
     results: Annotated[Path, typer.Option(help="Results root for the default directory.")] = Path("results"),
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the design and seeds; run nothing.")] = False,
+    max_runs: Annotated[
+        int, typer.Option(help="Refuse a design of more runs (points x replications) than this.", min=1)
+    ] = 100_000,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Run an experiment: a design of scenario values x replications, resumable (exit 3 if runs failed)."""
     from sim.experiment.cli import sweep_command
 
-    sweep_command(
-        experiment,
-        executor=executor,
-        workers=workers,
-        scheduler=scheduler,
-        out=out,
-        resume=resume,
-        retry_failed=retry_failed,
-        chunk_size=chunk_size,
-        overrides=set_ or [],
-        results=results,
-        dry_run=dry_run,
-        quiet=quiet,
-    )
+    with sigterm_as_interrupt():  # an interruption once runs started is reported by sweep_command itself
+        interruptible(sweep_command)(
+            experiment,
+            executor=executor,
+            workers=workers,
+            scheduler=scheduler,
+            out=out,
+            resume=resume,
+            retry_failed=retry_failed,
+            chunk_size=chunk_size,
+            chunk_timeout=chunk_timeout,
+            overrides=set_ or [],
+            results=results,
+            dry_run=dry_run,
+            max_runs=max_runs,
+            quiet=quiet,
+        )
 
 
 @app.command()

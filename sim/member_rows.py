@@ -30,6 +30,19 @@ SPLIT_MARKET = 200_000
 SPLIT_PEOPLE = 100_000
 ALL_ROWS = slice(None)
 T = TypeVar("T")
+#: When set (``use_one_core``), nothing is split over a second core: a sweep's workers are one per core already.
+_ONE_CORE = False
+
+
+def use_one_core(on: bool = True) -> None:
+    """Keep every model of this process on one core: no split work, no draws ahead (results are the same)."""
+    global _ONE_CORE
+    _ONE_CORE = on
+
+
+def one_core() -> bool:
+    """Whether ``use_one_core`` is in force in this process."""
+    return _ONE_CORE
 
 
 class MemberRows:
@@ -93,7 +106,7 @@ class MemberRows:
         draw random numbers, log events, book to the ledger, sum floats that reach the outputs, call
         ``split_*`` itself, or write outside its rows; ``rows`` is ``member_rows()``.
         """
-        if not isinstance(rows, slice) or self.pop.n < SPLIT_MARKET:
+        if not isinstance(rows, slice) or self.pop.n < SPLIT_MARKET or _ONE_CORE:
             return [fn(rows)]
         self.member_mask()  # cached before the halves read it
         half = self.pop.n // 2
@@ -105,7 +118,7 @@ class MemberRows:
         As ``split_rows``, for per-person work on a list of people (today's visitors): ``fn`` must
         treat each person on their own.
         """
-        if self.pop.n < SPLIT_MARKET or people.size < SPLIT_PEOPLE:
+        if self.pop.n < SPLIT_MARKET or people.size < SPLIT_PEOPLE or _ONE_CORE:
             return [fn(people)]
         half = people.size // 2
         return self._in_two(fn, people[:half], people[half:])

@@ -22,7 +22,7 @@ from sim.mechanisms.acquisition import seed_initial_members
 from sim.mechanisms.content import effect_table
 from sim.mechanisms.incentives import tiers
 from sim.mechanisms.operators import Operator
-from sim.member_rows import MemberRows
+from sim.member_rows import MemberRows, one_core
 from sim.memory import keep_freed_memory
 from sim.metrics import KPI_NAMES, KPITracker
 from sim.network import build_network
@@ -59,7 +59,7 @@ class CommunityModel(MemberRows, mesa.Model):
         n = scenario.market.size
         if n >= LARGE_MARKET:
             keep_freed_memory()
-        if n >= DRAW_AHEAD_MARKET:
+        if n >= DRAW_AHEAD_MARKET and not one_core():  # a sweep's workers already fill the cores
             self.streams.draw_ahead()
         self.network = build_network(scenario.market.network, n, self.streams["network"])
         self.pop = create_population(scenario, self.streams["population"])

@@ -17,3 +17,26 @@ def write_experiment(folder: Path, body: str, name: str = "exp.yaml", small: boo
     path = folder / name
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def stop_once(marker: str, x: int) -> int:
+    """A chunk function for the executor tests: the first call stops its own process (SIGSTOP), later ones work."""
+    import os
+    import signal
+
+    try:
+        fd = os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+    except FileExistsError:
+        return 2 * x
+    os.close(fd)
+    os.kill(os.getpid(), signal.SIGSTOP)
+    return -1  # never reached: a stopped worker is killed
+
+
+def worker_threads(plan: object, chunk: object) -> tuple:
+    """A chunk function reporting how the worker limits its threads."""
+    import os
+
+    from sim.member_rows import one_core
+
+    return tuple(os.environ.get(v) for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")), one_core()

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from sim.experiment.kpis import HEADLINE
-from sim.experiment.store import SweepStore, combine
+from sim.experiment.store import Expected, SweepStore, combine
 
 
 class AnalysisError(Exception):
@@ -35,6 +35,7 @@ class Sweep:
     runs: pd.DataFrame
     design: pd.DataFrame  # index "point"
     raw: pd.DataFrame | None
+    damaged: list[str] = field(default_factory=list)  # chunks left out of an unfinished sweep's table
 
     @property
     def factors(self) -> list[dict]:
@@ -65,11 +66,14 @@ def load_sweep(root: Path) -> Sweep:
     raw_path = Path(root) / "design_raw.parquet"
     raw = pd.read_parquet(raw_path).set_index("point") if raw_path.is_file() else None
     runs_path = Path(root) / "runs.parquet"
+    damaged: list[str] = []
     if runs_path.is_file():
         runs = pd.read_parquet(runs_path)
     else:
-        runs = combine(SweepStore(Path(root)).read_rows(), design, manifest["kpis"])
-    return Sweep(Path(root), manifest, runs, design, raw)
+        store = SweepStore(Path(root), Expected(manifest["kpis"], len(design), manifest["seeds"]))
+        runs = combine(store.read_rows(), design, manifest["kpis"])
+        damaged = store.damaged
+    return Sweep(Path(root), manifest, runs, design, raw, damaged)
 
 
 def choose_kpis(sweep: Sweep, requested: list[str] | None) -> list[str]:
@@ -178,6 +182,8 @@ def analyze(root: Path, kpis: list[str] | None = None, out: Path | None = None, 
     total, ok = sweep.manifest["runs_total"], len(sweep.ok())
     if ok == 0:
         raise AnalysisError(f"{root} has no successful runs to analyse ({len(sweep.runs)} recorded, none ok)")
+    for chunk in sweep.damaged:
+        report.notes.append(f"{chunk}: left out; rerun the sweep to run its runs again")
     if len(sweep.runs) < total:
         report.notes.append(f"the sweep is unfinished: {len(sweep.runs)} of {total} runs; analysing what is there")
     if ok < len(sweep.runs):

@@ -1,12 +1,14 @@
 """``community-sim sweep`` and ``community-sim analyze``: progress, summaries and exit codes.
 
 Exit codes: 0 every run succeeded; 3 the sweep finished but some runs failed (their
-errors and seeds are in runs.parquet); 2 bad input; 130 interrupted (finished
-chunks are kept: rerun the same command to resume); 1 the executor failed.
+errors and seeds are in runs.parquet); 2 bad input; 130 interrupted, 143 terminated
+by SIGTERM (finished chunks are kept: rerun the same command to resume); 1 the
+executor failed.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import typer
@@ -15,12 +17,14 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-from sim.cli import UserError
-from sim.experiment.executors import ExecutorError
-from sim.experiment.resolve import Resolved, resolve_experiment
+from sim.cli import EXIT_INTERRUPTED, EXIT_TERMINATED, Terminated, UserError
+from sim.experiment.executors import ExecutorError, default_workers
+from sim.experiment.resolve import MAX_RUNS, Resolved, resolve_experiment
 
 EXIT_FAILED_RUNS = 3
 EXECUTORS = ("local", "dask")
+#: What a Dask scheduler address looks like: [protocol://]host:port (host a name, IPv4, or [IPv6]).
+SCHEDULER_ADDRESS = re.compile(r"(?:(?:tcp|tls|ws|wss|ucx|inproc)://)?(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):\d{1,5}")
 
 
 def sweep_command(
@@ -37,14 +41,30 @@ def sweep_command(
     results: Path,
     dry_run: bool,
     quiet: bool,
+    max_runs: int | None = MAX_RUNS,
+    chunk_timeout: float | None = None,
 ) -> None:
     if executor not in EXECUTORS:
         raise UserError(f"--executor must be one of {', '.join(EXECUTORS)}, got {executor!r}")
     if scheduler and executor != "dask":
         raise UserError("--scheduler is the address of a Dask scheduler: add --executor dask")
-    resolved = resolve_experiment(experiment, overrides)
+    if scheduler and not SCHEDULER_ADDRESS.fullmatch(scheduler):
+        raise UserError(
+            f"--scheduler {scheduler!r} is not a Dask scheduler address; write PROTOCOL://HOST:PORT, "
+            "e.g. tcp://10.0.0.5:8786"
+        )
+    if chunk_timeout is not None and executor != "local":
+        raise UserError("--chunk-timeout applies to the local executor; Dask reruns the tasks of lost workers itself")
+    resolved = resolve_experiment(experiment, overrides, max_runs=max_runs)
     out_dir = out if out is not None else results / "sweeps" / resolved.experiment.name
     console, err = Console(), Console(stderr=True, highlight=False)
+    cores = default_workers()
+    if workers is not None and workers > cores:
+        err.print(
+            f"[yellow]warning:[/] --workers {workers} is more than the {cores} CPU(s) this process may use: "
+            "the extra workers share the cores and take memory, so the sweep runs slower, not faster",
+            soft_wrap=True,
+        )
     if dry_run:
         console.print(describe(resolved, out_dir))
         console.print("first design points:")
@@ -89,11 +109,13 @@ def sweep_command(
                 retry_failed=retry_failed,
                 on_start=on_start,
                 on_chunk=on_chunk,
+                chunk_timeout=chunk_timeout,
             )
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as exc:
             bar.stop()
-            err.print(f"interrupted: finished chunks are saved in {out_dir}; rerun the same command to resume")
-            raise typer.Exit(130) from None
+            what = "terminated (SIGTERM)" if isinstance(exc, Terminated) else "interrupted"
+            err.print(f"{what}: finished chunks are saved in {out_dir}; rerun the same command to resume")
+            raise typer.Exit(EXIT_TERMINATED if isinstance(exc, Terminated) else EXIT_INTERRUPTED) from None
         except ExecutorError as exc:
             bar.stop()
             err.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)

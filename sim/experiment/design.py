@@ -10,6 +10,7 @@ factors to the values the runs use.
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +28,10 @@ class DesignFactor:
     levels: tuple[Any, ...] | None = None
     range: tuple[float, float] | None = None
     steps: int | None = None
+
+    def count(self) -> int:
+        """How many values ``values()`` gives, without building them."""
+        return len(self.levels) if self.levels is not None else int(self.steps or 0)
 
     def values(self) -> list[Any]:
         """The listed levels, or ``steps`` evenly spaced values over the range (grid, zip)."""
@@ -103,12 +108,12 @@ def sample(kind: str, factors: Sequence[DesignFactor], n: int | None, *, seed: i
 
 
 def point_count(kind: str, factors: Sequence[DesignFactor], n: int | None, **options) -> int:
-    """How many points the design will have, without sampling."""
+    """How many points the design will have, without building or sampling them (a Python int: no overflow)."""
     d = len(factors)
     if kind == "grid":
-        return int(np.prod([len(f.values()) for f in factors])) if factors else 0
+        return math.prod(f.count() for f in factors) if factors else 0
     if kind == "zip":
-        return len(factors[0].values()) if factors else 0
+        return factors[0].count() if factors else 0
     if kind == "sobol":
         return int(n or 0) * (2 * d + 2 if options.get("second_order") else d + 2)
     if kind == "morris":

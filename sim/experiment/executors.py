@@ -9,9 +9,13 @@ is imported only when asked for.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import signal
+import sys
+import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -44,9 +48,72 @@ def default_context() -> multiprocessing.context.BaseContext:
     return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
 
 
-def _ignore_sigint() -> None:
-    """Worker initializer: Ctrl-C is the parent's to handle (it stops the workers itself)."""
+#: Thread pools of numerical libraries, limited to one thread in each worker (workers already fill the cores).
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS")
+#: Times one chunk may exceed ``--chunk-timeout`` before the sweep gives up on it.
+TIMEOUT_ATTEMPTS = 3
+
+
+def _init_worker(parent: int) -> None:
+    """Worker initializer: one core per worker, signals left to the sweep, and no life after the sweep's.
+
+    Ctrl-C and SIGTERM are the parent's to handle (it stops the workers itself). The worker
+    ends when the sweep process ``parent`` ends, however it ended (even SIGKILL).
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    for name in THREAD_VARIABLES:  # read when numpy loads its BLAS, which has not happened yet here
+        os.environ[name] = "1"
+    _end_with(parent)
+    from sim.member_rows import use_one_core
+
+    use_one_core()
+
+
+def _end_with(parent: int) -> None:
+    """End this process when process ``parent`` ends: a thread waits for it (a pidfd on Linux, else polls)."""
+    if sys.platform == "linux":  # also SIGKILL when the process that forked this one (the forkserver) dies
+        with contextlib.suppress(Exception):
+            import ctypes
+
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+    try:
+        fd = os.pidfd_open(parent)
+    except (AttributeError, OSError):
+        fd = None
+    if fd is None:
+        try:
+            os.kill(parent, 0)
+        except ProcessLookupError:
+            os._exit(1)
+        except OSError:
+            pass
+
+    def watch() -> None:
+        if fd is not None:
+            import select
+
+            select.select([fd], [], [])  # readable once the process has ended
+        else:
+            while True:
+                time.sleep(1.0)
+                try:
+                    os.kill(parent, 0)
+                except ProcessLookupError:
+                    break
+                except OSError:
+                    pass
+        os._exit(1)
+
+    threading.Thread(target=watch, name="end-with-sweep", daemon=True).start()
+
+
+def _on_one_core(fn: Callable, plan: Any, chunk: Any) -> Any:
+    """``fn(plan, chunk)`` with the model kept on one core (a Dask worker thread is one core)."""
+    from sim.member_rows import use_one_core
+
+    use_one_core()
+    return fn(plan, chunk)
 
 
 class SerialExecutor:
@@ -67,17 +134,34 @@ class SerialExecutor:
 
 
 class LocalExecutor:
-    """A pool of ``workers`` local processes (default: one per CPU)."""
+    """A pool of ``workers`` local processes (default: one per CPU).
+
+    With ``chunk_timeout`` (seconds), a chunk still running after that long (a stopped or
+    stuck worker) is run again on fresh workers: the pool is replaced, and the chunks that
+    were running on it are submitted again.
+    """
 
     name = "local"
 
-    def __init__(self, workers: int | None = None, mp_context: multiprocessing.context.BaseContext | None = None):
+    def __init__(
+        self,
+        workers: int | None = None,
+        mp_context: multiprocessing.context.BaseContext | None = None,
+        chunk_timeout: float | None = None,
+    ):
         self.workers = workers or default_workers()
         self.mp_context = mp_context or default_context()
+        self.chunk_timeout = chunk_timeout
+        self.warnings: list[str] = []
         self._pool: ProcessPoolExecutor | None = None
 
+    def _start(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(
+            self.workers, mp_context=self.mp_context, initializer=_init_worker, initargs=(os.getpid(),)
+        )
+
     def __enter__(self) -> LocalExecutor:
-        self._pool = ProcessPoolExecutor(self.workers, mp_context=self.mp_context, initializer=_ignore_sigint)
+        self._pool = self._start()
         return self
 
     def __exit__(self, exc_type: type | None, *exc: object) -> None:
@@ -85,36 +169,77 @@ class LocalExecutor:
         if pool is None:
             return
         if exc_type is not None:  # interrupted or failed: stop running chunks now, drop queued ones
-            terminate = getattr(pool, "terminate_workers", None)  # Python 3.14+
-            if terminate is not None:
-                terminate()
-            else:
-                for proc in list(getattr(pool, "_processes", {}).values()):
-                    proc.terminate()
+            _kill(pool)
         pool.shutdown(wait=True, cancel_futures=True)
 
     def map(self, fn: Callable, plan: Any, chunks: Sequence[Any]) -> Iterator[tuple[int, Any]]:
         assert self._pool is not None, "use LocalExecutor as a context manager"
         # Keep a bounded number of chunks in flight, so a huge sweep does not pickle every task up front.
-        pending: dict[Future, int] = {}
+        # With a time limit, no more than one per worker, so a submitted chunk starts at once.
+        limit = self.workers if self.chunk_timeout else 4 * self.workers
+        pending: dict[Future, tuple[int, float]] = {}
         queue = iter(enumerate(chunks))
+        timeouts: dict[int, int] = {}
+
+        def submit(i: int) -> None:
+            pending[self._pool.submit(fn, plan, chunks[i])] = (i, time.monotonic())
+
         try:
-            for i, chunk in queue:
-                pending[self._pool.submit(fn, plan, chunk)] = i
-                if len(pending) >= 4 * self.workers:
+            for i, _ in queue:
+                submit(i)
+                if len(pending) >= limit:
                     break
             while pending:
-                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                wait_for = None
+                if self.chunk_timeout:
+                    oldest = min(started for _, started in pending.values())
+                    wait_for = max(0.0, oldest + self.chunk_timeout - time.monotonic())
+                done, _ = wait(pending, timeout=wait_for, return_when=FIRST_COMPLETED)
+                if not done:
+                    self._restart(pending, timeouts, submit)
+                    continue
                 for fut in done:
-                    yield pending.pop(fut), fut.result()
+                    i, _ = pending.pop(fut)
+                    yield i, fut.result()
                     nxt = next(queue, None)
                     if nxt is not None:
-                        pending[self._pool.submit(fn, plan, nxt[1])] = nxt[0]
+                        submit(nxt[0])
         except BrokenProcessPool:
             raise ExecutorError(
                 "a worker process died (out of memory, or killed); finished chunks are saved: "
                 "rerun the same command to resume"
             ) from None
+
+    def _restart(self, pending: dict, timeouts: dict[int, int], submit: Callable[[int], None]) -> None:
+        """Replace the pool after a chunk overran the time limit; submit again every chunk that was running."""
+        now = time.monotonic()
+        late = sorted(i for i, started in pending.values() if now - started >= self.chunk_timeout)
+        for i in late:
+            timeouts[i] = timeouts.get(i, 0) + 1
+            if timeouts[i] >= TIMEOUT_ATTEMPTS:
+                raise ExecutorError(
+                    f"chunk {i} ran longer than --chunk-timeout {self.chunk_timeout:g} s {TIMEOUT_ATTEMPTS} times; "
+                    "finished chunks are saved: raise the limit (or use smaller chunks) and rerun to resume"
+                )
+        self.warnings.append(
+            f"chunk(s) {', '.join(map(str, late))} ran longer than --chunk-timeout {self.chunk_timeout:g} s "
+            "and were run again on fresh workers"
+        )
+        running = sorted(i for i, _ in pending.values())
+        pending.clear()
+        old, self._pool = self._pool, None
+        _kill(old)
+        old.shutdown(wait=True, cancel_futures=True)
+        self._pool = self._start()
+        for i in running:
+            submit(i)
+
+
+def _kill(pool: ProcessPoolExecutor) -> None:
+    """SIGKILL the pool's workers (a stopped worker ignores everything else until continued)."""
+    for proc in list((getattr(pool, "_processes", None) or {}).values()):
+        with contextlib.suppress(Exception):
+            proc.kill()
 
 
 class DaskExecutor:
@@ -140,7 +265,10 @@ class DaskExecutor:
                     n_workers=self.workers or default_workers(),
                     threads_per_worker=1,
                     processes=True,
+                    # No dashboard, and the scheduler's HTTP endpoints (which it serves even without
+                    # a dashboard, on 8787 by default) on a free port of this machine only.
                     dashboard_address=None,
+                    scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
                 )
                 self._client = Client(self._cluster)
         except OSError as exc:
@@ -169,7 +297,7 @@ class DaskExecutor:
         # The plan is a task rather than scattered data: if every worker holding it dies, Dask
         # recomputes it, where scattered data would be lost and the sweep's tasks cancelled.
         plan_future = self._client.submit(_run_plan, plan, pure=False)
-        futures = [self._client.submit(fn, plan_future, chunk, pure=False) for chunk in chunks]
+        futures = [self._client.submit(_on_one_core, fn, plan_future, chunk, pure=False) for chunk in chunks]
         index = {f.key: i for i, f in enumerate(futures)}
         try:
             for fut in as_completed(futures):
@@ -192,10 +320,10 @@ def _run_plan(plan: Any) -> Any:
     return plan
 
 
-def make_executor(kind: str, workers: int | None = None, scheduler: str | None = None):
-    """The executor named ``kind`` ("local", "dask" or "serial")."""
+def make_executor(kind: str, workers: int | None = None, scheduler: str | None = None, chunk_timeout=None):
+    """The executor named ``kind`` ("local", "dask" or "serial"); ``chunk_timeout`` is the local pool's."""
     if kind == "local":
-        return LocalExecutor(workers)
+        return LocalExecutor(workers, chunk_timeout=chunk_timeout)
     if kind == "dask":
         return DaskExecutor(workers, scheduler)
     if kind == "serial":

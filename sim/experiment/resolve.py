@@ -72,8 +72,15 @@ class Resolved:
         ]
 
 
-def resolve_experiment(path: str | Path, overrides: Sequence[str] = ()) -> Resolved:
-    """Read ``path``, apply ``key=value`` overrides and resolve; raise ``ScenarioError`` listing every problem."""
+#: Most runs (design points x replications) a sweep takes unless told otherwise (``--max-runs``).
+MAX_RUNS = 100_000
+
+
+def resolve_experiment(path: str | Path, overrides: Sequence[str] = (), *, max_runs: int | None = MAX_RUNS) -> Resolved:
+    """Read ``path``, apply ``key=value`` overrides and resolve; raise ``ScenarioError`` listing every problem.
+
+    A design of more than ``max_runs`` runs is refused before any point is built (``None``: no limit).
+    """
     exp, doc = read_experiment(path, overrides)
     display = str(path)
     problems: list[Problem] = []
@@ -133,7 +140,7 @@ def resolve_experiment(path: str | Path, overrides: Sequence[str] = ()) -> Resol
         for i, k in enumerate(exp.series.kpis):
             if k not in KPI_NAMES:
                 fail(("series", "kpis", i), f"unknown daily KPI '{k}'; see docs/metrics.md")
-    design, raw, dseed = _design(exp, factors, fail)
+    design, raw, dseed = _design(exp, factors, fail, max_runs)
     if problems:
         problems.sort(key=lambda p: (p.source != display, p.source, p.line or 0))
         title = None if len(problems) == 1 else f"{len(problems)} problems in experiment {display}"
@@ -187,7 +194,7 @@ def _max_days(bases: dict[str, dict], factors: list[designs.DesignFactor]) -> in
     return max(days)
 
 
-def _design(exp: Experiment, factors: list[designs.DesignFactor], fail):
+def _design(exp: Experiment, factors: list[designs.DesignFactor], fail, max_runs: int | None = MAX_RUNS):
     """Sample the design table; report a design that cannot be built."""
     kind, spec = exp.design.kind, exp.design
     if not exp.factors:
@@ -210,14 +217,23 @@ def _design(exp: Experiment, factors: list[designs.DesignFactor], fail):
         usable = False
     if not usable:
         return pd.DataFrame(), None, None
-    if kind == "zip" and len({len(f.values()) for f in factors}) > 1:
-        sizes = ", ".join(f"{f.name} has {len(f.values())}" for f in factors)
+    if kind == "zip" and len({f.count() for f in factors}) > 1:
+        sizes = ", ".join(f"{f.name} has {f.count()}" for f in factors)
         fail(("design",), f"zip pairs the i-th levels of every factor, so all need as many levels; {sizes}")
         return pd.DataFrame(), None, None
     options = {"second_order": spec.second_order} if kind == "sobol" else {}
     options.update({"num_levels": spec.num_levels} if kind == "morris" else {})
-    if designs.point_count(kind, factors, spec.n, **options) == 0:
+    points = designs.point_count(kind, factors, spec.n, **options)
+    if points == 0:
         fail(("design",), "the design has no points")
+        return pd.DataFrame(), None, None
+    runs = points * exp.replications
+    if max_runs is not None and runs > max_runs:
+        fail(
+            ("design",),
+            f"the design has {points:,} points x {exp.replications:,} replications = {runs:,} runs, more than "
+            f"the limit of {max_runs:,}; use fewer levels, steps or n, or raise the limit with --max-runs",
+        )
         return pd.DataFrame(), None, None
     seed = (spec.seed if spec.seed is not None else design_seed(exp.seed)) if kind in SAMPLED else None
     raw = designs.sample(kind, factors, spec.n, seed=seed, **options)

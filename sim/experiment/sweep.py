@@ -7,9 +7,11 @@ most the chunks that were running.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
@@ -21,11 +23,13 @@ from sim.atomic import OutputError
 from sim.experiment.executors import make_executor
 from sim.experiment.resolve import Resolved
 from sim.experiment.runs import run_chunk
-from sim.experiment.store import SweepStore
+from sim.experiment.store import Expected, SweepStore
 from sim.runner import git_commit, versions
 
 #: Most runs in one chunk by default: small enough that an interruption loses little.
 MAX_CHUNK = 25
+#: Times the runs of chunks found damaged when the table is merged are run again before giving up.
+MAX_ATTEMPTS = 3
 
 
 @dataclass
@@ -62,17 +66,20 @@ def run_sweep(
     retry_failed: bool = False,
     on_start: Callable[[int, int, int], None] | None = None,
     on_chunk: Callable[[int, int], None] | None = None,
+    chunk_timeout: float | None = None,
 ) -> SweepOutcome:
     """Run every run of ``resolved`` not already in ``out``; return the consolidated table.
 
     ``resume=True`` insists that ``out`` already holds this sweep. ``on_start(total,
-    done, failed)`` and ``on_chunk(runs, failed)`` drive a progress display.
+    done, failed)`` and ``on_chunk(runs, failed)`` drive a progress display. A chunk
+    running longer than ``chunk_timeout`` seconds is run again on a fresh worker
+    (local executor). Damaged chunks are set aside and their runs run again, with a warning.
     """
     start = time.perf_counter()
-    store = SweepStore(out)
+    store = SweepStore(out, Expected(resolved.kpis, len(resolved.design), resolved.seeds))
     state = preflight(resolved, out, resume=resume)
     warnings: list[str] = []
-    with store.locked():
+    with writing(out), store.locked():
         if state == "new":
             manifest = new_manifest(resolved)
             store.create(manifest, resolved.design, resolved.raw)
@@ -84,34 +91,49 @@ def run_sweep(
                     f"the sweep was started at commit {manifest.get('git_commit')} and resumes at {commit}: "
                     "if the model changed, its runs are not comparable"
                 )
-        done = store.finished()
-        if retry_failed:
-            done = done[done["status"] == "ok"]
-        skip = set(zip(done["point"].astype(int), done["replication"].astype(int), strict=True))
-        tasks = resolved.tasks(skip)
-        failed_before = int((done["status"] == "failed").sum())
-        if on_start is not None:
-            on_start(resolved.n_runs, len(skip), failed_before)
-        session = {"started_utc": _now(), "executor": executor, "runs": len(tasks)}
+        session = {"started_utc": _now(), "executor": executor, "runs": 0}
         manifest["status"] = "running"
         manifest.setdefault("sessions", []).append(session)
-        store.write_manifest(manifest)
+        skipped = ran = 0
         try:
-            if tasks:
-                with make_executor(executor, workers, scheduler) as ex:
-                    session["workers"] = ex.workers
-                    size = chunk_size or default_chunk_size(len(tasks), ex.workers)
-                    chunks = [tasks[i : i + size] for i in range(0, len(tasks), size)]
-                    for _, (rows, series) in ex.map(run_chunk, resolved.plan(), chunks):
-                        store.write_chunk(rows, series)
-                        if on_chunk is not None:
-                            on_chunk(len(rows), int((rows["status"] == "failed").sum()))
-            runs = store.consolidate(resolved.design, resolved.kpis)
+            store.write_manifest(manifest)
+            for attempt in range(MAX_ATTEMPTS):
+                done = store.finished()
+                if retry_failed:
+                    done = done[done["status"] == "ok"]
+                skip = set(zip(done["point"].astype(int), done["replication"].astype(int), strict=True))
+                tasks = resolved.tasks(skip)
+                if attempt == 0:
+                    skipped = len(skip)
+                    if on_start is not None:
+                        on_start(resolved.n_runs, len(skip), int((done["status"] == "failed").sum()))
+                ran += len(tasks)
+                session["runs"] = ran
+                if tasks:
+                    with make_executor(executor, workers, scheduler, chunk_timeout=chunk_timeout) as ex:
+                        session["workers"] = ex.workers
+                        size = chunk_size or default_chunk_size(len(tasks), ex.workers)
+                        chunks = [tasks[i : i + size] for i in range(0, len(tasks), size)]
+                        for _, (rows, series) in ex.map(run_chunk, resolved.plan(), chunks):
+                            store.write_chunk(rows, series)
+                            if on_chunk is not None:
+                                on_chunk(len(rows), int((rows["status"] == "failed").sum()))
+                        warnings.extend(getattr(ex, "warnings", ()))
+                runs = store.consolidate(resolved.design, resolved.kpis)
+                if runs is not None:
+                    break
+            else:
+                raise OutputError(
+                    f"chunks in {out / 'chunks'} were damaged again after being run again {MAX_ATTEMPTS} times; "
+                    "check the disk, then rerun to resume"
+                )
         except BaseException:
             manifest["status"] = "interrupted"
             session["finished_utc"] = _now()
-            store.write_manifest(manifest)
+            store.write_manifest_last(manifest)
             raise
+        finally:
+            warnings[:0] = [f"{d}: set aside as .damaged; its runs were run again" for d in store.damaged]
         ok = int((runs["status"] == "ok").sum())
         session.update(finished_utc=_now(), seconds=round(time.perf_counter() - start, 3))
         manifest.update(
@@ -121,17 +143,37 @@ def run_sweep(
             finished_utc=session["finished_utc"],
         )
         store.write_manifest(manifest)
-    return SweepOutcome(out, runs, resolved.n_runs, len(skip), len(tasks), time.perf_counter() - start, warnings)
+    return SweepOutcome(out, runs, resolved.n_runs, skipped, ran, time.perf_counter() - start, warnings)
+
+
+@contextlib.contextmanager
+def writing(out: Path) -> Iterator[None]:
+    """Report a failed write in ``out`` (disk full, read-only, a file in the way) as a clear ``OutputError``."""
+    try:
+        yield
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        where = f" ({exc.filename})" if exc.filename else ""
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            hint = "free some space and rerun the same command to resume (finished chunks are kept)"
+        elif exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+            hint = "choose a directory you can write to with --out (or --results)"
+        elif exc.errno in (errno.ENOTDIR, errno.EEXIST):
+            hint = "a file is in the way: check the path, or choose another --out"
+        else:
+            hint = "check the path, or choose another --out"
+        raise OutputError(f"cannot write the sweep directory {out}: {reason}{where}; {hint}") from None
 
 
 def preflight(resolved: Resolved, out: Path, *, resume: bool = False) -> str:
     """Check before any work that ``out`` can take this sweep: "new", or "sweep" (the same one, to resume)."""
     store = SweepStore(out)
-    state = store.state()
-    if state == "new" and resume:
-        raise OutputError(f"nothing to resume: {out} holds no sweep; run without --resume to start one")
-    if state != "new":
-        store.check_resumable(resolved.sha256, resolved.source, clean=False)
+    with writing(out):
+        state = store.state()
+        if state == "new" and resume:
+            raise OutputError(f"nothing to resume: {out} holds no sweep; run without --resume to start one")
+        if state != "new":
+            store.check_resumable(resolved.sha256, resolved.source, clean=False)
     return state
 
 
