@@ -57,6 +57,9 @@ def one_run(scenario, days: int, collect: bool) -> tuple[float, float, str, floa
 
 
 def main() -> None:
+    from sim.engine.process import prepare_process
+
+    prepare_process()  # as the command line does: freed memory kept for reuse
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--scenario", type=Path, default=ROOT / "benchmarks" / "million_members.yaml")
     ap.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])

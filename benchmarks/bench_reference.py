@@ -61,6 +61,9 @@ def median(runs: list[dict]) -> dict:
 
 
 def main() -> None:
+    from sim.engine.process import prepare_process
+
+    prepare_process()  # as the command line does: freed memory kept for reuse
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     ap.add_argument("--days", type=int, nargs="+", default=[90, 30], help="Days at each size (both models).")

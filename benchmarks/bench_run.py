@@ -161,6 +161,9 @@ def run_json(args: list[str]) -> dict:
 
 
 def main() -> None:
+    from sim.engine.process import prepare_process
+
+    prepare_process()  # as the command line does: freed memory kept for reuse
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--people", type=int, default=100_000)
     ap.add_argument("--days", type=int, default=365)

@@ -134,6 +134,9 @@ def main(argv: list[str] | None = None) -> int:
 
 def entry() -> None:
     """Console-script entry."""
+    from sim.engine.process import prepare_process
+
+    prepare_process()
     code = main()
     # Everything is written and closed by now. Freezing the collector's objects spares the
     # interpreter's last collections over every imported module at exit (about 0.3 s with

@@ -19,30 +19,14 @@ from typing import TypeVar
 
 import numpy as np
 
+from sim.engine.options import EngineOptions
 from sim.mathutil import put_where
 from sim.population import MEMBER, Population
 
 #: Members' share of the market from which phases work on whole columns (see ``member_rows``).
 DENSE_SHARE = 0.5
-#: Market size from which whole-column arithmetic is split in two halves computed on two cores.
-SPLIT_MARKET = 200_000
-#: ... and from how many people per-person work on a list of them is split (see ``split_people``).
-SPLIT_PEOPLE = 100_000
 ALL_ROWS = slice(None)
 T = TypeVar("T")
-#: When set (``use_one_core``), nothing is split over a second core: a sweep's workers are one per core already.
-_ONE_CORE = False
-
-
-def use_one_core(on: bool = True) -> None:
-    """Keep every model of this process on one core: no split work, no draws ahead (results are the same)."""
-    global _ONE_CORE
-    _ONE_CORE = on
-
-
-def one_core() -> bool:
-    """Whether ``use_one_core`` is in force in this process."""
-    return _ONE_CORE
 
 
 class MemberRows:
@@ -51,6 +35,7 @@ class MemberRows:
     pop: Population
     n_members: int
     segment_index: np.ndarray
+    engine: EngineOptions  # when to split work over two cores
 
     def init_member_rows(self) -> None:
         self._member_index: np.ndarray | None = None
@@ -106,7 +91,7 @@ class MemberRows:
         draw random numbers, log events, book to the ledger, sum floats that reach the outputs, call
         ``split_*`` itself, or write outside its rows; ``rows`` is ``member_rows()``.
         """
-        if not isinstance(rows, slice) or self.pop.n < SPLIT_MARKET or _ONE_CORE:
+        if not isinstance(rows, slice) or not self.engine.splits(self.pop.n):
             return [fn(rows)]
         self.member_mask()  # cached before the halves read it
         half = self.pop.n // 2
@@ -118,7 +103,7 @@ class MemberRows:
         As ``split_rows``, for per-person work on a list of people (today's visitors): ``fn`` must
         treat each person on their own.
         """
-        if self.pop.n < SPLIT_MARKET or people.size < SPLIT_PEOPLE or _ONE_CORE:
+        if not self.engine.splits_people(self.pop.n, people.size):
             return [fn(people)]
         half = people.size // 2
         return self._in_two(fn, people[:half], people[half:])

@@ -15,6 +15,7 @@ import numpy as np
 from sim.agents import Person
 from sim.config.schema import Scenario
 from sim.daystate import N_TYPES, DayState, Modifiers
+from sim.engine.options import EngineOptions, default
 from sim.events import EventLog
 from sim.health import HealthTracker
 from sim.ledger import Ledger
@@ -22,8 +23,7 @@ from sim.mechanisms.acquisition import seed_initial_members
 from sim.mechanisms.content import effect_table
 from sim.mechanisms.incentives import tiers
 from sim.mechanisms.operators import Operator
-from sim.member_rows import MemberRows, one_core
-from sim.memory import keep_freed_memory
+from sim.member_rows import MemberRows
 from sim.metrics import KPI_NAMES, KPITracker
 from sim.network import build_network
 from sim.policy import Policy
@@ -31,13 +31,6 @@ from sim.population import create_population, interest_matrix, segment_column
 from sim.rules_engine import RuleEngine
 from sim.schedule import PHASES
 from sim.streams import Streams
-
-#: Person agents are created for every person up to this market size ("auto").
-AGENT_VIEW_LIMIT = 100_000
-#: Market size from which freed memory is kept for reuse (see ``sim.memory``).
-LARGE_MARKET = 100_000
-#: Market size from which each day's per-person draws are repeated for the next day on a second core.
-DRAW_AHEAD_MARKET = 100_000
 
 
 class CommunityModel(MemberRows, mesa.Model):
@@ -50,16 +43,16 @@ class CommunityModel(MemberRows, mesa.Model):
         seed: int | None = None,
         record_events: bool | None = None,
         agent_views: bool | None = None,
+        engine: EngineOptions | None = None,
     ) -> None:
         self.scenario = scenario
+        self.engine = default() if engine is None else engine
         self.days_done = 0  # days simulated; Mesa 3.5 counts steps through its own event schedule
         self.seed_used = scenario.seed if seed is None else int(seed)
         self.streams = Streams(self.seed_used)
         super().__init__(rng=self.streams["mesa"])
         n = scenario.market.size
-        if n >= LARGE_MARKET:
-            keep_freed_memory()
-        if n >= DRAW_AHEAD_MARKET and not one_core():  # a sweep's workers already fill the cores
+        if self.engine.draws_ahead(n):
             self.streams.draw_ahead()
         self.network = build_network(scenario.market.network, n, self.streams["network"])
         self.pop = create_population(scenario, self.streams["population"])
@@ -98,7 +91,7 @@ class CommunityModel(MemberRows, mesa.Model):
         self.today: dict[str, float] = {}
 
         self.operators = Operator.create_agents(self, scenario.operators.headcount)
-        if agent_views if agent_views is not None else n <= AGENT_VIEW_LIMIT:
+        if agent_views if agent_views is not None else n <= self.engine.agent_views_up_to:
             Person.create_agents(self, n, row=list(range(n)))
         seed_initial_members(self)
         self.datacollector = mesa.DataCollector(model_reporters={k: (lambda m, k=k: m.today[k]) for k in KPI_NAMES})

@@ -37,6 +37,7 @@ def worker_threads(plan: object, chunk: object) -> tuple:
     """A chunk function reporting how the worker limits its threads."""
     import os
 
-    from sim.member_rows import one_core
+    from sim.engine.options import default
 
-    return tuple(os.environ.get(v) for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")), one_core()
+    threads = tuple(os.environ.get(v) for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"))
+    return threads, not default().second_core

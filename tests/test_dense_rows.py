@@ -19,10 +19,13 @@ import pytest
 
 import sim.member_rows
 from sim.config.loader import load_scenario
+from sim.engine.options import EngineOptions
 from sim.model import CommunityModel
 from sim.population import Population
 
 ROOT = Path(__file__).resolve().parents[1]
+ONE_CORE = EngineOptions(second_core=False)
+SPLIT_ALL = EngineOptions(split_market=1, split_people=2)  # every split taken, however small the market
 
 CASES = [
     # every mechanism on, the community growing from 1% of the market: crosses nothing, stays gathered
@@ -55,9 +58,11 @@ def _fingerprint(model: CommunityModel) -> dict[str, str]:
     return out
 
 
-def _run(path: str, overrides: list[str], days: int, dense_share: float) -> tuple[dict[str, str], int]:
+def _run(
+    path: str, overrides: list[str], days: int, dense_share: float, engine: EngineOptions = ONE_CORE
+) -> tuple[dict[str, str], int]:
     scenario = load_scenario(ROOT / path, overrides, seed=3)
-    model = CommunityModel(scenario)
+    model = CommunityModel(scenario, engine=engine)
     model.dense_share = dense_share
     dense_days = 0
     for _ in range(days):
@@ -67,32 +72,28 @@ def _run(path: str, overrides: list[str], days: int, dense_share: float) -> tupl
 
 
 @pytest.mark.parametrize(("path", "overrides", "days"), CASES)
-def test_dense_gathered_and_split_days_are_identical(path, overrides, days, monkeypatch):
-    monkeypatch.setattr(sim.member_rows, "SPLIT_MARKET", 10**12)
+def test_dense_gathered_and_split_days_are_identical(path, overrides, days):
     gathered, none = _run(path, overrides, days, dense_share=2.0)
     dense, every = _run(path, overrides, days, dense_share=0.0)
     assert none == 0 and every == days
     differing = [k for k in gathered if gathered[k] != dense[k]]
     assert not differing, f"dense evaluation changed: {differing}"
-    monkeypatch.setattr(sim.member_rows, "SPLIT_MARKET", 1)
-    monkeypatch.setattr(sim.member_rows, "SPLIT_PEOPLE", 2)
-    split, _ = _run(path, overrides, days, dense_share=0.0)
+    split, _ = _run(path, overrides, days, dense_share=0.0, engine=SPLIT_ALL)
     differing = [k for k in gathered if gathered[k] != split[k]]
     assert not differing, f"split evaluation changed: {differing}"
 
 
-def test_halves_run_on_another_thread_and_cover_the_rows(monkeypatch):
-    monkeypatch.setattr(sim.member_rows, "SPLIT_MARKET", 1)
+def test_halves_run_on_another_thread_and_cover_the_rows():
     model = CommunityModel(
         load_scenario(
             ROOT / "benchmarks/million_members.yaml", ["market.size=1001", "acquisition.initial_members=1001"]
-        )
+        ),
+        engine=EngineOptions(split_market=1, split_people=2),
     )
     seen = model.split_rows(lambda rows: (rows, threading.current_thread().name), sim.member_rows.ALL_ROWS)
     assert [rows for rows, _ in seen] == [slice(0, 500), slice(500, None)]
     assert seen[0][1] != seen[1][1]
     assert model.split_rows(lambda rows: rows, np.arange(3))[0].tolist() == [0, 1, 2]  # member indices: one part
-    monkeypatch.setattr(sim.member_rows, "SPLIT_PEOPLE", 2)
     people = model.split_people(lambda p: (p, threading.current_thread().name), np.arange(5))
     assert [p.tolist() for p, _ in people] == [[0, 1], [2, 3, 4]] and people[0][1] != people[1][1]
     worker = model._other_core

@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import sim.model
 from sim.config.loader import load_scenario
+from sim.engine.options import EngineOptions
 from sim.model import CommunityModel
 from sim.streams import Streams
 
@@ -64,13 +64,12 @@ def test_an_error_in_the_thread_reaches_the_request():
 
 
 @pytest.mark.parametrize("name", ["benchmarks/everything_on.yaml", "scenarios/livestream_weekly.yaml"])
-def test_a_run_is_identical_and_leaves_no_thread(monkeypatch, name):
+def test_a_run_is_identical_and_leaves_no_thread(name):
     scenario = load_scenario(ROOT / name, ["market.size=3000", "days=210"])
-    monkeypatch.setattr(sim.model, "DRAW_AHEAD_MARKET", 10**12)
-    plain = CommunityModel(scenario)
+    plain = CommunityModel(scenario, engine=EngineOptions(second_core=False))
     plain.run()
-    monkeypatch.setattr(sim.model, "DRAW_AHEAD_MARKET", 1)
-    ahead = CommunityModel(scenario)
+    assert plain.streams.ahead is None
+    ahead = CommunityModel(scenario, engine=EngineOptions(draw_ahead_market=1))
     ahead.run()
     assert ahead.streams.ahead.used > 100  # the run did use numbers drawn ahead
     assert plain.timeseries().equals(ahead.timeseries())

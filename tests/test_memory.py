@@ -7,12 +7,12 @@ import sys
 
 import pytest
 
-from sim import memory
+from sim.engine import memory
 
 CODE = """
 import resource
 import numpy as np
-from sim.memory import keep_freed_memory
+from sim.engine.memory import keep_freed_memory
 if {apply}:
     assert keep_freed_memory() and keep_freed_memory()  # idempotent
 before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt

@@ -197,16 +197,17 @@ def test_workers_keep_to_one_thread_each():
 
 
 def test_one_core_mode_starts_no_second_core_thread(monkeypatch):
-    import sim.member_rows
+    import sim.engine.options as options
     import sim.model
+    from sim.engine.process import prepare_process
     from tests.conftest import small
 
-    monkeypatch.setattr(sim.model, "DRAW_AHEAD_MARKET", 10)
-    monkeypatch.setattr(sim.member_rows, "SPLIT_MARKET", 10)
+    eager = options.EngineOptions(draw_ahead_market=10, split_market=10)
+    monkeypatch.setattr(options, "_default", eager)
     model = sim.model.CommunityModel(small(days=2))
     assert model.streams.ahead is not None and len(model.split_rows(lambda r: r, slice(None))) == 2
-    monkeypatch.setattr(sim.member_rows, "_ONE_CORE", False)
-    sim.member_rows.use_one_core()
+    prepare_process(one_core=True)  # what a sweep's worker does
+    assert options.default() == eager.on_one_core()
     model = sim.model.CommunityModel(small(days=2))
     assert model.streams.ahead is None and len(model.split_rows(lambda r: r, slice(None))) == 1
 

@@ -65,9 +65,9 @@ def _init_worker(parent: int) -> None:
     for name in THREAD_VARIABLES:  # read when numpy loads its BLAS, which has not happened yet here
         os.environ[name] = "1"
     _end_with(parent)
-    from sim.member_rows import use_one_core
+    from sim.engine.process import prepare_process
 
-    use_one_core()
+    prepare_process(one_core=True)
 
 
 def _end_with(parent: int) -> None:
@@ -110,9 +110,9 @@ def _end_with(parent: int) -> None:
 
 def _on_one_core(fn: Callable, plan: Any, chunk: Any) -> Any:
     """``fn(plan, chunk)`` with the model kept on one core (a Dask worker thread is one core)."""
-    from sim.member_rows import use_one_core
+    from sim.engine.process import prepare_process
 
-    use_one_core()
+    prepare_process(one_core=True)
     return fn(plan, chunk)
 
 

@@ -7,7 +7,8 @@ faults a day, 13 to 18% of the run time at 10^6 people (measured with
 benchmarks/bench_run.py under ``/usr/bin/time -v``, with and without). Raising the
 mmap and trim thresholds makes freed blocks serve the next allocations. Peak memory
 is unchanged; the process keeps up to ``TRIM`` of freed memory instead of returning
-it. Only on glibc (Linux); elsewhere a no-op.
+it. Only on glibc (Linux); elsewhere a no-op. Set by entry points only
+(``sim.engine.process``), never by building a model.
 """
 
 from __future__ import annotations
@@ -31,10 +32,16 @@ def keep_freed_memory() -> bool:
         return True
     if not sys.platform.startswith("linux"):
         return False
+    try:  # glibc's name first: find_library runs ldconfig, which costs more than the whole setting
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:
+        try:
+            libc = ctypes.CDLL(ctypes.util.find_library("c"))
+        except OSError:
+            return False
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
         mallopt = libc.mallopt
-    except (OSError, AttributeError):  # not glibc (musl has no mallopt)
+    except AttributeError:  # not glibc (musl has no mallopt)
         return False
     mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
     settings = ((M_MMAP_THRESHOLD, MMAP), (M_TRIM_THRESHOLD, TRIM), (M_TOP_PAD, TOP_PAD))
