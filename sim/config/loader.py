@@ -20,7 +20,7 @@ import yaml
 from pydantic import TypeAdapter, ValidationError
 from pydantic_core import PydanticUndefined
 
-from sim.config import fields
+from sim.config import fields, keypath
 from sim.config.errors import Problem, ScenarioError, format_path
 from sim.config.schema import Scenario
 from sim.config.yamlsource import Document, KeyPath, LimitedLoader, Origin, read_document
@@ -187,6 +187,7 @@ def _paths(value: Any, prefix: KeyPath = ()) -> Iterator[KeyPath]:
 
 
 def _apply(doc: Document, overrides: Sequence[str]) -> None:
+    written: dict[str, str] = {}  # canonical key path -> the override that set it
     for item in [overrides] if isinstance(overrides, str) else overrides:
         shown = item if item.startswith("--set") else f"--set {item}"
         key, sep, raw = item.removeprefix("--set").strip().partition("=")
@@ -194,25 +195,21 @@ def _apply(doc: Document, overrides: Sequence[str]) -> None:
             example = "expected key.path=value, e.g. --set referral.reward_inviter=20"
             raise ScenarioError.single(shown, None, "", example)
         try:
+            tokens = keypath.split(key.strip())
+        except keypath.KeyPathError as exc:
+            raise ScenarioError.single(shown, None, "", str(exc)) from None
+        name = keypath.join(tokens)
+        if name in written:
+            message = f"also set by {written[name]}; give each key once"
+            raise ScenarioError.single(shown, None, name, message)
+        written[name] = shown
+        try:
             value = yaml.load(raw, Loader=LimitedLoader)  # safe, and refuses absurd nesting
         except (yaml.YAMLError, ValueError, OverflowError) as exc:  # ValueError: a date such as 2026-13-45
             problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
             message = f"cannot parse the value as YAML ({problem}); quote it to pass a string"
             raise ScenarioError.single(shown, None, key.strip(), message) from None
-        _set_path(doc, _split_key(key.strip(), shown), value, shown)
-
-
-def _split_key(key: str, shown: str) -> list[str | int]:
-    """``market.segments[1].share`` or ``market.segments.1.share`` -> ``["market", "segments", 1, "share"]``."""
-    tokens: list[str | int] = []
-    for part in key.split("."):
-        match = re.fullmatch(r"([^\[\]]*)((?:\[\d+\])*)", part)
-        if not match or (not match.group(1) and not match.group(2)):
-            raise ScenarioError.single(shown, None, key, "malformed key path; use e.g. market.segments[1].share")
-        if match.group(1):
-            tokens.append(int(match.group(1)) if match.group(1).isdigit() else match.group(1))
-        tokens.extend(int(i) for i in re.findall(r"\d+", match.group(2)))
-    return tokens
+        _set_path(doc, list(tokens), value, shown)
 
 
 def _set_path(doc: Document, tokens: list[str | int], value: Any, shown: str) -> None:
