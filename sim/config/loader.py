@@ -21,11 +21,11 @@ from pydantic import TypeAdapter, ValidationError
 from pydantic_core import PydanticUndefined
 
 from sim.config import fields, keypath
+from sim.config.base import name_from_stem
 from sim.config.errors import Problem, ScenarioError, format_path
 from sim.config.schema import Scenario
 from sim.config.yamlsource import Document, KeyPath, LimitedLoader, Origin, read_document
 
-_NAME_CHARS = re.compile(r"[^A-Za-z0-9_.-]")
 _DOTTED = re.compile(r"\b[a-z_]+(?:\.[a-z_]+)+\b")
 _EXPECTED = {
     "int": "an integer",
@@ -63,8 +63,7 @@ def load_scenario(
             _set_origin(doc, (flag,), (f"--{flag} {value}", None))
             doc.data[flag] = value
     if "name" not in doc.data:
-        stem = _NAME_CHARS.sub("_", Path(path).stem)[:80]
-        doc.data["name"] = stem if stem not in ("", ".", "..") else "scenario"  # "...yaml" has the stem ".."
+        doc.data["name"] = name_from_stem(Path(path).stem, "scenario")
     return _validate(doc, display, extra_top=("extends",))
 
 

@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from sim.config.base import CONTENT_TYPES, Section
+from sim.config.base import CONTENT_TYPES, Name, Section
 from sim.config.incentives import IncentivesConfig
 from sim.config.market import MarketConfig, NetworkConfig, Segment, type_table  # noqa: F401 (re-exported)
 from sim.config.operations import (
@@ -444,9 +444,7 @@ class OutputConfig(Section):
 class Scenario(Section):
     """A community strategy and its market: everything one run needs."""
 
-    name: str = Field(
-        "scenario", pattern=r"^[A-Za-z0-9_.-]{1,80}$", description="Name of the scenario; used in result paths."
-    )
+    name: Name = Field("scenario", description="Name of the scenario; used in result paths.")
     description: str = Field("", description="Free text describing the strategy.")
     days: int = Field(365, ge=1, le=3650, description="Days to simulate.")
     seed: int = Field(42, ge=0, le=2**63 - 1, description="Seed of the run; all randomness flows from it.")
