@@ -282,6 +282,19 @@ def test_extends_cycle_reports_the_chain(tmp_path):
     assert message.endswith(f"{a} -> {tmp_path / 'b.yaml'} -> {a}")
 
 
+def test_extends_through_a_symlink_loop_is_a_clear_error(tmp_path):
+    (tmp_path / "a.yaml").symlink_to(tmp_path / "b.yaml")
+    (tmp_path / "b.yaml").symlink_to(tmp_path / "a.yaml")
+    child = write(tmp_path, "child.yaml", "days: 3\nextends: a.yaml\n")
+    assert (
+        error_of(child)
+        == f"{child}:2: extends: cannot read file (Too many levels of symbolic links): {tmp_path / 'a.yaml'}"
+    )
+    assert (
+        error_of(tmp_path / "a.yaml") == f"{tmp_path / 'a.yaml'}: cannot read file (Too many levels of symbolic links)"
+    )
+
+
 def test_missing_extends_target_names_it_and_the_extends_line(tmp_path):
     child = write(tmp_path, "child.yaml", "days: 3\nextends: ../nowhere/base.yaml\n")
     expected = tmp_path.parent / "nowhere" / "base.yaml"

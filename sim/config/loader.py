@@ -51,7 +51,7 @@ def load_scenario(
     ``name`` defaults to the file stem (a parent's name is never inherited).
     """
     display = str(path)
-    doc = _load_tree(Path(path), display, [(Path(path).resolve(), display)], None)
+    doc = _load_tree(Path(path), display, [(_identity(Path(path)), display)], None)
     chosen = [
         o.split("=", 1)[1].strip() for o in overrides if o.removeprefix("--set").strip().startswith("operating_model=")
     ]
@@ -146,13 +146,21 @@ def _load_tree(path: Path, display: str, chain: list[tuple[Path, str]], referrer
         raise ScenarioError.single(display, line, "extends", f"must be a file path, got {target!r}")
     parent_path = path.parent / target
     parent_display = os.path.normpath(os.path.join(os.path.dirname(display), target))
-    resolved = parent_path.resolve()
+    resolved = _identity(parent_path)
     if any(seen == resolved for seen, _ in chain):
         cycle = " -> ".join([shown for _, shown in chain] + [parent_display])
         raise ScenarioError.single(display, line, "extends", f"extends cycle: {cycle}")
     parent = _load_tree(parent_path, parent_display, chain + [(resolved, parent_display)], (display, line))
     parent.data.pop("name", None)  # a child is a different scenario: it never inherits its parent's name
     return _with_preset(doc, parent)
+
+
+def _identity(path: Path) -> Path:
+    """The file ``path`` names, to spot cycles; a symlink loop is left for the reader to report."""
+    try:
+        return path.resolve()
+    except (RuntimeError, OSError):  # RuntimeError: a symlink loop (Python < 3.13)
+        return Path(os.path.abspath(path))
 
 
 def _merge(parent: Document, child: Document) -> Document:
