@@ -32,6 +32,9 @@ class ScenarioError(Exception):
         self.title = title
         super().__init__(self._render())
 
+    def __reduce__(self):  # pickled by worker processes: rebuild from the problems, not the rendered text
+        return (type(self), (self.problems, self.title))
+
     @classmethod
     def single(cls, source: str, line: int | None, path: str, message: str) -> ScenarioError:
         return cls([Problem(source, line, path, message)])
