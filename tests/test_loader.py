@@ -301,6 +301,13 @@ def test_missing_extends_target_names_it_and_the_extends_line(tmp_path):
     assert error_of(child) == f"{child}:2: extends: file not found: {expected}"
 
 
+def test_a_table_broken_by_a_set_names_the_set(tmp_path):
+    path = write(tmp_path, "s.yaml", "days: 3\ncontent:\n  mix: {educational: 0.5, promotional: 0.5}\n")
+    message = error_of(path, "content.mix.promotional=2")
+    assert message.startswith("--set content.mix.promotional=2: content.mix: content shares must sum to 1")
+    assert error_of(path, "days=0").startswith("--set days=0: days:")
+
+
 def test_overrides_scalar_bool_mapping_and_list_index(tmp_path):
     path = write(tmp_path, "s.yaml", "referral:\n  reward_inviter: 5\n")
     scenario = load_scenario(

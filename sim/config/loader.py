@@ -308,8 +308,16 @@ def _problem(err: Any, doc: Document, extra_top: Sequence[str]) -> Problem:
 
 
 def _at(doc: Document, loc: KeyPath, message: str) -> Problem:
-    """A problem at ``loc``, placed where the key (or its nearest written parent) was written."""
+    """A problem at ``loc``, placed where the key (or its nearest written parent) was written.
+
+    A table or list that a command-line override wrote into (``--set content.mix.promotional=2``
+    in a mix the file wrote) is blamed on that override: the file's table was whole without it.
+    """
     source, line = next(doc.origins[loc[:k]] for k in range(len(loc), -1, -1) if loc[:k] in doc.origins)
+    inside = [o for p, o in doc.origins.items() if loc and len(p) > len(loc) and p[: len(loc)] == loc]
+    overrides = [o for o in inside if o[1] is None and o[0].startswith("--")]
+    if overrides and line is not None:
+        source, line = overrides[-1]
     return Problem(source, line, format_path(loc), message)
 
 
