@@ -10,6 +10,7 @@ import functools
 import gc
 import sys
 import traceback
+import warnings
 from pathlib import Path
 from typing import Annotated
 
@@ -18,7 +19,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from sim.atomic import OutputError
-from sim.config.errors import ScenarioError
+from sim.config.errors import ScenarioError, ScenarioWarning
 
 app = typer.Typer(
     add_completion=False,
@@ -78,7 +79,10 @@ def interruptible(func):
 def main(argv: list[str] | None = None) -> int:
     """Entry point: map errors to exit codes (usage errors are reported by the CLI library, code 2)."""
     try:
-        app(args=argv, prog_name="community-sim")
+        with warnings.catch_warnings():
+            warnings.simplefilter("always", ScenarioWarning)
+            warnings.showwarning = _show_warning
+            app(args=argv, prog_name="community-sim")
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except (ScenarioError, OutputError, UserError) as exc:
@@ -92,6 +96,14 @@ def main(argv: list[str] | None = None) -> int:
         err.print("unexpected error: this is a bug; please report it with the traceback above")
         return 1
     return 0
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """A scenario warning as one ``warning:`` line; any other warning as Python prints it."""
+    if issubclass(category, ScenarioWarning):
+        err.print(f"[bold yellow]warning:[/] {escape(str(message))}", soft_wrap=True)
+    else:
+        sys.stderr.write(warnings.formatwarning(message, category, filename, lineno, line))
 
 
 def entry() -> None:

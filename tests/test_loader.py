@@ -308,6 +308,49 @@ def test_a_table_broken_by_a_set_names_the_set(tmp_path):
     assert error_of(path, "days=0").startswith("--set days=0: days:")
 
 
+def test_a_run_shortened_on_the_command_line_warns_of_events_it_will_not_reach(tmp_path):
+    from sim.config.errors import ScenarioWarning
+
+    path = write(
+        tmp_path,
+        "s.yaml",
+        """
+        days: 200
+        events:
+          - {kind: crisis, name: scandal, day: 129}
+          - {kind: promotion, name: sale, day: 150}
+          - {kind: promotion, name: early, day: 5}
+        """,
+    )
+    with pytest.warns(ScenarioWarning) as caught:
+        scenario = load_scenario(path, days=60)
+    assert scenario.days == 60 and len(scenario.events) == 3
+    messages = [str(w.message) for w in caught]
+    assert messages == [
+        "--days 60: events[0] (scandal) on day 129 will not happen: the run ends on day 59",
+        "--days 60: events[1] (sale) on day 150 will not happen: the run ends on day 59",
+    ]
+    with pytest.warns(ScenarioWarning, match=r"^--set days=100: events\[1\] \(sale\) on day 150"):
+        load_scenario(path, ["days=100"])
+
+
+def test_the_cli_prints_the_warning_and_runs(tmp_path, capsys):
+    from sim.cli import main
+
+    text = "days: 100\nmarket: {size: 200}\nacquisition: {initial_members: 20}\nkoc: {initial_count: 2}\n"
+    path = write(tmp_path, "s.yaml", text + "output: {plots: false}\nevents: [{kind: crisis, name: scandal, day: 50}]\n")
+    assert main(["run", str(path), "--days", "3", "--out", str(tmp_path / "out"), "-q"]) == 0
+    err = capsys.readouterr().err
+    assert "warning: --days 3: events[0] (scandal) on day 50 will not happen: the run ends on day 2" in err
+    assert (tmp_path / "out").is_dir()
+
+
+def test_events_outside_the_files_own_run_are_all_reported_at_once(tmp_path):
+    text = "days: 30\nevents:\n  - {kind: crisis, name: a, day: 40}\n  - {kind: promotion, name: b, day: 50}\n"
+    message = error_of(write(tmp_path, "s.yaml", text))
+    assert "events[0] (a) starts on day 40" in message and "events[1] (b) starts on day 50" in message
+
+
 def test_overrides_scalar_bool_mapping_and_list_index(tmp_path):
     path = write(tmp_path, "s.yaml", "referral:\n  reward_inviter: 5\n")
     scenario = load_scenario(

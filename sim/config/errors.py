@@ -46,6 +46,10 @@ class ScenarioError(Exception):
         return "\n".join([f"{title}:", *(f"  {p}" for p in self.problems)])
 
 
+class ScenarioWarning(UserWarning):
+    """Something in a valid scenario that will not do what its author may expect; the CLI prints it."""
+
+
 def format_path(path: Sequence[str | int]) -> str:
     """Render a key path tuple as ``market.segments[1].share``."""
     out = ""

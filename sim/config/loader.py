@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import re
+import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ from pydantic_core import PydanticUndefined
 
 from sim.config import fields, keypath
 from sim.config.base import name_from_stem
-from sim.config.errors import Problem, ScenarioError, format_path
+from sim.config.errors import Problem, ScenarioError, ScenarioWarning, format_path
 from sim.config.schema import Scenario
 from sim.config.yamlsource import Document, KeyPath, LimitedLoader, Origin, read_document
 
@@ -284,8 +285,10 @@ def _validate(doc: Document, display: str, extra_top: Sequence[str] = ()) -> Sce
         _at(doc, loc, f"expected {_EXPECTED[kind]}, got {_show(value)}")
         for loc, kind, value in fields.booleans_for_numbers(doc.data)
     ]
+    days_from = doc.origins.get(("days",), (display, None))
+    shortened = days_from[1] is None and days_from[0].startswith("--")  # --days or --set days=...
     try:
-        scenario = Scenario.model_validate(doc.data)
+        scenario = Scenario.model_validate(doc.data, context={"shortened": shortened})
     except ValidationError as exc:
         flagged = {p.path for p in problems}
         for err in exc.errors(include_url=False):
@@ -293,6 +296,9 @@ def _validate(doc: Document, display: str, extra_top: Sequence[str] = ()) -> Sce
             if problem not in problems and problem.path not in flagged:  # a bound a boolean broke: said already
                 problems.append(problem)
     if not problems:
+        for late in scenario.beyond_end() if shortened else ():
+            message = f"{days_from[0]}: {late} will not happen: the run ends on day {scenario.days - 1}"
+            warnings.warn(message, ScenarioWarning, stacklevel=3)
         return scenario
     problems.sort(key=lambda p: (p.source != display, p.source, p.line or 0))
     title = None if len(problems) == 1 else f"{len(problems)} problems in scenario {display}"
