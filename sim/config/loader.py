@@ -296,13 +296,24 @@ def _validate(doc: Document, display: str, extra_top: Sequence[str] = ()) -> Sce
             if problem not in problems and problem.path not in flagged:  # a bound a boolean broke: said already
                 problems.append(problem)
     if not problems:
-        for late in scenario.beyond_end() if shortened else ():
-            message = f"{days_from[0]}: {late} will not happen: the run ends on day {scenario.days - 1}"
-            warnings.warn(message, ScenarioWarning, stacklevel=3)
-        return scenario
+        return _without_late_events(scenario, days_from[0]) if shortened else scenario
     problems.sort(key=lambda p: (p.source != display, p.source, p.line or 0))
     title = None if len(problems) == 1 else f"{len(problems)} problems in scenario {display}"
     raise ScenarioError(problems, title) from None
+
+
+def _without_late_events(scenario: Scenario, source: str) -> Scenario:
+    """``scenario`` without the events and shows a shortened run will not reach, each named in a warning.
+
+    What is left is the scenario that runs: it validates again anywhere (workers, sweeps, comparisons).
+    """
+    for late in scenario.beyond_end():
+        message = f"{source}: {late} will not happen: the run ends on day {scenario.days - 1}"
+        warnings.warn(message, ScenarioWarning, stacklevel=4)
+    events = [ev for ev in scenario.events if ev.day < scenario.days]
+    shows = [d for d in scenario.livestream.days if d < scenario.days]
+    livestream = scenario.livestream.model_copy(update={"days": shows})
+    return scenario.model_copy(update={"events": events, "livestream": livestream})
 
 
 def _problem(err: Any, doc: Document, extra_top: Sequence[str]) -> Problem:
