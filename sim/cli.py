@@ -6,6 +6,7 @@ Exit codes: 0 success; 2 bad input or usage (a clear message, nothing written);
 
 from __future__ import annotations
 
+import errno
 import functools
 import gc
 import sys
@@ -20,6 +21,7 @@ from rich.markup import escape
 
 from sim.atomic import OutputError
 from sim.config.errors import ScenarioError, ScenarioWarning
+from sim.memory import NotEnoughMemory
 
 app = typer.Typer(
     add_completion=False,
@@ -91,11 +93,35 @@ def main(argv: list[str] | None = None) -> int:
     except Interrupted:
         err.print("interrupted; nothing was written")
         return 130
-    except Exception:
+    except Exception as exc:
+        if _is_out_of_memory(exc):  # refused before building (NotEnoughMemory), or an allocation that failed
+            message = str(exc) if isinstance(exc, NotEnoughMemory) else _out_of_memory(exc)
+            err.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
+            return 2
         traceback.print_exc()
         err.print("unexpected error: this is a bug; please report it with the traceback above")
         return 1
     return 0
+
+
+def _is_out_of_memory(exc: BaseException) -> bool:
+    """A MemoryError, or an import or system call that failed for want of memory (e.g. under ``ulimit -v``)."""
+    if isinstance(exc, MemoryError):
+        return True
+    if not isinstance(exc, (ImportError, OSError)):
+        return False
+    text = str(exc)
+    return getattr(exc, "errno", None) == errno.ENOMEM or any(
+        sign in text for sign in ("failed to map segment", "Cannot allocate memory", "cannot allocate memory")
+    )
+
+
+def _out_of_memory(exc: BaseException) -> str:
+    what = str(exc).strip() or "the process ran out of memory"
+    return (
+        f"not enough memory for this command ({what}); nothing was kept; free some memory, "
+        "raise the limit (ulimit -v), or make market.size smaller"
+    )
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
