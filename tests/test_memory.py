@@ -107,3 +107,15 @@ def test_a_run_under_ulimit_v_ends_with_one_clear_line(tmp_path):
     assert done.returncode == 2, done.stderr
     assert done.stderr.startswith("error: not enough memory for ") and "Traceback" not in done.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_calibrate_checks_the_largest_market_it_would_try(monkeypatch, tmp_path, capsys):
+    from sim.cli import main
+
+    monkeypatch.setattr(memory, "available_bytes", lambda: 2 << 30)
+    csv = tmp_path / "o.csv"
+    csv.write_text("day,members\n0,1\n1,2\n", encoding="utf-8")
+    args = ["calibrate", SMOKE, "--observed", str(csv), "--fit", "market.size=1000:9000000", "-q"]
+    assert main([*args, "--out", str(tmp_path / "out")]) == 2
+    assert capsys.readouterr().err.startswith("error: not enough memory for 9,000,000 people")
+    assert not (tmp_path / "out").exists()

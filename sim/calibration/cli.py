@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from sim import memory
 from sim.atomic import atomic_directory, check_destination
 from sim.calibration import CalibrationError
 from sim.calibration.observed import load_observed, read_observed
@@ -68,6 +69,10 @@ def calibrate(
     twice = keypath.repeated(p.path for p in params)  # paths are canonical: a repeat is the same spelling
     if twice:
         raise CalibrationError(f"{twice[0][0]} is given to --fit more than once")
+    # the largest market a trial would build must fit in memory (a fitted size or degree reaches its HIGH)
+    highs, net = {p.path: p.high for p in params}, scenario.market.network
+    size = int(max(scenario.market.size, highs.get("market.size", 0)))
+    memory.check_fits(size, max(net.mean_degree, highs.get("market.network.mean_degree", 0)), net.kind == "complete")
     targets = parse_targets(target or list(read_observed(observed, scenario.start_date).columns))
     obs = load_observed(observed, scenario.start_date, period, stocks, [t.kpi for t in targets])
     split = parse_day(train_until, scenario.start_date)
