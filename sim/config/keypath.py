@@ -27,9 +27,10 @@ def split(path: str) -> tuple[Token, ...]:
     tokens: list[Token] = []
     for part in path.split("."):
         match = _PART.fullmatch(part)
-        if not match or not match.group(1).strip() and (not match.group(2) or not tokens and part.startswith("[")):
+        head = match.group(1).strip() if match else ""
+        # each part has a name or a number, and may index it further with [i]: a path cannot start with [i]
+        if not match or not head and (not match.group(2) or not tokens):
             raise KeyPathError(f"malformed key path '{path}'; write e.g. {EXAMPLE}")
-        head = match.group(1).strip()
         if head:
             tokens.append(int(head) if head.isdigit() else head)
         tokens.extend(int(i) for i in re.findall(r"\d+", match.group(2)))
