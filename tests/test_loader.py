@@ -331,8 +331,12 @@ def test_a_run_shortened_on_the_command_line_warns_of_events_it_will_not_reach(t
         "--days 60: events[0] (scandal) on day 129 will not happen: the run ends on day 59",
         "--days 60: events[1] (sale) on day 150 will not happen: the run ends on day 59",
     ]
-    with pytest.warns(ScenarioWarning, match=r"^--set days=100: events\[1\] \(sale\) on day 150"):
+    with pytest.warns(ScenarioWarning) as caught:
         load_scenario(path, ["days=100"])
+    assert [str(w.message).split(" will")[0] for w in caught] == [
+        "--set days=100: events[0] (scandal) on day 129",
+        "--set days=100: events[1] (sale) on day 150",
+    ]
 
 
 def test_the_cli_prints_the_warning_and_runs(tmp_path, capsys):
