@@ -8,12 +8,14 @@ interrupted by Ctrl-C, 143 by SIGTERM (``run`` and ``sweep`` take SIGTERM as Ctr
 from __future__ import annotations
 
 import contextlib
+import errno
 import functools
 import gc
 import signal
 import sys
 import threading
 import traceback
+import warnings
 from pathlib import Path
 from typing import Annotated
 
@@ -22,7 +24,8 @@ from rich.console import Console
 from rich.markup import escape
 
 from sim.atomic import OutputError
-from sim.config.errors import ScenarioError
+from sim.config.errors import ScenarioError, ScenarioWarning
+from sim.engine.memory import NotEnoughMemory
 
 app = typer.Typer(
     add_completion=False,
@@ -113,7 +116,10 @@ def interruptible(func):
 def main(argv: list[str] | None = None) -> int:
     """Entry point: map errors to exit codes (usage errors are reported by the CLI library, code 2)."""
     try:
-        app(args=argv, prog_name="community-sim")
+        with warnings.catch_warnings():
+            warnings.simplefilter("always", ScenarioWarning)
+            warnings.showwarning = _show_warning
+            app(args=argv, prog_name="community-sim")
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except (ScenarioError, OutputError, UserError) as exc:
@@ -125,11 +131,43 @@ def main(argv: list[str] | None = None) -> int:
             return EXIT_TERMINATED
         err.print("interrupted; nothing was written")
         return EXIT_INTERRUPTED
-    except Exception:
+    except Exception as exc:
+        if _is_out_of_memory(exc):  # refused before building (NotEnoughMemory), or an allocation that failed
+            message = str(exc) if isinstance(exc, NotEnoughMemory) else _out_of_memory(exc)
+            err.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
+            return 2
         traceback.print_exc()
         err.print("unexpected error: this is a bug; please report it with the traceback above")
         return 1
     return 0
+
+
+def _is_out_of_memory(exc: BaseException) -> bool:
+    """A MemoryError, or an import or system call that failed for want of memory (e.g. under ``ulimit -v``)."""
+    if isinstance(exc, MemoryError):
+        return True
+    if not isinstance(exc, (ImportError, OSError)):
+        return False
+    text = str(exc)
+    return getattr(exc, "errno", None) == errno.ENOMEM or any(
+        sign in text for sign in ("failed to map segment", "Cannot allocate memory", "cannot allocate memory")
+    )
+
+
+def _out_of_memory(exc: BaseException) -> str:
+    what = str(exc).strip() or "the process ran out of memory"
+    return (
+        f"not enough memory for this command ({what}); nothing was kept; free some memory, "
+        "raise the limit (ulimit -v), or make market.size smaller"
+    )
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """A scenario warning as one ``warning:`` line; any other warning as Python prints it."""
+    if issubclass(category, ScenarioWarning):
+        err.print(f"[bold yellow]warning:[/] {escape(str(message))}", soft_wrap=True)
+    else:
+        sys.stderr.write(warnings.formatwarning(message, category, filename, lineno, line))
 
 
 def entry() -> None:

@@ -24,6 +24,7 @@ from sim import incentive_effect
 from sim.atomic import atomic_directory, output_error
 from sim.config.loader import scenario_hash, scenario_to_yaml
 from sim.config.schema import Scenario
+from sim.engine import memory
 from sim.model import CommunityModel
 from sim.run_figures import write_run_plots
 from sim.summary import cohort_retention, summarize
@@ -65,6 +66,8 @@ def simulate(
     scenario: Scenario, progress: Callable[[int], None] | None = None, record_events: bool | None = None
 ) -> RunResult:
     """Run the model in memory (no files)."""
+    net = scenario.market.network
+    memory.check_fits(scenario.market.size, net.mean_degree, net.kind == "complete")  # before building anything
     start = time.perf_counter()
     model = CommunityModel(scenario, record_events=record_events)
     model.run(progress=progress)

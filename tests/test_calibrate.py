@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -62,9 +63,9 @@ def test_observed_by_date_is_converted_with_start_date(tmp_path):
 
 
 def test_partial_weeks_of_daily_rows_are_left_out(tmp_path):
-    csv = write_csv(tmp_path / "o.csv", pd.DataFrame({"day": range(10), "gmv": 5.0}))
+    csv = write_csv(tmp_path / "o.csv", pd.DataFrame({"day": range(17), "gmv": 5.0}))
     obs = load_observed(csv, START, "week")
-    assert obs.table.index.tolist() == [0] and obs.horizon == 10
+    assert obs.table.index.tolist() == [0, 1] and obs.horizon == 17
 
 
 def test_weekly_rows_are_recognized_and_compared_per_week(tmp_path):
@@ -91,6 +92,39 @@ def test_weekly_rows_are_recognized_and_compared_per_week(tmp_path):
 def test_observed_file_errors_are_clear(tmp_path, frame, message):
     with pytest.raises(CalibrationError, match=message.replace("(", r"\(").replace("?", r"\?")):
         load_observed(write_csv(tmp_path / "o.csv", frame), START)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("day,gmv\n0,1\n1,inf\n", "o.csv:3: column 'gmv': inf is not a finite number"),
+        ("day,gmv\n0,1\n1,1e308\n", "o.csv:3: column 'gmv': 1e+308 is too large"),
+        ("day,members\n0,5\n1,-3\n", "o.csv:3: column 'members': -3 is negative; members cannot be"),
+        ("day,gmv\n0,1\n1,2\n0,3\n", "o.csv:4: day 0 appears more than once (first on line 2)"),
+        ("date,gmv\n2026-01-01,1\n2026-01-02,2\n2026-01-01,3\n", "o.csv:4: day 0 appears more than once"),
+        ("day,gmv\n0,1\n1e30,2\n", "o.csv:3: day 1e+30 is not a run day (an integer from 0 to 3649)"),
+        ("day,gmv\n0,1\n", "o.csv holds 1 day of observations; calibration needs at least 2"),
+        (
+            "date,gmv\n2026-01-01T00:00:00+08:00,1\n2026-01-02T00:00:00-05:00,2\n",
+            "o.csv:2: date '2026-01-01T00:00:00+08:00' has a time zone",
+        ),
+    ],
+)
+def test_observed_values_must_be_finite_counts_on_distinct_days(tmp_path, text, message):
+    csv = tmp_path / "o.csv"
+    csv.write_text(text, encoding="utf-8")
+    with pytest.raises(CalibrationError, match=re.escape(message)):
+        load_observed(csv, START)
+
+
+def test_a_signed_kpi_may_be_negative(tmp_path):
+    csv = write_csv(tmp_path / "o.csv", pd.DataFrame({"day": [0, 1], "profit": [-5.0, 3.0], "net_growth": [-1, 2]}))
+    assert load_observed(csv, START).table["profit"].tolist() == [-5.0, 3.0]
+
+
+def test_observed_that_is_a_directory_is_named_so(tmp_path):
+    with pytest.raises(CalibrationError, match="is a directory; give the CSV file"):
+        load_observed(tmp_path, START)
 
 
 # --- fitted keys and targets ----------------------------------------------------------------

@@ -193,6 +193,36 @@ def test_cli_refuses_a_large_market(capsys):
         check_small({"market": {"size": 20_001}}, "x.yaml")
 
 
+def test_a_port_in_use_is_a_clear_error_before_the_server_starts(capsys, monkeypatch):
+    started = []
+    monkeypatch.setattr(os, "execve", lambda *a: started.append(a))
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert main(["dashboard", "--port", str(port)]) == 2
+    out, err = capsys.readouterr()
+    assert f"error: cannot serve the dashboard on 127.0.0.1 port {port}: the port is in use" in err
+    assert "open http" not in out and not started
+
+
+def test_an_empty_host_is_refused(capsys, monkeypatch):
+    started = []
+    monkeypatch.setattr(os, "execve", lambda *a: started.append(a))
+    assert main(["dashboard", "--host", "", "--port", "0"]) == 2
+    assert "--host is empty" in capsys.readouterr().err and not started
+
+
+def test_a_host_beyond_loopback_serves_with_a_warning(capsys, monkeypatch):
+    started = []
+    monkeypatch.setattr(os, "execve", lambda *a: started.append(a))
+    assert main(["dashboard", "--host", "0.0.0.0", "--port", "0"]) == 0
+    err = capsys.readouterr().err
+    assert "warning: --host 0.0.0.0 serves the dashboard beyond this machine" in err and started
+    assert main(["dashboard", "--host", "localhost", "--port", "0"]) == 0
+    assert "warning" not in capsys.readouterr().err
+
+
 # --- the page in a real browser ------------------------------------------------------------
 
 

@@ -282,10 +282,79 @@ def test_extends_cycle_reports_the_chain(tmp_path):
     assert message.endswith(f"{a} -> {tmp_path / 'b.yaml'} -> {a}")
 
 
+def test_extends_through_a_symlink_loop_is_a_clear_error(tmp_path):
+    (tmp_path / "a.yaml").symlink_to(tmp_path / "b.yaml")
+    (tmp_path / "b.yaml").symlink_to(tmp_path / "a.yaml")
+    child = write(tmp_path, "child.yaml", "days: 3\nextends: a.yaml\n")
+    assert (
+        error_of(child)
+        == f"{child}:2: extends: cannot read file (Too many levels of symbolic links): {tmp_path / 'a.yaml'}"
+    )
+    assert (
+        error_of(tmp_path / "a.yaml") == f"{tmp_path / 'a.yaml'}: cannot read file (Too many levels of symbolic links)"
+    )
+
+
 def test_missing_extends_target_names_it_and_the_extends_line(tmp_path):
     child = write(tmp_path, "child.yaml", "days: 3\nextends: ../nowhere/base.yaml\n")
     expected = tmp_path.parent / "nowhere" / "base.yaml"
     assert error_of(child) == f"{child}:2: extends: file not found: {expected}"
+
+
+def test_a_table_broken_by_a_set_names_the_set(tmp_path):
+    path = write(tmp_path, "s.yaml", "days: 3\ncontent:\n  mix: {educational: 0.5, promotional: 0.5}\n")
+    message = error_of(path, "content.mix.promotional=2")
+    assert message.startswith("--set content.mix.promotional=2: content.mix: content shares must sum to 1")
+    assert error_of(path, "days=0").startswith("--set days=0: days:")
+
+
+def test_a_run_shortened_on_the_command_line_warns_of_events_it_will_not_reach(tmp_path):
+    from sim.config.errors import ScenarioWarning
+
+    path = write(
+        tmp_path,
+        "s.yaml",
+        """
+        days: 200
+        events:
+          - {kind: crisis, name: scandal, day: 129}
+          - {kind: promotion, name: sale, day: 150}
+          - {kind: promotion, name: early, day: 5}
+        """,
+    )
+    with pytest.warns(ScenarioWarning) as caught:
+        scenario = load_scenario(path, days=60)
+    assert scenario.days == 60 and [ev.name for ev in scenario.events] == ["early"]  # what runs
+    assert Scenario.model_validate(scenario.model_dump(mode="json")) == scenario  # valid anywhere, e.g. in a worker
+    messages = [str(w.message) for w in caught]
+    assert messages == [
+        "--days 60: events[0] (scandal) on day 129 will not happen: the run ends on day 59",
+        "--days 60: events[1] (sale) on day 150 will not happen: the run ends on day 59",
+    ]
+    with pytest.warns(ScenarioWarning) as caught:
+        load_scenario(path, ["days=100"])
+    assert [str(w.message).split(" will")[0] for w in caught] == [
+        "--set days=100: events[0] (scandal) on day 129",
+        "--set days=100: events[1] (sale) on day 150",
+    ]
+
+
+def test_the_cli_prints_the_warning_and_runs(tmp_path, capsys):
+    from sim.cli import main
+
+    text = "days: 100\nmarket: {size: 200}\nacquisition: {initial_members: 20}\nkoc: {initial_count: 2}\n"
+    text += "output: {plots: false}\nevents: [{kind: crisis, name: scandal, day: 50}]\n"
+    path = write(tmp_path, "s.yaml", text)
+    assert main(["run", str(path), "--days", "3", "--out", str(tmp_path / "out"), "-q"]) == 0
+    err = capsys.readouterr().err
+    assert "warning: --days 3: events[0] (scandal) on day 50 will not happen: the run ends on day 2" in err
+    assert (tmp_path / "out").is_dir()
+
+
+def test_events_outside_the_files_own_run_are_all_reported_at_once(tmp_path):
+    text = "days: 30\nevents:\n  - {kind: crisis, name: a, day: 40}\n  - {kind: promotion, name: b, day: 50}\n"
+    message = error_of(write(tmp_path, "s.yaml", text))
+    assert "events[0] (a) starts on day 40" in message and "events[1] (b) starts on day 50" in message
 
 
 def test_overrides_scalar_bool_mapping_and_list_index(tmp_path):

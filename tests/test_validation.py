@@ -119,3 +119,35 @@ def test_bad_suite_is_reported(tmp_path, capsys):
     assert "nonsense" in err and "suite.yaml" in err
     assert not (tmp_path / "o").exists()
     assert DEFAULT_SUITE.exists() and isinstance(load_suite(Path(DEFAULT_SUITE)), Suite)
+
+
+def test_a_scenario_error_survives_the_trip_from_a_worker_process():
+    import pickle
+
+    from sim.config.errors import Problem, ScenarioError
+
+    exc = ScenarioError([Problem("a.yaml", 2, "days", "must be >= 1"), Problem("a.yaml", 3, "seed", "bad")], "t")
+    back = pickle.loads(pickle.dumps(exc))
+    assert back.problems == exc.problems and str(back) == str(exc)
+
+
+def test_validate_with_a_missing_scenario_names_the_case_and_runs_nothing(tmp_path, capsys):
+    suite = tmp_path / "suite.yaml"
+    suite.write_text(
+        "cases:\n  - id: x\n    claim: c\n    scenario: nope\n    metric: repurchase_rate\n"
+        "    target: 1\n    tolerance: 1\n  - id: y\n    claim: c\n    scenario: baseline\n"
+        "    baseline: gone\n    compare: ratio\n    metric: repurchase_rate\n    target: 1\n    tolerance: 1\n",
+        encoding="utf-8",
+    )
+    assert main(["validate", "--suite", str(suite), "--out", str(tmp_path / "out"), "-q"]) == 2
+    err = capsys.readouterr().err
+    assert f"{suite}:4: cases[0].scenario: no scenario 'nope' (scenarios/nope.yaml)" in err
+    assert f"{suite}:11: cases[1].baseline: no scenario 'gone' (scenarios/gone.yaml)" in err
+    assert "2 problems in suite" in err and not (tmp_path / "out").exists()
+
+
+def test_validate_reports_a_bad_set_before_any_worker_starts(tmp_path, capsys):
+    assert main(["validate", "--set", "market.size=5", "--out", str(tmp_path / "out"), "-q"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: --set market.size=5: market.size: must be >= 10") and "\n  " not in err
+    assert not (tmp_path / "out").exists()

@@ -17,7 +17,9 @@ from sim.calibration.params import parse_fit, parse_targets
 from sim.calibration.report import calibrated_yaml, error_metrics, fit_frame, metrics_json, plot_fit
 from sim.calibration.search import Problem, Trial, best, search
 from sim.cli import UserError
+from sim.config import keypath
 from sim.config.loader import load_scenario
+from sim.engine import memory
 from sim.experiment.seeds import replication_seeds
 
 
@@ -65,8 +67,13 @@ def calibrate(
     master = scenario.seed if seed is None else seed
     base = scenario.model_dump(mode="json")
     params = [parse_fit(spec, base) for spec in fit]
-    if len({p.path for p in params}) < len(params):
-        raise CalibrationError("a key is given to --fit more than once")
+    twice = keypath.repeated(p.path for p in params)  # paths are canonical: a repeat is the same spelling
+    if twice:
+        raise CalibrationError(f"{twice[0][0]} is given to --fit more than once")
+    # the largest market a trial would build must fit in memory (a fitted size or degree reaches its HIGH)
+    highs, net = {p.path: p.high for p in params}, scenario.market.network
+    size = int(max(scenario.market.size, highs.get("market.size", 0)))
+    memory.check_fits(size, max(net.mean_degree, highs.get("market.network.mean_degree", 0)), net.kind == "complete")
     targets = parse_targets(target or list(read_observed(observed, scenario.start_date).columns))
     obs = load_observed(observed, scenario.start_date, period, stocks, [t.kpi for t in targets])
     split = parse_day(train_until, scenario.start_date)

@@ -136,14 +136,41 @@ def infer_granularity(days: np.ndarray, start: datetime.date) -> str:
 # --- the observed file --------------------------------------------------------------------
 
 
+#: KPIs that can be below zero; every other KPI counts people or things, or is an amount or a share.
+SIGNED = frozenset(
+    {
+        "net_growth",
+        "profit",
+        "cum_profit",
+        "roi",
+        "nps",
+        "gross_margin",
+        "satisfaction_mean",
+        "monthly_growth",
+        "activity_change",
+        "interaction_growth",
+    }
+)
+#: Larger observed values are a unit or data error (and their squares would overflow the distance).
+MAX_VALUE = 1e15
+#: Run days go from 0 to this (a run lasts at most 3,650 days).
+LAST_DAY = 3649
+
+
 def read_observed(path: Path, start: datetime.date) -> pd.DataFrame:
     """The observed CSV as floats indexed by run day; every problem is a clear ``CalibrationError``."""
-    if not path.is_file():
+    if path.is_dir():
+        raise CalibrationError(f"observed file {path} is a directory; give the CSV file")
+    if not path.exists():
         raise CalibrationError(f"observed file {path} does not exist")
+    if not path.is_file():
+        raise CalibrationError(f"observed file {path} is not a regular file; give the CSV file")
     try:
         raw = pd.read_csv(path, skipinitialspace=True)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise CalibrationError(f"{path}: cannot read as CSV ({str(exc).splitlines()[0]})") from None
+    except OSError as exc:
+        raise CalibrationError(f"{path}: cannot read file ({exc.strerror or exc})") from None
     raw.columns = [str(c).strip() for c in raw.columns]
     days = _days(raw, path, start)
     kpis = [c for c in raw.columns if c not in ("day", "date")]
@@ -157,33 +184,72 @@ def read_observed(path: Path, start: datetime.date) -> pd.DataFrame:
         row, col = np.argwhere(bad.to_numpy())[0]
         got = raw[kpis].iat[row, col]
         raise CalibrationError(f"{path}:{row + 2}: column '{kpis[col]}': {got!r} is not a number")
-    dup = days[pd.Index(days).duplicated()]
-    if dup.size:
-        raise CalibrationError(f"{path}: day {int(dup[0])} appears more than once")
+    _check_values(values.astype(float), path)
+    first: dict[int, int] = {}
+    for row, day in enumerate(days.tolist()):
+        if day in first:
+            raise CalibrationError(
+                f"{path}:{row + 2}: day {day} appears more than once (first on line {first[day] + 2}); "
+                "give one row per day"
+            )
+        first[day] = row
     values.index = pd.Index(days, name="day")
     return values.astype(float).sort_index()
+
+
+def _check_values(values: pd.DataFrame, path: Path) -> None:
+    """Every observed value finite and not absurdly large; counts and amounts not negative."""
+    data = values.to_numpy(dtype=float)
+    with np.errstate(invalid="ignore"):
+        signed = np.array([c in SIGNED for c in values.columns])
+        bad = ~np.isnan(data) & (~np.isfinite(data) | (np.abs(data) > MAX_VALUE) | ((data < 0) & ~signed))
+    if not bad.any():
+        return
+    row, col = np.argwhere(bad)[0]
+    value, name = data[row, col], values.columns[col]
+    where = f"{path}:{row + 2}: column '{name}'"
+    if not np.isfinite(value):
+        raise CalibrationError(f"{where}: {value} is not a finite number")
+    if abs(value) > MAX_VALUE:
+        raise CalibrationError(f"{where}: {value:g} is too large (more than {MAX_VALUE:g}); check the units")
+    raise CalibrationError(f"{where}: {value:g} is negative; {name} cannot be")
 
 
 def _days(raw: pd.DataFrame, path: Path, start: datetime.date) -> np.ndarray:
     if "day" in raw.columns:
         day = pd.to_numeric(raw["day"], errors="coerce")
-        bad = day.isna() | (day < 0) | (day != np.floor(day))
+        bad = day.isna() | (day < 0) | (day > LAST_DAY) | (day != np.floor(day))
         if bad.any():
             i = int(np.flatnonzero(bad.to_numpy())[0])
-            raise CalibrationError(f"{path}:{i + 2}: day {raw['day'].iat[i]} is not a run day (an integer >= 0)")
+            raise CalibrationError(
+                f"{path}:{i + 2}: day {raw['day'].iat[i]} is not a run day (an integer from 0 to {LAST_DAY})"
+            )
         return day.to_numpy(dtype=np.int64)
     if "date" not in raw.columns:
         raise CalibrationError(f"{path}: needs a 'day' column (0-based run day) or a 'date' column (YYYY-MM-DD)")
-    dates = pd.to_datetime(raw["date"], errors="coerce", format="ISO8601")
-    if dates.isna().any():
-        i = int(np.flatnonzero(dates.isna().to_numpy())[0])
-        raise CalibrationError(f"{path}:{i + 2}: date {raw['date'].iat[i]!r} is not a date (YYYY-MM-DD)")
-    days = (dates.dt.normalize() - pd.Timestamp(start)).dt.days.to_numpy(dtype=np.int64)
+    stamps = []
+    for i, text in enumerate(raw["date"].tolist()):
+        try:
+            stamp = pd.Timestamp(str(text).strip())
+        except (ValueError, TypeError, OverflowError):
+            stamp = pd.NaT
+        if stamp is pd.NaT or pd.isna(stamp) or pd.isna(text):
+            raise CalibrationError(f"{path}:{i + 2}: date {text!r} is not a date (YYYY-MM-DD)")
+        if stamp.tzinfo is not None:
+            raise CalibrationError(f"{path}:{i + 2}: date {text!r} has a time zone; give a date (YYYY-MM-DD)")
+        stamps.append(stamp.normalize())
+    days = np.array([(s - pd.Timestamp(start)).days for s in stamps], dtype=np.int64)
     if (days < 0).any():
         i = int(np.flatnonzero(days < 0)[0])
         raise CalibrationError(
             f"{path}:{i + 2}: date {raw['date'].iat[i]} is before the scenario's start_date {start}; "
             "set start_date (e.g. --set start_date=YYYY-MM-DD) to the first observed day"
+        )
+    if (days > LAST_DAY).any():
+        i = int(np.flatnonzero(days > LAST_DAY)[0])
+        raise CalibrationError(
+            f"{path}:{i + 2}: date {raw['date'].iat[i]} is more than {LAST_DAY} days after the scenario's "
+            f"start_date {start}, beyond the longest run"
         )
     return days
 
@@ -245,4 +311,8 @@ def load_observed(
             raise CalibrationError(f"{path} covers no whole {period}; give daily rows for at least one whole {period}")
     else:
         table = raw.set_axis(pd.Index(period_of(raw.index.to_numpy(), period, start), name="period"))
+    if len(table) < 2:
+        raise CalibrationError(
+            f"{path} holds 1 {period} of observations; calibration needs at least 2 (a series, not a point)"
+        )
     return Observed(raw, table, period, gran, start, stocks)

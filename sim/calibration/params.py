@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import copy
 import math
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,7 +16,7 @@ import yaml
 
 from sim.calibration import CalibrationError
 from sim.calibration.observed import check_kpi
-from sim.config import fields
+from sim.config import fields, keypath
 from sim.config.errors import ScenarioError
 from sim.config.loader import apply_overrides, scenario_from_mapping
 
@@ -50,19 +49,6 @@ def yaml_number(value: float) -> str:
     return yaml.safe_dump(value).splitlines()[0]
 
 
-def tokens(path: str) -> list[str | int]:
-    """``market.segments[1].share`` -> ``["market", "segments", 1, "share"]``."""
-    out: list[str | int] = []
-    for part in path.split("."):
-        m = re.fullmatch(r"([A-Za-z_][A-Za-z0-9_]*)?((?:\[\d+\])*)", part)
-        if not m or not part:
-            raise CalibrationError(f"--fit {path}: malformed key path; use e.g. referral.base_acceptance")
-        if m.group(1):
-            out.append(m.group(1))
-        out.extend(int(i) for i in re.findall(r"\d+", m.group(2)))
-    return out
-
-
 def parse_fit(spec: str, base: dict[str, Any]) -> FitParam:
     """Parse and check one ``--fit`` against the schema and the resolved scenario ``base``."""
     path, sep, rng = spec.partition("=")
@@ -72,7 +58,11 @@ def parse_fit(spec: str, base: dict[str, Any]) -> FitParam:
         raise CalibrationError(
             f"--fit {spec}: expected key.path=LOW:HIGH (or LOW:HIGH:log), e.g. purchase.base_prob=0.01:0.05"
         )
-    ann, info = fields.resolve(tokens(path))
+    try:
+        path = keypath.canonical(path)  # one spelling, so a key given twice is seen as one
+    except keypath.KeyPathError as exc:
+        raise CalibrationError(f"--fit {spec}: {exc}") from None
+    ann, info = fields.resolve(keypath.split(path))
     if ann is None:
         try:
             apply_overrides(base, [f"{path}=0"])  # the loader's did-you-mean message

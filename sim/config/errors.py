@@ -32,6 +32,9 @@ class ScenarioError(Exception):
         self.title = title
         super().__init__(self._render())
 
+    def __reduce__(self):  # pickled by worker processes: rebuild from the problems, not the rendered text
+        return (type(self), (self.problems, self.title))
+
     @classmethod
     def single(cls, source: str, line: int | None, path: str, message: str) -> ScenarioError:
         return cls([Problem(source, line, path, message)])
@@ -41,6 +44,10 @@ class ScenarioError(Exception):
             return str(self.problems[0])
         title = self.title or f"{len(self.problems)} problems in the scenario"
         return "\n".join([f"{title}:", *(f"  {p}" for p in self.problems)])
+
+
+class ScenarioWarning(UserWarning):
+    """Something in a valid scenario that will not do what its author may expect; the CLI prints it."""
 
 
 def format_path(path: Sequence[str | int]) -> str:

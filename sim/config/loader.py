@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import re
+import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -20,12 +21,12 @@ import yaml
 from pydantic import TypeAdapter, ValidationError
 from pydantic_core import PydanticUndefined
 
-from sim.config import fields
-from sim.config.errors import Problem, ScenarioError, format_path
+from sim.config import fields, keypath
+from sim.config.base import name_from_stem
+from sim.config.errors import Problem, ScenarioError, ScenarioWarning, format_path
 from sim.config.schema import Scenario
 from sim.config.yamlsource import Document, KeyPath, LimitedLoader, Origin, read_document
 
-_NAME_CHARS = re.compile(r"[^A-Za-z0-9_.-]")
 _DOTTED = re.compile(r"\b[a-z_]+(?:\.[a-z_]+)+\b")
 _EXPECTED = {
     "int": "an integer",
@@ -51,7 +52,7 @@ def load_scenario(
     ``name`` defaults to the file stem (a parent's name is never inherited).
     """
     display = str(path)
-    doc = _load_tree(Path(path), display, [(Path(path).resolve(), display)], None)
+    doc = _load_tree(Path(path), display, [(_identity(Path(path)), display)], None)
     chosen = [
         o.split("=", 1)[1].strip() for o in overrides if o.removeprefix("--set").strip().startswith("operating_model=")
     ]
@@ -63,8 +64,7 @@ def load_scenario(
             _set_origin(doc, (flag,), (f"--{flag} {value}", None))
             doc.data[flag] = value
     if "name" not in doc.data:
-        stem = _NAME_CHARS.sub("_", Path(path).stem)[:80]
-        doc.data["name"] = stem if stem not in ("", ".", "..") else "scenario"  # "...yaml" has the stem ".."
+        doc.data["name"] = name_from_stem(Path(path).stem, "scenario")
     return _validate(doc, display, extra_top=("extends",))
 
 
@@ -147,13 +147,21 @@ def _load_tree(path: Path, display: str, chain: list[tuple[Path, str]], referrer
         raise ScenarioError.single(display, line, "extends", f"must be a file path, got {target!r}")
     parent_path = path.parent / target
     parent_display = os.path.normpath(os.path.join(os.path.dirname(display), target))
-    resolved = parent_path.resolve()
+    resolved = _identity(parent_path)
     if any(seen == resolved for seen, _ in chain):
         cycle = " -> ".join([shown for _, shown in chain] + [parent_display])
         raise ScenarioError.single(display, line, "extends", f"extends cycle: {cycle}")
     parent = _load_tree(parent_path, parent_display, chain + [(resolved, parent_display)], (display, line))
     parent.data.pop("name", None)  # a child is a different scenario: it never inherits its parent's name
     return _with_preset(doc, parent)
+
+
+def _identity(path: Path) -> Path:
+    """The file ``path`` names, to spot cycles; a symlink loop is left for the reader to report."""
+    try:
+        return path.resolve()
+    except (RuntimeError, OSError):  # RuntimeError: a symlink loop (Python < 3.13)
+        return Path(os.path.abspath(path))
 
 
 def _merge(parent: Document, child: Document) -> Document:
@@ -187,6 +195,7 @@ def _paths(value: Any, prefix: KeyPath = ()) -> Iterator[KeyPath]:
 
 
 def _apply(doc: Document, overrides: Sequence[str]) -> None:
+    written: dict[str, str] = {}  # canonical key path -> the override that set it
     for item in [overrides] if isinstance(overrides, str) else overrides:
         shown = item if item.startswith("--set") else f"--set {item}"
         key, sep, raw = item.removeprefix("--set").strip().partition("=")
@@ -194,25 +203,21 @@ def _apply(doc: Document, overrides: Sequence[str]) -> None:
             example = "expected key.path=value, e.g. --set referral.reward_inviter=20"
             raise ScenarioError.single(shown, None, "", example)
         try:
+            tokens = keypath.split(key.strip())
+        except keypath.KeyPathError as exc:
+            raise ScenarioError.single(shown, None, "", str(exc)) from None
+        name = keypath.join(tokens)
+        if name in written:
+            message = f"also set by {written[name]}; give each key once"
+            raise ScenarioError.single(shown, None, name, message)
+        written[name] = shown
+        try:
             value = yaml.load(raw, Loader=LimitedLoader)  # safe, and refuses absurd nesting
         except (yaml.YAMLError, ValueError, OverflowError) as exc:  # ValueError: a date such as 2026-13-45
             problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
             message = f"cannot parse the value as YAML ({problem}); quote it to pass a string"
             raise ScenarioError.single(shown, None, key.strip(), message) from None
-        _set_path(doc, _split_key(key.strip(), shown), value, shown)
-
-
-def _split_key(key: str, shown: str) -> list[str | int]:
-    """``market.segments[1].share`` or ``market.segments.1.share`` -> ``["market", "segments", 1, "share"]``."""
-    tokens: list[str | int] = []
-    for part in key.split("."):
-        match = re.fullmatch(r"([^\[\]]*)((?:\[\d+\])*)", part)
-        if not match or (not match.group(1) and not match.group(2)):
-            raise ScenarioError.single(shown, None, key, "malformed key path; use e.g. market.segments[1].share")
-        if match.group(1):
-            tokens.append(int(match.group(1)) if match.group(1).isdigit() else match.group(1))
-        tokens.extend(int(i) for i in re.findall(r"\d+", match.group(2)))
-    return tokens
+        _set_path(doc, list(tokens), value, shown)
 
 
 def _set_path(doc: Document, tokens: list[str | int], value: Any, shown: str) -> None:
@@ -280,8 +285,10 @@ def _validate(doc: Document, display: str, extra_top: Sequence[str] = ()) -> Sce
         _at(doc, loc, f"expected {_EXPECTED[kind]}, got {_show(value)}")
         for loc, kind, value in fields.booleans_for_numbers(doc.data)
     ]
+    days_from = doc.origins.get(("days",), (display, None))
+    shortened = days_from[1] is None and days_from[0].startswith("--")  # --days or --set days=...
     try:
-        scenario = Scenario.model_validate(doc.data)
+        scenario = Scenario.model_validate(doc.data, context={"shortened": shortened})
     except ValidationError as exc:
         flagged = {p.path for p in problems}
         for err in exc.errors(include_url=False):
@@ -289,10 +296,24 @@ def _validate(doc: Document, display: str, extra_top: Sequence[str] = ()) -> Sce
             if problem not in problems and problem.path not in flagged:  # a bound a boolean broke: said already
                 problems.append(problem)
     if not problems:
-        return scenario
+        return _without_late_events(scenario, days_from[0]) if shortened else scenario
     problems.sort(key=lambda p: (p.source != display, p.source, p.line or 0))
     title = None if len(problems) == 1 else f"{len(problems)} problems in scenario {display}"
     raise ScenarioError(problems, title) from None
+
+
+def _without_late_events(scenario: Scenario, source: str) -> Scenario:
+    """``scenario`` without the events and shows a shortened run will not reach, each named in a warning.
+
+    What is left is the scenario that runs: it validates again anywhere (workers, sweeps, comparisons).
+    """
+    for late in scenario.beyond_end():
+        message = f"{source}: {late} will not happen: the run ends on day {scenario.days - 1}"
+        warnings.warn(message, ScenarioWarning, stacklevel=4)
+    events = [ev for ev in scenario.events if ev.day < scenario.days]
+    shows = [d for d in scenario.livestream.days if d < scenario.days]
+    livestream = scenario.livestream.model_copy(update={"days": shows})
+    return scenario.model_copy(update={"events": events, "livestream": livestream})
 
 
 def _problem(err: Any, doc: Document, extra_top: Sequence[str]) -> Problem:
@@ -304,8 +325,16 @@ def _problem(err: Any, doc: Document, extra_top: Sequence[str]) -> Problem:
 
 
 def _at(doc: Document, loc: KeyPath, message: str) -> Problem:
-    """A problem at ``loc``, placed where the key (or its nearest written parent) was written."""
+    """A problem at ``loc``, placed where the key (or its nearest written parent) was written.
+
+    A table or list that a command-line override wrote into (``--set content.mix.promotional=2``
+    in a mix the file wrote) is blamed on that override: the file's table was whole without it.
+    """
     source, line = next(doc.origins[loc[:k]] for k in range(len(loc), -1, -1) if loc[:k] in doc.origins)
+    inside = [o for p, o in doc.origins.items() if loc and len(p) > len(loc) and p[: len(loc)] == loc]
+    overrides = [o for o in inside if o[1] is None and o[0].startswith("--")]
+    if overrides and line is not None:
+        source, line = overrides[-1]
     return Problem(source, line, format_path(loc), message)
 
 

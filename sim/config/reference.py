@@ -37,6 +37,8 @@ Unknown keys, wrong types and out-of-range values are errors that name the file,
   mappings merge key by key, lists and single values replace. A missing `name` is the file stem.
 - `--set key.path=value` on the command line overrides any key (the value is read as YAML),
   e.g. `--set referral.reward_inviter=20` or `--set market.segments[1].share=0.3`.
+  A list item is `[i]` or a plain number part: `market.segments[1].share` and `market.segments.1.share`
+  are the same key, and one key set twice (under either spelling) is refused.
 - Content types: {", ".join(f"`{t}`" for t in CONTENT_TYPES)}.
 """
 

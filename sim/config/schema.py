@@ -10,9 +10,9 @@ import datetime
 import math
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from sim.config.base import CONTENT_TYPES, Section
+from sim.config.base import CONTENT_TYPES, Name, Section
 from sim.config.incentives import IncentivesConfig
 from sim.config.market import MarketConfig, NetworkConfig, Segment, type_table  # noqa: F401 (re-exported)
 from sim.config.operations import (
@@ -444,9 +444,7 @@ class OutputConfig(Section):
 class Scenario(Section):
     """A community strategy and its market: everything one run needs."""
 
-    name: str = Field(
-        "scenario", pattern=r"^[A-Za-z0-9_.-]{1,80}$", description="Name of the scenario; used in result paths."
-    )
+    name: Name = Field("scenario", description="Name of the scenario; used in result paths.")
     description: str = Field("", description="Free text describing the strategy.")
     days: int = Field(365, ge=1, le=3650, description="Days to simulate.")
     seed: int = Field(42, ge=0, le=2**63 - 1, description="Seed of the run; all randomness flows from it.")
@@ -509,8 +507,16 @@ class Scenario(Section):
             events.append(ev)
         return {**data, "events": events}
 
+    def beyond_end(self) -> list[str]:
+        """Events and livestream days on or after the last day: they will not happen in this run."""
+        late = [f"events[{i}] ({ev.name}) on day {ev.day}" for i, ev in enumerate(self.events) if ev.day >= self.days]
+        shows = [d for d in self.livestream.days if d >= self.days]
+        if shows:
+            late.append(f"livestream.days {shows}")
+        return late
+
     @model_validator(mode="after")
-    def _check_consistency(self) -> Scenario:
+    def _check_consistency(self, info: ValidationInfo) -> Scenario:
         if self.acquisition.initial_members > self.market.size:
             raise ValueError(
                 f"acquisition.initial_members ({self.acquisition.initial_members}) "
@@ -519,14 +525,18 @@ class Scenario(Section):
         unknown = sorted(set(self.incentives.coupons.segments) - {g.name for g in self.market.segments})
         if unknown:
             raise ValueError(f"incentives.coupons.segments names unknown segment(s) {unknown}")
-        for i, ev in enumerate(self.events):
-            if not 0 <= ev.day < self.days:
-                raise ValueError(
-                    f"events[{i}] ({ev.name}) starts on day {ev.day}, outside the run (days 0 to {self.days - 1})"
-                )
-        late = [d for d in self.livestream.days if not 0 <= d < self.days]
+        # A run shortened on the command line (``--days``) only warns of what it will not reach.
+        short = bool(info.context and info.context.get("shortened"))
+        outside = [
+            f"events[{i}] ({ev.name}) starts on day {ev.day}"
+            for i, ev in enumerate(self.events)
+            if ev.day < 0 or (ev.day >= self.days and not short)
+        ]
+        late = [d for d in self.livestream.days if d < 0 or (d >= self.days and not short)]
         if late:
-            raise ValueError(f"livestream.days {late} are outside the run (days 0 to {self.days - 1})")
+            outside.append(f"livestream.days {late} are")
+        if outside:
+            raise ValueError(f"{'; '.join(outside)}, outside the run (days 0 to {self.days - 1})")
         if self.koc.initial_count > self.acquisition.initial_members:
             raise ValueError(
                 f"koc.initial_count ({self.koc.initial_count}) exceeds acquisition.initial_members "

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from sim.config import keypath
 from sim.config.base import CONTENT_TYPES
 from sim.config.errors import ScenarioError
 from sim.config.loader import load_scenario, preset_names, scenario_from_mapping, with_operating_model
@@ -34,17 +35,20 @@ OTHER_TYPES = tuple(t for t in CONTENT_TYPES if t != "promotional")
 FOCUS_CHOICES = (SCENARIO_MIX, EVEN_MIX, *(f"{t}-led" for t in OTHER_TYPES))
 COUPON_TARGETS = ("all", "churn_risk", "lapsed", "segment")
 
-#: Controls that set one scenario key each: name -> key path.
-KEYS: dict[str, tuple[str, ...]] = {
-    "posts_per_day": ("content", "posts_per_day"),
-    "reward_inviter": ("referral", "reward_inviter"),
-    "reward_invitee": ("referral", "reward_invitee"),
-    "points": ("incentives", "points", "enabled"),
-    "coupons": ("incentives", "coupons", "enabled"),
-    "coupon_target": ("incentives", "coupons", "target"),
-    "coupon_value": ("incentives", "coupons", "value"),
-    "operators": ("operators", "headcount"),
-    "koc_incubation": ("koc", "incubation", "enabled"),
+#: Controls that set one scenario key each: name -> key path (the grammar of --set).
+KEYS: dict[str, tuple[keypath.Token, ...]] = {
+    name: keypath.split(path)
+    for name, path in {
+        "posts_per_day": "content.posts_per_day",
+        "reward_inviter": "referral.reward_inviter",
+        "reward_invitee": "referral.reward_invitee",
+        "points": "incentives.points.enabled",
+        "coupons": "incentives.coupons.enabled",
+        "coupon_target": "incentives.coupons.target",
+        "coupon_value": "incentives.coupons.value",
+        "operators": "operators.headcount",
+        "koc_incubation": "koc.incubation.enabled",
+    }.items()
 }
 
 

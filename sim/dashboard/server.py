@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import errno
 import importlib.util
+import ipaddress
 import os
+import socket
 import sys
 from pathlib import Path
 
-from sim.cli import UserError
+from rich.markup import escape
+
+from sim.cli import UserError, err
 from sim.dashboard.controls import check_small, load_base
 
 APP_MODULE = "sim.app"
@@ -44,12 +49,41 @@ def server_env(scenario: Path | None) -> dict[str, str]:
     return env
 
 
+def check_address(host: str, port: int) -> bool:
+    """Refuse an empty host, an unknown one or a port in use; True if ``host`` is this machine only (loopback)."""
+    if not host.strip():
+        raise UserError("--host is empty; give an address: 127.0.0.1 (the default) serves this machine only")
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise UserError(f"--host {host}: not an address of this machine ({exc})") from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:  # the server binds it the same way, a moment later
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise UserError(
+                    f"cannot serve the dashboard on {host} port {port}: the port is in use; "
+                    "choose another --port (0: any free port)"
+                ) from None
+            raise UserError(f"cannot serve the dashboard on {host} port {port}: {exc.strerror or exc}") from None
+    return all(ipaddress.ip_address(info[4][0].split("%")[0]).is_loopback for info in infos)
+
+
 def dashboard_command(scenario: Path | None, *, host: str, port: int) -> None:
-    """Validate ``scenario`` (small enough, loads), then replace this process with the server."""
+    """Validate ``scenario`` (small enough, loads) and the address, then replace this process with the server."""
     if importlib.util.find_spec("solara") is None:
         raise UserError(INSTALL_HINT)
     data = load_base(scenario)  # a ScenarioError is reported by the CLI (exit 2)
     check_small(data, str(scenario) if scenario else "baseline")
+    if not check_address(host, port):
+        err.print(
+            f"[bold yellow]warning:[/] --host {escape(host)} serves the dashboard beyond this machine: "
+            "anyone who can reach it on the network can use it",
+            soft_wrap=True,
+        )
     address = f"http://[{host}]:{port}/" if ":" in host else f"http://{host}:{port}/"
     print(f"community-sim dashboard: {data['name']} ({data['market']['size']:,} people)", flush=True)
     if port:

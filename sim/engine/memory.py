@@ -47,3 +47,83 @@ def keep_freed_memory() -> bool:
     settings = ((M_MMAP_THRESHOLD, MMAP), (M_TRIM_THRESHOLD, TRIM), (M_TOP_PAD, TOP_PAD))
     _done = all(mallopt(param, value) == 1 for param, value in settings)
     return _done
+
+
+# --- is there enough memory for a run? ------------------------------------------------------
+
+#: Peak memory of a run beyond the loaded interpreter and libraries, per person and per contact,
+#: from the peaks in docs/performance.md (782 MB at 10^6 people with 10 contacts each, 270 MB at
+#: 10^5): the population's columns and the numbers drawn ahead (per person), and the network
+#: build, which sorts 64-bit pair keys with their temporaries (per contact). Rounded up.
+BASE_BYTES = 160 << 20
+BYTES_PER_PERSON = 450
+BYTES_PER_CONTACT = 32
+#: Address space the allocator may reserve beyond what is used (``TOP_PAD``, thread arenas).
+SLACK_BYTES = 256 << 20
+
+
+class NotEnoughMemory(MemoryError):
+    """A run that cannot fit in the memory this process may use; the CLI reports it (exit 2)."""
+
+
+def estimate_bytes(size: int, mean_degree: float, complete: bool = False) -> int:
+    """Peak memory of a run of ``size`` people (the process with its libraries included)."""
+    contacts = 0.0 if complete else mean_degree
+    return int(BASE_BYTES + size * (BYTES_PER_PERSON + BYTES_PER_CONTACT * contacts))
+
+
+def _meminfo_available() -> int | None:
+    try:
+        with open("/proc/meminfo", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def _cgroup_available() -> int | None:
+    """What the control group's limit leaves (cgroup v2), or None without a limit."""
+    try:
+        with open("/sys/fs/cgroup/memory.max", encoding="ascii") as fh:
+            limit = fh.read().strip()
+        if limit == "max":
+            return None
+        with open("/sys/fs/cgroup/memory.current", encoding="ascii") as fh:
+            return max(int(limit) - int(fh.read().strip()), 0)
+    except (OSError, ValueError):
+        return None
+
+
+def _address_space_left() -> int | None:
+    """What ``RLIMIT_AS`` (``ulimit -v``) leaves beyond the address space in use, or None without a limit."""
+    try:
+        import resource
+
+        soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+        if soft == resource.RLIM_INFINITY:
+            return None
+        with open("/proc/self/status", encoding="ascii") as fh:
+            used = next(int(line.split()[1]) * 1024 for line in fh if line.startswith("VmSize:"))
+        return max(soft - used, 0)
+    except (ImportError, OSError, ValueError, StopIteration):
+        return None
+
+
+def available_bytes() -> int | None:
+    """Memory this process can still use: the least of MemAvailable, the cgroup's and the RLIMIT_AS room."""
+    known = [b for b in (_meminfo_available(), _cgroup_available(), _address_space_left()) if b is not None]
+    return min(known) if known else None
+
+
+def check_fits(size: int, mean_degree: float, complete: bool = False) -> None:
+    """Raise ``NotEnoughMemory`` if a run of ``size`` people cannot fit in the memory left."""
+    room = available_bytes()
+    need = estimate_bytes(size, mean_degree, complete) - BASE_BYTES + SLACK_BYTES  # the libraries are loaded
+    if room is not None and need > room:
+        raise NotEnoughMemory(
+            f"not enough memory for {size:,} people: a run needs about {need / 1e9:.1f} GB more "
+            f"(docs/performance.md), {room / 1e9:.1f} GB is available; make market.size smaller, "
+            "or run where there is more memory"
+        )

@@ -8,7 +8,6 @@ A factor names one value of the scenario, e.g. ``referral.reward_inviter``,
 from __future__ import annotations
 
 import difflib
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -16,11 +15,11 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 from pydantic.fields import FieldInfo
 
-from sim.config import fields
+from sim.config import fields, keypath
 from sim.config.errors import format_path
 from sim.config.schema import Scenario
 
-Token = str | int
+Token = keypath.Token
 
 
 class PathError(ValueError):
@@ -58,16 +57,10 @@ class Target:
 
 def split(path: str) -> tuple[Token, ...]:
     """``market.segments[1].share`` or ``market.segments.1.share`` -> ``("market", "segments", 1, "share")``."""
-    tokens: list[Token] = []
-    for part in path.split("."):
-        match = re.fullmatch(r"([^\[\]]*)((?:\[\d+\])*)", part)
-        if not match or not (match.group(1) or match.group(2)):
-            raise PathError(f"malformed path '{path}'; write e.g. market.segments[1].share")
-        head = match.group(1)
-        if head:
-            tokens.append(int(head) if head.isdigit() else head)
-        tokens.extend(int(i) for i in re.findall(r"\d+", match.group(2)))
-    return tuple(tokens)
+    try:
+        return keypath.split(path)
+    except keypath.KeyPathError as exc:
+        raise PathError(str(exc)) from None
 
 
 def resolve(path: str, bases: Sequence[dict]) -> Target:

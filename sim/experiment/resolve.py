@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from sim.config import keypath
 from sim.config.errors import Problem, ScenarioError
 from sim.config.loader import load_scenario
 from sim.experiment import design as designs
@@ -90,6 +91,8 @@ def resolve_experiment(path: str | Path, overrides: Sequence[str] = (), *, max_r
 
     bases = _bases(exp, Path(path), display, doc, fail)
     factors, setters = [], []
+    for later, earlier in keypath.repeated(exp.factors):
+        fail(("factors", later), f"names the same key as {earlier} ({keypath.canonical(later)}); give it once")
     for name, spec in exp.factors.items():
         key = ("factors", name)
         if name == SCENARIO_FACTOR:

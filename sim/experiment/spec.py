@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import copy
 import difflib
-import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -28,6 +27,7 @@ from pydantic import (
     model_validator,
 )
 
+from sim.config.base import Name, name_from_stem
 from sim.config.errors import Problem, ScenarioError, format_path
 from sim.config.yamlsource import Document, KeyPath, LimitedLoader, read_document
 
@@ -104,7 +104,7 @@ class Series(_Spec):
 class Experiment(_Spec):
     """A sweep: base scenario x design of factor values x replications."""
 
-    name: str = Field("experiment", pattern=r"^[A-Za-z0-9_.-]{1,80}$", description="Name; default the file stem.")
+    name: Name = Field("experiment", description="Name; default the file stem.")
     description: str = Field("", description="Free text.")
     scenario: str | None = Field(None, description="Base scenario file, relative to the experiment file.")
     set: dict[str, Any] = Field(default_factory=dict, description="Scenario overrides applied to every run.")
@@ -138,7 +138,7 @@ def read_experiment(path: str | Path, overrides: Sequence[str] = ()) -> tuple[Ex
     doc = read_document(Path(path), display)
     for item in overrides:
         apply_override(doc, item)
-    doc.data.setdefault("name", re.sub(r"[^A-Za-z0-9_.-]", "_", Path(path).stem)[:80] or "experiment")
+    doc.data.setdefault("name", name_from_stem(Path(path).stem, "experiment"))
     try:
         return Experiment.model_validate(doc.data), doc
     except ValidationError as exc:

@@ -9,8 +9,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from sim.atomic import atomic_directory, check_destination
+from sim.config.loader import load_scenario
 from sim.validation.runner import run_suite, write_report
-from sim.validation.suite import DEFAULT_SUITE, load_suite
+from sim.validation.suite import DEFAULT_SUITE, SCENARIOS, load_suite
 
 
 def validate_command(
@@ -19,6 +20,9 @@ def validate_command(
     suite = load_suite(suite_path or DEFAULT_SUITE)
     if replications is not None:
         suite = suite.model_copy(update={"replications": replications})
+    for name in sorted({n for c in suite.cases for n in (c.scenario, c.baseline) if n}):
+        # a bad --set is reported now, not from a worker
+        load_scenario(SCENARIOS / f"{name}.yaml", ["output.events=false", *overrides])
     check_destination(out)
     console = Console(stderr=True)
     with Progress(

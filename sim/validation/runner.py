@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import multiprocessing
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
@@ -27,11 +28,14 @@ def suite_seeds(suite: Suite) -> list[int]:
 
 def _score(scenario: str, seed: int, metrics: tuple[str, ...], overrides: tuple[str, ...]) -> dict[str, float]:
     """Worker: run one scenario with one seed and compute the metrics it is used for."""
+    from sim.config.errors import ScenarioWarning
     from sim.config.loader import load_scenario
     from sim.runner import simulate
     from sim.validation.metrics import METRICS
 
-    s = load_scenario(ROOT / "scenarios" / f"{scenario}.yaml", ["output.events=false", *overrides], seed=seed)
+    with warnings.catch_warnings():  # the command printed them when it loaded each scenario
+        warnings.simplefilter("ignore", ScenarioWarning)
+        s = load_scenario(ROOT / "scenarios" / f"{scenario}.yaml", ["output.events=false", *overrides], seed=seed)
     result = simulate(s, record_events=False)
     return {m: METRICS[m][1](result) for m in metrics}
 

@@ -8,11 +8,12 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from sim.config.base import Section
-from sim.config.errors import ScenarioError
+from sim.config.errors import Problem, ScenarioError, format_path
 from sim.config.yamlsource import read_document
 
 ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_SUITE = ROOT / "scenarios" / "validation" / "suite.yaml"
+SCENARIOS = ROOT / "scenarios"
+DEFAULT_SUITE = SCENARIOS / "validation" / "suite.yaml"
 
 
 class Case(Section):
@@ -60,17 +61,31 @@ class Suite(Section):
 
 
 def load_suite(path: Path = DEFAULT_SUITE) -> Suite:
-    """Read and validate a suite file (errors name the file)."""
+    """Read and validate a suite file; every problem names the file, line and key, all at once."""
     from pydantic import ValidationError
 
     doc = read_document(path, str(path), None)
+    problems: list[Problem] = []
+
+    def at(loc: tuple, message: str) -> None:
+        known = loc
+        while known and known not in doc.origins:
+            known = known[:-1]
+        problems.append(Problem(str(path), doc.origins.get(known, (None, None))[1], format_path(loc), message))
+
     try:
-        return Suite.model_validate(doc.data)
+        suite = Suite.model_validate(doc.data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        loc = tuple(first["loc"])
-        while loc and loc not in doc.origins:
-            loc = loc[:-1]
-        line = doc.origins.get(loc, (None, None))[1]
-        where = ".".join(str(p) for p in first["loc"])
-        raise ScenarioError.single(str(path), line, where, first["msg"].removeprefix("Value error, ")) from None
+        for err in exc.errors(include_url=False):
+            message = "required key is missing" if err["type"] == "missing" else err["msg"]
+            at(tuple(err["loc"]), message.removeprefix("Value error, "))
+        suite = None
+    for i, case in enumerate(suite.cases if suite is not None else ()):
+        for key in ("scenario", "baseline"):
+            name = getattr(case, key)
+            if name is not None and not (SCENARIOS / f"{name}.yaml").is_file():
+                at(("cases", i, key), f"no scenario {name!r} (scenarios/{name}.yaml)")
+    if problems:
+        title = None if len(problems) == 1 else f"{len(problems)} problems in suite {path}"
+        raise ScenarioError(problems, title)
+    return suite

@@ -1,0 +1,66 @@
+"""Key paths: the one grammar that names a scenario key on the command line and in files.
+
+``--set``, sweep factors and ``set:``, ``--fit`` and the dashboard's controls all
+name keys with it. A path is dot-separated names; a list item is written
+``[i]`` after its list or as a plain number part, so ``market.segments[1].share``
+and ``market.segments.1.share`` name the same key. ``canonical`` gives the one
+spelling (``market.segments[1].share``) used to compare paths and in messages.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+
+Token = str | int
+
+_PART = re.compile(r"([^\[\]]*)((?:\[\d+\])*)")
+EXAMPLE = "market.segments[1].share"
+
+
+class KeyPathError(ValueError):
+    """A key path that does not follow the grammar."""
+
+
+def split(path: str) -> tuple[Token, ...]:
+    """``market.segments[1].share`` or ``market.segments.1.share`` -> ``("market", "segments", 1, "share")``."""
+    tokens: list[Token] = []
+    for part in path.split("."):
+        match = _PART.fullmatch(part)
+        head = match.group(1).strip() if match else ""
+        # each part has a name or a number, and may index it further with [i]: a path cannot start with [i]
+        if not match or not head and (not match.group(2) or not tokens):
+            raise KeyPathError(f"malformed key path '{path}'; write e.g. {EXAMPLE}")
+        if head:
+            tokens.append(int(head) if head.isdigit() else head)
+        tokens.extend(int(i) for i in re.findall(r"\d+", match.group(2)))
+    return tuple(tokens)
+
+
+def join(tokens: Sequence[Token]) -> str:
+    """Tokens as the canonical spelling: ``("a", 1, "b")`` -> ``a[1].b``."""
+    out = ""
+    for tok in tokens:
+        out += f"[{tok}]" if isinstance(tok, int) else (f".{tok}" if out else str(tok))
+    return out
+
+
+def canonical(path: str) -> str:
+    """The one spelling of ``path``; raise ``KeyPathError`` if it is malformed."""
+    return join(split(path))
+
+
+def repeated(paths: Iterable[str]) -> list[tuple[str, str]]:
+    """``(later, earlier)`` for each path that names a key an earlier path named already (malformed ones skipped)."""
+    seen: dict[str, str] = {}
+    out = []
+    for path in paths:
+        try:
+            key = canonical(path)
+        except KeyPathError:
+            continue
+        if key in seen:
+            out.append((path, seen[key]))
+        else:
+            seen[key] = path
+    return out
