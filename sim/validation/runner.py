@@ -7,8 +7,6 @@ values with a t-based 95% interval.
 
 from __future__ import annotations
 
-import concurrent.futures as cf
-import multiprocessing
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -17,6 +15,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from sim.experiment.executors import make_executor
 from sim.experiment.seeds import replication_seeds
 from sim.validation.suite import ROOT, Suite
 
@@ -26,8 +25,9 @@ def suite_seeds(suite: Suite) -> list[int]:
     return replication_seeds(suite.seed, suite.replications)
 
 
-def _score(scenario: str, seed: int, metrics: tuple[str, ...], overrides: tuple[str, ...]) -> dict[str, float]:
+def _score(overrides: tuple[str, ...], job: tuple[str, int, tuple[str, ...]]) -> dict[str, float]:
     """Worker: run one scenario with one seed and compute the metrics it is used for."""
+    scenario, seed, metrics = job
     from sim.config.errors import ScenarioWarning
     from sim.config.loader import load_scenario
     from sim.runner import simulate
@@ -51,11 +51,11 @@ def run_suite(
             needs.setdefault(name, set()).add(c.metric)
     jobs = [(name, seed, tuple(sorted(m))) for name, m in sorted(needs.items()) for seed in seeds]
     values: dict[tuple[str, int], dict[str, float]] = {}
-    ctx = multiprocessing.get_context()
-    with cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-        futures = {pool.submit(_score, name, seed, m, overrides): (name, seed) for name, seed, m in jobs}
-        for done, fut in enumerate(cf.as_completed(futures), 1):
-            values[futures[fut]] = fut.result()
+    # the sweep's executors: workers on one core each, ending with this process however it ends
+    with make_executor("local" if workers > 1 else "serial", workers) as ex:
+        for done, (i, scored) in enumerate(ex.map(_score, tuple(overrides), jobs), 1):
+            name, seed, _ = jobs[i]
+            values[(name, seed)] = scored
             if progress:
                 progress(done, len(jobs))
     return pd.DataFrame([_case_row(c, seeds, values) for c in suite.cases], columns=COLUMNS)
