@@ -361,3 +361,26 @@ def test_a_failed_run_leaves_no_reserved_directory(tmp_path, capsys, monkeypatch
     results = tmp_path / "results"
     assert main(["run", SMOKE, "--results", str(results), *FAST]) == 130
     assert not results.exists() or list(results.rglob("*")) == []
+
+
+def test_calibrate_claims_its_default_directory_and_releases_it_on_failure(tmp_path, capsys, monkeypatch):
+    import sim.calibration.cli as calibration_cli
+
+    obs = tmp_path / "obs.csv"
+    obs.write_text("day,purchases\n0,1\n1,2\n2,1\n")
+    results = tmp_path / "results"
+    args = ["calibrate", SMOKE, "--observed", str(obs), "--fit", "purchase.base_prob=0.01:0.05", "--quiet"]
+    args += ["--results", str(results), "--trials", "1", "--replications", "1", "--set", "days=3"]
+    args += ["--set", "market.size=500", *TINY]
+
+    def interrupted(*a, **k):
+        assert len(list((results / "smoke").iterdir())) == 1  # claimed before the search
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(calibration_cli, "run_with_progress", interrupted)
+    assert main(args) == 130
+    assert not results.exists()
+    monkeypatch.undo()
+    code, err = run([*args, "--set", "name=.."], capsys)
+    assert code == 2 and "'..'" in err
+    assert not results.exists() and sorted(p.name for p in tmp_path.iterdir()) == ["obs.csv"]
