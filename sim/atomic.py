@@ -55,7 +55,7 @@ _TEMP_NAME_CHARS = 40
 def check_destination(path: Path) -> None:
     """Fail early, before any work, when ``path`` cannot become a fresh output directory."""
     check_path(path, "output directory")
-    if path.exists() and (not path.is_dir() or any(path.iterdir())):
+    if path.exists() and (not path.is_dir() or not _is_empty(path)):
         raise OutputError(f"output directory {path} already exists and is not empty; choose another --out")
     if path.exists() and os.path.ismount(path):
         raise OutputError(
@@ -74,35 +74,55 @@ def check_new_file(path: Path) -> None:
 
 
 def check_replaceable(path: Path, command: str) -> None:
-    """Fail early unless ``path`` is new, empty, or a directory ``command`` wrote (its marker says so)."""
+    """Fail early unless ``path`` is new, empty, or a directory ``command`` wrote and nobody added to."""
     check_path(path, "output directory")
-    if path.is_dir() and not owned_by(path, command) and any(path.iterdir()):
-        raise OutputError(
-            f"{path} exists and was not written by `community-sim {command}` (it has no {MARKER} file); "
-            "it was left as it is: choose another --out, or remove it"
-        )
     if path.exists() and not path.is_dir():
         raise OutputError(f"{path} exists and is not a directory; choose another --out")
+    if path.is_dir() and not _is_empty(path):
+        written = written_by(path, command)
+        if written is None:
+            raise OutputError(
+                f"{path} exists and was not written by `community-sim {command}` (it has no {MARKER} file); "
+                "it was left as it is: choose another --out, or remove it"
+            )
+        added = sorted(p.name for p in path.iterdir() if p.name not in written and p.name != MARKER)
+        if added:
+            shown = ", ".join(added[:5]) + (", ..." if len(added) > 5 else "")
+            raise OutputError(
+                f"{path} holds files that `community-sim {command}` did not write ({shown}); it was left "
+                "as it is: move them, or choose another --out"
+            )
     if path.exists() and os.path.ismount(path):
         raise OutputError(f"{path} is a mount point, which cannot be replaced; give a new directory inside it")
     _check_parent(path)
 
 
-def owned_by(path: Path, command: str) -> bool:
-    """Whether the directory ``path`` holds the marker that ``command`` leaves in its outputs."""
+def written_by(path: Path, command: str) -> set[str] | None:
+    """The names ``command`` wrote into the directory ``path``, by its marker; None without its marker."""
     marker = path / MARKER
     if marker.is_symlink() or not marker.is_file():
-        return False
+        return None
     try:
-        return json.loads(marker.read_text(encoding="utf-8")).get("written_by") == f"community-sim {command}"
-    except (OSError, ValueError, AttributeError):
-        return False
+        doc = json.loads(marker.read_text(encoding="utf-8"))
+        if doc.get("written_by") != f"community-sim {command}":
+            return None
+        return {str(name) for name in doc.get("files", [])}
+    except (OSError, ValueError, AttributeError, TypeError):
+        return None
 
 
 def write_marker(folder: Path, command: str) -> None:
-    """Leave the marker that lets ``command`` replace ``folder`` later (and nothing else)."""
-    text = json.dumps({"written_by": f"community-sim {command}"}) + "\n"
+    """Leave the marker that lets ``command`` replace ``folder`` later: it names the command and every file."""
+    files = sorted(p.name for p in folder.iterdir() if p.name != MARKER)
+    text = json.dumps({"written_by": f"community-sim {command}", "files": files}, indent=1) + "\n"
     (folder / MARKER).write_text(text, encoding="utf-8")
+
+
+def _is_empty(path: Path) -> bool:
+    try:
+        return not any(path.iterdir())
+    except OSError:  # unreadable: treat as taken
+        return False
 
 
 def replace_directory(tmp: Path, path: Path, command: str) -> None:

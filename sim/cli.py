@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
         out.flush()
         if sys.stdout is out:
             sys.stdout = out.stream
-    if out.error is not None:
+    if out.error is not None and not isinstance(out.error, BrokenPipeError):  # a reader gone (| head) is normal
         reason = out.error.strerror or type(out.error).__name__
         done = "; the command itself finished" if code == 0 else ""
         with contextlib.suppress(OSError, ValueError):

@@ -88,6 +88,16 @@ def test_analyze_refuses_a_directory_it_did_not_write(sweep_copy, tmp_path, caps
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
 
 
+def test_analyze_keeps_its_own_directory_once_someone_added_a_file(sweep_copy, capsys):
+    assert main(["analyze", str(sweep_copy)]) == 0
+    notes = sweep_copy / "analysis" / "notes.txt"
+    notes.write_text("mine")
+    code, err = run(["analyze", str(sweep_copy)], capsys)
+    assert code == 2
+    one_error_line(err)
+    assert "notes.txt" in err and notes.read_text() == "mine"
+
+
 def test_analyze_into_the_sweep_itself_keeps_the_sweep(sweep_copy, capsys):
     before = snapshot(sweep_copy)
     code, err = run(["analyze", str(sweep_copy), "--out", str(sweep_copy)], capsys)
@@ -110,10 +120,9 @@ def test_analyze_into_the_current_directory_is_refused(sweep_copy, tmp_path, cap
 def test_analyze_replaces_its_own_output_and_writes_new_and_empty_directories(sweep_copy, tmp_path, capsys):
     assert main(["analyze", str(sweep_copy)]) == 0
     first = sweep_copy / "analysis"
-    assert (first / "points.csv").is_file()
-    (first / "stale.png").write_bytes(b"old")
-    assert main(["analyze", str(sweep_copy)]) == 0  # its own directory: replaced whole
-    assert not (first / "stale.png").exists() and (first / "points.csv").is_file()
+    assert (first / "points.csv").is_file() and (first / "response-final_members.png").is_file()
+    assert main(["analyze", str(sweep_copy), "--kpi", "gmv"]) == 0  # its own directory: replaced whole
+    assert not (first / "response-final_members.png").exists() and (first / "response-final_gmv.png").is_file()
     empty = tmp_path / "empty"
     empty.mkdir()
     assert main(["analyze", str(sweep_copy), "--out", str(empty)]) == 0
