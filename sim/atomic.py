@@ -157,14 +157,14 @@ def check_path(path: Path, what: str) -> None:
             )
     with contextlib.suppress(OSError):
         here = Path.cwd()
-        if here == absolute or here.is_relative_to(absolute):
-            raise OutputError(
-                f"{what} {path} is the current directory (or holds it); give a new directory name with --out"
-            )
+        for candidate in (absolute, Path(os.path.realpath(path))):
+            if here == candidate or here.is_relative_to(candidate):
+                raise OutputError(
+                    f"{what} {path} is the current directory (or holds it); give a new directory name with --out"
+                )
     if path.is_symlink():
-        raise OutputError(
-            f"{what} {path} is a symbolic link; give the directory it points to, or a new name, with --out"
-        )
+        hint = "give the directory it points to, or a new name" if what.endswith("directory") else "give a new name"
+        raise OutputError(f"{what} {path} is a symbolic link; {hint}, with --out")
 
 
 def _check_parent(path: Path) -> None:
