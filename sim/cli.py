@@ -7,12 +7,17 @@ interrupted by Ctrl-C, 143 by SIGTERM (``run`` and ``sweep`` take SIGTERM as Ctr
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import errno
 import functools
 import gc
+import os
+import shutil
 import signal
+import stat
 import sys
+import tempfile
 import threading
 import traceback
 import warnings
@@ -115,6 +120,28 @@ def interruptible(func):
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point: map errors to exit codes (usage errors are reported by the CLI library, code 2)."""
+    use_private_matplotlib_dir()
+    if isinstance(sys.stdout, GuardedOutput):  # main called inside main (tests, threads): guarded already
+        return _main(argv)
+    out = GuardedOutput(sys.stdout)
+    sys.stdout = out
+    try:
+        code = _main(argv)
+    finally:
+        out.flush()
+        if sys.stdout is out:
+            sys.stdout = out.stream
+    if out.error is not None and not isinstance(out.error, BrokenPipeError):  # a reader gone (| head) is normal
+        reason = out.error.strerror or type(out.error).__name__
+        done = "; the command itself finished" if code == 0 else ""
+        with contextlib.suppress(OSError, ValueError):
+            err.print(
+                f"[yellow]warning:[/] could not write to standard output ({escape(reason)}){done}", soft_wrap=True
+            )
+    return code
+
+
+def _main(argv: list[str] | None) -> int:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("always", ScenarioWarning)
@@ -123,21 +150,22 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except (ScenarioError, OutputError, UserError) as exc:
-        err.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)
+        with contextlib.suppress(OSError, ValueError):  # stderr itself may be unwritable
+            err.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)
         return 2
     except Interrupted as exc:
-        if isinstance(exc.__cause__, Terminated):
-            err.print("terminated (SIGTERM); nothing was written")
-            return EXIT_TERMINATED
-        err.print("interrupted; nothing was written")
-        return EXIT_INTERRUPTED
+        terminated = isinstance(exc.__cause__, Terminated)
+        with contextlib.suppress(OSError, ValueError):
+            err.print(f"{'terminated (SIGTERM)' if terminated else 'interrupted'}; nothing was written")
+        return EXIT_TERMINATED if terminated else EXIT_INTERRUPTED
     except Exception as exc:
-        if _is_out_of_memory(exc):  # refused before building (NotEnoughMemory), or an allocation that failed
-            message = str(exc) if isinstance(exc, NotEnoughMemory) else _out_of_memory(exc)
-            err.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
-            return 2
-        traceback.print_exc()
-        err.print("unexpected error: this is a bug; please report it with the traceback above")
+        with contextlib.suppress(OSError, ValueError):  # stderr itself may be unwritable
+            if _is_out_of_memory(exc):  # refused before building (NotEnoughMemory), or an allocation that failed
+                message = str(exc) if isinstance(exc, NotEnoughMemory) else _out_of_memory(exc)
+                err.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
+                return 2
+            traceback.print_exc()
+            err.print("unexpected error: this is a bug; please report it with the traceback above")
         return 1
     return 0
 
@@ -168,6 +196,67 @@ def _show_warning(message, category, filename, lineno, file=None, line=None) -> 
         err.print(f"[bold yellow]warning:[/] {escape(str(message))}", soft_wrap=True)
     else:
         sys.stderr.write(warnings.formatwarning(message, category, filename, lineno, line))
+
+
+class GuardedOutput:
+    """Standard output that cannot fail a command: after a write error (a full disk, a closed pipe) the
+    rest of the output is dropped and the error kept in ``error``, since what was printed only reports
+    work that is already done."""
+
+    def __init__(self, stream) -> None:
+        self.stream = stream
+        self.error: OSError | None = None
+
+    def write(self, text: str) -> int:
+        if self.error is None:
+            try:
+                return self.stream.write(text)
+            except OSError as exc:
+                self._broken(exc)
+        return len(text)
+
+    def flush(self) -> None:
+        if self.error is None:
+            try:
+                self.stream.flush()
+            except OSError as exc:
+                self._broken(exc)
+
+    def _broken(self, exc: OSError) -> None:
+        self.error = exc
+        # what is still buffered goes to /dev/null, so the interpreter's last flush cannot fail either
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            try:
+                os.dup2(devnull, self.stream.fileno())
+            finally:
+                os.close(devnull)
+
+    def __getattr__(self, name: str):
+        return getattr(self.stream, name)
+
+
+def use_private_matplotlib_dir() -> None:
+    """Point matplotlib's config and cache at ``<temp dir>/community-sim-<uid>/matplotlib`` unless
+    MPLCONFIGDIR is set, so it never writes under a missing or foreign HOME. The directory is this
+    user's only (0700, not a symlink); if someone else holds the name, a fresh private one is used."""
+    if os.environ.get("MPLCONFIGDIR"):
+        return
+    uid = os.getuid() if hasattr(os, "getuid") else 0
+    base = Path(tempfile.gettempdir()) / f"community-sim-{uid}"
+    folder = base / "matplotlib"
+    try:
+        for d in (base, folder):
+            with contextlib.suppress(FileExistsError):
+                d.mkdir(mode=0o700)
+                os.chmod(d, 0o700)
+            info = os.lstat(d)
+            if not stat.S_ISDIR(info.st_mode) or info.st_uid != uid or info.st_mode & 0o077:
+                raise PermissionError(f"{d} is not this user's private directory")
+    except OSError:
+        folder = Path(tempfile.mkdtemp(prefix="community-sim-matplotlib-"))
+        atexit.register(shutil.rmtree, folder, True)
+    os.environ["MPLCONFIGDIR"] = str(folder)
 
 
 def entry() -> None:

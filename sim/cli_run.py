@@ -10,7 +10,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from sim import forked
-from sim.atomic import check_destination, default_run_dir
+from sim.atomic import check_destination, default_run_dir, release
 from sim.config.loader import load_scenario
 
 HEADLINE = (
@@ -43,11 +43,15 @@ def headline_table(summary: dict, title: str) -> Table:
 
 def run_command(path: Path, *, seed, days, out, overrides, results: Path, quiet: bool) -> None:
     scenario = load_scenario(path, overrides, days=days, seed=seed)
-    out_dir = out if out is not None else default_run_dir(results, scenario)
-    check_destination(out_dir)
-    # the figures' modules load in a forked child while this process loads Mesa and simulates
-    with forked.preloaded("sim.plots") if scenario.output.plots else contextlib.nullcontext():
-        _run(scenario, out_dir, quiet)
+    if out is not None:
+        check_destination(out)
+    out_dir = out if out is not None else default_run_dir(results, scenario)  # reserved: a free name, now
+    try:
+        # the figures' modules load in a forked child while this process loads Mesa and simulates
+        with forked.preloaded("sim.plots") if scenario.output.plots else contextlib.nullcontext():
+            _run(scenario, out_dir, quiet)
+    finally:
+        release(out_dir)  # a reserved directory left empty by a failure; nothing once the run is in place
 
 
 def _run(scenario, out_dir: Path, quiet: bool) -> None:

@@ -211,7 +211,7 @@ def test_compare_finished_run_directories(tmp_path, capsys):
                 "run",
                 "scenarios/smoke.yaml",
                 "--days",
-                "5",
+                "20",
                 "--seed",
                 "9",
                 "--out",

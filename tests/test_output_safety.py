@@ -203,10 +203,10 @@ def test_full_disk_midway_leaves_nothing_and_exits_2(code_, reason, hint, tmp_pa
 
 
 def test_full_disk_before_the_run_starts(tmp_path, capsys, monkeypatch):
-    def mkdtemp(*args, **kwargs):
+    def temp_dir(*args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(atomic.tempfile, "mkdtemp", mkdtemp)
+    monkeypatch.setattr(atomic, "temp_dir", temp_dir)
     out = tmp_path / "out"
     code, err = run(["run", SMOKE, "--out", str(out), *FAST], capsys)
     assert code == 2 and "No space left on device" in err and "Traceback" not in err

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from sim.atomic import atomic_directory, check_destination
+from sim.atomic import OutputError, atomic_directory, check_destination, release, reserve_directory
 from sim.calibration import CalibrationError
 from sim.calibration.observed import load_observed, read_observed
 from sim.calibration.params import parse_fit, parse_targets
@@ -78,9 +78,16 @@ def calibrate(
     obs = load_observed(observed, scenario.start_date, period, stocks, [t.kpi for t in targets])
     split = parse_day(train_until, scenario.start_date)
     problem = Problem(base, params, targets, obs, replication_seeds(master, replications), split)
+    if out is not None:
+        check_destination(out)
     out_dir = out if out is not None else default_dir(results, scenario.name, master)
-    check_destination(out_dir)
+    try:
+        return _calibrate(problem, scenario, scenario_path, observed, overrides, trials, master, out_dir, quiet)
+    finally:
+        release(out_dir)  # a reserved default directory left empty by a failure
 
+
+def _calibrate(problem, scenario, scenario_path, observed, overrides, trials, master, out_dir, quiet) -> Path:
     started = time.perf_counter()
     trials_done = run_with_progress(problem, trials, master, quiet)
     top = best(trials_done)
@@ -117,13 +124,11 @@ def parse_day(text: str | None, start: datetime.date) -> int | None:
 
 
 def default_dir(results: Path, name: str, seed: int) -> Path:
-    """``results/<scenario>/calibrate-<UTC time>-s<seed>``, with a suffix if taken."""
+    """Reserve ``results/<scenario>/calibrate-<UTC time>-s<seed>`` (with a suffix if taken) and return it."""
+    if name in (".", ".."):  # allowed by the name pattern, but not a directory of its own
+        raise OutputError(f"the scenario name {name!r} cannot be a directory under {results}; rename it")
     stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
-    path, k = results / name / f"calibrate-{stamp}-s{seed}", 1
-    while path.exists():
-        k += 1
-        path = path.with_name(f"calibrate-{stamp}-s{seed}-{k}")
-    return path
+    return reserve_directory(results / name / f"calibrate-{stamp}-s{seed}")
 
 
 def run_with_progress(problem: Problem, trials: int, seed: int, quiet: bool) -> list[Trial]:

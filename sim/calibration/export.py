@@ -11,6 +11,8 @@ week Monday-Sunday with ``unit="week"``); ``frequency`` = periods with a purchas
 - 1 (repeat purchases), ``recency`` = periods from the first to the last purchase,
 ``T`` = periods from the first purchase to the run's last day, and
 ``monetary_value`` = mean value of the repeat periods (0 when frequency is 0).
+
+The destination must not exist: an export never replaces a file.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from sim.atomic import write_text_atomic
+from sim.atomic import check_new_file, check_path, write_text_new
 from sim.calibration import CalibrationError
 
 FORMATS = ("transactions", "rfm")
@@ -39,15 +41,39 @@ def read_run(run_dir: Path) -> tuple[pd.DataFrame, datetime.date, int]:
         raise CalibrationError(f"{run_dir} has no events.parquet; run the scenario with output.events: true")
     manifest = run_dir / "manifest.json"
     if manifest.is_file():
-        doc = json.loads(manifest.read_text(encoding="utf-8"))
-        scenario, days = doc.get("scenario", {}), doc.get("days")
+        source = manifest
+        try:
+            doc = json.loads(manifest.read_text(encoding="utf-8"))
+            scenario, days = doc.get("scenario", {}), doc.get("days")
+        except (OSError, ValueError, AttributeError) as exc:
+            raise _damaged(manifest, exc) from None
     elif (run_dir / "scenario.yaml").is_file():
-        scenario, days = yaml.safe_load((run_dir / "scenario.yaml").read_text(encoding="utf-8")), None
+        source = run_dir / "scenario.yaml"
+        try:
+            scenario, days = yaml.safe_load(source.read_text(encoding="utf-8")), None
+        except (OSError, ValueError, yaml.YAMLError) as exc:
+            raise _damaged(source, exc) from None
     else:
         raise CalibrationError(f"{run_dir} has neither manifest.json nor scenario.yaml: cannot date its events")
-    start = datetime.date.fromisoformat(str(scenario.get("start_date", "2026-01-01")))
-    days = int(days if days is not None else scenario.get("days"))
-    return pd.read_parquet(events_path), start, days
+    try:
+        start = datetime.date.fromisoformat(str(scenario.get("start_date", "2026-01-01")))
+        days = int(days if days is not None else scenario.get("days"))
+    except (AttributeError, TypeError, ValueError) as exc:
+        raise _damaged(source, exc) from None
+    try:
+        events = pd.read_parquet(events_path)
+    except (OSError, ValueError) as exc:  # pyarrow's errors for a truncated or foreign file are ValueErrors
+        raise _damaged(events_path, exc) from None
+    missing = {"day", "person", "kind", "net"} - set(events.columns)
+    if missing:
+        raise CalibrationError(f"{events_path} lacks the columns {', '.join(sorted(missing))}: not an event log")
+    return events, start, days
+
+
+def _damaged(path: Path, exc: Exception) -> CalibrationError:
+    """A run file that cannot be read as written by `community-sim run`."""
+    reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return CalibrationError(f"{path} cannot be read ({reason}); the run directory is damaged: run the scenario again")
 
 
 def transactions(events: pd.DataFrame, start: datetime.date) -> pd.DataFrame:
@@ -104,14 +130,16 @@ def export_run(run_dir: Path, fmt: str, unit: str = "day", out: Path | None = No
         raise CalibrationError(f"--format must be one of {', '.join(FORMATS)}, got {fmt!r}")
     if unit not in UNITS:
         raise CalibrationError(f"--unit must be one of {', '.join(UNITS)}, got {unit!r}")
+    if not run_dir.is_dir():
+        raise CalibrationError(f"{run_dir} is not a run directory (written by `community-sim run`)")
+    name = "transactions.csv" if fmt == "transactions" else "rfm.csv" if unit == "day" else "rfm_week.csv"
+    path = out if out is not None else run_dir / "export" / name
+    check_path(path, "output file")
+    if path.is_dir() and not path.is_symlink():
+        raise CalibrationError(f"--out {path} is a directory; give a file name such as {path / name}")
+    check_new_file(path)  # before reading anything: an existing file is never overwritten
     events, start, days = read_run(run_dir)
     tx = transactions(events, start)
-    if fmt == "transactions":
-        table, index, name = tx, False, "transactions.csv"
-    else:
-        table, index, name = rfm(tx, start, days - 1, unit), True, "rfm.csv" if unit == "day" else "rfm_week.csv"
-    path = out if out is not None else run_dir / "export" / name
-    if path.is_dir():
-        raise CalibrationError(f"--out {path} is a directory; give a file name such as {path / name}")
-    write_text_atomic(path, table.to_csv(index=index, float_format="%.10g", lineterminator="\n"))
+    table, index = (tx, False) if fmt == "transactions" else (rfm(tx, start, days - 1, unit), True)
+    write_text_new(path, table.to_csv(index=index, float_format="%.10g", lineterminator="\n"))
     return path

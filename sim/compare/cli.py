@@ -5,42 +5,60 @@ from __future__ import annotations
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from sim.atomic import atomic_directory, check_destination
 from sim.compare.ensemble import Ensemble, run_ensemble
-from sim.compare.loading import InputError, load_runs
+from sim.compare.loading import InputError, load_runs, unique
 from sim.compare.plots import write_comparison_plots
 from sim.compare.report import write_report
 from sim.compare.table import Objective, comparison_table, ranking, summary_sentences
 from sim.config.loader import load_scenario
+from sim.config.schema import Scenario
 
 
 class CompareError(Exception):
     """Bad input to compare (reported with exit code 2)."""
 
 
-def build_ensemble(
-    inputs: list[Path],
+def file_labels(files: list[Path], scenarios: list[Scenario]) -> list[str]:
+    """Strategy names: the scenario names, or the file names where scenarios share a name (a copied file)."""
+    names = [s.name for s in scenarios]
+    return unique([p.stem if names.count(n) > 1 else n for p, n in zip(files, names, strict=True)])
+
+
+def check_horizons(files: list[Path], scenarios: list[Scenario]) -> None:
+    """Strategies are ranked on the same days: refuse files of different ``days`` (unless --days sets them)."""
+    if len({s.days for s in scenarios}) > 1:
+        shown = ", ".join(f"{p}: {s.days}" for p, s in zip(files, scenarios, strict=True))
+        raise CompareError(
+            f"the strategies run for different numbers of days ({shown}); give --days N to run them all "
+            "for the same horizon, or set the same days: in the files"
+        )
+
+
+def choose_baseline(baseline: str | None, strategies: list[str], stems: dict[str, str]) -> str:
+    """The baseline strategy: named by its strategy name or its file's stem (default: the first)."""
+    if baseline is None:
+        return strategies[0]
+    if baseline in strategies:
+        return baseline
+    if baseline in stems:
+        return stems[baseline]
+    raise CompareError(f"--baseline {baseline!r} is none of the strategies {strategies}")
+
+
+def simulate_ensemble(
+    scenarios: list[Scenario],
+    labels: list[str],
     replications: int,
-    days: int | None,
     seed: int,
     executor: str,
     workers: int | None,
     scheduler: str | None,
-    overrides: list[str],
     quiet: bool,
 ) -> Ensemble:
-    files = [p for p in inputs if p.suffix in (".yaml", ".yml")]
-    dirs = [p for p in inputs if p not in files]
-    if files and dirs:
-        raise CompareError("give either scenario files or run directories, not both")
-    if dirs:
-        try:
-            return load_runs(dirs)
-        except InputError as exc:
-            raise CompareError(str(exc)) from None
-    scenarios = [load_scenario(p, overrides, days=days) for p in files]
     with Progress(
         TextColumn("runs"),
         BarColumn(),
@@ -59,6 +77,7 @@ def build_ensemble(
             workers,
             scheduler,
             progress=lambda done, total: bar.update(task, completed=done),
+            labels=labels,
         )
 
 
@@ -84,13 +103,23 @@ def compare_command(
     except ValueError as exc:
         raise CompareError(str(exc)) from None
     check_destination(out)
-    ens = build_ensemble(inputs, replications, days, seed, executor, workers, scheduler, overrides, quiet)
-    base = baseline or ens.strategies[0]
-    if base not in ens.strategies:
-        stems = {p.stem: s for p, s in zip(inputs, ens.strategies, strict=False)}
-        base = stems.get(base, base)
-        if base not in ens.strategies:
-            raise CompareError(f"--baseline {baseline!r} is none of the strategies {ens.strategies}")
+    files = [p for p in inputs if p.suffix in (".yaml", ".yml")]
+    dirs = [p for p in inputs if p not in files]
+    if files and dirs:
+        raise CompareError("give either scenario files or run directories, not both")
+    if dirs:
+        try:
+            ens = load_runs(dirs)
+        except InputError as exc:
+            raise CompareError(str(exc)) from None
+        base = choose_baseline(baseline, ens.strategies, {})
+    else:
+        scenarios = [load_scenario(p, overrides, days=days) for p in files]
+        check_horizons(files, scenarios)
+        labels = file_labels(files, scenarios)
+        stems = {p.stem: label for p, label in zip(files, labels, strict=True)}
+        base = choose_baseline(baseline, labels, stems)  # before any simulation
+        ens = simulate_ensemble(scenarios, labels, replications, seed, executor, workers, scheduler, quiet)
     n_days = len(next(iter(ens.runs.values())).timeseries)
     with atomic_directory(out) as tmp:
         table = comparison_table(ens, base)
@@ -103,6 +132,7 @@ def compare_command(
     if not quiet:
         console = Console()
         for s in sentences:
-            console.print(f"• {s}", highlight=False)
-        console.print(f"ranking by {goal.label}: " + ", ".join(f"{r.rank}. {r.strategy}" for r in ranks.itertuples()))
+            console.print(f"• {escape(s)}", highlight=False)
+        shown = ", ".join(f"{r.rank}. {r.strategy}" for r in ranks.itertuples())
+        console.print(f"ranking by {escape(goal.label)}: {escape(shown)}", highlight=False)
     print(f"wrote {out}")

@@ -76,18 +76,23 @@ def run_ensemble(
     workers: int | None = None,
     scheduler: str | None = None,
     progress: Callable[[int, int], None] | None = None,
+    labels: Sequence[str] | None = None,
 ) -> Ensemble:
-    """Run every scenario ``replications`` times with the same spawned seeds."""
-    names = [s.name for s in scenarios]
-    if len(set(names)) != len(names):
-        raise ValueError(f"strategies need distinct names, got {names}")
+    """Run every scenario ``replications`` times with the same spawned seeds.
+
+    Strategies are called ``labels`` (default: the scenario names), which must be distinct.
+    """
+    names = list(labels) if labels is not None else [s.name for s in scenarios]
+    if len(set(names)) != len(names) or len(names) != len(scenarios):
+        raise ValueError(f"strategies need distinct names, one per scenario, got {names}")
     seeds = replication_seeds(master_seed, replications)
     plan = [s.model_dump(mode="json") for s in scenarios]
     tasks = [(i, r, seed) for r, seed in enumerate(seeds) for i in range(len(scenarios))]
     runs: dict[tuple[str, int], RunRecord] = {}
     with make_executor(executor, workers, scheduler) as ex:
-        for done, (_, rec) in enumerate(ex.map(_run, plan, tasks), 1):
+        for done, (k, rec) in enumerate(ex.map(_run, plan, tasks), 1):
+            rec.strategy = names[tasks[k][0]]
             runs[(rec.strategy, rec.replication)] = rec
             if progress:
                 progress(done, len(tasks))
-    return Ensemble(names, seeds, runs, {s.name: s.model_dump(mode="json") for s in scenarios})
+    return Ensemble(names, seeds, runs, {n: s.model_dump(mode="json") for n, s in zip(names, scenarios, strict=True)})

@@ -93,7 +93,8 @@ def write_report(
     days: int,
 ) -> Path:
     profit = table[(table.kpi == "final.cum_profit") & (table.strategy != baseline)]
-    narrowing = float(np.nanmean(profit["pairing_narrows_ci_by"])) if len(profit) else np.nan
+    gains = profit["pairing_narrows_ci_by"].to_numpy(dtype=float)
+    narrowing = float(np.nanmean(gains)) if np.isfinite(gains).any() else np.nan  # none: identical strategies
     rank_rows = "".join(
         f"<tr><td>{r.rank}</td><td>{html.escape(r.strategy)}</td><td>{_fmt(r.score, '')}</td>"
         f"<td>{'yes' if r.meets_constraints else 'no: ' + html.escape(r.violates)}</td></tr>"

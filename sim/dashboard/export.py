@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from sim.atomic import write_text_atomic
+from sim.atomic import OutputError, write_text_new
 from sim.config.schema import Scenario
 
 
@@ -41,12 +41,18 @@ def default_path(scenario: Scenario, now: datetime.datetime | None = None) -> Pa
 
 
 def export_scenario(scenario: Scenario, path: str | Path) -> Path:
-    """Write ``scenario`` to ``path`` atomically (parent directories created) and return the path."""
+    """Write ``scenario`` to the new file ``path`` atomically (parent directories created) and return the path.
+
+    An existing file is never replaced (``ValueError``).
+    """
     path = Path(path).expanduser()
     if path.suffix.lower() not in (".yaml", ".yml"):
         raise ValueError(f"{path}: the file name must end in .yaml or .yml")
     if path.is_dir():
         raise ValueError(f"{path} is a directory; give a file name ending in .yaml")
     stamp = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    write_text_atomic(path, scenario_yaml(scenario, f"Exported from the community-sim dashboard on {stamp}."))
+    try:
+        write_text_new(path, scenario_yaml(scenario, f"Exported from the community-sim dashboard on {stamp}."))
+    except OutputError as exc:
+        raise ValueError(str(exc).replace("--out", "file name")) from None
     return path

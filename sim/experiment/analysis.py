@@ -10,14 +10,15 @@ response curves, heatmaps of two-factor grids, index charts, ensemble comparison
 from __future__ import annotations
 
 import json
+import os
 import shutil
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from sim.atomic import MARKER, check_replaceable, output_error, replace_directory, temp_dir, write_marker
 from sim.experiment.kpis import HEADLINE
 from sim.experiment.store import Expected, SweepStore, combine
 
@@ -61,19 +62,58 @@ def load_sweep(root: Path) -> Sweep:
     manifest_path = Path(root) / "manifest.json"
     if not manifest_path.is_file():
         raise AnalysisError(f"{root} is not a sweep directory (no manifest.json); give the --out of a sweep")
-    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    design = pd.read_parquet(Path(root) / "design.parquet").set_index("point")
-    raw_path = Path(root) / "design_raw.parquet"
-    raw = pd.read_parquet(raw_path).set_index("point") if raw_path.is_file() else None
-    runs_path = Path(root) / "runs.parquet"
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise _damaged(manifest_path, exc) from None
+    needed = ("kpis", "factors", "design", "runs_total", "experiment")  # every entry analyze reads
+    lacking = [k for k in needed if k not in manifest] if isinstance(manifest, dict) else list(needed)
+    if lacking:
+        raise AnalysisError(f"{manifest_path} lacks {', '.join(lacking)}: the sweep directory is damaged")
+    design = _read_parquet(Path(root) / "design.parquet", required=True).set_index("point")
+    raw = _read_parquet(Path(root) / "design_raw.parquet")
+    raw = raw.set_index("point") if raw is not None else None
+    runs = _read_parquet(Path(root) / "runs.parquet")
     damaged: list[str] = []
-    if runs_path.is_file():
-        runs = pd.read_parquet(runs_path)
-    else:
-        store = SweepStore(Path(root), Expected(manifest["kpis"], len(design), manifest["seeds"]))
-        runs = combine(store.read_rows(), design, manifest["kpis"])
+    if runs is None:
+        if "seeds" not in manifest:
+            raise AnalysisError(f"{manifest_path} lacks seeds: the sweep directory is damaged")
+        try:
+            store = SweepStore(Path(root), Expected(manifest["kpis"], len(design), manifest["seeds"]))
+            runs = combine(store.read_rows(), design, manifest["kpis"])
+        except (OSError, ValueError, KeyError) as exc:
+            raise AnalysisError(f"the chunks in {Path(root) / 'chunks'} cannot be read ({_reason(exc)})") from None
         damaged = store.damaged
+    missing = {"point", "replication", "status"} - set(runs.columns)
+    if missing:
+        raise AnalysisError(f"{Path(root) / 'runs.parquet'} lacks the columns {', '.join(sorted(missing))}")
     return Sweep(Path(root), manifest, runs, design, raw, damaged)
+
+
+def _read_parquet(path: Path, required: bool = False) -> pd.DataFrame | None:
+    """A table of the sweep; None when an optional one is absent; ``AnalysisError`` when it cannot be read."""
+    if not path.is_file():
+        if required:
+            raise AnalysisError(
+                f"{path} is missing: the sweep directory is incomplete; run the sweep again to resume it"
+            )
+        return None
+    try:
+        frame = pd.read_parquet(path)
+    except (OSError, ValueError) as exc:  # pyarrow reports a truncated or foreign file as a ValueError
+        raise _damaged(path, exc) from None
+    if path.name.startswith("design") and "point" not in frame.columns:
+        raise AnalysisError(f"{path} has no 'point' column: it is not a sweep's design")
+    return frame
+
+
+def _reason(exc: Exception) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else ""
+    return text or type(exc).__name__
+
+
+def _damaged(path: Path, exc: Exception) -> AnalysisError:
+    return AnalysisError(f"{path} cannot be read ({_reason(exc)}); the sweep directory is damaged")
 
 
 def choose_kpis(sweep: Sweep, requested: list[str] | None) -> list[str]:
@@ -179,6 +219,9 @@ def analyze(root: Path, kpis: list[str] | None = None, out: Path | None = None, 
     sweep = load_sweep(root)
     chosen = choose_kpis(sweep, kpis)
     report = Report(Path(out) if out is not None else Path(root) / "analysis")
+    if Path(os.path.abspath(root)).is_relative_to(os.path.abspath(report.out)):
+        raise AnalysisError(f"--out {report.out} holds the sweep itself; give a new directory for the analysis")
+    check_replaceable(report.out, "analyze")  # before any work: only a directory analyze wrote is replaced
     total, ok = sweep.manifest["runs_total"], len(sweep.ok())
     if ok == 0:
         raise AnalysisError(f"{root} has no successful runs to analyse ({len(sweep.runs)} recorded, none ok)")
@@ -188,15 +231,22 @@ def analyze(root: Path, kpis: list[str] | None = None, out: Path | None = None, 
         report.notes.append(f"the sweep is unfinished: {len(sweep.runs)} of {total} runs; analysing what is there")
     if ok < len(sweep.runs):
         report.notes.append(f"{len(sweep.runs) - ok} failed runs are left out (status == 'failed' in runs.parquet)")
-    tmp = report.out.with_name(f".{report.out.name}.{uuid.uuid4().hex[:8]}.partial")
-    tmp.mkdir(parents=True)
     try:
-        _write(sweep, chosen, conf_level, tmp, report)
-        _replace(tmp, report.out)
+        report.out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = temp_dir(report.out.parent, report.out.name)
+    except OSError as exc:
+        raise output_error(f"the analysis {report.out}", exc) from exc
+    try:
+        try:
+            _write(sweep, chosen, conf_level, tmp, report)
+            write_marker(tmp, "analyze")
+        except OSError as exc:  # a full disk, a quota: not a bug
+            raise output_error(f"the analysis {report.out}", exc) from exc
+        replace_directory(tmp, report.out, "analyze")
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    report.files = sorted(report.out.iterdir())
+    report.files = sorted(p for p in report.out.iterdir() if p.name != MARKER)
     return report
 
 
@@ -270,15 +320,6 @@ def _heatmap_pairs(sweep: Sweep) -> list[tuple[str, str]]:
         return []
     names = [f["name"] for f in sweep.factors][:4]
     return [(a, b) for i, a in enumerate(names) for b in names[i + 1 :]]
-
-
-def _replace(tmp: Path, out: Path) -> None:
-    """Move the finished analysis into place, replacing an older one."""
-    old = out.with_name(f".{out.name}.{uuid.uuid4().hex[:8]}.old")
-    if out.exists():
-        out.rename(old)
-    tmp.rename(out)
-    shutil.rmtree(old, ignore_errors=True)
 
 
 def _slug(name: str) -> str:

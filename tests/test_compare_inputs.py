@@ -1,0 +1,139 @@
+"""``compare``: what a strategy is, and inputs that cannot be compared as given.
+
+A strategy is a resolved scenario (everything but the seed), so two runs of one
+file with different ``--set`` values are two strategies; runs or files of
+different horizons are refused with what differs; scenario files that share a
+name are told apart by their file names; a broken run directory or an unknown
+``--baseline`` is reported before anything runs.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from sim.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+SMOKE = str(ROOT / "scenarios" / "smoke.yaml")
+SMALL = ["--set", "market.size=500", "--set", "acquisition.initial_members=50", "--set", "koc.initial_count=2"]
+QUICK = ["--replications", "1", "--quiet", "--workers", "1"]
+
+
+def run(args: list[str], capsys) -> tuple[int, str]:
+    code = main(args)
+    return code, capsys.readouterr().err
+
+
+def one_error_line(err: str) -> None:
+    assert err.startswith("error: ") and "Traceback" not in err, err
+
+
+def make_run(out: Path, seed: int, days: int = 4, *sets: str) -> Path:
+    args = ["run", SMOKE, "--days", str(days), "--seed", str(seed), "--out", str(out), "--quiet"]
+    args += [*SMALL, "--set", "output.plots=false"]
+    for s in sets:
+        args += ["--set", s]
+    assert main(args) == 0
+    return out
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("runs")
+    made = {}
+    for seed in (1, 2):
+        made[f"plain{seed}"] = make_run(root / f"plain{seed}", seed)
+        made[f"budget{seed}"] = make_run(root / f"budget{seed}", seed, 4, "acquisition.paid.daily_budget=900")
+    made["long1"] = make_run(root / "long1", 1, 6)
+    return made
+
+
+def test_runs_of_one_scenario_with_different_settings_are_two_strategies(runs, tmp_path, capsys):
+    out = tmp_path / "cmp"
+    dirs = [runs[k] for k in ("plain1", "plain2", "budget1", "budget2")]
+    code, err = run(["compare", *map(str, dirs), "--out", str(out), "--quiet"], capsys)
+    assert code == 0, err
+    table = pd.read_csv(out / "comparison.csv")
+    strategies = list(dict.fromkeys(table["strategy"]))
+    assert len(strategies) == 2, strategies
+    assert (table["replications"] == 2).all()
+    assert any("daily_budget" in s for s in strategies), strategies
+
+
+def test_runs_of_different_horizons_are_refused(runs, tmp_path, capsys):
+    out = tmp_path / "cmp"
+    code, err = run(["compare", str(runs["plain1"]), str(runs["long1"]), "--out", str(out)], capsys)
+    assert code == 2
+    one_error_line(err)
+    assert "4 days" in err and "6 days" in err
+    assert not out.exists()
+
+
+def test_a_run_directory_without_its_timeseries_is_a_clear_error(runs, tmp_path, capsys):
+    broken = tmp_path / "broken"
+    shutil.copytree(runs["plain1"], broken)
+    (broken / "timeseries.parquet").unlink()
+    code, err = run(["compare", str(broken), str(runs["budget1"]), "--out", str(tmp_path / "cmp")], capsys)
+    assert code == 2
+    one_error_line(err)
+    assert "timeseries.parquet" in err and str(broken) in err
+
+
+def test_a_run_directory_with_a_broken_manifest_is_a_clear_error(runs, tmp_path, capsys):
+    broken = tmp_path / "broken"
+    shutil.copytree(runs["plain1"], broken)
+    (broken / "manifest.json").write_text("{")
+    code, err = run(["compare", str(broken), str(runs["budget1"]), "--out", str(tmp_path / "cmp")], capsys)
+    assert code == 2
+    one_error_line(err)
+    assert "manifest.json" in err
+
+
+def test_scenario_files_of_different_horizons_say_what_differs(tmp_path, capsys):
+    short = tmp_path / "short.yaml"
+    short.write_text(f"extends: {SMOKE}\nname: short\ndays: 3\n")
+    long_ = tmp_path / "long.yaml"
+    long_.write_text(f"extends: {SMOKE}\nname: long\ndays: 5\n")
+    out = tmp_path / "cmp"
+    code, err = run(["compare", str(short), str(long_), "--out", str(out), *SMALL, *QUICK], capsys)
+    assert code == 2
+    one_error_line(err)
+    assert "short.yaml" in err and "long.yaml" in err and "--days" in err
+    assert not out.exists()
+
+
+def test_a_copied_scenario_with_the_same_name_is_told_apart_by_its_file_name(tmp_path, capsys):
+    mine = tmp_path / "mine.yaml"
+    mine.write_text(f"extends: {SMOKE}\nname: smoke\nacquisition: {{paid: {{daily_budget: 900}}}}\n")
+    out = tmp_path / "cmp"
+    args = ["compare", SMOKE, str(mine), "--out", str(out), "--days", "3", *SMALL, *QUICK]
+    code, err = run(args, capsys)
+    assert code == 0, err
+    strategies = list(dict.fromkeys(pd.read_csv(out / "comparison.csv")["strategy"]))
+    assert len(strategies) == 2 and "mine" in strategies, strategies
+
+
+def test_the_same_file_twice_runs_as_two_strategies(tmp_path, capsys):
+    out = tmp_path / "cmp"
+    code, err = run(["compare", SMOKE, SMOKE, "--out", str(out), "--days", "3", *SMALL, *QUICK], capsys)
+    assert code == 0, err
+    strategies = list(dict.fromkeys(pd.read_csv(out / "comparison.csv")["strategy"]))
+    assert len(strategies) == 2 and len(set(strategies)) == 2, strategies
+
+
+def test_an_unknown_baseline_is_refused_before_any_simulation(tmp_path, capsys, monkeypatch):
+    import sim.compare.cli as compare_cli
+
+    def no_runs(*args, **kwargs):
+        raise AssertionError("simulated before checking --baseline")
+
+    monkeypatch.setattr(compare_cli, "run_ensemble", no_runs)
+    out = tmp_path / "cmp"
+    code, err = run(["compare", SMOKE, SMOKE, "--baseline", "nope", "--out", str(out), *QUICK], capsys)
+    assert code == 2
+    one_error_line(err)
+    assert "'nope'" in err and not out.exists()
