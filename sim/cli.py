@@ -2,7 +2,7 @@
 
 Exit codes: 0 success; 2 bad input or usage (a clear message, nothing written);
 1 an unexpected error (with a traceback, as it is a bug worth reporting); 130
-interrupted by Ctrl-C, 143 by SIGTERM (``run`` and ``sweep`` take SIGTERM as Ctrl-C).
+interrupted by Ctrl-C, 143 by SIGTERM (every command takes SIGTERM as Ctrl-C).
 """
 
 from __future__ import annotations
@@ -65,10 +65,9 @@ def run(
     """Run one scenario and write its run directory."""
     from sim.cli_run import run_command
 
-    with sigterm_as_interrupt():
-        interruptible(run_command)(
-            scenario, seed=seed, days=days, out=out, overrides=set_ or [], results=results, quiet=quiet
-        )
+    interruptible(run_command)(
+        scenario, seed=seed, days=days, out=out, overrides=set_ or [], results=results, quiet=quiet
+    )
 
 
 class Interrupted(Exception):
@@ -143,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _main(argv: list[str] | None) -> int:
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), sigterm_as_interrupt():  # every command takes SIGTERM as Ctrl-C
             warnings.simplefilter("always", ScenarioWarning)
             warnings.showwarning = _show_warning
             app(args=argv, prog_name="community-sim")
@@ -297,23 +296,23 @@ def sweep(
     """Run an experiment: a design of scenario values x replications, resumable (exit 3 if runs failed)."""
     from sim.experiment.cli import sweep_command
 
-    with sigterm_as_interrupt():  # an interruption once runs started is reported by sweep_command itself
-        interruptible(sweep_command)(
-            experiment,
-            executor=executor,
-            workers=workers,
-            scheduler=scheduler,
-            out=out,
-            resume=resume,
-            retry_failed=retry_failed,
-            chunk_size=chunk_size,
-            chunk_timeout=chunk_timeout,
-            overrides=set_ or [],
-            results=results,
-            dry_run=dry_run,
-            max_runs=max_runs,
-            quiet=quiet,
-        )
+    # an interruption once runs started is reported by sweep_command itself
+    interruptible(sweep_command)(
+        experiment,
+        executor=executor,
+        workers=workers,
+        scheduler=scheduler,
+        out=out,
+        resume=resume,
+        retry_failed=retry_failed,
+        chunk_size=chunk_size,
+        chunk_timeout=chunk_timeout,
+        overrides=set_ or [],
+        results=results,
+        dry_run=dry_run,
+        max_runs=max_runs,
+        quiet=quiet,
+    )
 
 
 @app.command()
@@ -326,7 +325,7 @@ def analyze(
     """Sensitivity indices, response curves, heatmaps and comparisons of a sweep, as PNG and CSV."""
     from sim.experiment.cli import analyze_command
 
-    analyze_command(sweep_dir, kpis=kpi or [], out=out, conf_level=conf_level)
+    interruptible(analyze_command)(sweep_dir, kpis=kpi or [], out=out, conf_level=conf_level)
 
 
 @app.command()
@@ -345,7 +344,7 @@ def validate(
     """Run the validation suite (stylized facts and theory); write validation.csv and validation.png."""
     from sim.validation.cli import validate_command
 
-    validate_command(suite, replications, out, workers, set_ or [], quiet)
+    interruptible(validate_command)(suite, replications, out, workers, set_ or [], quiet)
 
 
 @app.command()
@@ -453,4 +452,4 @@ def export(
     """Export a run's purchases for CLV libraries: transactions or an RFM summary (lifetimes layout)."""
     from sim.calibration.cli import export_command
 
-    export_command(run_dir, fmt=format_, unit=unit, out=out)
+    interruptible(export_command)(run_dir, fmt=format_, unit=unit, out=out)

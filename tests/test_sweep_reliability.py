@@ -447,3 +447,36 @@ def test_the_dask_local_cluster_serves_nothing_on_8787():
         assert all(ip in ("127.0.0.1", "::1") for ip, _ in ports), ports
         [(_, (_, one_core))] = list(ex.map(worker_threads, None, [0]))
     assert one_core  # the model is kept on one core in Dask workers too
+
+
+@pytest.mark.parametrize("command", ["compare", "validate"])
+def test_sigterm_stops_compare_and_validate_like_ctrl_c_and_ends_their_workers(tmp_path, command):
+    """The neighbours of a sweep: commands with worker processes take SIGTERM as Ctrl-C too (exit 143),
+    and no worker outlives them."""
+    psutil = pytest.importorskip("psutil")
+    out = tmp_path / "out"
+    smoke, baseline = str(ROOT / "scenarios" / "smoke.yaml"), str(ROOT / "scenarios" / "baseline.yaml")
+    if command == "compare":
+        args = ["compare", smoke, baseline, "--days", "3650", "--replications", "20", "--workers", "2"]
+    else:
+        args = ["validate", "--replications", "20", "--workers", "2"]
+    proc = _start([*args, "--set", "market.size=20000", "--out", str(out), "--quiet"], tmp_path)
+    try:
+        p = psutil.Process(proc.pid)
+        deadline = time.monotonic() + 120
+        while len(p.children(recursive=True)) < 2:  # the workers have started
+            assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read().decode()
+            time.sleep(0.1)
+        time.sleep(2.0)
+        proc.send_signal(signal.SIGTERM)
+        code = proc.wait(timeout=60)
+        gone = _group_gone(proc.pid, 15)
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    stderr = proc.stderr.read().decode()
+    assert code == 143, stderr
+    assert "terminated (SIGTERM)" in stderr and "Traceback" not in stderr
+    assert not out.exists() and gone
