@@ -1,4 +1,4 @@
-"""Small numeric helpers shared by the mechanisms."""
+"""Small numeric helpers shared by the mechanisms and the analyses."""
 
 from __future__ import annotations
 
@@ -84,3 +84,19 @@ def stochastic_round(x: float, u: float) -> int:
     """Round ``x`` down or up so that the expectation is ``x``."""
     base = math.floor(x)
     return int(base + (u < x - base))
+
+
+def t_interval(values: np.ndarray, conf: float) -> tuple[float, float, float, float]:
+    """Mean, standard deviation and the t confidence interval of the mean (NaN below two values)."""
+    from scipy import stats
+
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    if v.size == 0:
+        return (np.nan,) * 4
+    mean = float(v.mean())
+    if v.size < 2:
+        return mean, np.nan, np.nan, np.nan
+    sd = float(v.std(ddof=1))
+    half = float(stats.t.ppf(0.5 + conf / 2, v.size - 1) * sd / np.sqrt(v.size))
+    return mean, sd, mean - half, mean + half

@@ -77,13 +77,13 @@ def test_available_memory_reads_meminfo_and_the_address_space_limit(monkeypatch)
 
 
 def test_running_out_of_memory_anywhere_is_a_clear_error(monkeypatch, capsys):
-    import sim.cli_run
+    import sim.cli.run
     from sim.cli import main
 
     def exhausted(*args, **kwargs):
         raise MemoryError("Unable to allocate 381. MiB for an array with shape (50000000,) and data type float64")
 
-    monkeypatch.setattr(sim.cli_run, "run_command", exhausted)
+    monkeypatch.setattr(sim.cli.run, "run_command", exhausted)
     assert main(["run", SMOKE, "-q"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: not enough memory for this command (Unable to allocate 381. MiB")

@@ -16,7 +16,7 @@ from sim.calibration.observed import load_observed, read_observed
 from sim.calibration.params import parse_fit, parse_targets
 from sim.calibration.report import calibrated_yaml, error_metrics, fit_frame, metrics_json, plot_fit
 from sim.calibration.search import Problem, Trial, best, search
-from sim.cli import UserError
+from sim.cli.errors import UserError
 from sim.config import keypath
 from sim.config.loader import load_scenario
 from sim.engine import memory

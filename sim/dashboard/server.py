@@ -12,7 +12,8 @@ from pathlib import Path
 
 from rich.markup import escape
 
-from sim.cli import UserError, err
+from sim.cli.errors import UserError
+from sim.cli.output import err
 from sim.dashboard.controls import check_small, load_base
 
 APP_MODULE = "sim.app"

@@ -21,6 +21,7 @@ import pandas as pd
 from sim.atomic import MARKER, check_replaceable, output_error, replace_directory, temp_dir, write_marker
 from sim.experiment.kpis import HEADLINE
 from sim.experiment.store import Expected, SweepStore, combine
+from sim.mathutil import t_interval
 
 
 class AnalysisError(Exception):
@@ -129,22 +130,6 @@ def choose_kpis(sweep: Sweep, requested: list[str] | None) -> list[str]:
     if sweep.manifest["experiment"].get("kpis"):
         return finals or kept[:4]
     return [k for k in HEADLINE if k in kept] or finals[:4]
-
-
-def t_interval(values: np.ndarray, conf: float) -> tuple[float, float, float, float]:
-    """Mean, standard deviation and the t confidence interval of the mean (NaN below two values)."""
-    from scipy import stats
-
-    v = np.asarray(values, dtype=float)
-    v = v[np.isfinite(v)]
-    if v.size == 0:
-        return (np.nan,) * 4
-    mean = float(v.mean())
-    if v.size < 2:
-        return mean, np.nan, np.nan, np.nan
-    sd = float(v.std(ddof=1))
-    half = float(stats.t.ppf(0.5 + conf / 2, v.size - 1) * sd / np.sqrt(v.size))
-    return mean, sd, mean - half, mean + half
 
 
 def point_stats(sweep: Sweep, kpis: list[str], conf: float) -> pd.DataFrame:

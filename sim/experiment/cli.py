@@ -17,7 +17,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-from sim.cli import EXIT_INTERRUPTED, EXIT_TERMINATED, Terminated, UserError
+from sim.cli.errors import EXIT_INTERRUPTED, EXIT_TERMINATED, Terminated, UserError
 from sim.experiment.executors import ExecutorError, default_workers
 from sim.experiment.resolve import MAX_RUNS, Resolved, resolve_experiment
 

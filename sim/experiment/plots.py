@@ -81,7 +81,7 @@ def _title(fig: Figure, title: str, subtitle: str = "") -> None:
 
 
 def _interval(values: np.ndarray, conf: float) -> tuple[float, float, float]:
-    from sim.experiment.analysis import t_interval
+    from sim.mathutil import t_interval
 
     mean, _, low, high = t_interval(values, conf)
     return mean, low, high

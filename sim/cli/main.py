@@ -7,28 +7,29 @@ interrupted by Ctrl-C, 143 by SIGTERM (every command takes SIGTERM as Ctrl-C).
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import errno
-import functools
 import gc
-import os
-import shutil
-import signal
-import stat
 import sys
-import tempfile
-import threading
 import traceback
 import warnings
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 
 from sim.atomic import OutputError
+from sim.cli.errors import (
+    EXIT_INTERRUPTED,
+    EXIT_TERMINATED,
+    Interrupted,
+    Terminated,
+    UserError,
+    interruptible,
+    sigterm_as_interrupt,
+)
+from sim.cli.output import GuardedOutput, err, use_private_matplotlib_dir
 from sim.config.errors import ScenarioError, ScenarioWarning
 from sim.engine.memory import NotEnoughMemory
 
@@ -38,11 +39,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     help="Simulate brand and live-commerce user communities under different operating strategies.",
 )
-err = Console(stderr=True, highlight=False)
-
-
-class UserError(Exception):
-    """Bad input: reported without a traceback, exit code 2."""
 
 
 @app.callback()
@@ -63,58 +59,11 @@ def run(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or table.")] = False,
 ) -> None:
     """Run one scenario and write its run directory."""
-    from sim.cli_run import run_command
+    from sim.cli.run import run_command
 
     interruptible(run_command)(
         scenario, seed=seed, days=days, out=out, overrides=set_ or [], results=results, quiet=quiet
     )
-
-
-class Interrupted(Exception):
-    """Ctrl-C during a command (raised past the CLI library, which would swallow it)."""
-
-
-class Terminated(KeyboardInterrupt):
-    """SIGTERM, taken the path of Ctrl-C (so everything is cleaned up the same way), exit code 143."""
-
-
-#: Exit code of a command stopped by SIGTERM (128 + 15, as the shell reports a process killed by it).
-EXIT_TERMINATED = 143
-EXIT_INTERRUPTED = 130
-
-
-@contextlib.contextmanager
-def sigterm_as_interrupt():
-    """Within the block, SIGTERM raises ``Terminated`` (a ``KeyboardInterrupt``) in the main thread.
-
-    A second SIGTERM while the first is being handled is ignored, so the clean-up finishes.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def handler(signum, frame):
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        raise Terminated
-
-    previous = signal.signal(signal.SIGTERM, handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
-def interruptible(func):
-    """Turn KeyboardInterrupt into ``Interrupted`` so ``main`` can report it with exit code 130."""
-
-    @functools.wraps(func)
-    def wrapper(*args, **kwargs):
-        try:
-            return func(*args, **kwargs)
-        except KeyboardInterrupt as exc:
-            raise Interrupted from exc
-
-    return wrapper
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -195,67 +144,6 @@ def _show_warning(message, category, filename, lineno, file=None, line=None) -> 
         err.print(f"[bold yellow]warning:[/] {escape(str(message))}", soft_wrap=True)
     else:
         sys.stderr.write(warnings.formatwarning(message, category, filename, lineno, line))
-
-
-class GuardedOutput:
-    """Standard output that cannot fail a command: after a write error (a full disk, a closed pipe) the
-    rest of the output is dropped and the error kept in ``error``, since what was printed only reports
-    work that is already done."""
-
-    def __init__(self, stream) -> None:
-        self.stream = stream
-        self.error: OSError | None = None
-
-    def write(self, text: str) -> int:
-        if self.error is None:
-            try:
-                return self.stream.write(text)
-            except OSError as exc:
-                self._broken(exc)
-        return len(text)
-
-    def flush(self) -> None:
-        if self.error is None:
-            try:
-                self.stream.flush()
-            except OSError as exc:
-                self._broken(exc)
-
-    def _broken(self, exc: OSError) -> None:
-        self.error = exc
-        # what is still buffered goes to /dev/null, so the interpreter's last flush cannot fail either
-        with contextlib.suppress(OSError, ValueError, AttributeError):
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            try:
-                os.dup2(devnull, self.stream.fileno())
-            finally:
-                os.close(devnull)
-
-    def __getattr__(self, name: str):
-        return getattr(self.stream, name)
-
-
-def use_private_matplotlib_dir() -> None:
-    """Point matplotlib's config and cache at ``<temp dir>/community-sim-<uid>/matplotlib`` unless
-    MPLCONFIGDIR is set, so it never writes under a missing or foreign HOME. The directory is this
-    user's only (0700, not a symlink); if someone else holds the name, a fresh private one is used."""
-    if os.environ.get("MPLCONFIGDIR"):
-        return
-    uid = os.getuid() if hasattr(os, "getuid") else 0
-    base = Path(tempfile.gettempdir()) / f"community-sim-{uid}"
-    folder = base / "matplotlib"
-    try:
-        for d in (base, folder):
-            with contextlib.suppress(FileExistsError):
-                d.mkdir(mode=0o700)
-                os.chmod(d, 0o700)
-            info = os.lstat(d)
-            if not stat.S_ISDIR(info.st_mode) or info.st_uid != uid or info.st_mode & 0o077:
-                raise PermissionError(f"{d} is not this user's private directory")
-    except OSError:
-        folder = Path(tempfile.mkdtemp(prefix="community-sim-matplotlib-"))
-        atexit.register(shutil.rmtree, folder, True)
-    os.environ["MPLCONFIGDIR"] = str(folder)
 
 
 def entry() -> None:

@@ -1,0 +1,77 @@
+"""What a command writes besides its results: standard output that cannot fail finished work, the
+error console, and a matplotlib directory of the tool's own."""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import os
+import shutil
+import stat
+import tempfile
+from pathlib import Path
+
+from rich.console import Console
+
+err = Console(stderr=True, highlight=False)
+
+
+class GuardedOutput:
+    """Standard output that cannot fail a command: after a write error (a full disk, a closed pipe) the
+    rest of the output is dropped and the error kept in ``error``, since what was printed only reports
+    work that is already done."""
+
+    def __init__(self, stream) -> None:
+        self.stream = stream
+        self.error: OSError | None = None
+
+    def write(self, text: str) -> int:
+        if self.error is None:
+            try:
+                return self.stream.write(text)
+            except OSError as exc:
+                self._broken(exc)
+        return len(text)
+
+    def flush(self) -> None:
+        if self.error is None:
+            try:
+                self.stream.flush()
+            except OSError as exc:
+                self._broken(exc)
+
+    def _broken(self, exc: OSError) -> None:
+        self.error = exc
+        # what is still buffered goes to /dev/null, so the interpreter's last flush cannot fail either
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            try:
+                os.dup2(devnull, self.stream.fileno())
+            finally:
+                os.close(devnull)
+
+    def __getattr__(self, name: str):
+        return getattr(self.stream, name)
+
+
+def use_private_matplotlib_dir() -> None:
+    """Point matplotlib's config and cache at ``<temp dir>/community-sim-<uid>/matplotlib`` unless
+    MPLCONFIGDIR is set, so it never writes under a missing or foreign HOME. The directory is this
+    user's only (0700, not a symlink); if someone else holds the name, a fresh private one is used."""
+    if os.environ.get("MPLCONFIGDIR"):
+        return
+    uid = os.getuid() if hasattr(os, "getuid") else 0
+    base = Path(tempfile.gettempdir()) / f"community-sim-{uid}"
+    folder = base / "matplotlib"
+    try:
+        for d in (base, folder):
+            with contextlib.suppress(FileExistsError):
+                d.mkdir(mode=0o700)
+                os.chmod(d, 0o700)
+            info = os.lstat(d)
+            if not stat.S_ISDIR(info.st_mode) or info.st_uid != uid or info.st_mode & 0o077:
+                raise PermissionError(f"{d} is not this user's private directory")
+    except OSError:
+        folder = Path(tempfile.mkdtemp(prefix="community-sim-matplotlib-"))
+        atexit.register(shutil.rmtree, folder, True)
+    os.environ["MPLCONFIGDIR"] = str(folder)
