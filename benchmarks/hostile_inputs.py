@@ -152,6 +152,22 @@ def token_pids(token: str) -> list[int]:
     return found
 
 
+def parent_pid(pid: int) -> int | None:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            return int(fh.read().rsplit(b")", 1)[-1].split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def worker_pids(token: str, main_pid: int) -> list[int]:
+    """The pool's workers: processes of the case whose parent is another helper (the forkserver).
+
+    The command's direct children (the forkserver, the resource tracker) are left alone."""
+    pids = set(token_pids(token))
+    return [p for p in pids if p != main_pid and parent_pid(p) in pids - {main_pid}]
+
+
 def kill_pids(pids: list[int]) -> None:
     for pid in pids:
         for sig in (signal.SIGCONT, signal.SIGKILL):
@@ -2296,7 +2312,7 @@ def _sw_stop(ctx: Ctx) -> Res:
         res = ctx.finish(proc, 5)
         ctx.fail("harness_error", f"no chunk appeared in 20 s (exit {res.rc})")
         return res
-    workers = [p for p in token_pids(ctx.token) if p != proc.pid]
+    workers = worker_pids(ctx.token, proc.pid)
     ctx.notes.append(f"stopped {len(workers)} processes")
     for p in workers:
         try:
@@ -2321,7 +2337,9 @@ def _sw_killw(ctx: Ctx) -> Res:
         res = ctx.finish(proc, 5)
         ctx.fail("harness_error", f"no chunk appeared (exit {res.rc})")
         return res
-    kill_pids([p for p in token_pids(ctx.token) if p != proc.pid])
+    victims = worker_pids(ctx.token, proc.pid)
+    ctx.notes.append(f"killed {len(victims)} worker processes")
+    kill_pids(victims)
     res = ctx.finish(proc, 90)
     if res.rc == 1 and "Traceback" not in res.text and has_error_line(res.err):
         ctx.fail(CE, "exit 1 with an error line (documented for a dead worker)")
