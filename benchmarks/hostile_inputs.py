@@ -562,7 +562,10 @@ bad_file_case(
     "file.billion_laughs",
     "alias bomb",
     'a: &a ["x","x","x","x","x","x","x","x","x","x"]\n'
-    + "".join(f"{c}: &{c} [*{p},*{p},*{p},*{p},*{p},*{p},*{p},*{p},*{p},*{p}]\n" for p, c in zip("abcdefg", "bcdefgh")),
+    + "".join(
+        f"{c}: &{c} [*{p},*{p},*{p},*{p},*{p},*{p},*{p},*{p},*{p},*{p}]\n"
+        for p, c in zip("abcdefg", "bcdefgh", strict=True)
+    ),
     "bad.yaml",
 )
 bad_file_case("file.recursive_alias", "recursive alias", "a: &a [1, *a]\n", "bad.yaml")
@@ -893,7 +896,8 @@ exp_case(
 exp_case(
     "exp.factor_nan_level",
     "factor level NaN",
-    "name: x\nscenario: scenarios/smoke.yaml\nset: {days: 3, market.size: 300}\nfactors: {referral.reward_inviter: [0, .nan]}\nreplications: 1\nseed: 1\n",
+    "name: x\nscenario: scenarios/smoke.yaml\nset: {days: 3, market.size: 300}\n"
+    "factors: {referral.reward_inviter: [0, .nan]}\nreplications: 1\nseed: 1\n",
     "reward_inviter",
 )
 exp_case(
@@ -917,7 +921,8 @@ exp_case(
 exp_case(
     "exp.factor_inf_range",
     "range with 1e309",
-    "name: x\nscenario: scenarios/smoke.yaml\nset: {days: 3, market.size: 300}\nfactors: {referral.reward_inviter: {range: [0, 1e309]}}\ndesign: {kind: lhs, n: 4}\nreplications: 1\nseed: 1\n",
+    "name: x\nscenario: scenarios/smoke.yaml\nset: {days: 3, market.size: 300}\n"
+    "factors: {referral.reward_inviter: {range: [0, 1e309]}}\ndesign: {kind: lhs, n: 4}\nreplications: 1\nseed: 1\n",
     "reward_inviter",
 )
 exp_case("exp.design_unknown", "design: foo", X(design="foo"), "design")
@@ -961,7 +966,8 @@ exp_case("exp.set_unknown_key", "set: market.sise", X(set={"market.sise": 3}), "
 exp_case(
     "exp.both_spellings_same_set",
     "set: days twice via two spellings",
-    "name: x\nscenario: scenarios/smoke.yaml\nset: {days: 3, market.size: 300, market: {size: 400}}\nfactors: {referral.reward_inviter: [0]}\nreplications: 1\nseed: 1\n",
+    "name: x\nscenario: scenarios/smoke.yaml\nset: {days: 3, market.size: 300, market: {size: 400}}\n"
+    "factors: {referral.reward_inviter: [0]}\nreplications: 1\nseed: 1\n",
     "market",
     expect=(CE,),
 )
@@ -2515,7 +2521,10 @@ def _cwd_gone(ctx: Ctx) -> Res:
     err_path = ctx.logs / f"{ctx.nlog}.err"
     t0 = time.monotonic()
     with open(err_path, "wb") as ferr:
-        code = f"import os,sys; os.chdir({str(gone)!r}); os.rmdir({str(gone)!r}); sys.argv=['community-sim','run',{scen!r},'--days','3','-q']; from sim.cli import entry; entry()"
+        code = (
+            f"import os,sys; os.chdir({str(gone)!r}); os.rmdir({str(gone)!r}); "
+            f"sys.argv=['community-sim','run',{scen!r},'--days','3','-q']; from sim.cli import entry; entry()"
+        )
         p = subprocess.run(
             [sys.executable, "-c", code],
             env=proc_env,
@@ -3083,7 +3092,8 @@ def main(argv: list[str] | None = None) -> int:
     counts = Counter(r.outcome for r in results)
     print()
     print(
-        f"{len(results)} cases in {total:.0f} s; clean {sum(r.clean for r in results)}, not clean {sum(not r.clean for r in results)}"
+        f"{len(results)} cases in {total:.0f} s; clean {sum(r.clean for r in results)}, "
+        f"not clean {sum(not r.clean for r in results)}"
     )
     for name in OUTCOMES:
         if counts.get(name):
