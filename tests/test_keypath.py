@@ -56,6 +56,23 @@ def test_one_key_set_twice_under_two_spellings_is_refused():
     assert "also set by --set market.segments[0].basket_mean=10" in text
 
 
+def test_a_key_and_its_section_set_together_are_refused(tmp_path):
+    """``market.size`` and ``market: {size: ...}`` in one experiment's ``set:``: one would silently win."""
+    body = """\
+    seed: 1
+    set: {days: 3, market.size: 300, market: {size: 400}}
+    factors:
+      referral.reward_inviter: [0, 10]
+    """
+    path = write_experiment(tmp_path, body, small=False)
+    with pytest.raises(ScenarioError) as info:
+        resolve_experiment(path)
+    assert "also set by --set market.size=300" in str(info.value)
+    with pytest.raises(ScenarioError, match="also set by --set content.mix"):
+        load_scenario(SMOKE, ['content.mix={"educational": 1.0}', "content.mix.promotional=0.3"])
+    load_scenario(SMOKE, ["market.size=500", "market.network.kind=complete"])  # siblings are fine
+
+
 def test_fit_takes_both_spellings_and_refuses_them_together(tmp_path):
     from sim.calibration.cli import calibrate
 

@@ -50,17 +50,25 @@ def canonical(path: str) -> str:
     return join(split(path))
 
 
+def overlap(a: Sequence[Token], b: Sequence[Token]) -> bool:
+    """Whether two split paths name the same key, or one a key inside the other (``market`` and ``market.size``)."""
+    n = min(len(a), len(b))
+    return tuple(a[:n]) == tuple(b[:n])
+
+
 def repeated(paths: Iterable[str]) -> list[tuple[str, str]]:
-    """``(later, earlier)`` for each path that names a key an earlier path named already (malformed ones skipped)."""
-    seen: dict[str, str] = {}
+    """``(later, earlier)`` for each path that names a key an earlier path named already, or a key inside it
+    or around it (malformed ones skipped): setting both would make one silently win."""
+    seen: list[tuple[tuple[Token, ...], str]] = []
     out = []
     for path in paths:
         try:
-            key = canonical(path)
+            tokens = split(path)
         except KeyPathError:
             continue
-        if key in seen:
-            out.append((path, seen[key]))
+        earlier = next((shown for known, shown in seen if overlap(tokens, known)), None)
+        if earlier is not None:
+            out.append((path, earlier))
         else:
-            seen[key] = path
+            seen.append((tokens, path))
     return out

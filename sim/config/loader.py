@@ -195,7 +195,7 @@ def _paths(value: Any, prefix: KeyPath = ()) -> Iterator[KeyPath]:
 
 
 def _apply(doc: Document, overrides: Sequence[str]) -> None:
-    written: dict[str, str] = {}  # canonical key path -> the override that set it
+    written: list[tuple[tuple, str]] = []  # the key paths set so far, and the override that set each
     for item in [overrides] if isinstance(overrides, str) else overrides:
         shown = item if item.startswith("--set") else f"--set {item}"
         key, sep, raw = item.removeprefix("--set").strip().partition("=")
@@ -207,10 +207,11 @@ def _apply(doc: Document, overrides: Sequence[str]) -> None:
         except keypath.KeyPathError as exc:
             raise ScenarioError.single(shown, None, "", str(exc)) from None
         name = keypath.join(tokens)
-        if name in written:
-            message = f"also set by {written[name]}; give each key once"
+        earlier = next((by for known, by in written if keypath.overlap(tokens, known)), None)
+        if earlier is not None:  # the same key, or a key inside or around it: one would silently win
+            message = f"also set by {earlier}; give each key once"
             raise ScenarioError.single(shown, None, name, message)
-        written[name] = shown
+        written.append((tokens, shown))
         try:
             value = yaml.load(raw, Loader=LimitedLoader)  # safe, and refuses absurd nesting
         except (yaml.YAMLError, ValueError, OverflowError) as exc:  # ValueError: a date such as 2026-13-45

@@ -92,7 +92,10 @@ def resolve_experiment(path: str | Path, overrides: Sequence[str] = (), *, max_r
     bases = _bases(exp, Path(path), display, doc, fail)
     factors, setters = [], []
     for later, earlier in keypath.repeated(exp.factors):
-        fail(("factors", later), f"names the same key as {earlier} ({keypath.canonical(later)}); give it once")
+        fail(
+            ("factors", later),
+            f"names the same key as {earlier}, or a key inside or around it ({keypath.canonical(later)}); give it once",
+        )
     for name, spec in exp.factors.items():
         key = ("factors", name)
         if name == SCENARIO_FACTOR:
