@@ -88,3 +88,13 @@ def test_a_users_mplconfigdir_is_kept(tmp_path):
     script = "from sim.cli import main; main(['--help']); import os; print(os.environ['MPLCONFIGDIR'])"
     proc = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120)
     assert proc.stdout.strip().splitlines()[-1] == str(mine)
+
+
+def test_a_deleted_working_directory_is_a_clear_error(tmp_path):
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    code = f"import os, sys; os.chdir({str(gone)!r}); os.rmdir({str(gone)!r}); from sim.cli import main; "
+    code += f"sys.exit(main(['run', {SMOKE!r}, '--days', '3', '--quiet']))"
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert proc.returncode == 2, proc.stderr
+    assert "working directory no longer exists" in proc.stderr and "Traceback" not in proc.stderr

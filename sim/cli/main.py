@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import gc
+import os
 import sys
 import traceback
 import warnings
@@ -90,6 +91,15 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _main(argv: list[str] | None) -> int:
+    try:
+        os.getcwd()
+    except FileNotFoundError:  # every relative path (and --out's default) would fail later, with a traceback
+        err.print(
+            "[bold red]error:[/] the working directory no longer exists (it was deleted or moved); "
+            "change to an existing directory and run again",
+            soft_wrap=True,
+        )
+        return 2
     try:
         with warnings.catch_warnings(), sigterm_as_interrupt():  # every command takes SIGTERM as Ctrl-C
             warnings.simplefilter("always", ScenarioWarning)
