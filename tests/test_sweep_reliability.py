@@ -303,16 +303,15 @@ def test_no_process_outlives_a_killed_or_terminated_sweep(tmp_path, sig):
         assert not list(out.rglob("*.partial"))
 
 
-def test_sigterm_stops_a_run_like_ctrl_c(tmp_path):
-    out = tmp_path / "run"
-    scenario = ROOT / "scenarios" / "smoke.yaml"
-    args = ["run", str(scenario), "--days", "3650", "--set", "market.size=20000", "--out", str(out), "--quiet"]
+def _terminate_when(args, tmp_path, ready) -> tuple[int, str, bool]:
+    """Start the command, send SIGTERM once ``ready(process)`` holds; its exit code, stderr, and whether its
+    whole process group was gone within 15 s."""
     psutil = pytest.importorskip("psutil")
     proc = _start(args, tmp_path)
     try:
         p = psutil.Process(proc.pid)
         deadline = time.monotonic() + 120
-        while sum(p.cpu_times()[:2]) < 4.0:  # started and simulating (imports take about two seconds)
+        while not ready(p):
             assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read().decode()
             time.sleep(0.05)
         proc.send_signal(signal.SIGTERM)
@@ -323,7 +322,15 @@ def test_sigterm_stops_a_run_like_ctrl_c(tmp_path):
             os.killpg(proc.pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
-    stderr = proc.stderr.read().decode()
+    return code, proc.stderr.read().decode(), gone
+
+
+def test_sigterm_stops_a_run_like_ctrl_c(tmp_path):
+    out = tmp_path / "run"
+    scenario = ROOT / "scenarios" / "smoke.yaml"
+    args = ["run", str(scenario), "--days", "3650", "--set", "market.size=20000", "--out", str(out), "--quiet"]
+    # started and simulating (imports take about two seconds)
+    code, stderr, gone = _terminate_when(args, tmp_path, lambda p: sum(p.cpu_times()[:2]) >= 4.0)
     assert code == 143, stderr
     assert "terminated (SIGTERM); nothing was written" in stderr and "Traceback" not in stderr
     assert not out.exists() and not list(tmp_path.glob(".*partial")) and gone
@@ -453,30 +460,21 @@ def test_the_dask_local_cluster_serves_nothing_on_8787():
 def test_sigterm_stops_compare_and_validate_like_ctrl_c_and_ends_their_workers(tmp_path, command):
     """The neighbours of a sweep: commands with worker processes take SIGTERM as Ctrl-C too (exit 143),
     and no worker outlives them."""
-    psutil = pytest.importorskip("psutil")
     out = tmp_path / "out"
     smoke, baseline = str(ROOT / "scenarios" / "smoke.yaml"), str(ROOT / "scenarios" / "baseline.yaml")
     if command == "compare":
         args = ["compare", smoke, baseline, "--days", "3650", "--replications", "20", "--workers", "2"]
     else:
         args = ["validate", "--replications", "20", "--workers", "2"]
-    proc = _start([*args, "--set", "market.size=20000", "--out", str(out), "--quiet"], tmp_path)
-    try:
-        p = psutil.Process(proc.pid)
-        deadline = time.monotonic() + 120
-        while len(p.children(recursive=True)) < 2:  # the workers have started
-            assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read().decode()
-            time.sleep(0.1)
-        time.sleep(2.0)
-        proc.send_signal(signal.SIGTERM)
-        code = proc.wait(timeout=60)
-        gone = _group_gone(proc.pid, 15)
-    finally:
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-    stderr = proc.stderr.read().decode()
+    args += ["--set", "market.size=20000", "--out", str(out), "--quiet"]
+    started: list[float] = []
+
+    def ready(p) -> bool:  # the workers have started, and worked two seconds
+        if len(p.children(recursive=True)) >= 2 and not started:
+            started.append(time.monotonic())
+        return bool(started) and time.monotonic() - started[0] >= 2.0
+
+    code, stderr, gone = _terminate_when(args, tmp_path, ready)
     assert code == 143, stderr
     assert "terminated (SIGTERM)" in stderr and "Traceback" not in stderr
     assert not out.exists() and gone
