@@ -134,11 +134,13 @@ def replace_directory(tmp: Path, path: Path, command: str) -> None:
             old = path.with_name(f".{path.name[:_TEMP_NAME_CHARS]}.{secrets.token_hex(4)}.old")
             path.rename(old)
         os.replace(tmp, path)
-    except OSError as exc:
+    except BaseException as exc:  # an error, or Ctrl-C/SIGTERM between the two renames: put the old output back
         if old is not None and not path.exists():
             with contextlib.suppress(OSError):
                 old.rename(path)
-        raise output_error(f"the output directory {path}", exc) from exc
+        if isinstance(exc, OSError):
+            raise output_error(f"the output directory {path}", exc) from exc
+        raise
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
 

@@ -108,6 +108,9 @@ def test_observed_file_errors_are_clear(tmp_path, frame, message):
             "date,gmv\n2026-01-01T00:00:00+08:00,1\n2026-01-02T00:00:00-05:00,2\n",
             "o.csv:2: date '2026-01-01T00:00:00+08:00' has a time zone",
         ),
+        # not ISO 8601: month first in one country, day first in another; refused rather than guessed
+        ("date,gmv\n01/02/2026,1\n01/03/2026,2\n", "o.csv:2: date '01/02/2026' is not a date (YYYY-MM-DD)"),
+        ("date,gmv\n2026,1\n2027,2\n", "o.csv:2: date 2026 is not a date (YYYY-MM-DD)"),
     ],
 )
 def test_observed_values_must_be_finite_counts_on_distinct_days(tmp_path, text, message):

@@ -27,7 +27,7 @@ def test_both_spellings_split_alike(path, tokens):
     assert canonical(path) == canonical(".".join(map(str, tokens)))
 
 
-@pytest.mark.parametrize("path", ["", "a..b", "a.", "a[x]", "a]b", "[0]x"])
+@pytest.mark.parametrize("path", ["", "a..b", "a.", "a[x]", "a]b", "[0]x", "a[²]", "a[٣]"])
 def test_malformed_paths_name_themselves(path):
     with pytest.raises(KeyPathError, match="malformed key path"):
         split(path)
@@ -83,3 +83,8 @@ def test_fit_takes_both_spellings_and_refuses_them_together(tmp_path):
     fits = ["market.segments[0].basket_mean=50:100", "market.segments.0.basket_mean=60:90"]
     with pytest.raises(CalibrationError, match=r"market.segments\[0\].basket_mean is given to --fit more than once"):
         calibrate(SMOKE, observed=csv, fit=fits, target=[], out=tmp_path / "out")
+
+
+def test_digits_of_other_scripts_are_names_not_indexes():
+    assert split("market.²") == ("market", "²") and split("a.٣.b") == ("a", "٣", "b")
+    assert split("a.3.b") == ("a", 3, "b")

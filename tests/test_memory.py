@@ -119,3 +119,38 @@ def test_calibrate_checks_the_largest_market_it_would_try(monkeypatch, tmp_path,
     assert main([*args, "--out", str(tmp_path / "out")]) == 2
     assert capsys.readouterr().err.startswith("error: not enough memory for 9,000,000 people")
     assert not (tmp_path / "out").exists()
+
+
+def test_a_process_that_ran_a_market_can_run_it_again(monkeypatch):
+    """A sweep worker's second run of a size reuses the memory its first run reserved (the allocator keeps it),
+    so an address-space room that looks small after the first run does not refuse the second; a larger run
+    still needs the difference."""
+    monkeypatch.setattr(memory, "_held", 0)
+    want = memory.estimate_bytes(300_000, 10) - memory.BASE_BYTES + memory.SLACK_BYTES
+    monkeypatch.setattr(memory, "available_bytes", lambda: want + 1)
+    memory.check_fits(300_000, 10)  # the first run fits
+    monkeypatch.setattr(memory, "available_bytes", lambda: 100 << 20)  # VmSize now holds the first run's memory
+    memory.check_fits(300_000, 10)
+    memory.check_fits(200_000, 10)
+    with pytest.raises(memory.NotEnoughMemory):
+        memory.check_fits(3_000_000, 10)
+
+
+def test_the_page_cache_a_container_can_drop_counts_as_free(monkeypatch, tmp_path):
+    files = {
+        "memory.max": "1000000000\n",
+        "memory.current": "900000000\n",
+        "memory.stat": "anon 1\ninactive_file 500000000\n",
+    }
+    real_open = open
+
+    def fake_open(name, *args, **kwargs):
+        base = str(name).rsplit("/", 1)[-1]
+        if str(name).startswith("/sys/fs/cgroup/") and base in files:
+            path = tmp_path / base
+            path.write_text(files[base])
+            return real_open(path, *args, **kwargs)
+        return real_open(name, *args, **kwargs)
+
+    monkeypatch.setattr("builtins.open", fake_open)
+    assert memory._cgroup_available() == 600_000_000

@@ -393,3 +393,27 @@ def test_calibrate_claims_its_default_directory_and_releases_it_on_failure(tmp_p
     code, err = run([*args, "--set", "name=.."], capsys)
     assert code == 2 and "'..'" in err
     assert not results.exists() and sorted(p.name for p in tmp_path.iterdir()) == ["obs.csv"]
+
+
+def test_an_interruption_between_the_renames_puts_the_old_output_back(tmp_path, monkeypatch):
+    """Ctrl-C or SIGTERM after the old analysis is moved aside but before the new one is in place leaves the
+    old one where it was, not in a hidden .old directory."""
+    import os as _os
+
+    from sim import atomic
+
+    path, tmp = tmp_path / "analysis", tmp_path / ".analysis.new"
+    tmp.mkdir()
+    path.mkdir()
+    (path / "old.csv").write_text("old")
+    atomic.write_marker(path, "analyze")
+    monkeypatch.setattr(atomic, "check_replaceable", lambda *a: None)
+
+    def interrupted(src, dst):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(_os, "replace", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        atomic.replace_directory(tmp, path, "analyze")
+    assert (path / "old.csv").read_text() == "old"
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".old")]

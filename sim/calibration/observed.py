@@ -229,11 +229,8 @@ def _days(raw: pd.DataFrame, path: Path, start: datetime.date) -> np.ndarray:
         raise CalibrationError(f"{path}: needs a 'day' column (0-based run day) or a 'date' column (YYYY-MM-DD)")
     stamps = []
     for i, text in enumerate(raw["date"].tolist()):
-        try:
-            stamp = pd.Timestamp(str(text).strip())
-        except (ValueError, TypeError, OverflowError):
-            stamp = pd.NaT
-        if stamp is pd.NaT or pd.isna(stamp) or pd.isna(text):
+        stamp = _iso_date(text)  # ISO 8601 only: 01/02/2026 is 1 February in one country and 2 January in another
+        if stamp is None:
             raise CalibrationError(f"{path}:{i + 2}: date {text!r} is not a date (YYYY-MM-DD)")
         if stamp.tzinfo is not None:
             raise CalibrationError(f"{path}:{i + 2}: date {text!r} has a time zone; give a date (YYYY-MM-DD)")
@@ -316,3 +313,18 @@ def load_observed(
             f"{path} holds 1 {period} of observations; calibration needs at least 2 (a series, not a point)"
         )
     return Observed(raw, table, period, gran, start, stocks)
+
+
+def _iso_date(text: object) -> pd.Timestamp | None:
+    """``text`` as an ISO 8601 date (or date and time), or None when it is not one."""
+    if not isinstance(text, str) and (text is None or pd.isna(text)):
+        return None
+    value = str(text).strip()
+    try:
+        return pd.Timestamp(datetime.date.fromisoformat(value))
+    except ValueError:
+        pass
+    try:
+        return pd.Timestamp(datetime.datetime.fromisoformat(value))
+    except ValueError:
+        return None

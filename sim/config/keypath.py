@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 
 Token = str | int
 
-_PART = re.compile(r"([^\[\]]*)((?:\[\d+\])*)")
+_PART = re.compile(r"([^\[\]]*)((?:\[[0-9]+\])*)")  # ASCII digits only: '²' and '٣' are no indexes
 EXAMPLE = "market.segments[1].share"
 
 
@@ -32,8 +32,8 @@ def split(path: str) -> tuple[Token, ...]:
         if not match or not head and (not match.group(2) or not tokens):
             raise KeyPathError(f"malformed key path '{path}'; write e.g. {EXAMPLE}")
         if head:
-            tokens.append(int(head) if head.isdigit() else head)
-        tokens.extend(int(i) for i in re.findall(r"\d+", match.group(2)))
+            tokens.append(int(head) if head.isascii() and head.isdigit() else head)
+        tokens.extend(int(i) for i in re.findall(r"[0-9]+", match.group(2)))
     return tuple(tokens)
 
 

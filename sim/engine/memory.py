@@ -91,9 +91,15 @@ def _cgroup_available() -> int | None:
         if limit == "max":
             return None
         with open("/sys/fs/cgroup/memory.current", encoding="ascii") as fh:
-            return max(int(limit) - int(fh.read().strip()), 0)
+            current = int(fh.read().strip())
     except (OSError, ValueError):
         return None
+    try:  # the page cache the kernel can drop counts as free (the working set, as container runtimes measure it)
+        with open("/sys/fs/cgroup/memory.stat", encoding="ascii") as fh:
+            current -= next(int(line.split()[1]) for line in fh if line.startswith("inactive_file "))
+    except (OSError, ValueError, IndexError, StopIteration):
+        pass
+    return max(int(limit) - max(current, 0), 0)
 
 
 def _address_space_left() -> int | None:
@@ -117,13 +123,21 @@ def available_bytes() -> int | None:
     return min(known) if known else None
 
 
+#: What this process has already reserved for the largest run it checked: the allocator keeps freed memory for
+#: reuse (``keep_freed_memory``), so a sweep worker's next run of that size needs no more address space.
+_held = 0
+
+
 def check_fits(size: int, mean_degree: float, complete: bool = False) -> None:
     """Raise ``NotEnoughMemory`` if a run of ``size`` people cannot fit in the memory left."""
+    global _held
     room = available_bytes()
-    need = estimate_bytes(size, mean_degree, complete) - BASE_BYTES + SLACK_BYTES  # the libraries are loaded
+    want = estimate_bytes(size, mean_degree, complete) - BASE_BYTES + SLACK_BYTES  # the libraries are loaded
+    need = want - _held
     if room is not None and need > room:
         raise NotEnoughMemory(
             f"not enough memory for {size:,} people: a run needs about {need / 1e9:.1f} GB more "
             f"(docs/performance.md), {room / 1e9:.1f} GB is available; make market.size smaller, "
             "or run where there is more memory"
         )
+    _held = max(_held, want)
