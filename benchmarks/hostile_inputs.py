@@ -1536,6 +1536,8 @@ export_case(
 export_case(
     "export.manifest_broken", "export with a broken manifest.json", lambda c, r: truncate(r / "manifest.json", 0.3)
 )
+
+
 def same_export_as_intact(ctx: Ctx, res: Res) -> tuple[bool, str]:
     """The export of a run without manifest.json (dated from scenario.yaml) equals the intact run's."""
     ctx.allow("intact")

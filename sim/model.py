@@ -16,6 +16,7 @@ from sim.agents import Person
 from sim.config.schema import Scenario
 from sim.daystate import N_TYPES, DayState, Modifiers
 from sim.engine.options import EngineOptions, default
+from sim.engine.rows import MemberRows
 from sim.events import EventLog
 from sim.health import HealthTracker
 from sim.ledger import Ledger
@@ -23,7 +24,6 @@ from sim.mechanisms.acquisition import seed_initial_members
 from sim.mechanisms.content import effect_table
 from sim.mechanisms.incentives import tiers
 from sim.mechanisms.operators import Operator
-from sim.member_rows import MemberRows
 from sim.metrics import KPI_NAMES, KPITracker
 from sim.network import build_network
 from sim.policy import Policy

@@ -26,7 +26,7 @@ from collections import defaultdict
 
 import numpy as np
 
-from sim.drawahead import DrawAhead, Request
+from sim.engine.drawahead import DrawAhead, Request
 
 DAY_STRIDE = 1 << 64  # positions between two days of one stream
 DRAW_STRIDE = 1 << 48  # positions between two draws of one stream on one day
@@ -103,7 +103,7 @@ class Streams:
 
     def draw_ahead(self) -> DrawAhead:
         """Draw each day's per-person numbers again for the next day in a background thread (see
-        ``sim.drawahead``); the numbers are the same as without."""
+        ``sim.engine.drawahead``); the numbers are the same as without."""
         if self.ahead is None:
             self.ahead = DrawAhead(Streams(self.root).numbers)  # the thread's own generators, the same keys
         return self.ahead

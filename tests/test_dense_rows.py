@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import sim.member_rows
+import sim.engine.rows
 from sim.config.loader import load_scenario
 from sim.engine.options import EngineOptions
 from sim.model import CommunityModel
@@ -90,7 +90,7 @@ def test_halves_run_on_another_thread_and_cover_the_rows():
         ),
         engine=EngineOptions(split_market=1, split_people=2),
     )
-    seen = model.split_rows(lambda rows: (rows, threading.current_thread().name), sim.member_rows.ALL_ROWS)
+    seen = model.split_rows(lambda rows: (rows, threading.current_thread().name), sim.engine.rows.ALL_ROWS)
     assert [rows for rows, _ in seen] == [slice(0, 500), slice(500, None)]
     assert seen[0][1] != seen[1][1]
     assert model.split_rows(lambda rows: rows, np.arange(3))[0].tolist() == [0, 1, 2]  # member indices: one part

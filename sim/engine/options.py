@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 
 @dataclass(frozen=True)
 class EngineOptions:
-    """Size thresholds of the engine's speed choices (see ``sim.member_rows`` and ``sim.drawahead``)."""
+    """Size thresholds of the engine's speed choices (see ``sim.engine.rows`` and ``sim.engine.drawahead``)."""
 
     #: Market size from which whole-column arithmetic is split in two halves computed on two cores.
     split_market: int = 200_000
