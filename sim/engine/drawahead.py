@@ -58,7 +58,10 @@ class DrawAhead:
             return
         self._start()
         batch = []
+        latest = max(day for (_, day, _), _ in today)
         for (name, day, draw), request in today:
+            if day != latest:  # made after the previous submit (tonight's rules): its next day is already under way
+                continue
             key = (name, day + 1, draw)
             entry = self._ahead[key] = (request, Future())
             batch.append((key, request, entry[1]))
