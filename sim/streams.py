@@ -68,7 +68,7 @@ class KeyedStream:
 
     def fresh(self, day: int, draw: int) -> np.random.Generator:
         """A generator of its own at the start of (day, draw), for a caller that keeps it a while."""
-        bit_generator = np.random.PCG64DXSM()
+        bit_generator = np.random.PCG64DXSM(0)  # no entropy drawn from the system: the state is replaced next
         bit_generator.state = self.start
         bit_generator.advance(position(day, draw))
         return np.random.Generator(bit_generator)
