@@ -78,6 +78,7 @@ class DayState:
     buyers_list: np.ndarray = field(default_factory=lambda: np.zeros(0))  # list values of buyers_today
     buyers_paid: np.ndarray = field(default_factory=lambda: np.zeros(0))  # what buyers_today paid
     staying_churn_log_odds: np.ndarray | None = None  # churn log-odds of the members left after the churn phase
+    counts: dict[str, float] = field(default_factory=dict)  # mechanisms' own counters, read by their KPIs
 
 
 @dataclass

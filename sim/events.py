@@ -13,8 +13,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sim.population import JOIN_SOURCES
-
 KINDS = ("join", "purchase", "referral", "churn", "crisis", "promotion", "competitor", "rule")
 COLUMNS = ("person", "source", "amount", "net", "counterpart")
 DTYPES = (np.int32, np.int8, np.float64, np.float64, np.int32)
@@ -23,7 +21,8 @@ DTYPES = (np.int32, np.int8, np.float64, np.float64, np.int32)
 class EventLog:
     """Columnar, append-only event store. A disabled log records nothing."""
 
-    def __init__(self, enabled: bool = True) -> None:
+    def __init__(self, sources: tuple[str, ...], enabled: bool = True) -> None:
+        self.sources = sources  # join sources, by code
         self.enabled = enabled
         self._days: list[int] = []
         self._kinds: list[int] = []
@@ -70,7 +69,7 @@ class EventLog:
                 "kind": pd.Categorical.from_codes(
                     np.repeat(np.asarray(self._kinds, dtype=np.int8), sizes), categories=KINDS
                 ),
-                "source": pd.Categorical.from_codes(cols["source"].astype(np.int16), categories=list(JOIN_SOURCES)),
+                "source": pd.Categorical.from_codes(cols["source"].astype(np.int16), categories=list(self.sources)),
                 "amount": cols["amount"],
                 "net": cols["net"],
                 "counterpart": cols["counterpart"],

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from sim.config.schema import Scenario
-from sim.ledger import LINES
+from sim.mechanisms.registry import LINES
 
 if TYPE_CHECKING:
     from sim.runner import RunResult

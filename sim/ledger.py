@@ -2,7 +2,7 @@
 
 Every cost is booked on a named line that belongs to one category, so the total
 cost is always the sum of its categories and profit is gross margin minus total
-cost. Mechanisms added later register their own lines with ``line()``.
+cost. The lines are the mechanisms' (``sim.mechanisms.registry.LINES``).
 """
 
 from __future__ import annotations
@@ -12,51 +12,19 @@ from collections import defaultdict
 
 CATEGORIES: tuple[str, ...] = ("acquisition", "operators", "content", "koc", "incentives", "platform")
 
-#: Cost line -> category. Extension mechanisms add lines through ``register_line``.
-LINES: dict[str, str] = {
-    "paid_acquisition": "acquisition",
-    "winback": "acquisition",
-    "operator_salaries": "operators",
-    "crisis_response": "operators",
-    "content_production": "content",
-    "themed_columns": "content",
-    "livestream_hosts": "content",
-    "koc_support": "koc",
-    "koc_commission": "koc",
-    "koc_samples": "koc",
-    "platform_fees": "platform",
-    "promotion_discounts": "incentives",
-    "price_discounts": "incentives",
-    "referral_rewards": "incentives",
-    "points_redemptions": "incentives",
-    "tier_discounts": "incentives",
-    "coupon_discounts": "incentives",
-    "group_buy_discounts": "incentives",
-    "flash_sale_discounts": "incentives",
-    "lottery_prizes": "incentives",
-    "birthday_gifts": "incentives",
-    "badge_awards": "incentives",
-}
-
-
-def register_line(name: str, category: str) -> None:
-    """Declare a cost line of an extension mechanism."""
-    if category not in CATEGORIES:
-        raise ValueError(f"unknown cost category {category!r}; known: {CATEGORIES}")
-    LINES[name] = category
-
 
 class Ledger:
     """Books costs by line for the current day and keeps running totals."""
 
-    def __init__(self) -> None:
+    def __init__(self, lines: dict[str, str]) -> None:
+        self.lines = lines  # line -> category
         self.today: dict[str, float] = defaultdict(float)
         self.cum_cost = 0.0
         self.cum_gmv = 0.0
         self.cum_margin = 0.0
 
     def book(self, line: str, amount: float) -> None:
-        if line not in LINES:
+        if line not in self.lines:
             raise KeyError(f"cost line {line!r} is not registered")
         if amount < 0:
             raise ValueError(f"negative cost {amount} on {line}")
@@ -70,13 +38,13 @@ class Ledger:
         """Return the day's accounts and roll them into the running totals."""
         by_cat = {c: 0.0 for c in CATEGORIES}
         for line, amount in self.today.items():
-            by_cat[LINES[line]] += amount
+            by_cat[self.lines[line]] += amount
         total = math.fsum(by_cat.values())
         self.cum_cost += total
         self.cum_gmv += gmv
         self.cum_margin += margin
         row = {f"cost_{c}": v for c, v in by_cat.items()}
-        row.update({f"line_{line}": self.today.get(line, 0.0) for line in LINES})
+        row.update({f"line_{line}": self.today.get(line, 0.0) for line in self.lines})
         row.update(
             cost_total=total,
             profit=margin - total,

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.population import CHURNED, MEMBER, PROSPECT, source_code
+from sim.population import CHURNED, MEMBER, PROSPECT
 
 if TYPE_CHECKING:
     from sim.model import CommunityModel
@@ -27,7 +27,7 @@ def join(model: CommunityModel, people: np.ndarray, source: str, *, referrer: np
     model.network.count_into(people[returning], pop.churned_contacts, -1)
     if returning.any() and s.acquisition.winback_cost > 0:
         model.ledger.book("winback", float(returning.sum()) * s.acquisition.winback_cost)
-    code = source_code(source)
+    code = model.join_codes[source]
     u, w = pop.trait[people, 0], pop.trait[people, 1]  # fixed per person: the same joiner starts the same way
     pop.status[people] = MEMBER
     pop.join_day[people] = day.day

@@ -12,21 +12,20 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.health import HEALTH_COLUMNS
-from sim.ledger import CATEGORIES, LINES
+from sim.ledger import CATEGORIES
 from sim.mechanisms.incentives import points
-from sim.population import JOIN_SOURCES, MEMBER
+from sim.mechanisms.registry import JOIN_SOURCES, KPIS, LINES
+from sim.population import MEMBER
 
 if TYPE_CHECKING:
     from sim.model import CommunityModel
-
-SOURCES = ("initial", "paid", "organic", "referral", "winback", "group_buy")
 
 COMMUNITY = (
     "members",
     "prospects",
     "churned_total",
     "new_members",
-    *(f"new_{s}" for s in SOURCES),
+    *(f"new_{s}" for s in JOIN_SOURCES),
     "churned",
     "net_growth",
     "dau",
@@ -103,7 +102,10 @@ MONEY = (
     "cum_profit",
     "roi",
 )
-KPI_NAMES: tuple[str, ...] = COMMUNITY + COMMERCE + INCENTIVES + OPERATIONS + MONEY + HEALTH_COLUMNS + ("rule_firings",)
+MECHANISMS = tuple(kpi.name for kpi in KPIS)  # the mechanisms' own KPIs (sim.mechanisms.registry)
+KPI_NAMES: tuple[str, ...] = (
+    COMMUNITY + COMMERCE + INCENTIVES + OPERATIONS + MECHANISMS + MONEY + HEALTH_COLUMNS + ("rule_firings",)
+)
 
 
 class KPITracker:
@@ -131,6 +133,7 @@ class KPITracker:
         row.update(self._commerce(model, row["members"]))
         row.update(self._incentives(model, row["members"], accounts))
         row.update(self._operations(model))
+        row.update({kpi.name: kpi.value(model) for kpi in KPIS})
         row.update(accounts)
         return row
 
@@ -148,7 +151,7 @@ class KPITracker:
             "prospects": int(pop.n - m - model.n_churned),
             "churned_total": model.n_churned,
             "new_members": new,
-            **{f"new_{s}": joins.get(s, 0) for s in SOURCES},
+            **{f"new_{s}": joins[s] for s in JOIN_SOURCES},
             "churned": day.churned,
             "net_growth": new - day.churned,
             "dau": visitors,

@@ -1,7 +1,7 @@
 """CommunityModel: one Mesa step is one day of the community.
 
 The day runs as vectorized phases over the population's columns in the order of
-``sim.schedule.PHASES``; then the ledger closes, the KPIs and health alerts are
+``sim.mechanisms.registry.PHASES``; then the ledger closes, the KPIs and health alerts are
 computed, the adaptive rules act on them, and the DataCollector records the day.
 """
 
@@ -24,12 +24,12 @@ from sim.mechanisms.acquisition import seed_initial_members
 from sim.mechanisms.content import effect_table
 from sim.mechanisms.incentives import tiers
 from sim.mechanisms.operators import Operator
+from sim.mechanisms.registry import JOIN_SOURCES, LINES, PHASES
 from sim.metrics import KPI_NAMES, KPITracker
 from sim.network import build_network
 from sim.policy import Policy
 from sim.population import create_population, interest_matrix, segment_column
 from sim.rules_engine import RuleEngine
-from sim.schedule import PHASES
 from sim.streams import Streams
 
 
@@ -82,8 +82,9 @@ class CommunityModel(MemberRows, mesa.Model):
         self.markers: list[dict] = []
         self.init_member_rows()
         self.coupon_habits = False  # whether any coupon habit has formed (redemptions teach it)
-        self.ledger = Ledger()
-        self.events = EventLog(scenario.output.events if record_events is None else record_events)
+        self.ledger = Ledger(LINES)
+        self.join_codes = {source: code for code, source in enumerate(JOIN_SOURCES)}
+        self.events = EventLog(JOIN_SOURCES, scenario.output.events if record_events is None else record_events)
         self.kpis = KPITracker()
         self.health = HealthTracker()
         self.rules = RuleEngine(self)

@@ -17,16 +17,6 @@ from sim.config.schema import Scenario
 PROSPECT, MEMBER, CHURNED = 0, 1, 2
 STATUS_NAMES = ("prospect", "member", "churned")
 
-#: Join sources, in code order. Extensions append; codes are stable.
-JOIN_SOURCES: list[str] = ["initial", "paid", "organic", "referral", "winback", "group_buy"]
-
-
-def source_code(name: str) -> int:
-    """Code of a join source, registering it if new (for extension mechanisms)."""
-    if name not in JOIN_SOURCES:
-        JOIN_SOURCES.append(name)
-    return JOIN_SOURCES.index(name)
-
 
 @dataclass
 class Population:

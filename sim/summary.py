@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from sim.ledger import CATEGORIES
+from sim.mechanisms.registry import JOIN_SOURCES, KPIS
 from sim.population import CHURNED, MEMBER, Population
 
 WINDOWS = (30, 90, 180)
@@ -12,13 +14,8 @@ WINDOWS = (30, 90, 180)
 #: KPIs summed over a window (flows); all others are read at the window's last day (stocks).
 FLOWS = (
     "revenue",
-    "new_group_buy",
     "new_members",
-    "new_initial",
-    "new_paid",
-    "new_organic",
-    "new_referral",
-    "new_winback",
+    *(f"new_{s}" for s in JOIN_SOURCES),
     "churned",
     "visits",
     "interactions",
@@ -29,16 +26,12 @@ FLOWS = (
     "referrals_accepted",
     "ugc_posts",
     "pgc_posts",
-    "cost_acquisition",
-    "cost_operators",
-    "cost_content",
-    "cost_koc",
-    "cost_incentives",
-    "cost_platform",
+    *(f"cost_{c}" for c in CATEGORIES),
     "cost_total",
     "profit",
     "questions",
     "unanswered",
+    *(kpi.name for kpi in KPIS if kpi.headline and kpi.kind == "flow"),
 )
 STOCKS = (
     "members",
@@ -56,6 +49,7 @@ STOCKS = (
     "roi",
     "points_liability",
     "koc_count",
+    *(kpi.name for kpi in KPIS if kpi.headline and kpi.kind == "stock"),
 )
 
 

@@ -207,7 +207,8 @@ def test_every_incentive_on_keeps_the_books():
         badges={"enabled": True},
     )
     model = CommunityModel(small(days=60, referral={"reward_inviter": 10, "reward_invitee": 5}, **everything))
-    from sim.ledger import CATEGORIES, LINES
+    from sim.ledger import CATEGORIES
+    from sim.mechanisms.registry import LINES
 
     for _ in range(60):
         model.step()

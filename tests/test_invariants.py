@@ -70,7 +70,7 @@ def test_referred_members_have_member_referrers():
     model.run()
     referred = np.flatnonzero(model.pop.referrer >= 0)
     assert referred.size > 0
-    assert (model.pop.join_source[referred] == 3).all()
+    assert (model.pop.join_source[referred] == model.join_codes["referral"]).all()
     # the referrer joined before the referred person
     assert (model.pop.join_day[model.pop.referrer[referred]] <= model.pop.join_day[referred]).all()
     assert model.pop.invites_accepted.sum() == referred.size

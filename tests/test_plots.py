@@ -12,7 +12,7 @@ import pytest
 from sim import plots_markers as pm
 from sim.config.schema import Scenario
 from sim.health import ALERTS
-from sim.metrics import SOURCES
+from sim.mechanisms.registry import JOIN_SOURCES as SOURCES
 from sim.model import CommunityModel
 from sim.plots import (
     DPI,

@@ -26,7 +26,8 @@ from hypothesis import strategies as st
 
 from sim.config.base import CONTENT_TYPES
 from sim.config.loader import preset_names, scenario_from_mapping
-from sim.ledger import CATEGORIES, LINES
+from sim.ledger import CATEGORIES
+from sim.mechanisms.registry import LINES
 from sim.metrics import KPI_NAMES
 from sim.model import CommunityModel
 from sim.population import CHURNED, MEMBER, PROSPECT

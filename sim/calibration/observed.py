@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from sim.calibration import CalibrationError
+from sim.mechanisms.registry import KPIS
 from sim.metrics import KPI_NAMES
 from sim.summary import FLOWS
 
@@ -50,7 +51,7 @@ EXTRA_FLOWS = (
     "kocs_promoted",
     "rule_firings",
 )
-_FLOW_SET = frozenset(FLOWS) | frozenset(EXTRA_FLOWS)
+_FLOW_SET = frozenset(FLOWS) | frozenset(EXTRA_FLOWS) | frozenset(k.name for k in KPIS if k.kind == "flow")
 
 
 def is_flow(kpi: str) -> bool:

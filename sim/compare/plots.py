@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
@@ -159,8 +160,8 @@ def plot_costs(ens: Ensemble, path: Path) -> Path:
 
 def plot_growth_sources(ens: Ensemble, path: Path) -> Path:
     """Referral K-factor over days, and members joined by source over the run."""
-    from sim.metrics import SOURCES
-    from sim.plots import SOURCE_COLORS
+    from sim.mechanisms.registry import JOIN_SOURCES
+    from sim.plots import source_color
 
     col = colours(ens)
     fig = Figure(figsize=(12, 4.8), dpi=110)
@@ -175,12 +176,15 @@ def plot_growth_sources(ens: Ensemble, path: Path) -> Path:
     left.legend(frameon=False, fontsize=8)
     x = np.arange(len(ens.strategies))
     bottom = np.zeros(len(x))
-    for src in SOURCES:
+    for i, src in enumerate(JOIN_SOURCES):
         if src == "initial":
             continue
-        vals = np.array([np.mean([rec.timeseries[f"new_{src}"].sum() for rec in ens.of(s)]) for s in ens.strategies])
+        col_name = f"new_{src}"  # absent from runs written before the source existed: none joined that way
+        vals = np.array(
+            [np.mean([rec.timeseries.get(col_name, pd.Series(0.0)).sum() for rec in ens.of(s)]) for s in ens.strategies]
+        )
         if vals.any():
-            right.bar(x, vals, 0.55, bottom=bottom, color=SOURCE_COLORS.get(src, "#999999"), label=src)
+            right.bar(x, vals, 0.55, bottom=bottom, color=source_color(src, i), label=src)
             bottom += vals
     right.set_xticks(x, ens.strategies, rotation=20, ha="right")
     right.set_ylabel("members joined over the run")

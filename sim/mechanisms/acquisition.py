@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.mathutil import stochastic_round
+from sim.mechanisms.spec import Mechanism
 from sim.membership import join, prospects
 from sim.population import CHURNED, MEMBER
 
@@ -72,3 +73,13 @@ def acquisition_phase(model: CommunityModel) -> None:
     if s.winback_prob > 0 and model.n_churned:
         gone = np.flatnonzero(pop.status == CHURNED)
         join(model, gone[u_org[gone] < s.winback_prob], "winback")
+
+
+SPEC = Mechanism(
+    name="acquisition",
+    section="acquisition",
+    phases=(("joining", acquisition_phase),),
+    streams=("acquisition",),
+    lines=(("paid_acquisition", "acquisition"), ("winback", "acquisition")),
+    join_sources=("initial", "paid", "organic", "winback"),
+)

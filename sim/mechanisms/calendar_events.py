@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from sim.mechanisms.spec import Mechanism
+
 if TYPE_CHECKING:
     from sim.model import CommunityModel
 
@@ -32,3 +34,11 @@ def calendar_phase(model: CommunityModel) -> None:
             day.promotion_discount = max(day.promotion_discount, e.discount)
     if policy.competitor_churn:
         mods.churn[mi] += policy.competitor_churn
+
+
+SPEC = Mechanism(
+    name="calendar_events",
+    section="events",
+    phases=(("calendar", calendar_phase),),
+    lines=(("promotion_discounts", "incentives"),),  # booked at checkout (incentives.pricing)
+)

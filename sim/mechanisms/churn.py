@@ -16,6 +16,7 @@ import numpy as np
 from sim.mathutil import logistic, logit
 from sim.mechanisms import sentiment
 from sim.mechanisms.koc import followers_lose_their_koc
+from sim.mechanisms.spec import Mechanism
 from sim.membership import churn
 from sim.population import CHURNED
 
@@ -66,3 +67,6 @@ def churn_phase(model: CommunityModel) -> None:
     followers_lose_their_koc(model, leaving)
     churn(model, leaving)
     sentiment.leave(model, leaving)
+
+
+SPEC = Mechanism(name="churn", section="churn", phases=(("churn", churn_phase),), streams=("churn",))

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.config.base import CONTENT_TYPES
+from sim.mechanisms.spec import Mechanism
 
 if TYPE_CHECKING:
     from sim.model import CommunityModel
@@ -84,3 +85,6 @@ def _empty_feed(model: CommunityModel, n_segments: int) -> None:
     day.eff_purchase = day.eff_referral = day.eff_fatigue = zero
     day.trust_target = np.full(n_segments, 0.3)
     day.ugc_share = 0.0
+
+
+SPEC = Mechanism(name="content", section="content", phases=(("feed", content_phase),))

@@ -18,6 +18,7 @@ import numpy as np
 from sim.config.base import CONTENT_TYPES
 from sim.mathutil import f32, logistic, logit
 from sim.mechanisms.incentives import engagement_rewards, points, tiers
+from sim.mechanisms.spec import Mechanism
 
 if TYPE_CHECKING:
     from sim.model import CommunityModel
@@ -121,3 +122,11 @@ def engagement_phase(model: CommunityModel) -> None:
     engagement_rewards.add_reputation(model, v[interact], s.incentives.badges.per_interaction)
     mix = np.array([s.content.ugc_type_mix.get(t, 0.0) for t in CONTENT_TYPES])
     day.ugc_counts = model.streams["content"].multinomial(day.ugc_posts, mix / mix.sum()).astype(float)
+
+
+SPEC = Mechanism(
+    name="engagement",
+    section="engagement",
+    phases=(("visits", engagement_phase),),
+    streams=("engagement", "content"),
+)

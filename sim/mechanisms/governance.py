@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.mechanisms import sentiment
+from sim.mechanisms.spec import Mechanism
 
 if TYPE_CHECKING:
     from sim.model import CommunityModel
@@ -93,3 +94,11 @@ def moderation_phase(model: CommunityModel) -> None:
     np.clip(pop.satisfaction, 0.0, 1.0, out=pop.satisfaction)
     turned = np.unique(seen[rng.random(seen.size) < cfg.negative_prob])
     sentiment.turn_negative(model, turned)
+
+
+SPEC = Mechanism(
+    name="governance",
+    section="operators",
+    phases=(("outreach", outreach_phase), ("moderation", moderation_phase)),
+    streams=("operators", "governance"),
+)

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.mechanisms.spec import Mechanism
 from sim.population import MEMBER
 
 if TYPE_CHECKING:
@@ -91,3 +92,12 @@ def followers_lose_their_koc(model: CommunityModel, leaving: np.ndarray) -> None
     sat = model.pop.satisfaction
     hit = hits > 0
     sat[hit] = np.maximum(sat[hit] - penalty * hits[hit], 0.0)
+
+
+SPEC = Mechanism(
+    name="koc",
+    section="koc",
+    phases=(("staffing", koc_phase), ("after_purchases", koc_commission)),
+    streams=("koc",),
+    lines=(("koc_support", "koc"), ("koc_commission", "koc"), ("koc_samples", "koc")),
+)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.config.base import CONTENT_TYPES
+from sim.mechanisms.spec import Mechanism
 
 if TYPE_CHECKING:
     from sim.model import CommunityModel
@@ -56,3 +57,12 @@ def livestream_phase(model: CommunityModel) -> None:
         model.force_visit(watch)
         model.mods.purchase[watch] += cfg.replay_lift
         day.replay_viewers = watch
+
+
+SPEC = Mechanism(
+    name="livestream",
+    section="livestream",
+    phases=(("outreach", livestream_phase),),
+    streams=("livestream",),
+    lines=(("livestream_hosts", "content"),),
+)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import mesa
 
 from sim.mathutil import stochastic_round
+from sim.mechanisms.spec import Mechanism
 
 if TYPE_CHECKING:
     from sim.model import CommunityModel
@@ -56,3 +57,12 @@ def hire(model: CommunityModel, count: int) -> None:
     for agent in Operator.create_agents(model, count):
         model.operators.add(agent)
     model.policy.headcount += count
+
+
+SPEC = Mechanism(
+    name="operators",
+    section="operators",
+    phases=(("staffing", operators_phase),),
+    streams=("operators",),
+    lines=(("operator_salaries", "operators"), ("content_production", "content"), ("themed_columns", "content")),
+)

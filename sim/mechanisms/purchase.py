@@ -21,6 +21,7 @@ from scipy.special import ndtri
 from sim.mathutil import f32, logistic, logit
 from sim.mechanisms import sentiment
 from sim.mechanisms.incentives import points, pricing, tiers
+from sim.mechanisms.spec import Mechanism
 
 if TYPE_CHECKING:
     from sim.model import CommunityModel
@@ -114,3 +115,12 @@ def record_purchases(
     tiers.add_growth(model, buyers, paid)
     model.events.add(day.day, "purchase", buyers, amount=list_value, net=paid)
     return list_value, paid
+
+
+SPEC = Mechanism(
+    name="purchase",
+    section="purchase",
+    phases=(("purchases", purchase_phase),),
+    streams=("purchase",),
+    lines=(("price_discounts", "incentives"), ("platform_fees", "platform")),
+)

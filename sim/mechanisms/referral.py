@@ -19,6 +19,7 @@ import numpy as np
 
 from sim.mathutil import add_at, f32, logistic, logit
 from sim.mechanisms.incentives import engagement_rewards, points
+from sim.mechanisms.spec import Mechanism
 from sim.membership import join
 from sim.population import MEMBER, PROSPECT
 
@@ -72,3 +73,13 @@ def referral_phase(model: CommunityModel) -> None:
         hunters = joined[later(2, joined) < cfg.hunter_share]
         stay = 1 + (later(0, hunters) * cfg.hunter_days).astype(np.int32)
         pop.hunter_leave[hunters] = day.day + np.minimum(stay, cfg.hunter_days)
+
+
+SPEC = Mechanism(
+    name="referral",
+    section="referral",
+    phases=(("referrals", referral_phase),),
+    streams=("referral",),
+    lines=(("referral_rewards", "incentives"),),
+    join_sources=("referral",),
+)

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.mechanisms.spec import Mechanism
 from sim.population import MEMBER
 
 if TYPE_CHECKING:
@@ -97,3 +98,12 @@ def leave(model: CommunityModel, people: np.ndarray) -> None:
     """People who leave the community take their sentiment with them (no longer spread)."""
     neg = people[model.pop.negative[people] & (model.pop.status[people] != MEMBER)]
     _turn(model, neg, False)
+
+
+SPEC = Mechanism(
+    name="sentiment",
+    section="sentiment",
+    phases=(("mood", sentiment_phase),),
+    streams=("sentiment",),
+    lines=(("crisis_response", "operators"),),
+)

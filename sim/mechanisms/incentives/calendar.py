@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.mechanisms.incentives import coupons
+from sim.mechanisms.spec import Mechanism
 
 if TYPE_CHECKING:
     from sim.model import CommunityModel
@@ -45,6 +46,11 @@ def schedule(model: CommunityModel, mi: np.ndarray) -> None:
             coupons.give(model, celebrating, bd.coupon_value, 0.0, 0.0, bd.coupon_days)
 
 
+def schedule_phase(model: CommunityModel) -> None:
+    """The "offers" stage: mark sale and lottery days, birthday gifts and coupons."""
+    schedule(model, model.member_index())
+
+
 def after_visits(model: CommunityModel) -> None:
     """Flash-sale fatigue on visitors and the lottery draw."""
     inc, day, pop = model.scenario.incentives, model.day, model.pop
@@ -70,3 +76,12 @@ def flash_discount(model: CommunityModel, buyers: np.ndarray, due: np.ndarray) -
     lucky = np.argsort(keys, kind="stable")[:k]
     off[lucky] = cfg.discount * due[lucky]
     return off
+
+
+SPEC = Mechanism(
+    name="incentive_calendar",
+    section="incentives",  # flash_sale, lottery and birthday
+    phases=(("offers", schedule_phase), ("after_visits", after_visits)),
+    streams=("flash_sale", "lottery"),
+    lines=(("flash_sale_discounts", "incentives"), ("lottery_prizes", "incentives"), ("birthday_gifts", "incentives")),
+)

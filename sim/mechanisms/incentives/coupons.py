@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.mathutil import select
+from sim.mechanisms.spec import Mechanism
 
 if TYPE_CHECKING:
     from sim.daystate import Modifiers
@@ -62,6 +63,11 @@ def issue(model: CommunityModel, mi: np.ndarray) -> None:
     model.pop.fatigue[reached] = np.minimum(model.pop.fatigue[reached] + cfg.fatigue_per_issue, 1.0)
 
 
+def issue_phase(model: CommunityModel) -> None:
+    """The "offers" stage: today's coupons to the members."""
+    issue(model, model.member_index())
+
+
 def modifiers(model: CommunityModel, rows: np.ndarray | slice, acc: Modifiers) -> None:
     cfg, pop = model.scenario.incentives.coupons, model.pop
     holding = pop.coupon_expiry[rows] >= model.day.day
@@ -100,3 +106,13 @@ def decay_habit(model: CommunityModel) -> None:
             model.write_members(habit, rows, habit[rows] * keep)
 
         model.split_rows(fade, model.member_rows())
+
+
+SPEC = Mechanism(
+    name="coupons",
+    section="incentives.coupons",
+    phases=(("offers", issue_phase), ("status", decay_habit)),
+    modifiers=modifiers,
+    streams=("coupons",),
+    lines=(("coupon_discounts", "incentives"),),  # booked at checkout (incentives.pricing)
+)

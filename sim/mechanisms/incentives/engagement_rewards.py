@@ -21,6 +21,7 @@ import numpy as np
 
 from sim.mathutil import add_at, levels
 from sim.mechanisms.incentives import points, tiers
+from sim.mechanisms.spec import Mechanism
 
 if TYPE_CHECKING:
     from sim.daystate import Modifiers
@@ -89,3 +90,12 @@ def award_badges(model: CommunityModel) -> None:
 def ugc_multiplier(model: CommunityModel, people: np.ndarray) -> np.ndarray | float:
     cfg = model.scenario.incentives.badges
     return 1.0 + np.float32(cfg.ugc_multiplier) * model.pop.badges[people] if cfg.enabled else 1.0
+
+
+SPEC = Mechanism(
+    name="engagement_rewards",
+    section="incentives",  # checkin and badges
+    phases=(("after_visits", check_in), ("status", award_badges)),
+    modifiers=modifiers,
+    lines=(("badge_awards", "incentives"),),
+)

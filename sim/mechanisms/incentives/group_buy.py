@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.mechanisms.spec import Mechanism
 from sim.membership import join
 from sim.population import CHURNED
 
@@ -72,3 +73,13 @@ def group_buy_phase(model: CommunityModel) -> None:
     record_purchases(
         model, members_in, z, rng.random(members_in.size), discount=cfg.discount, line="group_buy_discounts"
     )
+
+
+SPEC = Mechanism(
+    name="group_buy",
+    section="incentives.group_buy",
+    phases=(("after_purchases", group_buy_phase),),
+    streams=("group_buy",),
+    lines=(("group_buy_discounts", "incentives"),),
+    join_sources=("group_buy",),
+)

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.mathutil import add_at
+from sim.mechanisms.spec import Mechanism
 
 if TYPE_CHECKING:
     from sim.daystate import Modifiers
@@ -87,3 +88,12 @@ def liability(model: CommunityModel) -> float:
     """Yuan value of all outstanding points."""
     cfg = model.scenario.incentives.points
     return float(model.pop.points.sum() * cfg.value_per_point) if cfg.enabled else 0.0
+
+
+SPEC = Mechanism(
+    name="points",
+    section="incentives.points",
+    phases=(("status", expire),),
+    modifiers=modifiers,
+    lines=(("points_redemptions", "incentives"),),  # booked at checkout (incentives.pricing)
+)

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.mathutil import add_at, levels
+from sim.mechanisms.spec import Mechanism
 
 if TYPE_CHECKING:
     from sim.daystate import Modifiers
@@ -110,3 +111,12 @@ def update(model: CommunityModel) -> None:
         pop.growth[lowered] = np.where(level > 0, model.tier_threshold[np.maximum(level - 1, 0)], 0.0)
 
     model.split_rows(update_rows, model.member_rows())
+
+
+SPEC = Mechanism(
+    name="tiers",
+    section="incentives.tiers",
+    phases=(("status", update),),
+    modifiers=modifiers,
+    lines=(("tier_discounts", "incentives"),),  # booked at checkout (incentives.pricing)
+)

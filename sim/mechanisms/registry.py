@@ -1,0 +1,134 @@
+"""The registry: every mechanism of the model, and what is derived from their specs.
+
+``REGISTRY`` lists the mechanisms; adding one is one line here plus its module
+(with its ``SPEC``) and its scenario section. Derived, never listed by hand:
+- ``PHASES``: the day's phases, by stage (``spec.STAGES``), within a stage in
+  registry order, with the "modifiers" stage summing every program's modifiers
+  in one pass over the members;
+- ``LINES``: ledger line -> cost category, grouped by category in
+  ``ledger.CATEGORIES`` order, within a category in registry order;
+- ``JOIN_SOURCES``: the ways of joining, in registry order (their codes);
+- ``STREAMS``: every random stream's name;
+- ``KPIS``: the mechanisms' own daily KPIs, with flow or stock.
+
+Registry order matters only between phases of one stage; the ``status`` and
+``after_visits`` phases touch disjoint state, so their order within the stage
+does not change any number.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from sim.daystate import Modifiers
+from sim.ledger import CATEGORIES
+from sim.mechanisms import (
+    acquisition,
+    calendar_events,
+    churn,
+    content,
+    engagement,
+    governance,
+    koc,
+    livestream,
+    offline,
+    operators,
+    purchase,
+    referral,
+    sentiment,
+)
+from sim.mechanisms.incentives import calendar, coupons, engagement_rewards, group_buy, points, tiers
+from sim.mechanisms.spec import KPI, STAGES, Mechanism, ModifierFn, Phase
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from sim.model import CommunityModel
+
+REGISTRY: tuple[Mechanism, ...] = (
+    operators.SPEC,
+    koc.SPEC,
+    content.SPEC,
+    calendar_events.SPEC,
+    sentiment.SPEC,
+    acquisition.SPEC,
+    offline.SPEC,
+    purchase.SPEC,
+    referral.SPEC,
+    points.SPEC,
+    tiers.SPEC,
+    coupons.SPEC,
+    group_buy.SPEC,
+    calendar.SPEC,
+    engagement_rewards.SPEC,
+    governance.SPEC,
+    livestream.SPEC,
+    engagement.SPEC,
+    churn.SPEC,
+)
+
+#: Streams the model itself draws from while building (not a mechanism's).
+MODEL_STREAMS: tuple[str, ...] = ("mesa", "network", "population")
+
+
+def modifiers_phase(adders: tuple[ModifierFn, ...]) -> Phase:
+    """The "modifiers" stage: every program's log-odds of today, summed in one pass over the members."""
+
+    def add_up(model: CommunityModel, rows: np.ndarray | slice) -> None:
+        acc = Modifiers.zeros(len(range(model.pop.n)[rows]) if isinstance(rows, slice) else rows.size)  # as rows
+        for add in adders:
+            add(model, rows, acc)
+        acc.add_to(model.mods, rows, model.members_in)
+
+    def modifiers_phase(model: CommunityModel) -> None:
+        model.split_rows(lambda rows: add_up(model, rows), model.member_rows())
+
+    return modifiers_phase
+
+
+@dataclass(frozen=True)
+class Derived:
+    """What the day and the outputs take from a list of mechanisms."""
+
+    phases: list[Phase]
+    lines: dict[str, str]
+    join_sources: tuple[str, ...]
+    streams: tuple[str, ...]
+    kpis: tuple[KPI, ...]
+
+
+def derive(specs: tuple[Mechanism, ...]) -> Derived:
+    """Phase order, ledger lines, join sources, streams and KPIs of ``specs``; refuses clashes."""
+    for kind, names in (
+        ("mechanism", [(m.name, m.name) for m in specs]),
+        ("ledger line", [(line, m.name) for m in specs for line, _ in m.lines]),
+        ("join source", [(src, m.name) for m in specs for src in m.join_sources]),
+        ("KPI", [(kpi.name, m.name) for m in specs for kpi in m.kpis]),
+    ):
+        seen: dict[str, str] = {}
+        for name, owner in names:
+            if name in seen:
+                raise ValueError(f"{kind} {name!r} is declared by both {seen[name]!r} and {owner!r}")
+            seen[name] = owner
+    if unknown := {cat for m in specs for _, cat in m.lines} - set(CATEGORIES):
+        raise ValueError(f"unknown cost categories {sorted(unknown)}; known: {CATEGORIES}")
+    order = {stage: i for i, stage in enumerate(STAGES)}
+    staged = [(order[stage], i, phase) for i, m in enumerate(specs) for stage, phase in m.phases]
+    if adders := tuple(m.modifiers for m in specs if m.modifiers is not None):
+        staged.append((order["modifiers"], -1, modifiers_phase(adders)))
+    return Derived(
+        phases=[phase for _, _, phase in sorted(staged, key=lambda t: t[:2])],
+        lines={line: cat for c in CATEGORIES for m in specs for line, cat in m.lines if cat == c},
+        join_sources=tuple(src for m in specs for src in m.join_sources),
+        streams=tuple(dict.fromkeys((*MODEL_STREAMS, *(s for m in specs for s in m.streams)))),
+        kpis=tuple(kpi for m in specs for kpi in m.kpis),
+    )
+
+
+_DERIVED = derive(REGISTRY)
+PHASES: list[Phase] = _DERIVED.phases
+LINES: dict[str, str] = _DERIVED.lines
+JOIN_SOURCES: tuple[str, ...] = _DERIVED.join_sources
+STREAMS: tuple[str, ...] = _DERIVED.streams
+KPIS: tuple[KPI, ...] = _DERIVED.kpis

@@ -1,0 +1,124 @@
+"""The mechanism registry: what it derives from the specs, and that the model keeps to it."""
+
+from __future__ import annotations
+
+import glob
+
+import pytest
+
+from sim.calibration.observed import is_flow
+from sim.config.loader import load_scenario
+from sim.ledger import CATEGORIES
+from sim.mechanisms import registry
+from sim.mechanisms.registry import JOIN_SOURCES, KPIS, LINES, PHASES, REGISTRY, STREAMS, derive
+from sim.mechanisms.spec import KPI, STAGES, Mechanism, counter
+from sim.metrics import KPI_NAMES
+from sim.model import CommunityModel
+from sim.streams import Streams
+from sim.summary import FLOWS, STOCKS
+from tests.conftest import small
+
+
+def _stage_of(phase) -> int:
+    stages = [STAGES.index(stage) for spec in REGISTRY for stage, p in spec.phases if p is phase]
+    return stages[0] if stages else STAGES.index("modifiers")  # the registry's own summing phase
+
+
+def test_phases_run_stage_by_stage_and_each_declared_phase_runs_once():
+    order = [_stage_of(p) for p in PHASES]
+    assert order == sorted(order)
+    declared = [p for spec in REGISTRY for _, p in spec.phases]
+    assert len(PHASES) == len(declared) + 1  # plus the one modifiers pass
+    assert all(PHASES.count(p) == 1 for p in declared)
+
+
+def test_lines_are_grouped_by_category_and_every_category_has_one():
+    cats = list(LINES.values())
+    assert [CATEGORIES.index(c) for c in cats] == sorted(CATEGORIES.index(c) for c in cats)
+    assert set(cats) == set(CATEGORIES)
+    assert KPI_NAMES.count("line_offline_traffic") == 1
+
+
+def test_a_new_spec_is_placed_by_its_stage_and_adds_its_line_source_stream_and_kpi():
+    def store_phase(model):
+        pass
+
+    extra = Mechanism(
+        name="popup_store",
+        section="",
+        phases=(("joining", store_phase),),
+        streams=("popup",),
+        lines=(("popup_rent", "acquisition"),),
+        join_sources=("popup",),
+        kpis=(KPI("popup_visitors", "flow", counter("popup_visitors")),),
+    )
+    got = derive((*REGISTRY, extra))
+    at = got.phases.index(store_phase)
+    assert [_stage_of(p) for p in got.phases[:at]] == sorted(_stage_of(p) for p in got.phases[:at])
+    assert STAGES.index("joining") <= min(_stage_of(p) for p in got.phases[at + 1 :])
+    assert list(got.lines)[len([c for c in LINES.values() if c == "acquisition"])] == "popup_rent"
+    assert got.join_sources[-1] == "popup" and "popup" in got.streams
+    assert got.kpis[-1].name == "popup_visitors"
+
+
+@pytest.mark.parametrize(
+    "clash",
+    [
+        {"lines": (("paid_acquisition", "acquisition"),)},
+        {"join_sources": ("referral",)},
+        {"lines": (("rent", "real_estate"),)},
+        {"name": "koc"},
+    ],
+)
+def test_clashing_or_unknown_declarations_are_refused(clash):
+    spec = Mechanism(**{"name": "extra", "section": "", **clash})
+    with pytest.raises(ValueError):
+        derive((*REGISTRY, spec))
+
+
+def test_an_unknown_stage_is_refused():
+    with pytest.raises(ValueError, match="unknown stage"):
+        Mechanism(name="x", section="", phases=(("lunch", lambda m: None),))
+
+
+def test_flow_kpis_add_up_over_periods_and_headline_ones_are_in_the_summary():
+    for kpi in KPIS:
+        assert is_flow(kpi.name) == (kpi.kind == "flow")
+        if kpi.headline:
+            assert kpi.name in (FLOWS if kpi.kind == "flow" else STOCKS)
+    for source in JOIN_SOURCES:
+        assert f"new_{source}" in KPI_NAMES and f"new_{source}" in FLOWS
+
+
+def test_every_stream_a_run_draws_from_is_declared(monkeypatch):
+    drawn: set[str] = set()
+    original = Streams.stream
+
+    def recording(self, name):
+        drawn.add(name)
+        return original(self, name)
+
+    monkeypatch.setattr(Streams, "stream", recording)
+    for path in sorted(glob.glob("scenarios/*.yaml")):
+        data = load_scenario(path).model_dump()
+        data["market"]["size"] = 2000
+        data["acquisition"]["initial_members"] = min(data["acquisition"]["initial_members"], 100)
+        data["acquisition"]["offline"]["store_visitors_per_day"] = 50
+        data["koc"]["initial_count"] = min(data["koc"]["initial_count"], 10)
+        model = CommunityModel(type(load_scenario(path)).model_validate(data))
+        model.run()
+    assert drawn <= set(STREAMS), sorted(drawn - set(STREAMS))
+    assert "offline" in drawn
+
+
+def test_joins_from_an_undeclared_source_are_refused():
+    from sim.membership import join, prospects
+
+    model = CommunityModel(small(days=1))
+    with pytest.raises(KeyError):
+        join(model, prospects(model)[:3], "billboard")
+
+
+def test_the_registry_lists_each_module_once():
+    assert len({spec.name for spec in REGISTRY}) == len(REGISTRY)
+    assert registry.MODEL_STREAMS[0] == "mesa"
