@@ -1,4 +1,5 @@
-"""Mesa agent views of people: attributes read and write their row of the columns.
+"""The Mesa agents: views of people, whose attributes read and write their row of
+the columns, and the brand's operators.
 
 The state lives in numpy columns (``Population``); a ``Person`` holds only its
 row index, so ``model.agents``, ``AgentSet.select`` and agent reporters keep
@@ -8,9 +9,14 @@ not one by one, so a ``Person`` has no ``step`` of its own.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import mesa
 
 from sim.population import STATUS_NAMES
+
+if TYPE_CHECKING:
+    from sim.model import CommunityModel
 
 
 def _column(name: str, doc: str) -> property:
@@ -47,3 +53,21 @@ class Person(mesa.Agent):
     @property
     def segment(self) -> str:
         return self.model.scenario.market.segments[int(self.model.pop.segment[self.row])].name
+
+
+class Operator(mesa.Agent):
+    """One member of the brand's community team."""
+
+    def __init__(self, model: CommunityModel) -> None:
+        super().__init__(model)
+        cfg = model.scenario.operators
+        self.posts_capacity = cfg.posts_capacity
+        self.replies_capacity = cfg.replies_capacity
+        self.posts_today = 0.0
+
+    def step(self) -> None:
+        """Publish this operator's share of today's remaining content plan."""
+        model: CommunityModel = self.model
+        self.posts_today = min(self.posts_capacity, model.plan_remaining)
+        model.plan_remaining -= self.posts_today
+        model.day.reply_capacity += self.replies_capacity

@@ -12,7 +12,7 @@ from collections.abc import Callable
 import mesa
 import numpy as np
 
-from sim.agents import Person
+from sim.agents import Operator, Person
 from sim.config.schema import Scenario
 from sim.daystate import N_TYPES, DayState, Modifiers
 from sim.engine.options import EngineOptions, default
@@ -23,7 +23,6 @@ from sim.ledger import Ledger
 from sim.mechanisms.acquisition import seed_initial_members
 from sim.mechanisms.content import effect_table
 from sim.mechanisms.incentives import tiers
-from sim.mechanisms.operators import Operator
 from sim.mechanisms.registry import JOIN_SOURCES, LINES, PHASES
 from sim.metrics import KPI_NAMES, KPITracker
 from sim.network import build_network
@@ -141,6 +140,11 @@ class CommunityModel(MemberRows, mesa.Model):
         self.today = row
         self.datacollector.collect(self)
 
+    def add_operators(self, count: int) -> None:
+        """Hire ``count`` operators (an adaptive rule's action); they act from the next day."""
+        for agent in Operator.create_agents(self, count):
+            self.operators.add(agent)
+
     def force_visit(self, people: np.ndarray) -> None:
         """Make ``people`` visit today whatever their visit draw (e.g. livestream viewers)."""
         if self.day.forced is None:
@@ -159,7 +163,7 @@ class CommunityModel(MemberRows, mesa.Model):
                 self.step()
                 if progress is not None:
                     progress(self.days_done)
-        finally:  # no thread left behind (the run's figures are drawn in a forked child)
+        finally:  # no thread left behind once the run is over
             if self.streams.ahead is not None:
                 self.streams.ahead.close()
             self.stop_worker()

@@ -30,7 +30,6 @@ from sim.plots_base import (
     _title,
 )
 from sim.plots_operations import plot_operations
-from sim.run_figures import write_run_plots  # the six figures of a run directory, here as before
 
 __all__ = [
     "DPI",
@@ -292,3 +291,31 @@ def plot_cohort_retention(cohorts: pd.DataFrame, title: str, path: Path) -> Path
     ax.set_ylabel("share still a member")
     _title(fig, "Retention by monthly join cohort", title)
     return _save(fig, path)
+
+
+def write_run_plots(
+    ts: pd.DataFrame,
+    funnel: dict[str, int],
+    cohorts: pd.DataFrame,
+    out_dir: Path,
+    title: str,
+    *,
+    markers: list[dict] | None = None,
+    negative_threshold: float | None = None,
+) -> list[Path]:
+    """Write the six PNGs of one run into ``out_dir`` (created if missing) and return their paths.
+
+    ``markers`` are the run's dated events (``CommunityModel.markers``: dicts with ``day``,
+    ``kind`` and ``label``), marked on every time-axis figure. ``negative_threshold`` is the
+    scenario's ``health.max_negative_share`` (its default when None), drawn in operations.png.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    return [
+        plot_members_by_source(ts, title, out / "members_by_source.png", markers),
+        plot_dau(ts, title, out / "dau.png", markers),
+        plot_gmv_profit(ts, title, out / "gmv_profit.png", markers),
+        plot_funnel(funnel, title, out / "funnel.png"),
+        plot_cohort_retention(cohorts, title, out / "cohort_retention.png"),
+        plot_operations(ts, title, out / "operations.png", markers, negative_threshold),
+    ]

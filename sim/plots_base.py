@@ -87,7 +87,10 @@ def _day_axis(ax, n_days: int) -> None:
 
 
 def _save(fig: Figure, path: Path) -> Path:
-    """Write the PNG without the Software/timestamp metadata, then free the figure."""
+    """Write the PNG without the Software/timestamp metadata.
+
+    The figure is left to the garbage collector: ``fig.clear()`` walked every artist
+    again and took a fifth of a run's drawing time.
+    """
     fig.savefig(path, dpi=DPI, metadata={"Software": None})
-    fig.clear()
     return path

@@ -8,11 +8,14 @@ thin views onto a row.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from sim.config.base import CONTENT_TYPES
-from sim.config.schema import Scenario
+
+if TYPE_CHECKING:
+    from sim.config.schema import Scenario
 
 PROSPECT, MEMBER, CHURNED = 0, 1, 2
 STATUS_NAMES = ("prospect", "member", "churned")

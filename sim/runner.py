@@ -26,7 +26,6 @@ from sim.config.loader import scenario_hash, scenario_to_yaml
 from sim.config.schema import Scenario
 from sim.engine import memory
 from sim.model import CommunityModel
-from sim.run_figures import write_run_plots
 from sim.summary import cohort_retention, summarize
 
 
@@ -120,6 +119,8 @@ def write_outputs(directory: Path, scenario: Scenario, result: RunResult, starte
         ),
     }
     if scenario.output.plots:
+        from sim.plots import write_run_plots  # matplotlib loads only for a run that draws
+
         cohorts = cohort_retention(result.model.pop, len(ts))
         paths = write_run_plots(
             ts,

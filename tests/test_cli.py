@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import threading
-import time
 from pathlib import Path
 
 import pandas as pd
@@ -151,61 +149,43 @@ def _run_fresh(code: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
 
 
-def test_run_draws_its_figures_in_a_preloaded_child_the_same_as_in_one_process(tmp_path):
-    """The command's own process never loads matplotlib; the figures are byte-identical to one process's."""
+def test_run_draws_its_figures_in_its_own_process_and_loads_matplotlib_only_to_draw(tmp_path):
+    """No child process draws; a run without figures never imports matplotlib."""
     args = ["run", SMOKE, "--days", "30", "--quiet", "--set", "market.size=1000"]
-    res = _run_fresh(
-        "import sys; from sim.cli import main\n"
-        f"code = main({[*args, '--out', str(tmp_path / 'forked')]!r})\n"
+    probe = (
+        "import os, sys; from sim.cli import main\n"
+        "code = main({args!r})\n"
+        "try:\n    os.waitpid(-1, os.WNOHANG); print('child')\nexcept ChildProcessError:\n    print('alone')\n"
         "print('matplotlib' in sys.modules); sys.exit(code)"
     )
-    assert res.returncode == 0, res.stderr
-    assert res.stdout.split()[-1] == "False"
-    stop = threading.Event()
-    thread = threading.Thread(target=stop.wait)  # no fork with a second thread: all drawn here
-    thread.start()
-    try:
-        assert main([*args, "--out", str(tmp_path / "here")]) == 0
-    finally:
-        stop.set()
-        thread.join()
-    pngs = sorted(p.name for p in (tmp_path / "forked" / "plots").glob("*.png"))
-    assert len(pngs) == 6
-    for name in pngs:
-        assert (tmp_path / "forked" / "plots" / name).read_bytes() == (tmp_path / "here" / "plots" / name).read_bytes()
+    drawn = _run_fresh(probe.format(args=[*args, "--out", str(tmp_path / "drawn")]))
+    assert drawn.returncode == 0, drawn.stderr
+    assert drawn.stdout.split()[-2:] == ["alone", "True"]
+    assert len(list((tmp_path / "drawn" / "plots").glob("*.png"))) == 6
+    plain = _run_fresh(probe.format(args=[*args, "--set", "output.plots=false", "--out", str(tmp_path / "plain")]))
+    assert plain.returncode == 0, plain.stderr
+    assert plain.stdout.split()[-2:] == ["alone", "False"]
+    assert not (tmp_path / "plain" / "plots").exists()
 
 
-def test_interrupted_while_the_child_draws_leaves_nothing_and_no_process(tmp_path):
-    """Ctrl-C while the preloaded child draws: exit 130, the child waited for, nothing written."""
+def test_interrupted_while_drawing_leaves_nothing(tmp_path):
+    """Ctrl-C while the figures are drawn: exit 130, nothing written."""
     out = tmp_path / "run"
     code = f"""
-import os, signal, sys, time
-from sim import forked
+import signal, sys, time
 import sim.plots
 draw = sim.plots.plot_funnel
 def slow(*args):
-    time.sleep(1.5)
-    return draw(*args)
-sim.plots.plot_funnel = slow  # inherited by the child forked below
-send = forked._Preloaded.run
-def run(self, jobs):
     def interrupt(*_):
         raise KeyboardInterrupt
     signal.signal(signal.SIGALRM, interrupt)
     signal.setitimer(signal.ITIMER_REAL, 0.3)
-    return send(self, jobs)
-forked._Preloaded.run = run
+    time.sleep(1.5)
+    return draw(*args)
+sim.plots.plot_funnel = slow
 from sim.cli import main
-code = main(["run", {SMOKE!r}, "--days", "5", "--quiet", "--out", {str(out)!r}])
-try:
-    os.waitpid(-1, os.WNOHANG)
-    print("a child is left")
-except ChildProcessError:
-    pass
-sys.exit(code)
+sys.exit(main(["run", {SMOKE!r}, "--days", "5", "--quiet", "--out", {str(out)!r}]))
 """
     res = _run_fresh(code)
     assert res.returncode == 130, res.stderr
-    assert "a child is left" not in res.stdout
-    time.sleep(0.5)
     assert list(tmp_path.iterdir()) == []

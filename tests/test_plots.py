@@ -22,9 +22,9 @@ from sim.plots import (
     plot_gmv_profit,
     plot_members_by_source,
     plot_operations,
+    write_run_plots,
 )
 from sim.plots_operations import OPS_FIGSIZE, alert_name
-from sim.run_figures import write_run_plots
 from sim.runner import run_to_directory
 from sim.summary import cohort_retention, funnel
 from tests.conftest import small

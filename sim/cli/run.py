@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from sim import forked
 from sim.atomic import check_destination, default_run_dir, release
 from sim.config.loader import load_scenario
 
@@ -47,9 +45,7 @@ def run_command(path: Path, *, seed, days, out, overrides, results: Path, quiet:
         check_destination(out)
     out_dir = out if out is not None else default_run_dir(results, scenario)  # reserved: a free name, now
     try:
-        # the figures' modules load in a forked child while this process loads Mesa and simulates
-        with forked.preloaded("sim.plots") if scenario.output.plots else contextlib.nullcontext():
-            _run(scenario, out_dir, quiet)
+        _run(scenario, out_dir, quiet)
     finally:
         release(out_dir)  # a reserved directory left empty by a failure; nothing once the run is in place
 

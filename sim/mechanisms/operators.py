@@ -1,39 +1,20 @@
 """Operators: brand staff who publish the content plan and answer questions.
 
-Operators are ordinary Mesa agents (there are few of them): each one's ``step``
-publishes brand posts up to its capacity and adds its replies to the day's
-capacity. Questions beyond the capacity go unanswered (see engagement).
+Operators are ordinary Mesa agents (``sim.agents.Operator``; there are few of
+them): each one's ``step`` publishes brand posts up to its capacity and adds its
+replies to the day's capacity. Questions beyond the capacity go unanswered (see
+engagement).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import mesa
-
 from sim.mathutil import stochastic_round
 from sim.mechanisms.spec import Mechanism
 
 if TYPE_CHECKING:
     from sim.model import CommunityModel
-
-
-class Operator(mesa.Agent):
-    """One member of the brand's community team."""
-
-    def __init__(self, model: CommunityModel) -> None:
-        super().__init__(model)
-        cfg = model.scenario.operators
-        self.posts_capacity = cfg.posts_capacity
-        self.replies_capacity = cfg.replies_capacity
-        self.posts_today = 0.0
-
-    def step(self) -> None:
-        """Publish this operator's share of today's remaining content plan."""
-        model: CommunityModel = self.model
-        self.posts_today = min(self.posts_capacity, model.plan_remaining)
-        model.plan_remaining -= self.posts_today
-        model.day.reply_capacity += self.replies_capacity
 
 
 def operators_phase(model: CommunityModel) -> None:
@@ -54,8 +35,7 @@ def operators_phase(model: CommunityModel) -> None:
 
 def hire(model: CommunityModel, count: int) -> None:
     """Add operators (an adaptive rule's action)."""
-    for agent in Operator.create_agents(model, count):
-        model.operators.add(agent)
+    model.add_operators(count)
     model.policy.headcount += count
 
 
