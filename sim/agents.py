@@ -16,6 +16,7 @@ import mesa
 from sim.population import STATUS_NAMES
 
 if TYPE_CHECKING:
+    from sim.daystate import DayState
     from sim.model import CommunityModel
 
 
@@ -65,9 +66,9 @@ class Operator(mesa.Agent):
         self.replies_capacity = cfg.replies_capacity
         self.posts_today = 0.0
 
-    def step(self) -> None:
-        """Publish this operator's share of today's remaining content plan."""
-        model: CommunityModel = self.model
-        self.posts_today = min(self.posts_capacity, model.plan_remaining)
-        model.plan_remaining -= self.posts_today
-        model.day.reply_capacity += self.replies_capacity
+    def work(self, remaining: float, day: DayState) -> float:
+        """Publish this operator's share of the ``remaining`` content plan and add its replies to ``day``'s
+        capacity; return what is left of the plan."""
+        self.posts_today = min(self.posts_capacity, remaining)
+        day.reply_capacity += self.replies_capacity
+        return remaining - self.posts_today

@@ -71,7 +71,6 @@ class CommunityModel(MemberRows, mesa.Model):
         self.effects = effect_table(self)
         self.koc_reach = np.zeros(n, dtype=np.int32)
         self.ugc_yesterday = np.zeros(N_TYPES)
-        self.plan_remaining = 0.0
         self.question_backlog = 0.0
         self.last_show = -1
         self.n_members = 0

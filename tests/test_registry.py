@@ -20,6 +20,7 @@ from tests.conftest import small
 
 
 def _stage_of(phase) -> int:
+    phase = getattr(phase, "__wrapped__", phase)  # the registry calls each phase with its mechanism's scope
     stages = [STAGES.index(stage) for spec in REGISTRY for stage, p in spec.phases if p is phase]
     return stages[0] if stages else STAGES.index("modifiers")  # the registry's own summing phase
 
@@ -28,8 +29,9 @@ def test_phases_run_stage_by_stage_and_each_declared_phase_runs_once():
     order = [_stage_of(p) for p in PHASES]
     assert order == sorted(order)
     declared = [p for spec in REGISTRY for _, p in spec.phases]
-    assert len(PHASES) == len(declared) + 1  # plus the one modifiers pass
-    assert all(PHASES.count(p) == 1 for p in declared)
+    run = [getattr(p, "__wrapped__", p) for p in PHASES]
+    assert len(run) == len(declared) + 1  # plus the one modifiers pass
+    assert all(run.count(p) == 1 for p in declared)
 
 
 def test_lines_are_grouped_by_category_and_every_category_has_one():
@@ -53,7 +55,7 @@ def test_a_new_spec_is_placed_by_its_stage_and_adds_its_line_source_stream_and_k
         kpis=(KPI("popup_visitors", "flow", counter("popup_visitors")),),
     )
     got = derive((*REGISTRY, extra))
-    at = got.phases.index(store_phase)
+    at = [getattr(p, "__wrapped__", p) for p in got.phases].index(store_phase)
     assert [_stage_of(p) for p in got.phases[:at]] == sorted(_stage_of(p) for p in got.phases[:at])
     assert STAGES.index("joining") <= min(_stage_of(p) for p in got.phases[at + 1 :])
     assert list(got.lines)[len([c for c in LINES.values() if c == "acquisition"])] == "popup_rent"
@@ -90,25 +92,90 @@ def test_flow_kpis_add_up_over_periods_and_headline_ones_are_in_the_summary():
         assert f"new_{source}" in KPI_NAMES and f"new_{source}" in FLOWS
 
 
-def test_every_stream_a_run_draws_from_is_declared(monkeypatch):
+EVERY_PROGRAM = ("checkin", "badges", "flash_sale", "lottery", "birthday", "points", "tiers", "coupons", "group_buy")
+
+
+@pytest.fixture(scope="module")
+def recorded():
+    """Every shipped scenario with every program on: the streams drawn and the DayState fields handed over."""
     drawn: set[str] = set()
+    handed: set[tuple[str, str, str]] = set()  # (leaver, field, taker)
+    written: dict[str, str] = {}  # field -> the mechanism that last wrote it today
+    writers: dict[str, set[str]] = {}  # field -> every mechanism that wrote it today
+    read_today: set[tuple[str, str, str]] = set()
+    now = {"owner": ""}
+    owners = {p: spec.name for spec in REGISTRY for _, p in spec.phases}
+
+    class Today:
+        def __init__(self, day):
+            object.__setattr__(self, "_day", day)
+
+        def __getattr__(self, name):
+            if name in written and written[name] != now["owner"]:
+                read_today.add((written[name], name, now["owner"]))
+            return getattr(self._day, name)
+
+        def __setattr__(self, name, value):
+            written[name] = now["owner"]
+            writers.setdefault(name, set()).add(now["owner"])
+            setattr(self._day, name, value)
+
+    def watched(phase):
+        def run(model):
+            now["owner"] = owners.get(getattr(phase, "__wrapped__", None), "modifiers")
+            day = model.day
+            model.day = Today(day)
+            try:
+                phase(model)
+            finally:
+                model.day = day
+
+        return run
+
     original = Streams.stream
 
     def recording(self, name):
         drawn.add(name)
         return original(self, name)
 
-    monkeypatch.setattr(Streams, "stream", recording)
-    for path in sorted(glob.glob("scenarios/*.yaml")):
-        data = load_scenario(path).model_dump()
-        data["market"]["size"] = 2000
-        data["acquisition"]["initial_members"] = min(data["acquisition"]["initial_members"], 100)
-        data["acquisition"]["offline"]["store_visitors_per_day"] = 50
-        data["koc"]["initial_count"] = min(data["koc"]["initial_count"], 10)
-        model = CommunityModel(type(load_scenario(path)).model_validate(data))
-        model.run()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(Streams, "stream", recording)
+        mp.setattr("sim.model.PHASES", [watched(p) for p in PHASES])
+        for path in sorted(glob.glob("scenarios/*.yaml")):
+            data = load_scenario(path).model_dump()
+            data["market"]["size"] = 2000
+            data["acquisition"]["initial_members"] = min(data["acquisition"]["initial_members"], 100)
+            data["acquisition"]["offline"]["store_visitors_per_day"] = 50
+            data["acquisition"]["winback_prob"] = 0.01
+            data["koc"]["initial_count"] = min(data["koc"]["initial_count"], 10)
+            for program in EVERY_PROGRAM:
+                data["incentives"][program]["enabled"] = True
+            model = CommunityModel(type(load_scenario(path)).model_validate(data))
+            for _ in range(model.scenario.days):
+                written.clear(), writers.clear(), read_today.clear()
+                model.step()
+                # a counter that several mechanisms add to (purchases, gmv, points_earned) is no handover
+                handed.update(r for r in read_today if r[2] not in writers[r[1]])
+    return drawn, handed
+
+
+def test_every_stream_a_run_draws_from_is_declared(recorded):
+    drawn, _ = recorded
     assert drawn <= set(STREAMS), sorted(drawn - set(STREAMS))
     assert "offline" in drawn
+
+
+def test_every_day_field_one_mechanism_hands_another_is_declared_on_both_sides(recorded):
+    _, handed = recorded
+    specs = {spec.name: spec for spec in REGISTRY}
+    undeclared = sorted(
+        (leaver, field, taker)
+        for leaver, field, taker in handed
+        if leaver in specs and taker in specs and field != "day"  # the day's number is everyone's
+        if field not in specs[leaver].leaves or field not in specs[taker].takes
+    )
+    assert not undeclared, f"(leaver, DayState field, taker) not declared as leaves/takes: {undeclared}"
+    assert len(handed) > 20
 
 
 def test_joins_from_an_undeclared_source_are_refused():

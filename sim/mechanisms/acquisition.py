@@ -82,4 +82,5 @@ SPEC = Mechanism(
     streams=("acquisition",),
     lines=(("paid_acquisition", "acquisition"), ("winback", "acquisition")),
     join_sources=("initial", "paid", "organic", "winback"),
+    uses=("membership", "streams", "policy"),
 )

@@ -40,5 +40,7 @@ SPEC = Mechanism(
     name="calendar_events",
     section="events",
     phases=(("calendar", calendar_phase),),
-    lines=(("promotion_discounts", "incentives"),),  # booked at checkout (incentives.pricing)
+    lines=(("promotion_discounts", "incentives"),),  # booked at checkout (incentives.pricing),
+    uses=("scenario", "day", "mods", "policy", "log_marker", "rows", "segments"),
+    leaves=("promotion_discount",),
 )

@@ -69,4 +69,11 @@ def churn_phase(model: CommunityModel) -> None:
     sentiment.leave(model, leaving)
 
 
-SPEC = Mechanism(name="churn", section="churn", phases=(("churn", churn_phase),), streams=("churn",))
+SPEC = Mechanism(
+    name="churn",
+    section="churn",
+    phases=(("churn", churn_phase),),
+    streams=("churn",),
+    uses=("membership", "mods", "streams", "rows", "n_negative", "koc_reach"),
+    leaves=("staying_churn_log_odds",),
+)

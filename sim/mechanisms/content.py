@@ -87,4 +87,21 @@ def _empty_feed(model: CommunityModel, n_segments: int) -> None:
     day.ugc_share = 0.0
 
 
-SPEC = Mechanism(name="content", section="content", phases=(("feed", content_phase),))
+SPEC = Mechanism(
+    name="content",
+    section="content",
+    phases=(("feed", content_phase),),
+    uses=("scenario", "day", "segments", "effects", "ugc_yesterday"),
+    leaves=(
+        "appeal",
+        "match",
+        "eff_engagement",
+        "eff_trust",
+        "eff_purchase",
+        "eff_referral",
+        "eff_fatigue",
+        "trust_target",
+        "ugc_share",
+    ),
+    takes=("pgc_counts", "koc_posts"),
+)

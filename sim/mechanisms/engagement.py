@@ -129,4 +129,17 @@ SPEC = Mechanism(
     section="engagement",
     phases=(("visits", engagement_phase),),
     streams=("engagement", "content"),
+    uses=("scenario", "pop", "day", "mods", "streams", "rows", "segments", "tiers", "question_backlog"),
+    leaves=("visitors", "interactions", "ugc_posts"),
+    takes=(
+        "appeal",
+        "match",
+        "eff_engagement",
+        "eff_fatigue",
+        "trust_target",
+        "ugc_share",
+        "reply_capacity",
+        "koc_reached",
+        "forced",
+    ),
 )

@@ -101,4 +101,6 @@ SPEC = Mechanism(
     section="operators",
     phases=(("outreach", outreach_phase), ("moderation", moderation_phase)),
     streams=("operators", "governance"),
+    uses=("scenario", "pop", "day", "mods", "streams", "policy", "network", "rows", "n_negative", "n_churned"),
+    takes=("visitors", "interactions", "ugc_posts"),
 )

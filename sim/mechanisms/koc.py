@@ -100,4 +100,7 @@ SPEC = Mechanism(
     phases=(("staffing", koc_phase), ("after_purchases", koc_commission)),
     streams=("koc",),
     lines=(("koc_support", "koc"), ("koc_commission", "koc"), ("koc_samples", "koc")),
+    uses=("scenario", "pop", "day", "mods", "streams", "ledger", "network", "rows", "koc_reach"),
+    leaves=("koc_posts", "koc_reached"),
+    takes=("buyers_today", "buyers_list"),
 )

@@ -65,4 +65,6 @@ SPEC = Mechanism(
     phases=(("outreach", livestream_phase),),
     streams=("livestream",),
     lines=(("livestream_hosts", "content"),),
+    uses=("scenario", "pop", "day", "mods", "streams", "ledger", "rows", "segments", "last_show", "force_visit"),
+    leaves=("forced", "live_viewers"),
 )

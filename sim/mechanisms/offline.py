@@ -49,4 +49,5 @@ SPEC = Mechanism(
     lines=(("offline_traffic", "acquisition"),),
     join_sources=("offline",),
     kpis=(KPI("offline_visitors", "flow", counter("offline_visitors"), headline=True),),
+    uses=("membership", "streams", "policy"),
 )

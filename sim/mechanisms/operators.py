@@ -22,9 +22,10 @@ def operators_phase(model: CommunityModel) -> None:
     cfg, content = model.scenario.operators, model.scenario.content
     rng = model.streams["operators"]
     u = float(rng.random())
-    model.plan_remaining = content.posts_per_day
-    model.operators.do("step")
-    published = content.posts_per_day - model.plan_remaining
+    remaining = content.posts_per_day
+    for operator in model.operators:  # in creation order, each publishes what it can of what is left
+        remaining = operator.work(remaining, model.day)
+    published = content.posts_per_day - remaining
     n_posts = stochastic_round(published, u)
     model.day.pgc_counts = rng.multinomial(n_posts, model.policy.mix).astype(float)
     model.ledger.book("operator_salaries", model.policy.headcount * cfg.daily_salary)
@@ -45,4 +46,6 @@ SPEC = Mechanism(
     phases=(("staffing", operators_phase),),
     streams=("operators",),
     lines=(("operator_salaries", "operators"), ("content_production", "content"), ("themed_columns", "content")),
+    uses=("scenario", "day", "ledger", "streams", "policy", "operators"),
+    leaves=("pgc_counts", "reply_capacity"),
 )

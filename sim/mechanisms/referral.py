@@ -82,4 +82,6 @@ SPEC = Mechanism(
     streams=("referral",),
     lines=(("referral_rewards", "incentives"),),
     join_sources=("referral",),
+    uses=("membership", "streams", "segments", "tiers"),
+    takes=("visitors", "eff_referral", "koc_reached"),
 )

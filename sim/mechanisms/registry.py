@@ -18,10 +18,11 @@ does not change any number.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sim.daystate import Modifiers
+from sim.daystate import DayState, Modifiers
 from sim.ledger import CATEGORIES
 from sim.mechanisms import (
     acquisition,
@@ -39,7 +40,8 @@ from sim.mechanisms import (
     sentiment,
 )
 from sim.mechanisms.incentives import calendar, coupons, engagement_rewards, group_buy, points, tiers
-from sim.mechanisms.spec import KPI, STAGES, Mechanism, ModifierFn, Phase
+from sim.mechanisms.scope import Scope, expand
+from sim.mechanisms.spec import KPI, STAGES, Mechanism, Phase
 
 if TYPE_CHECKING:
     import numpy as np
@@ -72,13 +74,26 @@ REGISTRY: tuple[Mechanism, ...] = (
 MODEL_STREAMS: tuple[str, ...] = ("mesa", "network", "population")
 
 
-def modifiers_phase(adders: tuple[ModifierFn, ...]) -> Phase:
+def scoped(phase: Phase, spec: Mechanism) -> Phase:
+    """``phase`` called with the part of the model ``spec`` declares (``Scope``)."""
+    allowed = expand(spec.uses)
+
+    def run(model: CommunityModel) -> None:
+        phase(Scope(model, allowed, spec.name))
+
+    run.__name__, run.__qualname__, run.__doc__ = phase.__name__, phase.__qualname__, phase.__doc__
+    run.__wrapped__ = phase  # type: ignore[attr-defined]
+    return run
+
+
+def modifiers_phase(programs: tuple[Mechanism, ...]) -> Phase:
     """The "modifiers" stage: every program's log-odds of today, summed in one pass over the members."""
+    adders = tuple((m.modifiers, expand(m.uses), m.name) for m in programs)
 
     def add_up(model: CommunityModel, rows: np.ndarray | slice) -> None:
         acc = Modifiers.zeros(len(range(model.pop.n)[rows]) if isinstance(rows, slice) else rows.size)  # as rows
-        for add in adders:
-            add(model, rows, acc)
+        for add, allowed, owner in adders:
+            add(Scope(model, allowed, owner), rows, acc)
         acc.add_to(model.mods, rows, model.members_in)
 
     def modifiers_phase(model: CommunityModel) -> None:
@@ -98,6 +113,22 @@ class Derived:
     kpis: tuple[KPI, ...]
 
 
+def _check_handoffs(specs: tuple[Mechanism, ...], order: dict[str, int]) -> None:
+    """Every field handed over is a DayState field, and each one taken is left by an earlier phase."""
+    fields = {f.name for f in dataclasses.fields(DayState)}
+    first = {m.name: min((order[s] for s, _ in m.phases), default=len(order)) for m in specs}
+    last = {m.name: max((order[s] for s, _ in m.phases), default=-1) for m in specs}
+    leavers = {f: m.name for m in specs for f in m.leaves}
+    for m in specs:
+        if bad := sorted(set(m.leaves + m.takes) - fields):
+            raise ValueError(f"mechanism {m.name!r} hands over {bad}, which are not DayState fields")
+        for f in m.takes:
+            if f not in leavers:
+                raise ValueError(f"mechanism {m.name!r} takes DayState.{f}, which no mechanism leaves")
+            if first[leavers[f]] > last[m.name]:
+                raise ValueError(f"mechanism {m.name!r} takes DayState.{f} before {leavers[f]!r} leaves it")
+
+
 def derive(specs: tuple[Mechanism, ...]) -> Derived:
     """Phase order, ledger lines, join sources, streams and KPIs of ``specs``; refuses clashes."""
     for kind, names in (
@@ -114,9 +145,10 @@ def derive(specs: tuple[Mechanism, ...]) -> Derived:
     if unknown := {cat for m in specs for _, cat in m.lines} - set(CATEGORIES):
         raise ValueError(f"unknown cost categories {sorted(unknown)}; known: {CATEGORIES}")
     order = {stage: i for i, stage in enumerate(STAGES)}
-    staged = [(order[stage], i, phase) for i, m in enumerate(specs) for stage, phase in m.phases]
-    if adders := tuple(m.modifiers for m in specs if m.modifiers is not None):
-        staged.append((order["modifiers"], -1, modifiers_phase(adders)))
+    _check_handoffs(specs, order)
+    staged = [(order[stage], i, scoped(phase, m)) for i, m in enumerate(specs) for stage, phase in m.phases]
+    if programs := tuple(m for m in specs if m.modifiers is not None):
+        staged.append((order["modifiers"], -1, modifiers_phase(programs)))
     return Derived(
         phases=[phase for _, _, phase in sorted(staged, key=lambda t: t[:2])],
         lines={line: cat for c in CATEGORIES for m in specs for line, cat in m.lines if cat == c},

@@ -106,4 +106,18 @@ SPEC = Mechanism(
     phases=(("mood", sentiment_phase),),
     streams=("sentiment",),
     lines=(("crisis_response", "operators"),),
+    uses=(
+        "scenario",
+        "pop",
+        "day",
+        "mods",
+        "streams",
+        "ledger",
+        "network",
+        "policy",
+        "log_marker",
+        "rows",
+        "n_members",
+        "n_negative",
+    ),
 )

@@ -2,7 +2,9 @@
 
 A mechanism's spec names its scenario section, the phases it runs and at which
 stage of the day, the modifiers it adds to the day's decisions, its random
-streams, its ledger lines, its join sources and its own KPIs. The registry
+streams, its ledger lines, its join sources, its own KPIs and the model state
+its phases may touch (``uses``, enforced by ``sim.mechanisms.scope``) and what it
+hands to others within the day (``leaves`` and ``takes``: typed ``DayState`` fields). The registry
 (``sim.mechanisms.registry``) derives the day's phase order, the ledger's lines,
 the join sources, the stream names and the KPI columns from these specs, so
 nothing of the kind is listed by hand anywhere else.
@@ -73,6 +75,9 @@ class Mechanism:
     lines: tuple[tuple[str, str], ...] = ()  # (ledger line, cost category)
     join_sources: tuple[str, ...] = ()  # ways of joining it creates
     kpis: tuple[KPI, ...] = ()  # its own daily KPIs
+    uses: tuple[str, ...] = ()  # model state and services its phases may touch (names or scope.GROUPS)
+    leaves: tuple[str, ...] = ()  # DayState fields it fills for other mechanisms' later phases that day
+    takes: tuple[str, ...] = ()  # DayState fields it reads that another mechanism leaves
 
     def __post_init__(self) -> None:
         for stage, _ in self.phases:

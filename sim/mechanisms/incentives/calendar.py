@@ -84,4 +84,7 @@ SPEC = Mechanism(
     phases=(("offers", schedule_phase), ("after_visits", after_visits)),
     streams=("flash_sale", "lottery"),
     lines=(("flash_sale_discounts", "incentives"), ("lottery_prizes", "incentives"), ("birthday_gifts", "incentives")),
+    uses=("scenario", "pop", "day", "mods", "streams", "ledger", "rows", "segments"),
+    leaves=("flash_sale", "lottery"),
+    takes=("visitors",),
 )

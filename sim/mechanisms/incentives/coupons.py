@@ -114,5 +114,6 @@ SPEC = Mechanism(
     phases=(("offers", issue_phase), ("status", decay_habit)),
     modifiers=modifiers,
     streams=("coupons",),
-    lines=(("coupon_discounts", "incentives"),),  # booked at checkout (incentives.pricing)
+    lines=(("coupon_discounts", "incentives"),),  # booked at checkout (incentives.pricing),
+    uses=("scenario", "pop", "day", "mods", "streams", "network", "rows", "segments", "coupon_habits", "n_churned"),
 )

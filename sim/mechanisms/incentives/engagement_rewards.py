@@ -98,4 +98,6 @@ SPEC = Mechanism(
     phases=(("after_visits", check_in), ("status", award_badges)),
     modifiers=modifiers,
     lines=(("badge_awards", "incentives"),),
+    uses=("scenario", "pop", "day", "ledger", "rows", "segments", "tiers"),
+    takes=("visitors",),
 )

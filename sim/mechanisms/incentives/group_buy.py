@@ -82,4 +82,6 @@ SPEC = Mechanism(
     streams=("group_buy",),
     lines=(("group_buy_discounts", "incentives"),),
     join_sources=("group_buy",),
+    uses=("membership", "streams", "segments", "tiers", "coupon_habits"),
+    takes=("buyers_today", "buyers_list", "buyers_paid", "promotion_discount", "flash_sale"),
 )

@@ -95,5 +95,6 @@ SPEC = Mechanism(
     section="incentives.points",
     phases=(("status", expire),),
     modifiers=modifiers,
-    lines=(("points_redemptions", "incentives"),),  # booked at checkout (incentives.pricing)
+    lines=(("points_redemptions", "incentives"),),  # booked at checkout (incentives.pricing),
+    uses=("scenario", "pop", "day", "tiers"),
 )

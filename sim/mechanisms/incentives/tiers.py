@@ -118,5 +118,6 @@ SPEC = Mechanism(
     section="incentives.tiers",
     phases=(("status", update),),
     modifiers=modifiers,
-    lines=(("tier_discounts", "incentives"),),  # booked at checkout (incentives.pricing)
+    lines=(("tier_discounts", "incentives"),),  # booked at checkout (incentives.pricing),
+    uses=("scenario", "pop", "day", "rows", "segments", "tiers"),
 )

@@ -1,0 +1,107 @@
+"""What a phase sees of the model: ``Scope``, the part its mechanism declared.
+
+A mechanism's spec lists in ``uses`` the model state and services its phases
+touch, by name or by group (``GROUPS``). Each phase is called with a ``Scope``
+instead of the model: reading or writing anything else raises
+``UndeclaredState`` naming the mechanism and the attribute. So a phase's inputs
+are written down in one place, checked on every run, and a unit test can call the
+phase on a hand-built namespace holding just those names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+#: Names that stand for several attributes of the model.
+GROUPS: dict[str, tuple[str, ...]] = {
+    # the engine's rows: members' indices, the two-core split, member-only writes (sim.engine.rows)
+    "rows": (
+        "member_index",
+        "member_rows",
+        "split_rows",
+        "split_people",
+        "members_where",
+        "members_in",
+        "write_members",
+        "row_segments",
+        "member_segments",
+        "positions_in",
+        "count_members",
+    ),
+    # per-segment tables fixed at start (sim.model)
+    "segments": (
+        "segment_index",
+        "price_sensitivity",
+        "coupon_sensitivity",
+        "status_sensitivity",
+        "interests",
+        "log_activity",
+        "basket_mean",
+        "basket_sigma",
+        "cycle_days",
+    ),
+    # membership tiers' tables (incentives.tiers.tables)
+    "tiers": (
+        "tier_lower",
+        "tier_width",
+        "tier_per_width",
+        "tier_threshold",
+        "tier_visit",
+        "tier_purchase",
+        "tier_churn",
+        "tier_gradient",
+        "tier_from",
+        "tier_discount",
+        "tier_multiplier",
+        "tier_exclusive",
+    ),
+    # what joining and leaving change (sim.membership)
+    "membership": (
+        "pop",
+        "day",
+        "scenario",
+        "network",
+        "ledger",
+        "events",
+        "join_codes",
+        "invalidate_members",
+        "n_members",
+        "n_churned",
+    ),
+}
+
+
+def expand(uses: Iterable[str]) -> frozenset[str]:
+    """The attribute names that ``uses`` stands for."""
+    return frozenset(name for use in uses for name in GROUPS.get(use, (use,)))
+
+
+class UndeclaredState(AttributeError):
+    """A phase touched model state its mechanism's spec does not declare."""
+
+
+class Scope:
+    """A view of the model that holds only the names in ``allowed``.
+
+    Built for each call of a phase: the declared attributes are read once, at the
+    start (direct attribute reads afterwards, no lookup through the model), and a
+    write goes to the model and to the view. Every write a phase makes goes through
+    its own view, so the view stays in step with the model for the whole call.
+    """
+
+    def __init__(self, model, allowed: frozenset[str], owner: str) -> None:
+        own = self.__dict__
+        own["_model"], own["_allowed"], own["_owner"] = model, allowed, owner
+        for name in allowed:
+            own[name] = getattr(model, name)
+
+    def __getattr__(self, name: str):  # only for names the view does not hold
+        raise UndeclaredState(f"mechanism {self._owner!r} reads model.{name} without declaring it in its SPEC uses")
+
+    def __setattr__(self, name: str, value) -> None:
+        if name not in self._allowed:
+            raise UndeclaredState(
+                f"mechanism {self._owner!r} writes model.{name} without declaring it in its SPEC uses"
+            )
+        setattr(self._model, name, value)
+        self.__dict__[name] = value
