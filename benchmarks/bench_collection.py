@@ -3,7 +3,7 @@
     python benchmarks/bench_collection.py [--sizes 10000 100000 1000000] [--days 365 365 60] [--repeat 3]
 
 Per-day collection is three steps at the end of ``CommunityModel.step``: the KPI
-row (sim/metrics.py), the health KPIs and alerts (sim/health.py) and Mesa's
+row (sim/observe/metrics.py), the health KPIs and alerts (sim/observe/health.py) and Mesa's
 ``DataCollector.collect``. Two measures:
 - ``share_pct``: wall time inside the three steps over the run's wall time, clocked
   in the same run (benchmarks/bench_run.py ``PhaseClock``; wall, because large

@@ -6,7 +6,7 @@ Times (median of ``--repeat``, wall clock of the whole subprocess):
 - ``python -c pass`` (the interpreter alone) and ``import mesa`` / ``import sim.cli``;
 - ``community-sim run scenarios/smoke.yaml --set market.size=1000 --days 90 --out TMP --quiet``,
   as shipped (plots on) and with ``--set output.plots=false``;
-- the same run's simulation alone (``sim.runner.simulate``), for what the rest costs.
+- the same run's simulation alone (``sim.run.runner.simulate``), for what the rest costs.
 One JSON line per measurement, then a summary line.
 
 Python caches compiled bytecode (``__pycache__``) on the first import of a module
@@ -39,7 +39,7 @@ SIMULATE_ONLY = f"""
 import time
 t = time.perf_counter()
 from sim.config.loader import load_scenario
-from sim.runner import simulate
+from sim.run.runner import simulate
 s = load_scenario({str(SMOKE)!r}, ["market.size=1000"], days=90)
 t1 = time.perf_counter()
 simulate(s)

@@ -25,11 +25,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sim.experiment.executors import DaskExecutor, LocalExecutor  # noqa: E402
+from sim.batch.executors import DaskExecutor, LocalExecutor  # noqa: E402
 from sim.experiment.resolve import resolve_experiment  # noqa: E402
 from sim.experiment.runs import build_scenario, run_chunk  # noqa: E402
 from sim.experiment.sweep import run_sweep  # noqa: E402
-from sim.runner import simulate  # noqa: E402
+from sim.run.runner import simulate  # noqa: E402
 
 
 def experiment(folder: Path, people: int, days: int, runs: int) -> Path:

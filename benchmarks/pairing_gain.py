@@ -17,10 +17,10 @@ from pathlib import Path
 
 import numpy as np
 
+from sim.batch.seeds import replication_seeds
 from sim.compare.stats import paired
 from sim.config.loader import load_scenario
-from sim.experiment.seeds import replication_seeds
-from sim.runner import simulate
+from sim.run.runner import simulate
 
 ROOT = Path(__file__).resolve().parent.parent
 KPIS = ("cum_profit", "cum_gmv", "members", "churned_total", "new_referral")

@@ -3,7 +3,7 @@
 Every person is a ``RefMember(mesa.Agent)`` holding its own state as Python
 attributes, and a day is one ``step()`` per agent in random order
 (``AgentSet.shuffle_do("step")``). The rules are the engine's equations for the
-four core mechanisms, on the same network (``sim.network.build_network`` with the
+four core mechanisms, on the same network (``sim.core.network.build_network`` with the
 run's network stream) and with the same parameters, read from the same scenario:
 
 - visit: ``logistic(logit(b) + ln(a_g) + w_e e - w_f f + w_a A)``, then engagement
@@ -41,8 +41,8 @@ import mesa
 import numpy as np
 
 from sim.config.schema import Scenario
-from sim.network import build_network
-from sim.streams import Streams
+from sim.core.network import build_network
+from sim.core.streams import Streams
 
 PROSPECT, MEMBER, CHURNED = 0, 1, 2
 KPIS = ("members", "dau", "purchases", "gmv", "invitations", "referrals_accepted", "churned")

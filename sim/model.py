@@ -12,24 +12,24 @@ from collections.abc import Callable
 import mesa
 import numpy as np
 
-from sim.agents import Operator, Person
 from sim.config.schema import Scenario
-from sim.daystate import N_TYPES, DayState, Modifiers
+from sim.core.agents import Operator, Person
+from sim.core.daystate import N_TYPES, DayState, Modifiers
+from sim.core.events import EventLog
+from sim.core.ledger import Ledger
+from sim.core.network import build_network
+from sim.core.policy import Policy
+from sim.core.population import create_population, interest_matrix, segment_column
+from sim.core.streams import Streams
 from sim.engine.options import EngineOptions, default
 from sim.engine.rows import MemberRows
-from sim.events import EventLog
-from sim.health import HealthTracker
-from sim.ledger import Ledger
 from sim.mechanisms.acquisition import seed_initial_members
 from sim.mechanisms.content import effect_table
 from sim.mechanisms.incentives import tiers
 from sim.mechanisms.registry import JOIN_SOURCES, LINES, PHASES
-from sim.metrics import KPI_NAMES, KPITracker
-from sim.network import build_network
-from sim.policy import Policy
-from sim.population import create_population, interest_matrix, segment_column
-from sim.rules_engine import RuleEngine
-from sim.streams import Streams
+from sim.observe.health import HealthTracker
+from sim.observe.metrics import KPI_NAMES, KPITracker
+from sim.observe.rules_engine import RuleEngine
 
 
 class CommunityModel(MemberRows, mesa.Model):

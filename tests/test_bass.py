@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.model import CommunityModel
-from sim.theory import bass_F
+from sim.validation.theory import bass_F
 from tests.conftest import small
 
 P_DAY, Q_DAY = 0.004, 0.08  # per day; the schema takes annual coefficients

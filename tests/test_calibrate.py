@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from sim.batch.seeds import replication_seeds
 from sim.calibration import CalibrationError
 from sim.calibration.distance import distance, mape, nrmse
 from sim.calibration.observed import aggregate, load_observed, period_bounds, period_of
@@ -19,9 +20,8 @@ from sim.calibration.params import parse_fit, parse_targets
 from sim.calibration.search import Problem
 from sim.cli import main
 from sim.config.loader import load_scenario
-from sim.experiment.seeds import replication_seeds
 from sim.model import CommunityModel
-from sim.runner import simulate
+from sim.run.runner import simulate
 
 ROOT = Path(__file__).resolve().parents[1]
 START = datetime.date(2026, 1, 1)

@@ -105,7 +105,7 @@ def test_usage_error_exit_2(capsys):
 
 
 def test_interrupted_run_leaves_nothing(tmp_path, monkeypatch):
-    import sim.runner as runner
+    import sim.run.runner as runner
 
     def boom(*args, **kwargs):
         raise KeyboardInterrupt

@@ -40,7 +40,7 @@ def test_paired_test_has_its_nominal_size_on_null_data():
 
 def test_same_strategy_under_independent_seeds_is_significant_about_5_percent_of_the_time():
     """The model itself: one strategy against itself, replications with unrelated seeds (no pairing)."""
-    from sim.runner import simulate
+    from sim.run.runner import simulate
 
     gmv = {seed: simulate(tiny("a", seed=seed)).summary["final"]["gmv"] for seed in range(400)}
     x = np.array(list(gmv.values()))

@@ -19,9 +19,9 @@ import pytest
 
 import sim.engine.rows
 from sim.config.loader import load_scenario
+from sim.core.population import Population
 from sim.engine.options import EngineOptions
 from sim.model import CommunityModel
-from sim.population import Population
 
 ROOT = Path(__file__).resolve().parents[1]
 ONE_CORE = EngineOptions(second_core=False)

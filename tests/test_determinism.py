@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sim.config.schema import Scenario
-from sim.runner import run_to_directory
+from sim.run.runner import run_to_directory
 from tests.conftest import small
 
 

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 from sim.config.loader import load_scenario
+from sim.core.streams import Streams
 from sim.engine.options import EngineOptions
 from sim.model import CommunityModel
-from sim.streams import Streams
 
 ROOT = Path(__file__).resolve().parent.parent
 

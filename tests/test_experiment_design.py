@@ -7,14 +7,14 @@ import math
 import numpy as np
 import pytest
 
+from sim.batch.seeds import design_seed, replication_seeds
 from sim.config.loader import load_scenario
 from sim.experiment import design, kpis
 from sim.experiment.design import DesignFactor
 from sim.experiment.resolve import resolve_experiment
 from sim.experiment.runs import RunPlan, Setter, Task, build_scenario, run_chunk
-from sim.experiment.seeds import design_seed, replication_seeds
-from sim.runner import simulate
-from sim.summary import WINDOWS
+from sim.run.runner import simulate
+from sim.run.summary import WINDOWS
 from tests.experiment_helpers import SMOKE, write_experiment
 
 A = DesignFactor("a", "float", range=(0.0, 1.0))

@@ -11,7 +11,7 @@ import math
 import os
 from pathlib import Path
 
-from sim.runner import simulate
+from sim.run.runner import simulate
 from tests.conftest import small
 
 GOLDEN = Path(__file__).parent / "golden" / "small_summary.json"

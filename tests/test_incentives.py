@@ -8,7 +8,7 @@ from pydantic import ValidationError
 
 from sim.config.schema import Scenario
 from sim.model import CommunityModel
-from sim.runner import add_incentive_effect, simulate
+from sim.run.runner import add_incentive_effect, simulate
 from tests.conftest import SMALL, deep_update, small
 
 SEEDS = (1, 2, 3)
@@ -207,7 +207,7 @@ def test_every_incentive_on_keeps_the_books():
         badges={"enabled": True},
     )
     model = CommunityModel(small(days=60, referral={"reward_inviter": 10, "reward_invitee": 5}, **everything))
-    from sim.ledger import CATEGORIES
+    from sim.core.ledger import CATEGORIES
     from sim.mechanisms.registry import LINES
 
     for _ in range(60):
@@ -273,7 +273,7 @@ def test_inconsistent_programs_are_rejected(changes, needle):
 
 
 def test_a_learned_coupon_habit_costs_purchases_even_with_the_program_off_and_no_coupon_held():
-    from sim.daystate import Modifiers
+    from sim.core.daystate import Modifiers
     from sim.mechanisms.incentives import coupons
 
     model = CommunityModel(small(incentives={"coupons": {"enabled": False, "dependence_weight": 2.0}}))

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim.ledger import CATEGORIES
+from sim.core.ledger import CATEGORIES
+from sim.core.population import CHURNED, MEMBER, PROSPECT
 from sim.model import CommunityModel
-from sim.population import CHURNED, MEMBER, PROSPECT
 from tests.conftest import small
 
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from sim.config.schema import NetworkConfig
-from sim.network import build_network
+from sim.core.network import build_network
 
 N = 5000
 

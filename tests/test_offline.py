@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim.daystate import DayState
+from sim.core.daystate import DayState
+from sim.core.population import CHURNED, MEMBER, PROSPECT
 from sim.mechanisms.offline import offline_phase
 from sim.model import CommunityModel
-from sim.population import CHURNED, MEMBER, PROSPECT
-from sim.runner import simulate
+from sim.run.runner import simulate
 from tests.conftest import small
 
 

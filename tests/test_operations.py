@@ -8,8 +8,8 @@ from pydantic import ValidationError
 
 from sim.config.loader import load_scenario, scenario_from_mapping
 from sim.config.schema import Scenario
+from sim.core.population import MEMBER
 from sim.model import CommunityModel
-from sim.population import MEMBER
 from tests.conftest import SMALL, deep_update, small
 
 SEEDS = (1, 2, 3)
@@ -256,7 +256,7 @@ def test_health_alerts_flag_a_sentiment_crisis():
 
 
 def test_everything_on_keeps_states_and_books():
-    from sim.ledger import CATEGORIES
+    from sim.core.ledger import CATEGORIES
 
     model = CommunityModel(
         scenario_from_mapping(

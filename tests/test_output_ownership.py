@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from sim import atomic
 from sim.cli import main
+from sim.run import atomic
 
 ROOT = Path(__file__).resolve().parents[1]
 SMOKE = str(ROOT / "scenarios" / "smoke.yaml")
@@ -228,7 +228,7 @@ def test_the_dashboards_export_never_replaces_a_file(tmp_path):
 
 
 def _count_simulations(monkeypatch) -> list[int]:
-    import sim.runner as runner
+    import sim.run.runner as runner
 
     calls: list[int] = []
     real = runner.simulate
@@ -336,7 +336,7 @@ def test_two_runs_started_together_get_two_directories_before_simulating(tmp_pat
             return datetime.datetime(2026, 1, 1, 12, 0, 0, tzinfo=tz)
 
     monkeypatch.setattr(atomic, "datetime", FrozenClock)
-    import sim.runner as runner
+    import sim.run.runner as runner
 
     real = runner.simulate
     both_named = threading.Barrier(2, timeout=60)
@@ -361,7 +361,7 @@ def test_two_runs_started_together_get_two_directories_before_simulating(tmp_pat
 
 
 def test_a_failed_run_leaves_no_reserved_directory(tmp_path, capsys, monkeypatch):
-    import sim.runner as runner
+    import sim.run.runner as runner
 
     def boom(*args, **kwargs):
         raise KeyboardInterrupt
@@ -400,7 +400,7 @@ def test_an_interruption_between_the_renames_puts_the_old_output_back(tmp_path, 
     old one where it was, not in a hidden .old directory."""
     import os as _os
 
-    from sim import atomic
+    from sim.run import atomic
 
     path, tmp = tmp_path / "analysis", tmp_path / ".analysis.new"
     tmp.mkdir()

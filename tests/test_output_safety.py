@@ -19,10 +19,10 @@ from pathlib import Path
 
 import pytest
 
-import sim.runner as runner
-from sim import atomic
+import sim.run.runner as runner
 from sim.cli import main
 from sim.model import CommunityModel
+from sim.run import atomic
 
 ROOT = Path(__file__).resolve().parents[1]
 SMOKE = str(ROOT / "scenarios" / "smoke.yaml")

@@ -9,11 +9,10 @@ import matplotlib.image as mpimg
 import numpy as np
 import pytest
 
-from sim import plots_markers as pm
 from sim.config.schema import Scenario
-from sim.health import ALERTS
 from sim.mechanisms.registry import JOIN_SOURCES as SOURCES
 from sim.model import CommunityModel
+from sim.observe.health import ALERTS
 from sim.plots import (
     DPI,
     FIGSIZE,
@@ -24,9 +23,10 @@ from sim.plots import (
     plot_operations,
     write_run_plots,
 )
-from sim.plots_operations import OPS_FIGSIZE, alert_name
-from sim.runner import run_to_directory
-from sim.summary import cohort_retention, funnel
+from sim.plots import markers as pm
+from sim.plots.operations import OPS_FIGSIZE, alert_name
+from sim.run.runner import run_to_directory
+from sim.run.summary import cohort_retention, funnel
 from tests.conftest import small
 
 NAMES = ["members_by_source.png", "dau.png", "gmv_profit.png", "funnel.png", "cohort_retention.png", "operations.png"]

@@ -26,12 +26,12 @@ from hypothesis import strategies as st
 
 from sim.config.base import CONTENT_TYPES
 from sim.config.loader import preset_names, scenario_from_mapping
-from sim.ledger import CATEGORIES
+from sim.core.ledger import CATEGORIES
+from sim.core.population import CHURNED, MEMBER, PROSPECT
 from sim.mechanisms.registry import LINES
-from sim.metrics import KPI_NAMES
 from sim.model import CommunityModel
-from sim.population import CHURNED, MEMBER, PROSPECT
-from sim.summary import summarize
+from sim.observe.metrics import KPI_NAMES
+from sim.run.summary import summarize
 
 #: KPIs that may be negative: differences and growth rates.
 SIGNED = {"profit", "cum_profit", "roi", "net_growth", "nps", "monthly_growth", "activity_change", "interaction_growth"}

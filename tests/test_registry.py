@@ -8,14 +8,14 @@ import pytest
 
 from sim.calibration.observed import is_flow
 from sim.config.loader import load_scenario
-from sim.ledger import CATEGORIES
+from sim.core.ledger import CATEGORIES
+from sim.core.streams import Streams
 from sim.mechanisms import registry
 from sim.mechanisms.registry import JOIN_SOURCES, KPIS, LINES, PHASES, REGISTRY, STREAMS, derive
 from sim.mechanisms.spec import KPI, STAGES, Mechanism, counter
-from sim.metrics import KPI_NAMES
 from sim.model import CommunityModel
-from sim.streams import Streams
-from sim.summary import FLOWS, STOCKS
+from sim.observe.metrics import KPI_NAMES
+from sim.run.summary import FLOWS, STOCKS
 from tests.conftest import small
 
 
@@ -179,7 +179,7 @@ def test_every_day_field_one_mechanism_hands_another_is_declared_on_both_sides(r
 
 
 def test_joins_from_an_undeclared_source_are_refused():
-    from sim.membership import join, prospects
+    from sim.core.membership import join, prospects
 
     model = CommunityModel(small(days=1))
     with pytest.raises(KeyError):

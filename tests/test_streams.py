@@ -7,8 +7,8 @@ import hashlib
 import numpy as np
 import pytest
 
+from sim.core.streams import KeyedStream, Streams, position
 from sim.model import CommunityModel
-from sim.streams import KeyedStream, Streams, position
 from tests.conftest import small
 
 

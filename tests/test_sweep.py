@@ -12,11 +12,11 @@ import time
 import pandas as pd
 import pytest
 
-from sim.atomic import OutputError
+from sim.batch.executors import LocalExecutor
 from sim.cli import main
-from sim.experiment.executors import LocalExecutor
 from sim.experiment.resolve import resolve_experiment
 from sim.experiment.sweep import run_sweep
+from sim.run.atomic import OutputError
 from tests.experiment_helpers import ROOT, write_experiment
 
 GRID = """\

@@ -16,10 +16,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from sim.batch.executors import LocalExecutor
 from sim.cli import main
 from sim.experiment import design as designs
 from sim.experiment import store as stores
-from sim.experiment.executors import LocalExecutor
 from sim.experiment.resolve import resolve_experiment
 from sim.experiment.sweep import run_sweep
 from tests.experiment_helpers import ROOT, stop_once, worker_threads, write_experiment
@@ -439,7 +439,7 @@ def test_the_dask_local_cluster_serves_nothing_on_8787():
     pytest.importorskip("distributed", reason="Dask distributed is not installed")
     psutil = pytest.importorskip("psutil")
 
-    from sim.experiment.executors import DaskExecutor
+    from sim.batch.executors import DaskExecutor
 
     with DaskExecutor(1) as ex:
         me = psutil.Process()

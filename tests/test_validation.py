@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from sim.cli import main
-from sim.runner import simulate
+from sim.run.runner import simulate
 from sim.validation.metrics import METRICS
 from sim.validation.runner import COLUMNS, _case_row, run_suite, suite_seeds
 from sim.validation.suite import DEFAULT_SUITE, ROOT, Case, Suite, load_suite

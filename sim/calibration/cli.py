@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from sim.atomic import OutputError, atomic_directory, check_destination, release, reserve_directory
+from sim.batch.seeds import replication_seeds
 from sim.calibration import CalibrationError
 from sim.calibration.observed import load_observed, read_observed
 from sim.calibration.params import parse_fit, parse_targets
@@ -20,7 +20,7 @@ from sim.cli.errors import UserError
 from sim.config import keypath
 from sim.config.loader import load_scenario
 from sim.engine import memory
-from sim.experiment.seeds import replication_seeds
+from sim.run.atomic import OutputError, atomic_directory, check_destination, release, reserve_directory
 
 
 def calibrate_command(scenario_path: Path, **options) -> None:

@@ -25,8 +25,8 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from sim.atomic import check_new_file, check_path, write_text_new
 from sim.calibration import CalibrationError
+from sim.run.atomic import check_new_file, check_path, write_text_new
 
 FORMATS = ("transactions", "rfm")
 UNITS = ("day", "week")

@@ -21,8 +21,8 @@ import pandas as pd
 
 from sim.calibration import CalibrationError
 from sim.mechanisms.registry import KPIS
-from sim.metrics import KPI_NAMES
-from sim.summary import FLOWS
+from sim.observe.metrics import KPI_NAMES
+from sim.run.summary import FLOWS
 
 PERIODS = ("day", "week", "month")
 STOCK_RULES = ("mean", "last")

@@ -20,7 +20,6 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from sim.atomic import OutputError
 from sim.cli.errors import (
     EXIT_INTERRUPTED,
     EXIT_TERMINATED,
@@ -33,6 +32,7 @@ from sim.cli.errors import (
 from sim.cli.output import GuardedOutput, err, use_private_matplotlib_dir
 from sim.config.errors import ScenarioError, ScenarioWarning
 from sim.engine.memory import NotEnoughMemory
+from sim.run.atomic import OutputError
 
 app = typer.Typer(
     add_completion=False,

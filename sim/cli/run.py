@@ -8,8 +8,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from sim.atomic import check_destination, default_run_dir, release
 from sim.config.loader import load_scenario
+from sim.run.atomic import check_destination, default_run_dir, release
 
 HEADLINE = (
     ("members", "members", "{:,.0f}"),
@@ -51,7 +51,7 @@ def run_command(path: Path, *, seed, days, out, overrides, results: Path, quiet:
 
 
 def _run(scenario, out_dir: Path, quiet: bool) -> None:
-    from sim.runner import run_to_directory
+    from sim.run.runner import run_to_directory
 
     console = Console(stderr=True)
     with Progress(

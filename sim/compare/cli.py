@@ -8,7 +8,6 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from sim.atomic import atomic_directory, check_destination
 from sim.compare.ensemble import Ensemble, run_ensemble
 from sim.compare.loading import InputError, load_runs, unique
 from sim.compare.plots import write_comparison_plots
@@ -16,6 +15,7 @@ from sim.compare.report import write_report
 from sim.compare.table import Objective, comparison_table, ranking, summary_sentences
 from sim.config.loader import load_scenario
 from sim.config.schema import Scenario
+from sim.run.atomic import atomic_directory, check_destination
 
 
 class CompareError(Exception):

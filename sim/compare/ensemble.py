@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from sim.batch.executors import make_executor
+from sim.batch.seeds import replication_seeds
 from sim.config.schema import Scenario
-from sim.experiment.executors import make_executor
-from sim.experiment.seeds import replication_seeds
 
 
 @dataclass
@@ -51,8 +51,8 @@ class Ensemble:
 
 def _run(plan: Sequence[dict], task: tuple[int, int, int]) -> RunRecord:
     """Worker: run strategy ``task[0]`` with replication ``task[1]``'s seed ``task[2]``."""
-    from sim.runner import simulate
-    from sim.summary import cohort_retention
+    from sim.run.runner import simulate
+    from sim.run.summary import cohort_retention
 
     index, replication, seed = task
     scenario = Scenario.model_validate({**plan[index], "seed": seed})

@@ -11,7 +11,7 @@ from matplotlib.ticker import FuncFormatter
 
 from sim.compare.ensemble import Ensemble
 from sim.compare.stats import paired
-from sim.ledger import CATEGORIES
+from sim.core.ledger import CATEGORIES
 
 PALETTE = ("#000000", "#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00")
 MARKER_STYLE = {

@@ -14,7 +14,7 @@ from pydantic import Field, field_validator
 
 from sim.config.base import Section
 
-#: Health KPIs computed daily in addition to sim.metrics.KPI_NAMES (see sim.health).
+#: Health KPIs computed daily in addition to sim.observe.metrics.KPI_NAMES (see sim.observe.health).
 HEALTH_KPIS: tuple[str, ...] = (
     "monthly_growth",
     "activity_change",
@@ -35,7 +35,7 @@ class Condition(Section):
     @field_validator("kpi")
     @classmethod
     def _known(cls, v: str) -> str:
-        from sim.metrics import KPI_NAMES
+        from sim.observe.metrics import KPI_NAMES
 
         known = (set(KPI_NAMES) | set(HEALTH_KPIS)) - {"rule_firings"}  # set after the rules have run
         if v not in known:

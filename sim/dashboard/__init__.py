@@ -3,6 +3,6 @@
 ``controls`` turns the dashboard's control values into a validated ``Scenario``;
 ``model`` wraps ``CommunityModel`` so SolaraViz can rebuild it on Reset;
 ``figures`` and ``network_view`` draw; ``views`` holds the Solara components;
-``export`` writes a scenario file; ``server`` starts the app (``sim/app.py``).
-Only ``views``, ``server`` and ``sim.app`` need the optional ``dashboard`` extra.
+``export`` writes a scenario file; ``server`` starts the app (``sim/dashboard/app.py``).
+Only ``views``, ``server`` and ``sim.dashboard.app`` need the optional ``dashboard`` extra.
 """

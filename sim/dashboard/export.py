@@ -8,8 +8,8 @@ from typing import Any
 
 import yaml
 
-from sim.atomic import OutputError, write_text_new
 from sim.config.schema import Scenario
+from sim.run.atomic import OutputError, write_text_new
 
 
 class _Dumper(yaml.SafeDumper):

@@ -19,7 +19,7 @@ from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from sim.population import CHURNED, MEMBER, PROSPECT
+from sim.core.population import CHURNED, MEMBER, PROSPECT
 
 if TYPE_CHECKING:
     from sim.model import CommunityModel

@@ -16,7 +16,7 @@ from sim.cli.errors import UserError
 from sim.cli.output import err
 from sim.dashboard.controls import check_small, load_base
 
-APP_MODULE = "sim.app"
+APP_MODULE = "sim.dashboard.app"
 SCENARIO_ENV = "COMMUNITY_SIM_DASHBOARD_SCENARIO"
 INSTALL_HINT = "the dashboard needs the optional extra: pip install 'community-sim[dashboard]'"
 

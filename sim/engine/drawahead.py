@@ -3,7 +3,7 @@
 In a large market the day's per-person draws (about a dozen arrays of a million
 numbers) are a seventh of the day's work and numpy fills arrays without holding
 the GIL. The numbers of a draw depend only on (seed, stream, day, draw rank) (see
-``sim.streams``), so at the end of each day a background thread draws, for the next
+``sim.core.streams``), so at the end of each day a background thread draws, for the next
 day, the requests this day made, from generators of its own. Tomorrow a request
 takes those numbers when it is the one expected (same stream, rank, kind and size);
 any other request is drawn on demand. Results do not change either way.

@@ -19,9 +19,9 @@ from typing import TypeVar
 
 import numpy as np
 
+from sim.core.mathutil import put_where
+from sim.core.population import MEMBER, Population
 from sim.engine.options import EngineOptions
-from sim.mathutil import put_where
-from sim.population import MEMBER, Population
 
 #: Members' share of the market from which phases work on whole columns (see ``member_rows``).
 DENSE_SHARE = 0.5

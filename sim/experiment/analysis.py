@@ -18,10 +18,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.atomic import MARKER, check_replaceable, output_error, replace_directory, temp_dir, write_marker
+from sim.core.mathutil import t_interval
 from sim.experiment.kpis import HEADLINE
 from sim.experiment.store import Expected, SweepStore, combine
-from sim.mathutil import t_interval
+from sim.run.atomic import MARKER, check_replaceable, output_error, replace_directory, temp_dir, write_marker
 
 
 class AnalysisError(Exception):

@@ -17,8 +17,8 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
+from sim.batch.executors import ExecutorError, default_workers
 from sim.cli.errors import EXIT_INTERRUPTED, EXIT_TERMINATED, Terminated, UserError
-from sim.experiment.executors import ExecutorError, default_workers
 from sim.experiment.resolve import MAX_RUNS, Resolved, resolve_experiment
 
 EXIT_FAILED_RUNS = 3

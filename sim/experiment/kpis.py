@@ -1,6 +1,6 @@
 """Which KPIs a sweep keeps per run, named as flat columns: ``final.gmv``, ``w90.members``.
 
-The names come from the run summary (``sim.summary``): ``final.<kpi>`` and
+The names come from the run summary (``sim.run.summary``): ``final.<kpi>`` and
 ``w<days>.<kpi>`` for the 30/90/180-day windows, ``funnel.<stage>`` and
 ``retention.day_<age>``. The allowed set is built from the model's own lists
 without running anything, so a typo fails before the first run.
@@ -12,12 +12,12 @@ import difflib
 import math
 from collections.abc import Iterable, Sequence
 
-from sim.metrics import KPI_NAMES
-from sim.summary import FLOWS, STOCKS, WINDOWS
+from sim.observe.metrics import KPI_NAMES
+from sim.run.summary import FLOWS, STOCKS, WINDOWS
 
 #: Keys of ``summary["final"]`` beyond the windowed KPIs.
 FINAL_EXTRA = ("ltv_per_member",)
-#: Derived ratios every window carries (see ``sim.summary.window_kpis``).
+#: Derived ratios every window carries (see ``sim.run.summary.window_kpis``).
 WINDOW_EXTRA = ("aov", "referral_conversion")
 #: Stages of ``summary["funnel"]`` and ages of ``summary["retention"]``.
 FUNNEL = ("market", "member", "buyer", "repeat_buyer", "advocate")

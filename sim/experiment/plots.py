@@ -42,7 +42,7 @@ def num(x: float, _pos: int | None = None) -> str:
 
 def kpi_label(column: str) -> str:
     """Axis label of a KPI column: ``final.gmv`` -> ``gmv, run total``, ``w90.members`` -> ``members on day 90``."""
-    from sim.summary import FLOWS
+    from sim.run.summary import FLOWS
 
     head, key = column.split(".", 1)
     if head == "funnel":
@@ -81,7 +81,7 @@ def _title(fig: Figure, title: str, subtitle: str = "") -> None:
 
 
 def _interval(values: np.ndarray, conf: float) -> tuple[float, float, float]:
-    from sim.mathutil import t_interval
+    from sim.core.mathutil import t_interval
 
     mean, _, low, high = t_interval(values, conf)
     return mean, low, high

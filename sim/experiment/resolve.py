@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from sim.batch.seeds import design_seed, replication_seeds
 from sim.config import keypath
 from sim.config.errors import Problem, ScenarioError
 from sim.config.loader import load_scenario
@@ -25,9 +26,8 @@ from sim.experiment import design as designs
 from sim.experiment import paths
 from sim.experiment.kpis import expand
 from sim.experiment.runs import RunPlan, Setter, Task
-from sim.experiment.seeds import design_seed, replication_seeds
 from sim.experiment.spec import SAMPLED, SCENARIO_FACTOR, Experiment, origin, read_experiment
-from sim.metrics import KPI_NAMES
+from sim.observe.metrics import KPI_NAMES
 
 
 @dataclass

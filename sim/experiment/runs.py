@@ -105,7 +105,7 @@ def renormalize(shares: dict[str, float], fixed: set[str], name: str) -> None:
 
 def run_chunk(plan: RunPlan, tasks: Sequence[Task]) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """Run ``tasks`` one after another; return their result rows and (optionally) downsampled series."""
-    from sim.runner import simulate
+    from sim.run.runner import simulate
 
     rows, series = [], []
     for task in tasks:

@@ -38,7 +38,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from sim.atomic import OutputError
+from sim.run.atomic import OutputError
 
 #: ``chunk-00012.<sha256 of the file>.parquet``; files of older versions have no checksum in the name.
 _CHUNK = re.compile(r"^chunk-(\d{5,})(?:\.([0-9a-f]{64}))?\.parquet$")

@@ -19,12 +19,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from sim.atomic import OutputError
-from sim.experiment.executors import make_executor
+from sim.batch.executors import make_executor
 from sim.experiment.resolve import Resolved
 from sim.experiment.runs import run_chunk
 from sim.experiment.store import Expected, SweepStore
-from sim.runner import git_commit, versions
+from sim.run.atomic import OutputError
+from sim.run.runner import git_commit, versions
 
 #: Most runs in one chunk by default: small enough that an interruption loses little.
 MAX_CHUNK = 25

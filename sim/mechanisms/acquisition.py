@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.mathutil import stochastic_round
+from sim.core.mathutil import stochastic_round
+from sim.core.membership import join, prospects
+from sim.core.population import CHURNED, MEMBER
 from sim.mechanisms.spec import Mechanism
-from sim.membership import join, prospects
-from sim.population import CHURNED, MEMBER
 
 if TYPE_CHECKING:
     from sim.model import CommunityModel

@@ -13,12 +13,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.mathutil import logistic, logit
+from sim.core.mathutil import logistic, logit
+from sim.core.membership import churn
+from sim.core.population import CHURNED
 from sim.mechanisms import sentiment
 from sim.mechanisms.koc import followers_lose_their_koc
 from sim.mechanisms.spec import Mechanism
-from sim.membership import churn
-from sim.population import CHURNED
 
 if TYPE_CHECKING:
     from sim.model import CommunityModel
@@ -55,7 +55,7 @@ def churn_phase(model: CommunityModel) -> None:
         leave = (u[rows] < logistic(x)) | ((hunters >= 0) & (hunters <= model.day.day))
         _, leaving = model.members_where(rows, leave)
         # churn is the day's last phase: the members who stay are tomorrow's, and their log-odds give the
-        # day's at-risk share (sim.health) without a second pass over every member
+        # day's at-risk share (sim.observe.health) without a second pass over every member
         stay = ~leave
         if isinstance(rows, slice):
             stay &= model.members_in(rows)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.config.base import CONTENT_TYPES
-from sim.mathutil import f32, logistic, logit
+from sim.core.mathutil import f32, logistic, logit
 from sim.mechanisms.incentives import engagement_rewards, points, tiers
 from sim.mechanisms.spec import Mechanism
 

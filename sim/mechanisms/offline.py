@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.mathutil import stochastic_round
+from sim.core.mathutil import stochastic_round
+from sim.core.membership import join
+from sim.core.population import PROSPECT
 from sim.mechanisms.spec import KPI, Mechanism, counter
-from sim.membership import join
-from sim.population import PROSPECT
 
 if TYPE_CHECKING:
     from sim.model import CommunityModel

@@ -1,6 +1,6 @@
 """Operators: brand staff who publish the content plan and answer questions.
 
-Operators are ordinary Mesa agents (``sim.agents.Operator``; there are few of
+Operators are ordinary Mesa agents (``sim.core.agents.Operator``; there are few of
 them): each one's ``step`` publishes brand posts up to its capacity and adds its
 replies to the day's capacity. Questions beyond the capacity go unanswered (see
 engagement).
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sim.mathutil import stochastic_round
+from sim.core.mathutil import stochastic_round
 from sim.mechanisms.spec import Mechanism
 
 if TYPE_CHECKING:

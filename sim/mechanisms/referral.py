@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.mathutil import add_at, f32, logistic, logit
+from sim.core.mathutil import add_at, f32, logistic, logit
+from sim.core.membership import join
+from sim.core.population import MEMBER, PROSPECT
 from sim.mechanisms.incentives import engagement_rewards, points
 from sim.mechanisms.spec import Mechanism
-from sim.membership import join
-from sim.population import MEMBER, PROSPECT
 
 if TYPE_CHECKING:
     from sim.model import CommunityModel

@@ -22,8 +22,8 @@ import dataclasses
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sim.daystate import DayState, Modifiers
-from sim.ledger import CATEGORIES
+from sim.core.daystate import DayState, Modifiers
+from sim.core.ledger import CATEGORIES
 from sim.mechanisms import (
     acquisition,
     calendar_events,

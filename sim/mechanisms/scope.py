@@ -55,7 +55,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
         "tier_multiplier",
         "tier_exclusive",
     ),
-    # what joining and leaving change (sim.membership)
+    # what joining and leaving change (sim.core.membership)
     "membership": (
         "pop",
         "day",

@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.core.population import MEMBER
 from sim.mechanisms.spec import Mechanism
-from sim.population import MEMBER
 
 if TYPE_CHECKING:
     from sim.model import CommunityModel

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Literal
 if TYPE_CHECKING:
     import numpy as np
 
-    from sim.daystate import Modifiers
+    from sim.core.daystate import Modifiers
     from sim.model import CommunityModel
 
 Phase = Callable[["CommunityModel"], None]

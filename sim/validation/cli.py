@@ -8,8 +8,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from sim.atomic import atomic_directory, check_destination
 from sim.config.loader import load_scenario
+from sim.run.atomic import atomic_directory, check_destination
 from sim.validation.runner import run_suite, write_report
 from sim.validation.suite import DEFAULT_SUITE, SCENARIOS, load_suite
 

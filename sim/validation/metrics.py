@@ -10,8 +10,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from sim.runner import RunResult
-from sim.theory import bass_F
+from sim.run.runner import RunResult
+from sim.validation.theory import bass_F
 
 Metric = Callable[[RunResult], float]
 METRICS: dict[str, tuple[str, Metric]] = {}
@@ -135,7 +135,7 @@ def _discrete_bass(p: float, q: float, days: int) -> np.ndarray:
     "lifetime in days, both taken from the scenario's constant rates (theory: 1)."
 )
 def referral_cohort_ratio(r: RunResult) -> float:
-    from sim.mathutil import logistic, logit
+    from sim.core.mathutil import logistic, logit
 
     s = r.model.scenario
     visit = float(logistic(np.array(logit(s.engagement.base_visit_prob))))

@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from sim.experiment.executors import make_executor
-from sim.experiment.seeds import replication_seeds
+from sim.batch.executors import make_executor
+from sim.batch.seeds import replication_seeds
 from sim.validation.suite import ROOT, Suite
 
 
@@ -30,7 +30,7 @@ def _score(overrides: tuple[str, ...], job: tuple[str, int, tuple[str, ...]]) ->
     scenario, seed, metrics = job
     from sim.config.errors import ScenarioWarning
     from sim.config.loader import load_scenario
-    from sim.runner import simulate
+    from sim.run.runner import simulate
     from sim.validation.metrics import METRICS
 
     with warnings.catch_warnings():  # the command printed them when it loaded each scenario

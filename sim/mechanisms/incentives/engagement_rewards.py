@@ -19,12 +19,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.mathutil import add_at, levels
+from sim.core.mathutil import add_at, levels
 from sim.mechanisms.incentives import points, tiers
 from sim.mechanisms.spec import Mechanism
 
 if TYPE_CHECKING:
-    from sim.daystate import Modifiers
+    from sim.core.daystate import Modifiers
     from sim.model import CommunityModel
 
 

@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.core.membership import join
+from sim.core.population import CHURNED
 from sim.mechanisms.spec import Mechanism
-from sim.membership import join
-from sim.population import CHURNED
 
 if TYPE_CHECKING:
     from sim.model import CommunityModel

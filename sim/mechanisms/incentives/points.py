@@ -18,11 +18,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.mathutil import add_at
+from sim.core.mathutil import add_at
 from sim.mechanisms.spec import Mechanism
 
 if TYPE_CHECKING:
-    from sim.daystate import Modifiers
+    from sim.core.daystate import Modifiers
     from sim.model import CommunityModel
 
 

@@ -19,11 +19,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.mathutil import add_at, levels
+from sim.core.mathutil import add_at, levels
 from sim.mechanisms.spec import Mechanism
 
 if TYPE_CHECKING:
-    from sim.daystate import Modifiers
+    from sim.core.daystate import Modifiers
     from sim.model import CommunityModel
 
 GROWTH_PER_ACTION = 10.0

@@ -2,7 +2,7 @@
 
 Figures are built as ``matplotlib.figure.Figure`` objects on an Agg canvas, never
 through pyplot, so no global state leaks between runs, threads or processes. The
-time-axis figures mark the run's dated events (``sim.plots_markers``).
+time-axis figures mark the run's dated events (``sim.plots.markers``).
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from matplotlib.cm import ScalarMappable
 from matplotlib.colors import BoundaryNorm, ListedColormap
 from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 
-from sim import plots_markers as pm
-from sim.plots_base import (
+from sim.plots import markers as pm
+from sim.plots.base import (
     DPI,
     FIGSIZE,
     _count_locator,
@@ -29,7 +29,7 @@ from sim.plots_base import (
     _save,
     _title,
 )
-from sim.plots_operations import plot_operations
+from sim.plots.operations import plot_operations
 
 __all__ = [
     "DPI",

@@ -20,13 +20,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from sim import incentive_effect
-from sim.atomic import atomic_directory, output_error
 from sim.config.loader import scenario_hash, scenario_to_yaml
 from sim.config.schema import Scenario
 from sim.engine import memory
 from sim.model import CommunityModel
-from sim.summary import cohort_retention, summarize
+from sim.run import counterfactual
+from sim.run.atomic import atomic_directory, output_error
+from sim.run.summary import cohort_retention, summarize
 
 
 @dataclass
@@ -76,9 +76,9 @@ def simulate(
 
 def add_incentive_effect(scenario: Scenario, result: RunResult) -> None:
     """Add the ``incentives`` block (a counterfactual run) to the summary when incentives run."""
-    if scenario.output.incentive_counterfactual and incentive_effect.has_incentives(scenario):
-        without = simulate(incentive_effect.without_incentives(scenario), record_events=False)
-        result.summary["incentives"] = incentive_effect.compare(result, without)
+    if scenario.output.incentive_counterfactual and counterfactual.has_incentives(scenario):
+        without = simulate(counterfactual.without_incentives(scenario), record_events=False)
+        result.summary["incentives"] = counterfactual.compare(result, without)
 
 
 def run_to_directory(scenario: Scenario, out_dir: Path, progress: Callable[[int], None] | None = None) -> RunResult:

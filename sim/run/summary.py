@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sim.ledger import CATEGORIES
+from sim.core.ledger import CATEGORIES
+from sim.core.population import CHURNED, MEMBER, Population
 from sim.mechanisms.registry import JOIN_SOURCES, KPIS
-from sim.population import CHURNED, MEMBER, Population
 
 WINDOWS = (30, 90, 180)
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.population import CHURNED, MEMBER, PROSPECT
+from sim.core.population import CHURNED, MEMBER, PROSPECT
 
 if TYPE_CHECKING:
     from sim.model import CommunityModel

@@ -1,4 +1,4 @@
-"""The dashboard page for Solara: ``community-sim dashboard`` runs ``solara run sim.app``.
+"""The dashboard page for Solara: ``community-sim dashboard`` runs ``solara run sim.dashboard.app``.
 
 The scenario to start from comes from the ``COMMUNITY_SIM_DASHBOARD_SCENARIO``
 environment variable (empty: the baseline scaled down to a small community).

@@ -2,7 +2,7 @@
 
 Replication ``r`` uses the same seed at every design point, so two points differ
 only by their factors and not by luck (common random numbers); the model's own
-substreams (``sim.streams``) then keep the draws aligned mechanism by mechanism.
+substreams (``sim.core.streams``) then keep the draws aligned mechanism by mechanism.
 Every seed is an ordinary integer, written next to each run, so any single run
 can be replayed with ``community-sim run SCENARIO --seed S``.
 """

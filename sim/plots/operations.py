@@ -8,14 +8,14 @@ import numpy as np
 import pandas as pd
 from matplotlib.ticker import PercentFormatter
 
-from sim import plots_markers as pm
 from sim.config.rules import HealthConfig
-from sim.health import ALERTS
-from sim.plots_base import FIGSIZE, _count_locator, _day_axis, _marks, _save, _title
+from sim.observe.health import ALERTS
+from sim.plots import markers as pm
+from sim.plots.base import FIGSIZE, _count_locator, _day_axis, _marks, _save, _title
 
 OPS_FIGSIZE = (FIGSIZE[0], 6.6)
 NEGATIVE_COLOR, KOC_COLOR, ALERT_COLOR = "#0072B2", "#009E73", "#E69F00"
-#: Readable names of the health alerts (``sim.health.ALERTS``).
+#: Readable names of the health alerts (``sim.observe.health.ALERTS``).
 ALERT_NAMES: dict[str, str] = {
     "alert_weak_growth": "weak monthly growth",
     "alert_activity_swing": "activity swing",

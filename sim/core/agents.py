@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING
 
 import mesa
 
-from sim.population import STATUS_NAMES
+from sim.core.population import STATUS_NAMES
 
 if TYPE_CHECKING:
-    from sim.daystate import DayState
+    from sim.core.daystate import DayState
     from sim.model import CommunityModel
 
 

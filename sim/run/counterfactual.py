@@ -17,7 +17,7 @@ from sim.config.schema import Scenario
 from sim.mechanisms.registry import LINES
 
 if TYPE_CHECKING:
-    from sim.runner import RunResult
+    from sim.run.runner import RunResult
 
 
 def has_incentives(scenario: Scenario) -> bool:

@@ -11,11 +11,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.health import HEALTH_COLUMNS
-from sim.ledger import CATEGORIES
+from sim.core.ledger import CATEGORIES
+from sim.core.population import MEMBER
 from sim.mechanisms.incentives import points
 from sim.mechanisms.registry import JOIN_SOURCES, KPIS, LINES
-from sim.population import MEMBER
+from sim.observe.health import HEALTH_COLUMNS
 
 if TYPE_CHECKING:
     from sim.model import CommunityModel

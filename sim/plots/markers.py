@@ -17,7 +17,7 @@ from matplotlib.figure import Figure
 from matplotlib.legend_handler import HandlerBase
 from matplotlib.lines import Line2D
 
-from sim.plots_base import DPI, FIGSIZE, _day_limits, _new_figure
+from sim.plots.base import DPI, FIGSIZE, _day_limits, _new_figure
 
 KINDS = ("crisis", "promotion", "competitor", "rule")
 KIND_NAMES = {"crisis": "crisis", "promotion": "promotion", "competitor": "competitor entry", "rule": "rule fired"}

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.mathutil import logistic, logit
+from sim.core.mathutil import logistic, logit
 from sim.mechanisms import sentiment
 
 if TYPE_CHECKING:

@@ -1,0 +1,1 @@
+"""Running many simulations: executors (serial, local processes, Dask) and replication seeds."""

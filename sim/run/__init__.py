@@ -1,0 +1,1 @@
+"""One run of a scenario: the runner, end-of-run summaries, the incentive counterfactual, run directories."""
