@@ -134,7 +134,7 @@ class CommunityModel(MemberRows, mesa.Model):
         row.update(self.health.row(self, row))
         issued = day.coupons_issued
         row["rule_firings"] = self.rules.check(self, row)
-        self.kpis.totals["coupons_issued"] += day.coupons_issued - issued  # offers sent by rules tonight
+        self.kpis.cum["coupons_issued"] += day.coupons_issued - issued  # offers sent by rules tonight
         row["coupons_issued"] = day.coupons_issued
         self.today = row
         self.datacollector.collect(self)

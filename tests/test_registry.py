@@ -159,6 +159,18 @@ def recorded():
     return drawn, handed
 
 
+def test_every_kpi_has_one_column_and_one_kind_and_mechanism_kpis_sit_in_their_group():
+    from sim.observe.metrics import CORE, KIND
+
+    assert len(KPI_NAMES) == len(set(KPI_NAMES)) and set(KIND) == set(KPI_NAMES)
+    core = {name for cols in CORE.values() for name, _, _ in cols}
+    assert not core & {kpi.name for kpi in KPIS}, "a KPI computed both by metrics and by a mechanism"
+    groups = ("community", "commerce", "incentives", "operations")
+    for kpi in KPIS:
+        later = [name for g in groups[groups.index(kpi.group) + 1 :] for name, _, _ in CORE[g]]
+        assert all(KPI_NAMES.index(kpi.name) < KPI_NAMES.index(name) for name in later)
+
+
 def test_every_stream_a_run_draws_from_is_declared(recorded):
     drawn, _ = recorded
     assert drawn <= set(STREAMS), sorted(drawn - set(STREAMS))

@@ -20,43 +20,15 @@ import numpy as np
 import pandas as pd
 
 from sim.calibration import CalibrationError
-from sim.mechanisms.registry import KPIS
-from sim.observe.metrics import KPI_NAMES
-from sim.run.summary import FLOWS
+from sim.observe.metrics import KIND, KPI_NAMES
 
 PERIODS = ("day", "week", "month")
 STOCK_RULES = ("mean", "last")
-#: Daily counts and amounts beyond the summary's flows: they add up over a period too.
-EXTRA_FLOWS = (
-    "revenue",
-    "buyers",
-    "net_growth",
-    "koc_posts",
-    "points_earned",
-    "points_redeemed",
-    "points_expired",
-    "redemptions",
-    "coupons_issued",
-    "coupons_redeemed",
-    "groups_opened",
-    "groups_succeeded",
-    "checkins",
-    "badges_awarded",
-    "live_viewers",
-    "replay_viewers",
-    "live_purchases",
-    "outreach_contacts",
-    "incidents",
-    "unhandled_incidents",
-    "kocs_promoted",
-    "rule_firings",
-)
-_FLOW_SET = frozenset(FLOWS) | frozenset(EXTRA_FLOWS) | frozenset(k.name for k in KPIS if k.kind == "flow")
 
 
 def is_flow(kpi: str) -> bool:
     """True for KPIs that count what happened on a day (summed per period), False for the rest."""
-    return kpi in _FLOW_SET or kpi.startswith(("new_", "cost_", "line_"))
+    return KIND.get(kpi) == "flow"
 
 
 def check_kpi(name: str, where: str) -> str:

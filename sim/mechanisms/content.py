@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.config.base import CONTENT_TYPES
-from sim.mechanisms.spec import Mechanism
+from sim.mechanisms.spec import KPI, Mechanism
 
 if TYPE_CHECKING:
     from sim.model import CommunityModel
@@ -91,6 +91,7 @@ SPEC = Mechanism(
     name="content",
     section="content",
     phases=(("feed", content_phase),),
+    kpis=(KPI("ugc_share", "stock", lambda m: m.day.ugc_share),),
     uses=("scenario", "day", "segments", "effects", "ugc_yesterday"),
     leaves=(
         "appeal",

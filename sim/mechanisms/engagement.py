@@ -18,7 +18,7 @@ import numpy as np
 from sim.config.base import CONTENT_TYPES
 from sim.core.mathutil import f32, logistic, logit
 from sim.mechanisms.incentives import engagement_rewards, points, tiers
-from sim.mechanisms.spec import Mechanism
+from sim.mechanisms.spec import KPI, Mechanism
 
 if TYPE_CHECKING:
     from sim.model import CommunityModel
@@ -129,6 +129,14 @@ SPEC = Mechanism(
     section="engagement",
     phases=(("visits", engagement_phase),),
     streams=("engagement", "content"),
+    kpis=(
+        KPI("interactions", "flow", lambda m: m.day.interactions, True, "community"),
+        KPI("questions", "flow", lambda m: m.day.questions, True, "community"),
+        KPI("unanswered", "flow", lambda m: m.day.unanswered, True, "community"),
+        KPI("ugc_posts", "flow", lambda m: m.day.ugc_posts, True, "community"),
+        KPI("dwell_minutes", "stock", lambda m: m.day.dwell_minutes),
+        KPI("response_hours", "stock", lambda m: m.day.response_hours),
+    ),
     uses=("scenario", "pop", "day", "mods", "streams", "rows", "segments", "tiers", "question_backlog"),
     leaves=("visitors", "interactions", "ugc_posts"),
     takes=(

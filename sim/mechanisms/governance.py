@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.mechanisms import sentiment
-from sim.mechanisms.spec import Mechanism
+from sim.mechanisms.spec import KPI, Mechanism
 
 if TYPE_CHECKING:
     from sim.model import CommunityModel
@@ -101,6 +101,11 @@ SPEC = Mechanism(
     section="operators",
     phases=(("outreach", outreach_phase), ("moderation", moderation_phase)),
     streams=("operators", "governance"),
+    kpis=(
+        KPI("outreach_contacts", "flow", lambda m: m.day.outreach),
+        KPI("incidents", "flow", lambda m: m.day.incidents),
+        KPI("unhandled_incidents", "flow", lambda m: m.day.unhandled_incidents),
+    ),
     uses=("scenario", "pop", "day", "mods", "streams", "policy", "network", "rows", "n_negative", "n_churned"),
     takes=("visitors", "interactions", "ugc_posts"),
 )

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.core.population import MEMBER
-from sim.mechanisms.spec import Mechanism
+from sim.mechanisms.spec import KPI, Mechanism
 
 if TYPE_CHECKING:
     from sim.model import CommunityModel
@@ -100,6 +100,11 @@ SPEC = Mechanism(
     phases=(("staffing", koc_phase), ("after_purchases", koc_commission)),
     streams=("koc",),
     lines=(("koc_support", "koc"), ("koc_commission", "koc"), ("koc_samples", "koc")),
+    kpis=(
+        KPI("koc_posts", "flow", lambda m: m.day.koc_posts, group="community"),
+        KPI("koc_count", "stock", lambda m: m.count_members(m.pop.is_koc, lambda koc: koc), True, "community"),
+        KPI("kocs_promoted", "flow", lambda m: m.day.kocs_promoted),
+    ),
     uses=("scenario", "pop", "day", "mods", "streams", "ledger", "network", "rows", "koc_reach"),
     leaves=("koc_posts", "koc_reached"),
     takes=("buyers_today", "buyers_list"),

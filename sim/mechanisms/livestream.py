@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.config.base import CONTENT_TYPES
-from sim.mechanisms.spec import Mechanism
+from sim.mechanisms.spec import KPI, Mechanism
 
 if TYPE_CHECKING:
     from sim.model import CommunityModel
@@ -59,12 +59,23 @@ def livestream_phase(model: CommunityModel) -> None:
         day.replay_viewers = watch
 
 
+def live_purchases(model: CommunityModel) -> int:
+    """Purchase-phase buyers among today's live viewers (KPI ``live_purchases``)."""
+    live = model.day.live_viewers
+    return int(np.isin(model.day.buyers_today, live, assume_unique=True).sum()) if live.size else 0
+
+
 SPEC = Mechanism(
     name="livestream",
     section="livestream",
     phases=(("outreach", livestream_phase),),
     streams=("livestream",),
     lines=(("livestream_hosts", "content"),),
+    kpis=(
+        KPI("live_viewers", "flow", lambda m: int(m.day.live_viewers.size)),
+        KPI("replay_viewers", "flow", lambda m: int(m.day.replay_viewers.size)),
+        KPI("live_purchases", "flow", live_purchases),
+    ),
     uses=("scenario", "pop", "day", "mods", "streams", "ledger", "rows", "segments", "last_show", "force_visit"),
     leaves=("forced", "live_viewers"),
 )

@@ -48,6 +48,6 @@ SPEC = Mechanism(
     streams=("offline",),
     lines=(("offline_traffic", "acquisition"),),
     join_sources=("offline",),
-    kpis=(KPI("offline_visitors", "flow", counter("offline_visitors"), headline=True),),
+    kpis=(KPI("offline_visitors", "flow", counter("offline_visitors"), headline=True, group="community"),),
     uses=("membership", "streams", "policy"),
 )

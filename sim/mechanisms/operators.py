@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from sim.core.mathutil import stochastic_round
-from sim.mechanisms.spec import Mechanism
+from sim.mechanisms.spec import KPI, Mechanism
 
 if TYPE_CHECKING:
     from sim.model import CommunityModel
@@ -46,6 +46,10 @@ SPEC = Mechanism(
     phases=(("staffing", operators_phase),),
     streams=("operators",),
     lines=(("operator_salaries", "operators"), ("content_production", "content"), ("themed_columns", "content")),
+    kpis=(
+        KPI("pgc_posts", "flow", lambda m: int(m.day.pgc_counts.sum()), True, "community"),
+        KPI("operators", "stock", lambda m: m.policy.headcount),
+    ),
     uses=("scenario", "day", "ledger", "streams", "policy", "operators"),
     leaves=("pgc_counts", "reply_capacity"),
 )

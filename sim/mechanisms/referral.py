@@ -21,7 +21,7 @@ from sim.core.mathutil import add_at, f32, logistic, logit
 from sim.core.membership import join
 from sim.core.population import MEMBER, PROSPECT
 from sim.mechanisms.incentives import engagement_rewards, points
-from sim.mechanisms.spec import Mechanism
+from sim.mechanisms.spec import KPI, Mechanism, ratio
 
 if TYPE_CHECKING:
     from sim.model import CommunityModel
@@ -82,6 +82,11 @@ SPEC = Mechanism(
     streams=("referral",),
     lines=(("referral_rewards", "incentives"),),
     join_sources=("referral",),
+    kpis=(
+        KPI("invitations", "flow", lambda m: m.day.invitations, True, "commerce"),
+        KPI("referrals_accepted", "flow", lambda m: m.day.accepted, True, "commerce"),
+        KPI("referral_conversion", "stock", lambda m: ratio(m.day.accepted, m.day.invitations), group="commerce"),
+    ),
     uses=("membership", "streams", "segments", "tiers"),
     takes=("visitors", "eff_referral", "koc_reached"),
 )

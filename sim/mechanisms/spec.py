@@ -54,13 +54,15 @@ class KPI:
 
     ``flow`` KPIs count what happened on a day and add up over a window or a
     period (summary windows, observed weeks); ``stock`` KPIs are read at the
-    window's last day. ``value`` computes today's value from the model.
+    window's last day. ``value`` computes today's value from the model, after the
+    day's flows are in ``model.kpis.cum`` (running totals, for cumulative ratios).
     """
 
     name: str
     kind: Kind
     value: Callable[[CommunityModel], float]
     headline: bool = False  # also in summary.json's windows
+    group: Literal["community", "commerce", "incentives", "operations"] = "operations"  # its place among the columns
 
 
 @dataclass(frozen=True)
@@ -88,3 +90,13 @@ class Mechanism:
 def counter(name: str) -> Callable[[CommunityModel], float]:
     """A KPI value read from today's counter ``name`` (``DayState.counts``)."""
     return lambda model: model.day.counts.get(name, 0.0)
+
+
+def ratio(part: float, whole: float) -> float:
+    """``part / whole``, 0 when ``whole`` is 0."""
+    return part / whole if whole else 0.0
+
+
+def cumulative(part: str, whole: str) -> Callable[[CommunityModel], float]:
+    """A KPI value: the running total of flow ``part`` over that of flow ``whole`` since day 0."""
+    return lambda model: ratio(model.kpis.cum[part], model.kpis.cum[whole])

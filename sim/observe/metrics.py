@@ -1,7 +1,9 @@
 """Daily KPIs: what operators watch, computed from the population and the day.
 
-Definitions (formula, window, unit) are in docs/metrics.md; ``KPI_NAMES`` fixes
-the column order of the time series.
+Definitions (formula, window, unit) are in docs/metrics.md. The KPIs of a
+mechanism are declared in its spec; ``KPI_NAMES`` fixes the column order of the
+time series: community, commerce, incentives and operations (this module's
+KPIs of each group, then the mechanisms'), money, health, rule firings.
 """
 
 from __future__ import annotations
@@ -13,99 +15,78 @@ import numpy as np
 
 from sim.core.ledger import CATEGORIES
 from sim.core.population import MEMBER
-from sim.mechanisms.incentives import points
 from sim.mechanisms.registry import JOIN_SOURCES, KPIS, LINES
+from sim.mechanisms.spec import Kind
 from sim.observe.health import HEALTH_COLUMNS
 
 if TYPE_CHECKING:
     from sim.model import CommunityModel
 
-COMMUNITY = (
-    "members",
-    "prospects",
-    "churned_total",
-    "new_members",
-    *(f"new_{s}" for s in JOIN_SOURCES),
-    "churned",
-    "net_growth",
-    "dau",
-    "active_share",
-    "mau",
-    "dau_mau",
-    "visits",
-    "interactions",
-    "interactions_per_active",
-    "questions",
-    "unanswered",
-    "ugc_posts",
-    "pgc_posts",
-    "koc_posts",
-    "koc_count",
-)
-COMMERCE = (
-    "purchases",
-    "buyers",
-    "gmv",
-    "revenue",
-    "aov",
-    "gross_margin",
-    "repurchase_rate",
-    "monthly_repurchase_rate",
-    "invitations",
-    "referrals_accepted",
-    "referral_conversion",
-    "k_factor",
-    "satisfaction_mean",
-    "nps",
-    "engagement_mean",
-    "fatigue_mean",
-)
-INCENTIVES = (
-    "points_liability",
-    "points_earned",
-    "points_redeemed",
-    "points_expired",
-    "points_redemption_rate",
-    "redemptions",
-    "coupons_issued",
-    "coupons_redeemed",
-    "coupon_redemption_rate",
-    "groups_opened",
-    "groups_succeeded",
-    "group_success_rate",
-    "checkins",
-    "badges_awarded",
-    "tier_share",
-    "incentive_cost_per_buyer",
-)
-OPERATIONS = (
-    "conversion",
-    "dwell_minutes",
-    "ugc_share",
-    "live_viewers",
-    "replay_viewers",
-    "live_purchases",
-    "outreach_contacts",
-    "incidents",
-    "unhandled_incidents",
-    "response_hours",
-    "kocs_promoted",
-    "operators",
-)
-MONEY = (
-    *(f"cost_{c}" for c in CATEGORIES),
-    *(f"line_{line}" for line in LINES),
-    "cost_total",
-    "profit",
-    "cum_gmv",
-    "cum_cost",
-    "cum_profit",
-    "roi",
-)
-MECHANISMS = tuple(kpi.name for kpi in KPIS)  # the mechanisms' own KPIs (sim.mechanisms.registry)
-KPI_NAMES: tuple[str, ...] = (
-    COMMUNITY + COMMERCE + INCENTIVES + OPERATIONS + MECHANISMS + MONEY + HEALTH_COLUMNS + ("rule_firings",)
-)
+#: The KPIs this module computes itself (the mechanisms' own are in their specs), by column group:
+#: (name, kind, headline). Flows count what happened on a day and add up over windows and periods;
+#: stocks are read at a window's last day. Headline KPIs are also in summary.json's windows.
+CORE: dict[str, tuple[tuple[str, Kind, bool], ...]] = {
+    "community": (
+        ("members", "stock", True),
+        ("prospects", "stock", False),
+        ("churned_total", "stock", True),
+        ("new_members", "flow", True),
+        *((f"new_{s}", "flow", True) for s in JOIN_SOURCES),
+        ("churned", "flow", True),
+        ("net_growth", "flow", False),
+        ("dau", "stock", True),
+        ("active_share", "stock", False),
+        ("mau", "stock", True),
+        ("dau_mau", "stock", True),
+        ("visits", "flow", True),
+        ("interactions_per_active", "stock", False),
+    ),
+    "commerce": (
+        ("purchases", "flow", True),
+        ("buyers", "flow", False),
+        ("gmv", "flow", True),
+        ("revenue", "flow", True),
+        ("aov", "stock", False),
+        ("gross_margin", "flow", True),
+        ("repurchase_rate", "stock", True),
+        ("monthly_repurchase_rate", "stock", False),
+        ("k_factor", "stock", True),
+        ("satisfaction_mean", "stock", True),
+        ("nps", "stock", True),
+        ("engagement_mean", "stock", False),
+        ("fatigue_mean", "stock", False),
+    ),
+    "incentives": (("incentive_cost_per_buyer", "stock", False),),
+    "operations": (("conversion", "stock", False),),
+    "money": (
+        *((f"cost_{c}", "flow", True) for c in CATEGORIES),
+        *((f"line_{line}", "flow", False) for line in LINES),
+        ("cost_total", "flow", True),
+        ("profit", "flow", True),
+        ("cum_gmv", "stock", True),
+        ("cum_cost", "stock", True),
+        ("cum_profit", "stock", True),
+        ("roi", "stock", True),
+    ),
+}
+_COLUMNS = [
+    *(
+        (name, kind, headline)
+        for group in ("community", "commerce", "incentives", "operations")
+        for name, kind, headline in (*CORE[group], *((k.name, k.kind, k.headline) for k in KPIS if k.group == group))
+    ),
+    *CORE["money"],
+    *((name, "stock", False) for name in HEALTH_COLUMNS),
+    ("rule_firings", "flow", False),
+]
+KPI_NAMES: tuple[str, ...] = tuple(name for name, _, _ in _COLUMNS)
+#: Each KPI's kind: "flow" or "stock".
+KIND: dict[str, Kind] = {name: kind for name, kind, _ in _COLUMNS}
+#: The KPIs of summary.json's windows, flows (summed) and stocks (read on the last day).
+HEADLINE_FLOWS: tuple[str, ...] = tuple(name for name, kind, headline in _COLUMNS if headline and kind == "flow")
+HEADLINE_STOCKS: tuple[str, ...] = tuple(name for name, kind, headline in _COLUMNS if headline and kind == "stock")
+_FLOWS = tuple(k for k in KPIS if k.kind == "flow")
+_STOCKS = tuple(k for k in KPIS if k.kind == "stock")
 
 
 class KPITracker:
@@ -116,25 +97,20 @@ class KPITracker:
         self.members_30: deque[int] = deque(maxlen=30)
         self.prev_month_buyers: np.ndarray | None = None
         self.monthly_repurchase = 0.0
-        self.totals = dict.fromkeys(
-            (
-                "points_earned",
-                "points_redeemed",
-                "coupons_issued",
-                "coupons_redeemed",
-                "groups_opened",
-                "groups_succeeded",
-            ),
-            0.0,
-        )
+        self.cum: dict[str, float] = {name: 0.0 for name, kind in KIND.items() if kind == "flow"}  # since day 0
 
     def row(self, model: CommunityModel, accounts: dict[str, float]) -> dict[str, float]:
+        """Today's KPIs (the adaptive rules and health columns are added by the model)."""
         row = self._community(model)
         row.update(self._commerce(model, row["members"]))
-        row.update(self._incentives(model, row["members"], accounts))
-        row.update(self._operations(model))
-        row.update({kpi.name: kpi.value(model) for kpi in KPIS})
+        day = model.day
+        row["incentive_cost_per_buyer"] = accounts["cost_incentives"] / day.purchases if day.purchases else 0.0
+        row["conversion"] = day.purchases / day.visitors.size if day.visitors.size else 0.0
         row.update(accounts)
+        row.update({kpi.name: kpi.value(model) for kpi in _FLOWS})
+        for name in self.cum.keys() & row.keys():
+            self.cum[name] += row[name]
+        row.update({kpi.name: kpi.value(model) for kpi in _STOCKS})
         return row
 
     def _community(self, model: CommunityModel) -> dict[str, float]:
@@ -159,14 +135,7 @@ class KPITracker:
             "mau": mau,
             "dau_mau": active / mau if mau else 0.0,
             "visits": visitors,
-            "interactions": day.interactions,
             "interactions_per_active": day.interactions / visitors if visitors else 0.0,
-            "questions": day.questions,
-            "unanswered": day.unanswered,
-            "ugc_posts": day.ugc_posts,
-            "pgc_posts": int(day.pgc_counts.sum()),
-            "koc_posts": day.koc_posts,
-            "koc_count": model.count_members(pop.is_koc, lambda koc: koc),
         }
 
     def _commerce(self, model: CommunityModel, m: int) -> dict[str, float]:
@@ -187,33 +156,11 @@ class KPITracker:
             "gross_margin": day.gross_margin,
             "repurchase_rate": repeat / buyers if buyers else 0.0,
             "monthly_repurchase_rate": self._monthly_repurchase(model),
-            "invitations": day.invitations,
-            "referrals_accepted": day.accepted,
-            "referral_conversion": day.accepted / day.invitations if day.invitations else 0.0,
             "k_factor": sum(self.referral_joins_30) / mean_members if mean_members else 0.0,
             "satisfaction_mean": float(sat.mean()) if m else 0.0,
             "nps": 100.0 * (np.count_nonzero(sat >= 0.8) - np.count_nonzero(sat < 0.6)) / m if m else 0.0,
             "engagement_mean": float(pop.engagement[mi].mean()) if m else 0.0,
             "fatigue_mean": float(pop.fatigue[mi].mean()) if m else 0.0,
-        }
-
-    def _operations(self, model: CommunityModel) -> dict[str, float]:
-        day = model.day
-        visits = day.visitors.size
-        live = day.live_viewers
-        return {
-            "conversion": day.purchases / visits if visits else 0.0,
-            "dwell_minutes": day.dwell_minutes,
-            "ugc_share": day.ugc_share,
-            "live_viewers": int(live.size),
-            "replay_viewers": int(day.replay_viewers.size),
-            "live_purchases": int(np.isin(day.buyers_today, live, assume_unique=True).sum()) if live.size else 0,
-            "outreach_contacts": day.outreach,
-            "incidents": day.incidents,
-            "unhandled_incidents": day.unhandled_incidents,
-            "response_hours": day.response_hours,
-            "kocs_promoted": day.kocs_promoted,
-            "operators": model.policy.headcount,
         }
 
     def _monthly_repurchase(self, model: CommunityModel) -> float:
@@ -232,27 +179,3 @@ class KPITracker:
             self.monthly_repurchase = float(np.count_nonzero(bought & prev) / np.count_nonzero(prev))
         self.prev_month_buyers = bought
         return self.monthly_repurchase
-
-    def _incentives(self, model: CommunityModel, m: int, accounts: dict[str, float]) -> dict[str, float]:
-        day, t = model.day, self.totals
-        for key in t:
-            t[key] += getattr(day, key)
-        tiered = model.count_members(model.pop.tier, lambda tier: tier > 0)
-        return {
-            "points_liability": points.liability(model),
-            "points_earned": day.points_earned,
-            "points_redeemed": day.points_redeemed,
-            "points_expired": day.points_expired,
-            "points_redemption_rate": t["points_redeemed"] / t["points_earned"] if t["points_earned"] else 0.0,
-            "redemptions": day.redemptions,
-            "coupons_issued": day.coupons_issued,
-            "coupons_redeemed": day.coupons_redeemed,
-            "coupon_redemption_rate": t["coupons_redeemed"] / t["coupons_issued"] if t["coupons_issued"] else 0.0,
-            "groups_opened": day.groups_opened,
-            "groups_succeeded": day.groups_succeeded,
-            "group_success_rate": t["groups_succeeded"] / t["groups_opened"] if t["groups_opened"] else 0.0,
-            "checkins": day.checkins,
-            "badges_awarded": day.badges_awarded,
-            "tier_share": tiered / m if m else 0.0,
-            "incentive_cost_per_buyer": accounts["cost_incentives"] / day.purchases if day.purchases else 0.0,
-        }

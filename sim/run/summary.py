@@ -5,52 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sim.core.ledger import CATEGORIES
 from sim.core.population import CHURNED, MEMBER, Population
-from sim.mechanisms.registry import JOIN_SOURCES, KPIS
+from sim.observe.metrics import HEADLINE_FLOWS, HEADLINE_STOCKS
 
 WINDOWS = (30, 90, 180)
 
-#: KPIs summed over a window (flows); all others are read at the window's last day (stocks).
-FLOWS = (
-    "revenue",
-    "new_members",
-    *(f"new_{s}" for s in JOIN_SOURCES),
-    "churned",
-    "visits",
-    "interactions",
-    "purchases",
-    "gmv",
-    "gross_margin",
-    "invitations",
-    "referrals_accepted",
-    "ugc_posts",
-    "pgc_posts",
-    *(f"cost_{c}" for c in CATEGORIES),
-    "cost_total",
-    "profit",
-    "questions",
-    "unanswered",
-    *(kpi.name for kpi in KPIS if kpi.headline and kpi.kind == "flow"),
-)
-STOCKS = (
-    "members",
-    "churned_total",
-    "dau",
-    "mau",
-    "dau_mau",
-    "repurchase_rate",
-    "k_factor",
-    "satisfaction_mean",
-    "nps",
-    "cum_gmv",
-    "cum_cost",
-    "cum_profit",
-    "roi",
-    "points_liability",
-    "koc_count",
-    *(kpi.name for kpi in KPIS if kpi.headline and kpi.kind == "stock"),
-)
+#: KPIs summed over a window (flows) and read at its last day (stocks): the headline KPIs.
+FLOWS: tuple[str, ...] = HEADLINE_FLOWS
+STOCKS: tuple[str, ...] = HEADLINE_STOCKS
 
 
 def window_kpis(ts: pd.DataFrame, days: int) -> dict[str, float]:

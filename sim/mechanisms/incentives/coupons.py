@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.core.mathutil import select
-from sim.mechanisms.spec import Mechanism
+from sim.mechanisms.spec import KPI, Mechanism, cumulative
 
 if TYPE_CHECKING:
     from sim.core.daystate import Modifiers
@@ -115,5 +115,10 @@ SPEC = Mechanism(
     modifiers=modifiers,
     streams=("coupons",),
     lines=(("coupon_discounts", "incentives"),),  # booked at checkout (incentives.pricing),
+    kpis=(
+        KPI("coupons_issued", "flow", lambda m: m.day.coupons_issued, group="incentives"),
+        KPI("coupons_redeemed", "flow", lambda m: m.day.coupons_redeemed, group="incentives"),
+        KPI("coupon_redemption_rate", "stock", cumulative("coupons_redeemed", "coupons_issued"), group="incentives"),
+    ),
     uses=("scenario", "pop", "day", "mods", "streams", "network", "rows", "segments", "coupon_habits", "n_churned"),
 )

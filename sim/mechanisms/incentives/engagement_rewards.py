@@ -21,7 +21,7 @@ import numpy as np
 
 from sim.core.mathutil import add_at, levels
 from sim.mechanisms.incentives import points, tiers
-from sim.mechanisms.spec import Mechanism
+from sim.mechanisms.spec import KPI, Mechanism
 
 if TYPE_CHECKING:
     from sim.core.daystate import Modifiers
@@ -98,6 +98,10 @@ SPEC = Mechanism(
     phases=(("after_visits", check_in), ("status", award_badges)),
     modifiers=modifiers,
     lines=(("badge_awards", "incentives"),),
+    kpis=(
+        KPI("checkins", "flow", lambda m: m.day.checkins, group="incentives"),
+        KPI("badges_awarded", "flow", lambda m: m.day.badges_awarded, group="incentives"),
+    ),
     uses=("scenario", "pop", "day", "ledger", "rows", "segments", "tiers"),
     takes=("visitors",),
 )

@@ -20,7 +20,7 @@ import numpy as np
 
 from sim.core.membership import join
 from sim.core.population import CHURNED
-from sim.mechanisms.spec import Mechanism
+from sim.mechanisms.spec import KPI, Mechanism, cumulative
 
 if TYPE_CHECKING:
     from sim.model import CommunityModel
@@ -82,6 +82,11 @@ SPEC = Mechanism(
     streams=("group_buy",),
     lines=(("group_buy_discounts", "incentives"),),
     join_sources=("group_buy",),
+    kpis=(
+        KPI("groups_opened", "flow", lambda m: m.day.groups_opened, group="incentives"),
+        KPI("groups_succeeded", "flow", lambda m: m.day.groups_succeeded, group="incentives"),
+        KPI("group_success_rate", "stock", cumulative("groups_succeeded", "groups_opened"), group="incentives"),
+    ),
     uses=("membership", "streams", "segments", "tiers", "coupon_habits"),
     takes=("buyers_today", "buyers_list", "buyers_paid", "promotion_discount", "flash_sale"),
 )

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.core.mathutil import add_at
-from sim.mechanisms.spec import Mechanism
+from sim.mechanisms.spec import KPI, Mechanism, cumulative
 
 if TYPE_CHECKING:
     from sim.core.daystate import Modifiers
@@ -96,5 +96,13 @@ SPEC = Mechanism(
     phases=(("status", expire),),
     modifiers=modifiers,
     lines=(("points_redemptions", "incentives"),),  # booked at checkout (incentives.pricing),
+    kpis=(
+        KPI("points_liability", "stock", liability, True, "incentives"),
+        KPI("points_earned", "flow", lambda m: m.day.points_earned, group="incentives"),
+        KPI("points_redeemed", "flow", lambda m: m.day.points_redeemed, group="incentives"),
+        KPI("points_expired", "flow", lambda m: m.day.points_expired, group="incentives"),
+        KPI("points_redemption_rate", "stock", cumulative("points_redeemed", "points_earned"), group="incentives"),
+        KPI("redemptions", "flow", lambda m: m.day.redemptions, group="incentives"),
+    ),
     uses=("scenario", "pop", "day", "tiers"),
 )

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.core.mathutil import add_at, levels
-from sim.mechanisms.spec import Mechanism
+from sim.mechanisms.spec import KPI, Mechanism
 
 if TYPE_CHECKING:
     from sim.core.daystate import Modifiers
@@ -113,11 +113,19 @@ def update(model: CommunityModel) -> None:
     model.split_rows(update_rows, model.member_rows())
 
 
+def tier_share(model: CommunityModel) -> float:
+    """Share of members holding a tier (KPI ``tier_share``)."""
+    members = model.member_index().size
+    tiered = model.count_members(model.pop.tier, lambda tier: tier > 0)
+    return tiered / members if members else 0.0
+
+
 SPEC = Mechanism(
     name="tiers",
     section="incentives.tiers",
     phases=(("status", update),),
     modifiers=modifiers,
     lines=(("tier_discounts", "incentives"),),  # booked at checkout (incentives.pricing),
+    kpis=(KPI("tier_share", "stock", tier_share, group="incentives"),),
     uses=("scenario", "pop", "day", "rows", "segments", "tiers"),
 )
