@@ -26,7 +26,7 @@ from sim.engine.rows import MemberRows
 from sim.mechanisms.acquisition import seed_initial_members
 from sim.mechanisms.content import effect_table
 from sim.mechanisms.incentives import tiers
-from sim.mechanisms.registry import JOIN_SOURCES, LINES, PHASES
+from sim.mechanisms.registry import COLUMNS, JOIN_SOURCES, LINES, PHASES
 from sim.observe.health import HealthTracker
 from sim.observe.metrics import KPI_NAMES, KPITracker
 from sim.observe.rules_engine import RuleEngine
@@ -54,7 +54,7 @@ class CommunityModel(MemberRows, mesa.Model):
         if self.engine.draws_ahead(n):
             self.streams.draw_ahead()
         self.network = build_network(scenario.market.network, n, self.streams["network"])
-        self.pop = create_population(scenario, self.streams["population"])
+        self.pop = create_population(scenario, self.streams["population"], COLUMNS)
         # segments never change; per-segment tables index ~5x faster with native ints than with int8 codes
         self.segment_index = self.pop.segment.astype(np.intp)
         self.interests = interest_matrix(scenario)

@@ -78,6 +78,24 @@ def test_clashing_or_unknown_declarations_are_refused(clash):
         derive((*REGISTRY, spec))
 
 
+def test_a_mechanism_column_is_made_with_its_type_and_start_value_and_a_clash_is_refused():
+    import numpy as np
+
+    from sim.core.population import create_population
+    from sim.mechanisms.registry import COLUMNS
+    from sim.mechanisms.spec import Column
+
+    scenario = small(days=1)
+    extra = Column("store_visits", np.int16, -1)
+    pop = create_population(scenario, np.random.default_rng(0), (*COLUMNS, extra))
+    assert pop.store_visits.dtype == np.int16 and (pop.store_visits == -1).all()
+    assert pop.column_names()[-1] == "store_visits" and "points" in pop.owned
+    assert pop.nbytes() > sum(getattr(pop, c.name).nbytes for c in COLUMNS)
+    for clash in (Column("status", np.int8), COLUMNS[0]):
+        with pytest.raises(ValueError, match="declared twice"):
+            create_population(scenario, np.random.default_rng(0), (*COLUMNS, clash))
+
+
 def test_an_unknown_stage_is_refused():
     with pytest.raises(ValueError, match="unknown stage"):
         Mechanism(name="x", section="", phases=(("lunch", lambda m: None),))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from types import SimpleNamespace
 
 import numpy as np
@@ -53,7 +52,7 @@ def test_every_declared_name_is_something_the_model_has():
 
 
 def _state(model: CommunityModel) -> dict:
-    pop = {f.name: getattr(model.pop, f.name).copy() for f in dataclasses.fields(model.pop)}
+    pop = {name: getattr(model.pop, name).copy() for name in model.pop.column_names()}
     day = {k: v for k, v in vars(model.day).items()}
     return {"pop": pop, "day": day, "members": model.n_members, "churned": model.n_churned}
 

@@ -2,7 +2,9 @@
 
 Every person in the addressable market has a row, whether prospect, member or
 churned. Phases of the day read and write whole columns; ``Person`` agents are
-thin views onto a row.
+thin views onto a row. The fields below are every mechanism's; a column only
+one mechanism uses is declared in its spec (``columns``) and added by
+``create_population`` as an attribute of the same name.
 """
 
 from __future__ import annotations
@@ -15,7 +17,10 @@ import numpy as np
 from sim.config.base import CONTENT_TYPES
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from sim.config.schema import Scenario
+    from sim.mechanisms.spec import Column
 
 PROSPECT, MEMBER, CHURNED = 0, 1, 2
 STATUS_NAMES = ("prospect", "member", "churned")
@@ -40,38 +45,23 @@ class Population:
     second_purchase: np.ndarray  # int32, day of the second purchase (-1 never)
     purchases: np.ndarray  # int32, purchases while a member
     spend: np.ndarray  # float64, yuan spent
-    points: np.ndarray  # float64, points balance
-    invites_accepted: np.ndarray  # int32, referrals this person brought in
-    is_koc: np.ndarray  # bool
     member_contacts: np.ndarray  # int32, contacts who are members now
     churned_contacts: np.ndarray  # int32, contacts who have churned
     trait: np.ndarray  # float32 (n, 2) uniforms fixed at birth: starting engagement, satisfaction
     birthday: np.ndarray  # int16, day of the year
-    points_last_earn: np.ndarray  # int32, day points were last earned (-1 never)
-    last_redeem: np.ndarray  # int32, day of the last points redemption (-1 never)
-    tier: np.ndarray  # int8, 0 = no tier, k = k-th tier level
-    growth: np.ndarray  # float64, growth value toward tiers
-    coupon_value: np.ndarray  # float32, yuan off of the coupon held
-    coupon_rate: np.ndarray  # float32, share off of the coupon held
-    coupon_min: np.ndarray  # float32, minimum basket of the coupon held
-    coupon_expiry: np.ndarray  # int32, last valid day of the coupon held (-1 none)
-    coupon_habit: np.ndarray  # float32 in [0, 1], learned waiting for coupons
-    streak: np.ndarray  # int16, consecutive check-in days
-    last_checkin: np.ndarray  # int32, day of the last check-in (-1 never)
-    reputation: np.ndarray  # float32
-    badges: np.ndarray  # int8, badges earned
-    hunter_leave: np.ndarray  # int32, day a reward hunter leaves (-1 not a hunter)
-    negative: np.ndarray  # bool, holds negative sentiment
-    negative_contacts: np.ndarray  # int32, contacts who hold negative sentiment
-    last_show_seen: np.ndarray  # int32, day of the last livestream seen live or as replay (-1 never)
-    last_outreach: np.ndarray  # int32, day of the last 1:1 message (-1 never)
+
+    owned: tuple[str, ...] = ()  # the mechanisms' columns (their specs' ``columns``), set as attributes
 
     @property
     def n(self) -> int:
         return int(self.status.size)
 
+    def column_names(self) -> tuple[str, ...]:
+        """Every column: the core fields above, then the mechanisms'."""
+        return (*(f.name for f in fields(self) if f.name != "owned"), *self.owned)
+
     def nbytes(self) -> int:
-        return sum(getattr(self, f.name).nbytes for f in fields(self))
+        return sum(getattr(self, name).nbytes for name in self.column_names())
 
 
 def interest_matrix(scenario: Scenario) -> np.ndarray:
@@ -85,13 +75,13 @@ def segment_column(scenario: Scenario, attr: str, dtype=np.float32) -> np.ndarra
     return np.array([getattr(s, attr) for s in scenario.market.segments], dtype=dtype)
 
 
-def create_population(scenario: Scenario, rng: np.random.Generator) -> Population:
-    """Everyone starts a prospect; segments are drawn by their shares."""
+def create_population(scenario: Scenario, rng: np.random.Generator, columns: Sequence[Column] = ()) -> Population:
+    """Everyone starts a prospect; segments are drawn by their shares; ``columns`` are the mechanisms'."""
     n = scenario.market.size
     shares = np.array([s.share for s in scenario.market.segments])
     segment = rng.choice(len(shares), size=n, p=shares / shares.sum()).astype(np.int8)
     minus = lambda dt: np.full(n, -1, dtype=dt)  # noqa: E731
-    return Population(
+    pop = Population(
         status=np.zeros(n, dtype=np.int8),
         segment=segment,
         join_day=minus(np.int32),
@@ -107,29 +97,15 @@ def create_population(scenario: Scenario, rng: np.random.Generator) -> Populatio
         second_purchase=minus(np.int32),
         purchases=np.zeros(n, dtype=np.int32),
         spend=np.zeros(n, dtype=np.float64),
-        points=np.zeros(n, dtype=np.float64),
-        invites_accepted=np.zeros(n, dtype=np.int32),
-        is_koc=np.zeros(n, dtype=bool),
         member_contacts=np.zeros(n, dtype=np.int32),
         churned_contacts=np.zeros(n, dtype=np.int32),
         trait=rng.random((n, 2), dtype=np.float32),
         birthday=rng.integers(0, 365, n).astype(np.int16),
-        points_last_earn=minus(np.int32),
-        last_redeem=minus(np.int32),
-        tier=np.zeros(n, dtype=np.int8),
-        growth=np.zeros(n, dtype=np.float64),
-        coupon_value=np.zeros(n, dtype=np.float32),
-        coupon_rate=np.zeros(n, dtype=np.float32),
-        coupon_min=np.zeros(n, dtype=np.float32),
-        coupon_expiry=minus(np.int32),
-        coupon_habit=np.zeros(n, dtype=np.float32),
-        streak=np.zeros(n, dtype=np.int16),
-        last_checkin=minus(np.int32),
-        reputation=np.zeros(n, dtype=np.float32),
-        badges=np.zeros(n, dtype=np.int8),
-        hunter_leave=minus(np.int32),
-        negative=np.zeros(n, dtype=bool),
-        negative_contacts=np.zeros(n, dtype=np.int32),
-        last_show_seen=minus(np.int32),
-        last_outreach=np.full(n, -(10**6), dtype=np.int32),
     )
+    core = {f.name for f in fields(pop)}
+    for col in columns:
+        if col.name in core or hasattr(pop, col.name):
+            raise ValueError(f"population column {col.name!r} is declared twice")
+        setattr(pop, col.name, np.full(n, col.fill, dtype=col.dtype))
+    pop.owned = tuple(col.name for col in columns)
+    return pop

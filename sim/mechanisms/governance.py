@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.mechanisms import sentiment
-from sim.mechanisms.spec import KPI, Mechanism
+from sim.mechanisms.spec import KPI, Column, Mechanism
 
 if TYPE_CHECKING:
     from sim.model import CommunityModel
@@ -105,6 +105,9 @@ SPEC = Mechanism(
         KPI("outreach_contacts", "flow", lambda m: m.day.outreach),
         KPI("incidents", "flow", lambda m: m.day.incidents),
         KPI("unhandled_incidents", "flow", lambda m: m.day.unhandled_incidents),
+    ),
+    columns=(
+        Column("last_outreach", np.int32, -(10**6)),  # int32, day of the last 1:1 message (-1 never)
     ),
     uses=("scenario", "pop", "day", "mods", "streams", "policy", "network", "rows", "n_negative", "n_churned"),
     takes=("visitors", "interactions", "ugc_posts"),

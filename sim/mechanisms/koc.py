@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.core.population import MEMBER
-from sim.mechanisms.spec import KPI, Mechanism
+from sim.mechanisms.spec import KPI, Column, Mechanism
 
 if TYPE_CHECKING:
     from sim.model import CommunityModel
@@ -105,6 +105,7 @@ SPEC = Mechanism(
         KPI("koc_count", "stock", lambda m: m.count_members(m.pop.is_koc, lambda koc: koc), True, "community"),
         KPI("kocs_promoted", "flow", lambda m: m.day.kocs_promoted),
     ),
+    columns=(Column("is_koc", np.bool_, False),),
     uses=("scenario", "pop", "day", "mods", "streams", "ledger", "network", "rows", "koc_reach"),
     leaves=("koc_posts", "koc_reached"),
     takes=("buyers_today", "buyers_list"),

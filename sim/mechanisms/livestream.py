@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.config.base import CONTENT_TYPES
-from sim.mechanisms.spec import KPI, Mechanism
+from sim.mechanisms.spec import KPI, Column, Mechanism
 
 if TYPE_CHECKING:
     from sim.model import CommunityModel
@@ -75,6 +75,9 @@ SPEC = Mechanism(
         KPI("live_viewers", "flow", lambda m: int(m.day.live_viewers.size)),
         KPI("replay_viewers", "flow", lambda m: int(m.day.replay_viewers.size)),
         KPI("live_purchases", "flow", live_purchases),
+    ),
+    columns=(
+        Column("last_show_seen", np.int32, -1),  # day of the last livestream seen live or as replay (-1 never)
     ),
     uses=("scenario", "pop", "day", "mods", "streams", "ledger", "rows", "segments", "last_show", "force_visit"),
     leaves=("forced", "live_viewers"),

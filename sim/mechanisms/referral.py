@@ -21,7 +21,7 @@ from sim.core.mathutil import add_at, f32, logistic, logit
 from sim.core.membership import join
 from sim.core.population import MEMBER, PROSPECT
 from sim.mechanisms.incentives import engagement_rewards, points
-from sim.mechanisms.spec import KPI, Mechanism, ratio
+from sim.mechanisms.spec import KPI, Column, Mechanism, ratio
 
 if TYPE_CHECKING:
     from sim.model import CommunityModel
@@ -86,6 +86,10 @@ SPEC = Mechanism(
         KPI("invitations", "flow", lambda m: m.day.invitations, True, "commerce"),
         KPI("referrals_accepted", "flow", lambda m: m.day.accepted, True, "commerce"),
         KPI("referral_conversion", "stock", lambda m: ratio(m.day.accepted, m.day.invitations), group="commerce"),
+    ),
+    columns=(
+        Column("hunter_leave", np.int32, -1),  # day a reward hunter leaves (-1 not a hunter)
+        Column("invites_accepted", np.int32, 0),  # referrals this person brought in
     ),
     uses=("membership", "streams", "segments", "tiers"),
     takes=("visitors", "eff_referral", "koc_reached"),

@@ -9,7 +9,8 @@
   ``ledger.CATEGORIES`` order, within a category in registry order;
 - ``JOIN_SOURCES``: the ways of joining, in registry order (their codes);
 - ``STREAMS``: every random stream's name;
-- ``KPIS``: the mechanisms' own daily KPIs, with flow or stock.
+- ``KPIS``: the mechanisms' own daily KPIs, with flow or stock;
+- ``COLUMNS``: the population columns the mechanisms own.
 
 Registry order matters only between phases of one stage; the ``status`` and
 ``after_visits`` phases touch disjoint state, so their order within the stage
@@ -41,7 +42,7 @@ from sim.mechanisms import (
 )
 from sim.mechanisms.incentives import calendar, coupons, engagement_rewards, group_buy, points, tiers
 from sim.mechanisms.scope import Scope, expand
-from sim.mechanisms.spec import KPI, STAGES, Mechanism, Phase
+from sim.mechanisms.spec import KPI, STAGES, Column, Mechanism, Phase
 
 if TYPE_CHECKING:
     import numpy as np
@@ -111,6 +112,7 @@ class Derived:
     join_sources: tuple[str, ...]
     streams: tuple[str, ...]
     kpis: tuple[KPI, ...]
+    columns: tuple[Column, ...]
 
 
 def _check_handoffs(specs: tuple[Mechanism, ...], order: dict[str, int]) -> None:
@@ -136,6 +138,7 @@ def derive(specs: tuple[Mechanism, ...]) -> Derived:
         ("ledger line", [(line, m.name) for m in specs for line, _ in m.lines]),
         ("join source", [(src, m.name) for m in specs for src in m.join_sources]),
         ("KPI", [(kpi.name, m.name) for m in specs for kpi in m.kpis]),
+        ("population column", [(col.name, m.name) for m in specs for col in m.columns]),
     ):
         seen: dict[str, str] = {}
         for name, owner in names:
@@ -155,6 +158,7 @@ def derive(specs: tuple[Mechanism, ...]) -> Derived:
         join_sources=tuple(src for m in specs for src in m.join_sources),
         streams=tuple(dict.fromkeys((*MODEL_STREAMS, *(s for m in specs for s in m.streams)))),
         kpis=tuple(kpi for m in specs for kpi in m.kpis),
+        columns=tuple(col for m in specs for col in m.columns),
     )
 
 
@@ -164,3 +168,4 @@ LINES: dict[str, str] = _DERIVED.lines
 JOIN_SOURCES: tuple[str, ...] = _DERIVED.join_sources
 STREAMS: tuple[str, ...] = _DERIVED.streams
 KPIS: tuple[KPI, ...] = _DERIVED.kpis
+COLUMNS: tuple[Column, ...] = _DERIVED.columns

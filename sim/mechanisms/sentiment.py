@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.core.population import MEMBER
-from sim.mechanisms.spec import Mechanism
+from sim.mechanisms.spec import Column, Mechanism
 
 if TYPE_CHECKING:
     from sim.model import CommunityModel
@@ -106,6 +106,10 @@ SPEC = Mechanism(
     phases=(("mood", sentiment_phase),),
     streams=("sentiment",),
     lines=(("crisis_response", "operators"),),
+    columns=(
+        Column("negative", np.bool_, False),  # holds negative sentiment
+        Column("negative_contacts", np.int32, 0),  # contacts who hold negative sentiment
+    ),
     uses=(
         "scenario",
         "pop",

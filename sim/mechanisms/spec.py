@@ -2,7 +2,8 @@
 
 A mechanism's spec names its scenario section, the phases it runs and at which
 stage of the day, the modifiers it adds to the day's decisions, its random
-streams, its ledger lines, its join sources, its own KPIs and the model state
+streams, its ledger lines, its join sources, its own KPIs, the population
+columns it owns and the model state
 its phases may touch (``uses``, enforced by ``sim.mechanisms.scope``) and what it
 hands to others within the day (``leaves`` and ``takes``: typed ``DayState`` fields). The registry
 (``sim.mechanisms.registry``) derives the day's phase order, the ledger's lines,
@@ -66,6 +67,15 @@ class KPI:
 
 
 @dataclass(frozen=True)
+class Column:
+    """A population column a mechanism adds: one value per person, ``fill`` for everyone at the start."""
+
+    name: str
+    dtype: type
+    fill: float | int | bool = 0
+
+
+@dataclass(frozen=True)
 class Mechanism:
     """One mechanism of the model and everything it adds to the day and the outputs."""
 
@@ -77,6 +87,7 @@ class Mechanism:
     lines: tuple[tuple[str, str], ...] = ()  # (ledger line, cost category)
     join_sources: tuple[str, ...] = ()  # ways of joining it creates
     kpis: tuple[KPI, ...] = ()  # its own daily KPIs
+    columns: tuple[Column, ...] = ()  # population columns it owns
     uses: tuple[str, ...] = ()  # model state and services its phases may touch (names or scope.GROUPS)
     leaves: tuple[str, ...] = ()  # DayState fields it fills for other mechanisms' later phases that day
     takes: tuple[str, ...] = ()  # DayState fields it reads that another mechanism leaves

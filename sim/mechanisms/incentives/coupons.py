@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.core.mathutil import select
-from sim.mechanisms.spec import KPI, Mechanism, cumulative
+from sim.mechanisms.spec import KPI, Column, Mechanism, cumulative
 
 if TYPE_CHECKING:
     from sim.core.daystate import Modifiers
@@ -119,6 +119,13 @@ SPEC = Mechanism(
         KPI("coupons_issued", "flow", lambda m: m.day.coupons_issued, group="incentives"),
         KPI("coupons_redeemed", "flow", lambda m: m.day.coupons_redeemed, group="incentives"),
         KPI("coupon_redemption_rate", "stock", cumulative("coupons_redeemed", "coupons_issued"), group="incentives"),
+    ),
+    columns=(
+        Column("coupon_value", np.float32, 0),  # yuan off of the coupon held
+        Column("coupon_rate", np.float32, 0),  # share off of the coupon held
+        Column("coupon_min", np.float32, 0),  # minimum basket of the coupon held
+        Column("coupon_expiry", np.int32, -1),  # last valid day of the coupon held (-1 none)
+        Column("coupon_habit", np.float32, 0),  #  in [0, 1], learned waiting for coupons
     ),
     uses=("scenario", "pop", "day", "mods", "streams", "network", "rows", "segments", "coupon_habits", "n_churned"),
 )

@@ -21,7 +21,7 @@ import numpy as np
 
 from sim.core.mathutil import add_at, levels
 from sim.mechanisms.incentives import points, tiers
-from sim.mechanisms.spec import KPI, Mechanism
+from sim.mechanisms.spec import KPI, Column, Mechanism
 
 if TYPE_CHECKING:
     from sim.core.daystate import Modifiers
@@ -101,6 +101,12 @@ SPEC = Mechanism(
     kpis=(
         KPI("checkins", "flow", lambda m: m.day.checkins, group="incentives"),
         KPI("badges_awarded", "flow", lambda m: m.day.badges_awarded, group="incentives"),
+    ),
+    columns=(
+        Column("streak", np.int16, 0),  # consecutive check-in days
+        Column("last_checkin", np.int32, -1),  # day of the last check-in (-1 never)
+        Column("reputation", np.float32, 0),
+        Column("badges", np.int8, 0),  # badges earned
     ),
     uses=("scenario", "pop", "day", "ledger", "rows", "segments", "tiers"),
     takes=("visitors",),

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.core.mathutil import add_at
-from sim.mechanisms.spec import KPI, Mechanism, cumulative
+from sim.mechanisms.spec import KPI, Column, Mechanism, cumulative
 
 if TYPE_CHECKING:
     from sim.core.daystate import Modifiers
@@ -103,6 +103,11 @@ SPEC = Mechanism(
         KPI("points_expired", "flow", lambda m: m.day.points_expired, group="incentives"),
         KPI("points_redemption_rate", "stock", cumulative("points_redeemed", "points_earned"), group="incentives"),
         KPI("redemptions", "flow", lambda m: m.day.redemptions, group="incentives"),
+    ),
+    columns=(
+        Column("points", np.float64, 0),  # points balance
+        Column("points_last_earn", np.int32, -1),  # day points were last earned (-1 never)
+        Column("last_redeem", np.int32, -1),  # day of the last points redemption (-1 never)
     ),
     uses=("scenario", "pop", "day", "tiers"),
 )

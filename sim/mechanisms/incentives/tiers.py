@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.core.mathutil import add_at, levels
-from sim.mechanisms.spec import KPI, Mechanism
+from sim.mechanisms.spec import KPI, Column, Mechanism
 
 if TYPE_CHECKING:
     from sim.core.daystate import Modifiers
@@ -127,5 +127,9 @@ SPEC = Mechanism(
     modifiers=modifiers,
     lines=(("tier_discounts", "incentives"),),  # booked at checkout (incentives.pricing),
     kpis=(KPI("tier_share", "stock", tier_share, group="incentives"),),
+    columns=(
+        Column("tier", np.int8, 0),  # 0 = no tier, k = k-th tier level
+        Column("growth", np.float64, 0),  # growth value toward tiers
+    ),
     uses=("scenario", "pop", "day", "rows", "segments", "tiers"),
 )
