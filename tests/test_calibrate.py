@@ -202,8 +202,9 @@ def test_cohort_only_scenario_is_closed_after_day_0():
     assert ts["purchases"].sum() > 0
 
 
-def test_weekly_repeat_transactions_of_a_cohort_calibrate_deterministically(tmp_path):
-    """A cohort's weekly purchases given as one dated row per week; two runs give the same calibrated.yaml."""
+def test_weekly_repeat_transactions_of_a_cohort_calibrate_deterministically_on_any_workers(tmp_path):
+    """A cohort's weekly purchases given as one dated row per week; a run in this process and one whose
+    replications run on two worker processes give the same calibrated.yaml and fit."""
     cohort = str(ROOT / "scenarios" / "cohort_only.yaml")
     small = ["--set", "market.size=2500", "--set", "acquisition.initial_members=400", "--set", "days=28"]
     truth = load_scenario(cohort, [s for s in small if s != "--set"] + ["purchase.base_prob=0.04"])
@@ -213,12 +214,13 @@ def test_weekly_repeat_transactions_of_a_cohort_calibrate_deterministically(tmp_
     csv = write_csv(tmp_path / "weekly.csv", pd.DataFrame({"date": dates, "purchases": weekly.to_numpy()}))
     args = [
         *("calibrate", cohort, "--observed", str(csv), *small, "--fit", "purchase.base_prob=0.01:0.08"),
-        *("--target", "purchases", "--trials", "4", "--replications", "1", "--quiet"),
+        *("--target", "purchases", "--trials", "4", "--replications", "2", "--quiet"),
     ]
     assert main([*args, "--out", str(tmp_path / "a")]) == 0
-    assert main([*args, "--out", str(tmp_path / "b")]) == 0
+    assert main([*args, "--workers", "2", "--out", str(tmp_path / "b")]) == 0
     first = (tmp_path / "a" / "calibrated.yaml").read_text()
     assert first == (tmp_path / "b" / "calibrated.yaml").read_text()
+    assert (tmp_path / "a" / "fit.csv").read_bytes() == (tmp_path / "b" / "fit.csv").read_bytes()
     metrics = json.loads((tmp_path / "a" / "metrics.json").read_text())
     assert metrics["period"] == "week" and metrics["observed_rows"] == "week" and metrics["simulated_days"] == 28
     assert metrics["trials"][0]["params"] == {"purchase.base_prob": 0.025}  # the input's own value first

@@ -43,6 +43,21 @@ def test_a_phase_touching_what_it_did_not_declare_is_stopped_with_its_name():
     assert isinstance(UndeclaredState("x"), AttributeError)
 
 
+def test_work_split_over_two_cores_cannot_draw_book_log_or_split_again():
+    from sim.engine.options import EngineOptions
+
+    model = CommunityModel(small(days=1), engine=EngineOptions(split_market=0, split_people=0, second_core=True))
+    model.dense_share = 0.0  # whole columns, so split_rows really splits
+    scope = Scope(model, expand(("pop", "streams", "ledger", "rows")), "engagement")
+    halves = scope.split_rows(lambda rows: int(scope.pop.status[rows].size), slice(None))
+    assert sum(halves) == model.pop.n and len(halves) == 2
+    for touch in (lambda: scope.streams, lambda: scope.ledger, lambda: scope.split_rows):
+        with pytest.raises(UndeclaredState, match="split over two cores"):
+            scope.split_rows(lambda rows, touch=touch: touch(), slice(None))
+    assert scope.streams is model.streams  # back once the halves are done
+    model.stop_worker()
+
+
 def test_every_declared_name_is_something_the_model_has():
     model = CommunityModel(small(days=1, **EVERYTHING))
     for spec in REGISTRY:

@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from sim.batch.executors import make_executor
 from sim.batch.seeds import replication_seeds
 from sim.calibration import CalibrationError
 from sim.calibration.observed import load_observed, read_observed
@@ -53,6 +54,7 @@ def calibrate(
     train_until: str | None = None,
     trials: int = 50,
     replications: int = 3,
+    workers: int = 1,
     seed: int | None = None,
     overrides: list[str] = (),
     out: Path | None = None,
@@ -82,7 +84,10 @@ def calibrate(
         check_destination(out)
     out_dir = out if out is not None else default_dir(results, scenario.name, master)
     try:
-        return _calibrate(problem, scenario, scenario_path, observed, overrides, trials, master, out_dir, quiet)
+        # a trial's replications run on the batch layer's executors: the same numbers whatever the workers
+        with make_executor("local" if workers > 1 else "serial", workers) as ex:
+            problem.executor = ex
+            return _calibrate(problem, scenario, scenario_path, observed, overrides, trials, master, out_dir, quiet)
     finally:
         release(out_dir)  # a reserved default directory left empty by a failure
 

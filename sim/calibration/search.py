@@ -16,7 +16,9 @@ from typing import Any
 
 import numpy as np
 import optuna
+import pandas as pd
 
+from sim.batch.executors import SerialExecutor
 from sim.calibration import CalibrationError
 from sim.calibration.distance import distance, scale_of
 from sim.calibration.observed import Observed, period_bounds
@@ -44,6 +46,7 @@ class Problem:
     observed: Observed
     seeds: list[int]
     train_until: int | None = None
+    executor: Any = field(default=None, repr=False)  # sim.batch.executors: where replications run (serial if None)
     windows: np.ndarray = field(init=False)  # "train" / "holdout" per observed period
     scales: dict[str, float] = field(init=False)
 
@@ -85,12 +88,16 @@ class Problem:
         return scenario_from_mapping(data, "calibration trial")
 
     def simulate(self, values: dict[str, float]) -> dict[str, np.ndarray]:
-        """Each target's aggregated series per replication: ``{kpi: array (R, periods)}``."""
-        runs = []
-        for seed in self.seeds:
-            model = CommunityModel(self.scenario(values, seed), record_events=False)
-            model.run(days=self.observed.horizon)
-            runs.append(self.observed.align(model.timeseries()))
+        """Each target's aggregated series per replication: ``{kpi: array (R, periods)}``.
+
+        The replications run on ``executor`` (the batch layer shared with sweeps, compare and
+        validate); results are put back in seed order, so any executor gives the same numbers.
+        """
+        plan = (with_values(self._trial_base, self.params, values), self.observed.horizon, list(self.observed.table))
+        daily: list[pd.DataFrame | None] = [None] * len(self.seeds)
+        for i, ts in (self.executor or SerialExecutor()).map(run_replication, plan, self.seeds):
+            daily[i] = ts
+        runs = [self.observed.align(ts) for ts in daily]
         return {t.kpi: np.stack([r[t.kpi].to_numpy(dtype=float) for r in runs]) for t in self.targets}
 
     def score(self, sims: dict[str, np.ndarray], window: str = "train") -> float:
@@ -122,6 +129,15 @@ class Trial:
     number: int
     values: dict[str, float]
     distance: float
+
+
+def run_replication(plan: tuple[dict[str, Any], int, list[str]], seed: int) -> pd.DataFrame:
+    """One replication of a trial: the scenario data with ``seed``, run for the observed horizon; the KPIs
+    the observed series has (a batch-layer task: module level, so process workers can run it)."""
+    data, horizon, kpis = plan
+    model = CommunityModel(scenario_from_mapping({**data, "seed": seed}, "calibration trial"), record_events=False)
+    model.run(days=horizon)
+    return model.timeseries()[kpis]
 
 
 def suggest(trial: optuna.Trial, p: FitParam) -> float:

@@ -89,7 +89,9 @@ class MemberRows:
         ``fn`` must work element by element on its rows (numpy drops the GIL in the arithmetic), so
         the halves' results are the whole's, split: the split is a speed choice only. So ``fn`` must not
         draw random numbers, log events, book to the ledger, sum floats that reach the outputs, call
-        ``split_*`` itself, or write outside its rows; ``rows`` is ``member_rows()``.
+        ``split_*`` itself, or write outside its rows; ``rows`` is ``member_rows()``. A phase reaches this
+        through its ``Scope``, which withholds the streams, the ledger, the event log and ``split_*`` while
+        the halves run (``sim.mechanisms.scope.NOT_IN_SPLIT_WORK``).
         """
         if not isinstance(rows, slice) or not self.engine.splits(self.pop.n):
             return [fn(rows)]

@@ -41,7 +41,7 @@ from sim.mechanisms import (
     sentiment,
 )
 from sim.mechanisms.incentives import calendar, coupons, engagement_rewards, group_buy, points, tiers
-from sim.mechanisms.scope import Scope, expand
+from sim.mechanisms.scope import NOT_IN_SPLIT_WORK, Scope, expand
 from sim.mechanisms.spec import KPI, STAGES, Column, Mechanism, Phase
 
 if TYPE_CHECKING:
@@ -89,7 +89,7 @@ def scoped(phase: Phase, spec: Mechanism) -> Phase:
 
 def modifiers_phase(programs: tuple[Mechanism, ...]) -> Phase:
     """The "modifiers" stage: every program's log-odds of today, summed in one pass over the members."""
-    adders = tuple((m.modifiers, expand(m.uses), m.name) for m in programs)
+    adders = tuple((m.modifiers, expand(m.uses) - set(NOT_IN_SPLIT_WORK), m.name) for m in programs)  # run in halves
 
     def add_up(model: CommunityModel, rows: np.ndarray | slice) -> None:
         acc = Modifiers.zeros(len(range(model.pop.n)[rows]) if isinstance(rows, slice) else rows.size)  # as rows

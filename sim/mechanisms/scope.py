@@ -80,6 +80,11 @@ class UndeclaredState(AttributeError):
     """A phase touched model state its mechanism's spec does not declare."""
 
 
+#: What work split over two cores (``split_rows``, ``split_people``) must not touch: the split is a
+#: speed choice only, so a half may not draw numbers, book money, log events, mark the day or split again.
+NOT_IN_SPLIT_WORK = ("streams", "ledger", "events", "log_marker", "split_rows", "split_people")
+
+
 class Scope:
     """A view of the model that holds only the names in ``allowed``.
 
@@ -87,6 +92,8 @@ class Scope:
     start (direct attribute reads afterwards, no lookup through the model), and a
     write goes to the model and to the view. Every write a phase makes goes through
     its own view, so the view stays in step with the model for the whole call.
+    While work is split over two cores, the view withholds ``NOT_IN_SPLIT_WORK``,
+    so that part of the split contract (``sim.engine.rows``) holds by construction.
     """
 
     def __init__(self, model, allowed: frozenset[str], owner: str) -> None:
@@ -94,8 +101,29 @@ class Scope:
         own["_model"], own["_allowed"], own["_owner"] = model, allowed, owner
         for name in allowed:
             own[name] = getattr(model, name)
+        for name in ("split_rows", "split_people"):
+            if name in own:
+                own[name] = self._guarded(own[name])
+
+    def _guarded(self, split):
+        """``split`` with ``NOT_IN_SPLIT_WORK`` out of this view while the halves run."""
+
+        def run(fn, rows):
+            own = self.__dict__
+            held = {name: own.pop(name) for name in NOT_IN_SPLIT_WORK if name in own}
+            try:
+                return split(fn, rows)
+            finally:
+                own.update(held)
+
+        return run
 
     def __getattr__(self, name: str):  # only for names the view does not hold
+        if name in self._allowed:
+            raise UndeclaredState(
+                f"mechanism {self._owner!r} uses model.{name} inside work split over two cores; "
+                "split work may not draw numbers, book money, log events or split again"
+            )
         raise UndeclaredState(f"mechanism {self._owner!r} reads model.{name} without declaring it in its SPEC uses")
 
     def __setattr__(self, name: str, value) -> None:
