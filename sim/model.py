@@ -19,7 +19,7 @@ from sim.core.events import EventLog
 from sim.core.ledger import Ledger
 from sim.core.network import build_network
 from sim.core.policy import Policy
-from sim.core.population import create_population, interest_matrix, segment_column
+from sim.core.population import create_population, segment_tables
 from sim.core.streams import Streams
 from sim.engine.options import EngineOptions, default
 from sim.engine.rows import MemberRows
@@ -55,19 +55,9 @@ class CommunityModel(MemberRows, mesa.Model):
             self.streams.draw_ahead()
         self.network = build_network(scenario.market.network, n, self.streams["network"])
         self.pop = create_population(scenario, self.streams["population"], COLUMNS)
-        # segments never change; per-segment tables index ~5x faster with native ints than with int8 codes
-        self.segment_index = self.pop.segment.astype(np.intp)
-        self.interests = interest_matrix(scenario)
-        # per-segment tables: float32 where they only enter log-odds, float64 where they make money
-        self.price_sensitivity = segment_column(scenario, "price_sensitivity")
-        self.log_activity = np.log(segment_column(scenario, "activity", np.float64))
-        self.basket_mean = segment_column(scenario, "basket_mean", np.float64)
-        self.basket_sigma = segment_column(scenario, "basket_sigma", np.float64)
-        self.cycle_days = segment_column(scenario, "purchase_cycle_days")
-        self.coupon_sensitivity = segment_column(scenario, "coupon_sensitivity")
-        self.status_sensitivity = segment_column(scenario, "status_sensitivity")
+        self.segments = segment_tables(scenario, self.pop.segment)  # segments never change
         self.mods = Modifiers.zeros(n)
-        tiers.tables(self)
+        self.tiers = tiers.tables(scenario, self.segments.status_sensitivity, self.segments.price_sensitivity)
         self.effects = effect_table(self)
         self.koc_reach = np.zeros(n, dtype=np.int32)
         self.ugc_yesterday = np.zeros(N_TYPES)

@@ -64,6 +64,37 @@ class Population:
         return sum(getattr(self, name).nbytes for name in self.column_names())
 
 
+@dataclass(frozen=True)
+class SegmentTables:
+    """Per-segment tables, indexed by segment code: float32 where they only enter log-odds, float64 where
+    they make money; ``index`` is every person's segment as a native int (indexing ~5x faster than int8)."""
+
+    index: np.ndarray  # intp, the segment of every person
+    interests: np.ndarray  # segments x content types
+    price_sensitivity: np.ndarray
+    log_activity: np.ndarray
+    basket_mean: np.ndarray
+    basket_sigma: np.ndarray
+    cycle_days: np.ndarray
+    coupon_sensitivity: np.ndarray
+    status_sensitivity: np.ndarray
+
+
+def segment_tables(scenario: Scenario, segment: np.ndarray) -> SegmentTables:
+    """The per-segment tables of ``scenario`` and the people's segment codes ``segment``."""
+    return SegmentTables(
+        index=segment.astype(np.intp),
+        interests=interest_matrix(scenario),
+        price_sensitivity=segment_column(scenario, "price_sensitivity"),
+        log_activity=np.log(segment_column(scenario, "activity", np.float64)),
+        basket_mean=segment_column(scenario, "basket_mean", np.float64),
+        basket_sigma=segment_column(scenario, "basket_sigma", np.float64),
+        cycle_days=segment_column(scenario, "purchase_cycle_days"),
+        coupon_sensitivity=segment_column(scenario, "coupon_sensitivity"),
+        status_sensitivity=segment_column(scenario, "status_sensitivity"),
+    )
+
+
 def interest_matrix(scenario: Scenario) -> np.ndarray:
     """Segment x content-type interest table (float32)."""
     segs = scenario.market.segments

@@ -20,7 +20,7 @@ from typing import TypeVar
 import numpy as np
 
 from sim.core.mathutil import put_where
-from sim.core.population import MEMBER, Population
+from sim.core.population import MEMBER, Population, SegmentTables
 from sim.engine.options import EngineOptions
 
 #: Members' share of the market from which phases work on whole columns (see ``member_rows``).
@@ -34,7 +34,7 @@ class MemberRows:
 
     pop: Population
     n_members: int
-    segment_index: np.ndarray
+    segments: SegmentTables
     engine: EngineOptions  # when to split work over two cores
 
     def init_member_rows(self) -> None:
@@ -53,7 +53,7 @@ class MemberRows:
     def member_segments(self) -> np.ndarray:
         """Segment codes (intp) of ``member_index()``, cached with it: several phases need them every day."""
         if self._member_segments is None or self._member_index is None:
-            self._member_segments = self.segment_index[self.member_index()]
+            self._member_segments = self.segments.index[self.member_index()]
         return self._member_segments
 
     def member_mask(self) -> np.ndarray | bool:
@@ -76,7 +76,7 @@ class MemberRows:
 
     def row_segments(self, rows: np.ndarray | slice) -> np.ndarray:
         """Segment codes of ``member_rows()`` (or of a slice of the rows, see ``split_rows``)."""
-        return self.segment_index[rows] if isinstance(rows, slice) else self.member_segments()
+        return self.segments.index[rows] if isinstance(rows, slice) else self.member_segments()
 
     def members_in(self, rows: slice) -> np.ndarray | bool:
         """``member_mask()`` on a slice of the rows."""

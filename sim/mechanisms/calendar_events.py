@@ -30,7 +30,7 @@ def calendar_phase(model: CommunityModel) -> None:
             if e.day == day.day:
                 model.log_marker("promotion", e.name)
             mods.visit[mi] += e.visit_lift
-            mods.purchase[mi] += e.purchase_lift * model.coupon_sensitivity[model.member_segments()]
+            mods.purchase[mi] += e.purchase_lift * model.segments.coupon_sensitivity[model.member_segments()]
             day.promotion_discount = max(day.promotion_discount, e.discount)
     if policy.competitor_churn:
         mods.churn[mi] += policy.competitor_churn

@@ -48,7 +48,7 @@ def content_phase(model: CommunityModel) -> None:
     counts = day.pgc_counts + ugc
     counts[REVIEW] += day.koc_posts
     volume = counts.sum()
-    interest = model.interests  # segments x types
+    interest = model.segments.interests  # segments x types
     if volume <= 0:
         _empty_feed(model, interest.shape[0])
         return
@@ -62,7 +62,7 @@ def content_phase(model: CommunityModel) -> None:
     seen = (1.0 - cfg.personalization) * mix + cfg.personalization * tilted  # segments x types
     weighted = interest * seen * fullness
     promo_scale = np.ones_like(weighted)
-    promo_scale[:, PROMO] = 2.0 * model.price_sensitivity  # promotion moves bargain hunters most
+    promo_scale[:, PROMO] = 2.0 * model.segments.price_sensitivity  # promotion moves bargain hunters most
     eff = model.effects
     day.match = (interest * seen).sum(axis=1)
     themed = cfg.themed_columns.appeal_bonus if cfg.themed_columns.enabled else 0.0

@@ -34,7 +34,7 @@ def engagement_phase(model: CommunityModel) -> None:
 
     koc_boost = f32(model.scenario.koc.engagement_boost)
     # float32 throughout: the arithmetic costs a third of float64's and the uniforms are float32 anyway
-    base = f32(logit(cfg.base_visit_prob) + model.log_activity + cfg.appeal_weight * day.appeal)
+    base = f32(logit(cfg.base_visit_prob) + model.segments.log_activity + cfg.appeal_weight * day.appeal)
 
     def visitors(rows: np.ndarray | slice) -> tuple[np.ndarray, np.ndarray]:
         x = (
@@ -64,7 +64,7 @@ def engagement_phase(model: CommunityModel) -> None:
 
     def engage(vp: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Whether visitors ``vp`` interact, and the stimulus their engagement moves toward."""
-        seg = model.segment_index[vp]
+        seg = model.segments.index[vp]
         interact = later(0, vp) < np.take(p_interact, seg)
         stimulus = np.take(base_stimulus, seg) + f32(cfg.interaction_value) * interact
         if koc_boost:

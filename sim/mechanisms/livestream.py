@@ -43,7 +43,9 @@ def livestream_phase(model: CommunityModel) -> None:
         model.ledger.book("livestream_hosts", cfg.host_cost)
         u = model.streams.uniform("livestream", pop.n)
         w = model.streams.uniform("livestream", pop.n)
-        p = np.minimum(cfg.attend_prob * pop.engagement[mi] * 2.0 * model.interests[model.member_segments(), LIVE], 1.0)
+        p = np.minimum(
+            cfg.attend_prob * pop.engagement[mi] * 2.0 * model.segments.interests[model.member_segments(), LIVE], 1.0
+        )
         attend = mi[(u[mi] < cfg.notify_reach) & (w[mi] < p)]
         pop.last_show_seen[attend] = day.day
         model.force_visit(attend)

@@ -41,14 +41,14 @@ def purchase_phase(model: CommunityModel) -> None:
         - cfg.need_weight
         - 0.5 * cfg.satisfaction_weight
         + day.eff_purchase
-        + cfg.discount_weight * cfg.discount * model.price_sensitivity
+        + cfg.discount_weight * cfg.discount * model.segments.price_sensitivity
     )
 
     def buyers(v: np.ndarray) -> np.ndarray:
-        seg = model.segment_index[v]
+        seg = model.segments.index[v]
         last = pop.last_purchase[v]
         since = (day.day - last).astype(np.float32)
-        need = np.where(last < 0, np.float32(1.0), 1.0 - np.exp(-since / np.take(model.cycle_days, seg)))
+        need = np.where(last < 0, np.float32(1.0), 1.0 - np.exp(-since / np.take(model.segments.cycle_days, seg)))
         x = (
             np.take(by_segment, seg)
             + cfg.need_weight * need
@@ -87,8 +87,8 @@ def record_purchases(
     """
     pop, day, cfg = model.pop, model.day, model.scenario.purchase
     seg = pop.segment[buyers]
-    sigma = model.basket_sigma[seg]
-    list_value = model.basket_mean[seg] * np.exp(sigma * z - 0.5 * sigma**2)
+    sigma = model.segments.basket_sigma[seg]
+    list_value = model.segments.basket_mean[seg] * np.exp(sigma * z - 0.5 * sigma**2)
     due = list_value * (1.0 - discount)
     if line is not None:
         model.ledger.book(line, float((list_value - due).sum()))

@@ -36,7 +36,7 @@ def referral_phase(model: CommunityModel) -> None:
 
     v = day.visitors
     v = v[pop.status[v] == MEMBER]
-    seg = model.segment_index[v]
+    seg = model.segments.index[v]
     capped = pop.invites_accepted[v] >= cfg.reward_cap
     by_segment = logit(cfg.base_invite_prob) - 0.5 * cfg.satisfaction_weight + day.eff_referral
     x = np.take(f32(by_segment), seg) + cfg.satisfaction_weight * pop.satisfaction[v]  # float32, as for visits

@@ -28,33 +28,6 @@ GROUPS: dict[str, tuple[str, ...]] = {
         "positions_in",
         "count_members",
     ),
-    # per-segment tables fixed at start (sim.model)
-    "segments": (
-        "segment_index",
-        "price_sensitivity",
-        "coupon_sensitivity",
-        "status_sensitivity",
-        "interests",
-        "log_activity",
-        "basket_mean",
-        "basket_sigma",
-        "cycle_days",
-    ),
-    # membership tiers' tables (incentives.tiers.tables)
-    "tiers": (
-        "tier_lower",
-        "tier_width",
-        "tier_per_width",
-        "tier_threshold",
-        "tier_visit",
-        "tier_purchase",
-        "tier_churn",
-        "tier_gradient",
-        "tier_from",
-        "tier_discount",
-        "tier_multiplier",
-        "tier_exclusive",
-    ),
     # what joining and leaving change (sim.core.membership)
     "membership": (
         "pop",

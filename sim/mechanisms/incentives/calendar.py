@@ -33,7 +33,7 @@ def schedule(model: CommunityModel, mi: np.ndarray) -> None:
     day.lottery = inc.lottery.enabled and _is_day(day.day, inc.lottery.every_days)
     if day.flash_sale:
         mods.visit[mi] += inc.flash_sale.visit_weight
-        mods.purchase[mi] += inc.flash_sale.purchase_weight * model.coupon_sensitivity[model.member_segments()]
+        mods.purchase[mi] += inc.flash_sale.purchase_weight * model.segments.coupon_sensitivity[model.member_segments()]
     if day.lottery:
         mods.visit[mi] += inc.lottery.visit_weight
     bd = inc.birthday

@@ -73,7 +73,7 @@ def modifiers(model: CommunityModel, rows: np.ndarray | slice, acc: Modifiers) -
     holding = pop.coupon_expiry[rows] >= model.day.day
     if not (cfg.enabled or model.coupon_habits or holding.any()):  # then every term would be zero
         return
-    held = np.float32(cfg.purchase_weight) * np.take(model.coupon_sensitivity, model.row_segments(rows))
+    held = np.float32(cfg.purchase_weight) * np.take(model.segments.coupon_sensitivity, model.row_segments(rows))
     waiting = np.float32(-cfg.dependence_weight) * pop.coupon_habit[rows]
     acc.purchase += select(holding, held, waiting)
 

@@ -38,7 +38,7 @@ def modifiers(model: CommunityModel, rows: np.ndarray | slice, acc: Modifiers) -
         habit *= alive  # zero for a broken streak (a product: np.where on a mask with no pattern is ~10x dearer)
         acc.visit += habit
     if inc.badges.enabled:
-        weight = np.float32(inc.badges.churn_weight) * model.status_sensitivity
+        weight = np.float32(inc.badges.churn_weight) * model.segments.status_sensitivity
         acc.churn -= np.take(weight, model.row_segments(rows)) * pop.badges[rows]
 
 

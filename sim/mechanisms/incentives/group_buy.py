@@ -34,7 +34,7 @@ def group_buy_phase(model: CommunityModel) -> None:
 
     pop, day, rng = model.pop, model.day, model.streams["group_buy"]
     buyers = day.buyers_today
-    p_open = np.minimum(cfg.initiate_prob * 2.0 * model.price_sensitivity[pop.segment[buyers]], 1.0)
+    p_open = np.minimum(cfg.initiate_prob * 2.0 * model.segments.price_sensitivity[pop.segment[buyers]], 1.0)
     initiators = buyers[rng.random(buyers.size) < p_open]
     day.groups_opened = int(initiators.size)
     if initiators.size == 0:

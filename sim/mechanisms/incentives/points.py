@@ -34,7 +34,7 @@ def earn(model: CommunityModel, people: np.ndarray, amount: np.ndarray | float) 
     pop = model.pop
     pts = np.broadcast_to(np.asarray(amount, dtype=np.float64), people.shape)
     if model.scenario.incentives.tiers.enabled:
-        pts = pts * model.tier_multiplier[pop.tier[people]]
+        pts = pts * model.tiers.multiplier[pop.tier[people]]
     add_at(pop.points, people, pts)
     pop.points_last_earn[people] = model.day.day
     model.day.points_earned += float(pts.sum())

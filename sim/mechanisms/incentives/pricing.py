@@ -27,7 +27,7 @@ def settle(model: CommunityModel, buyers: np.ndarray, list_value: np.ndarray) ->
         ("promotion_discounts", lambda: model.day.promotion_discount * due),
     ]
     if model.scenario.incentives.tiers.enabled:
-        steps.append(("tier_discounts", lambda: model.tier_discount[model.pop.tier[buyers]] * due))
+        steps.append(("tier_discounts", lambda: model.tiers.discount[model.pop.tier[buyers]] * due))
     steps += [
         ("coupon_discounts", lambda: coupons.redeem(model, buyers, due)),
         ("flash_sale_discounts", lambda: calendar.flash_discount(model, buyers, due)),

@@ -15,6 +15,7 @@ current tier's threshold to the next (a goal gradient toward status).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -23,43 +24,66 @@ from sim.core.mathutil import add_at, levels
 from sim.mechanisms.spec import KPI, Column, Mechanism
 
 if TYPE_CHECKING:
+    from sim.config.schema import Scenario
     from sim.core.daystate import Modifiers
     from sim.model import CommunityModel
 
 GROWTH_PER_ACTION = 10.0
 
 
-def tables(model: CommunityModel) -> None:
-    """Per-level lookups (index 0 = no tier) kept on the model, and the daily terms per (segment, level)."""
-    cfg = model.scenario.incentives.tiers
+@dataclass(frozen=True)
+class TierTables:
+    """Per-level lookups (index 0 = no tier) and the daily terms per (segment, level), flattened so one
+    lookup by ``segment * n_levels + level`` serves each term (float32)."""
+
+    threshold: np.ndarray  # growth value to reach each level
+    discount: np.ndarray  # share off a purchase, per level
+    multiplier: np.ndarray  # points multiplier, per level
+    exclusive: np.ndarray  # exclusive content, per level
+    lower: np.ndarray  # growth value at the current level's threshold
+    width: np.ndarray  # ... and the width to the next (inf at the top)
+    churn: np.ndarray  # churn log-odds term
+    visit: np.ndarray  # visit log-odds term
+    purchase: np.ndarray  # purchase log-odds term (the tier's discount)
+    start: np.ndarray  # ``lower`` per (segment, level)
+    per_width: np.ndarray  # 1 / width (0 at the top and for an empty level)
+    gradient: np.ndarray  # weight of the progress toward the next level
+
+
+def tables(scenario: Scenario, status_sensitivity: np.ndarray, price_sensitivity: np.ndarray) -> TierTables:
+    """The tier tables of ``scenario``'s levels and segments."""
+    cfg = scenario.incentives.tiers
     levels = cfg.levels
-    model.tier_threshold = np.array([t.threshold for t in levels])
-    model.tier_discount = np.array([0.0] + [t.discount for t in levels])
-    model.tier_multiplier = np.array([1.0] + [t.points_multiplier for t in levels])
-    model.tier_exclusive = np.array([False] + [t.exclusive_content for t in levels])
-    # growth value at the current level's threshold and the width to the next (inf at the top)
-    model.tier_lower = np.concatenate(([0.0], model.tier_threshold))
-    model.tier_width = np.concatenate((model.tier_threshold, [np.inf])) - model.tier_lower
-    # segment x level tables (float32), flattened so one lookup by segment * n_levels + level serves each term
+    threshold = np.array([t.threshold for t in levels])
+    discount = np.array([0.0] + [t.discount for t in levels])
+    exclusive = np.array([False] + [t.exclusive_content for t in levels])
+    lower = np.concatenate(([0.0], threshold))
+    width = np.concatenate((threshold, [np.inf])) - lower
     level = np.arange(len(levels) + 1, dtype=np.float64)
-    status = model.status_sensitivity.astype(np.float64)[:, None]
-    price = model.price_sensitivity.astype(np.float64)[:, None]
+    status = status_sensitivity.astype(np.float64)[:, None]
+    price = price_sensitivity.astype(np.float64)[:, None]
     shape = (status.size, level.size)
 
     def table(values) -> np.ndarray:
         return np.broadcast_to(values, shape).astype(np.float32).ravel()
 
-    model.tier_churn = table(cfg.status_churn_weight * level * status)
-    exclusive = cfg.exclusive_visit_weight * model.tier_exclusive
-    model.tier_visit = table(cfg.status_visit_weight * level * status + exclusive)
-    # a tier's discount makes buying more attractive, like any discount (scaled by price sensitivity)
-    model.tier_purchase = table(model.scenario.purchase.discount_weight * model.tier_discount * price)
-    # progress toward the next level, (growth - its lower threshold) / width: 0 at the top (no next
-    # tier) and for an empty level (a first threshold of 0)
-    width = model.tier_width
-    model.tier_from = table(model.tier_lower)
-    model.tier_per_width = table(np.divide(1.0, width, out=np.zeros_like(width), where=width > 0))
-    model.tier_gradient = table(cfg.progress_weight * status)
+    return TierTables(
+        threshold=threshold,
+        discount=discount,
+        multiplier=np.array([1.0] + [t.points_multiplier for t in levels]),
+        exclusive=exclusive,
+        lower=lower,
+        width=width,
+        churn=table(cfg.status_churn_weight * level * status),
+        visit=table(cfg.status_visit_weight * level * status + cfg.exclusive_visit_weight * exclusive),
+        # a tier's discount makes buying more attractive, like any discount (scaled by price sensitivity)
+        purchase=table(scenario.purchase.discount_weight * discount * price),
+        # progress toward the next level, (growth - its lower threshold) / width: 0 at the top (no next
+        # tier) and for an empty level (a first threshold of 0)
+        start=table(lower),
+        per_width=table(np.divide(1.0, width, out=np.zeros_like(width), where=width > 0)),
+        gradient=table(cfg.progress_weight * status),
+    )
 
 
 def add_growth(model: CommunityModel, people: np.ndarray, amount: np.ndarray | float, action: bool = False) -> None:
@@ -75,20 +99,20 @@ def modifiers(model: CommunityModel, rows: np.ndarray | slice, acc: Modifiers) -
     if not cfg.enabled:
         return
     pop = model.pop
-    key = model.row_segments(rows) * model.tier_lower.size + pop.tier[rows]
+    key = model.row_segments(rows) * model.tiers.lower.size + pop.tier[rows]
 
     def term(table: np.ndarray) -> np.ndarray:
         return np.take(table, key)  # small-table lookups: np.take beats fancy indexing
 
-    acc.churn -= term(model.tier_churn)
-    acc.visit += term(model.tier_visit)
+    acc.churn -= term(model.tiers.churn)
+    acc.visit += term(model.tiers.visit)
     progress = pop.growth[rows].astype(np.float32)
-    progress -= term(model.tier_from)
-    progress *= term(model.tier_per_width)
+    progress -= term(model.tiers.start)
+    progress *= term(model.tiers.per_width)
     np.clip(progress, 0.0, 1.0, out=progress)
     progress *= progress
-    progress *= term(model.tier_gradient)
-    progress += term(model.tier_purchase)
+    progress *= term(model.tiers.gradient)
+    progress += term(model.tiers.purchase)
     acc.purchase += progress
 
 
@@ -100,7 +124,7 @@ def update(model: CommunityModel) -> None:
     pop, day = model.pop, model.day.day
 
     def update_rows(rows: np.ndarray | slice) -> None:
-        reached = levels(pop.growth[rows], model.tier_threshold)
+        reached = levels(pop.growth[rows], model.tiers.threshold)
         last = np.maximum(pop.last_purchase[rows], pop.join_day[rows])
         idle = (day - last) >= cfg.demotion_inactive_days
         demote = idle & (reached > 0) & ((day - last) % cfg.demotion_inactive_days == 0)
@@ -108,7 +132,7 @@ def update(model: CommunityModel) -> None:
         model.write_members(pop.tier, rows, reached)
         at, lowered = model.members_where(rows, demote)
         level = reached[at]
-        pop.growth[lowered] = np.where(level > 0, model.tier_threshold[np.maximum(level - 1, 0)], 0.0)
+        pop.growth[lowered] = np.where(level > 0, model.tiers.threshold[np.maximum(level - 1, 0)], 0.0)
 
     model.split_rows(update_rows, model.member_rows())
 
