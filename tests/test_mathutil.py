@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim.core.mathutil import levels, logistic, put_where, select
+from sim.core.mathutil import logistic
+from sim.engine.arrays import levels, put_where, select
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int8, np.int16, np.int32])

@@ -68,11 +68,6 @@ def period_bounds(p: int, period: str, start: datetime.date) -> tuple[int, int]:
     return max(first_of(p), 0), first_of(p + 1)
 
 
-def period_label(p: int, period: str, start: datetime.date) -> str:
-    """ISO date of the first day of period ``p``."""
-    return (start + datetime.timedelta(days=period_bounds(p, period, start)[0])).isoformat()
-
-
 def aggregate(daily: pd.DataFrame, period: str, start: datetime.date, stocks: str = "mean") -> pd.DataFrame:
     """Daily KPIs (index = run day) per period: flows summed, other KPIs averaged (or last), NaN skipped."""
     groups = daily.groupby(period_of(daily.index.to_numpy(), period, start))

@@ -19,8 +19,8 @@ from typing import TypeVar
 
 import numpy as np
 
-from sim.core.mathutil import put_where
 from sim.core.population import MEMBER, Population, SegmentTables
+from sim.engine.arrays import put_where
 from sim.engine.options import EngineOptions
 
 #: Members' share of the market from which phases work on whole columns (see ``member_rows``).

@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.config.base import CONTENT_TYPES
-from sim.core.mathutil import f32, logistic, logit
+from sim.core.mathutil import logistic, logit
+from sim.engine.arrays import f32
 from sim.mechanisms.incentives import engagement_rewards, points, tiers
 from sim.mechanisms.spec import KPI, Mechanism
 

@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy.special import ndtri
 
-from sim.core.mathutil import f32, logistic, logit
+from sim.core.mathutil import logistic, logit
+from sim.engine.arrays import f32
 from sim.mechanisms import sentiment
 from sim.mechanisms.incentives import points, pricing, tiers
 from sim.mechanisms.spec import Mechanism

@@ -17,9 +17,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.core.mathutil import add_at, f32, logistic, logit
+from sim.core.mathutil import logistic, logit
 from sim.core.membership import join
 from sim.core.population import MEMBER, PROSPECT
+from sim.engine.arrays import add_at, f32
 from sim.mechanisms.incentives import engagement_rewards, points
 from sim.mechanisms.spec import KPI, Column, Mechanism, ratio
 

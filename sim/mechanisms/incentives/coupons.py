@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.core.mathutil import select
+from sim.engine.arrays import select
 from sim.mechanisms.spec import KPI, Column, Mechanism, cumulative
 
 if TYPE_CHECKING:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.core.mathutil import add_at, levels
+from sim.engine.arrays import add_at, levels
 from sim.mechanisms.incentives import points, tiers
 from sim.mechanisms.spec import KPI, Column, Mechanism
 

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.core.mathutil import add_at
+from sim.engine.arrays import add_at
 from sim.mechanisms.spec import KPI, Column, Mechanism, cumulative
 
 if TYPE_CHECKING:

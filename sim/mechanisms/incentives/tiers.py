@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.core.mathutil import add_at, levels
+from sim.engine.arrays import add_at, levels
 from sim.mechanisms.spec import KPI, Column, Mechanism
 
 if TYPE_CHECKING:
