@@ -3074,6 +3074,10 @@ def run_case(case: Case, base: Path, fx: Fixtures, keep: bool, cold_home: bool =
 
 
 def main(argv: list[str] | None = None) -> int:
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        # started as a background job: the shell ignores SIGINT for it, and the commands would inherit that
+        # (Python keeps an ignored SIGINT) and run through the Ctrl-C cases; they should see a terminal's Ctrl-C
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     ap = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
     )
