@@ -53,10 +53,10 @@ SOURCE_COLORS: dict[str, str] = {
     "referral": "#E69F00",
     "winback": "#CC79A7",
     "group_buy": "#56B4E9",
-    "offline": "#D55E00",
+    "offline": "#332288",  # indigo: apart from the crisis and loss oranges
 }
 #: Okabe–Ito colours left for join sources added by extensions.
-_SPARE_COLORS = ("#F0E442", "#000000")
+_SPARE_COLORS = ("#D55E00", "#F0E442", "#000000")
 GMV_COLOR, PROFIT_COLOR, LOSS_COLOR = "#0072B2", "#009E73", "#D55E00"
 
 FUNNEL_STAGES = (
