@@ -22,6 +22,7 @@ from sim.plots.base import (
     FIGSIZE,
     _count_locator,
     _day_axis,
+    _fixed_margins,
     _legend_above,
     _marks,
     _new_figure,
@@ -215,7 +216,7 @@ def plot_gmv_profit(ts: pd.DataFrame, title: str, path: Path, markers: list[dict
 
 def plot_funnel(funnel: dict[str, int], title: str, path: Path) -> Path:
     """Horizontal lifecycle funnel with counts and the share kept from the previous stage."""
-    fig, (ax,) = _new_figure()
+    fig, (ax,) = _new_figure(constrained=False)
     stages = [(k, name) for k, name in FUNNEL_STAGES if k in funnel]
     counts = [int(funnel[k]) for k, _ in stages]
     y = np.arange(len(stages))
@@ -246,13 +247,14 @@ def plot_funnel(funnel: dict[str, int], title: str, path: Path) -> Path:
         color="#555555",
         va="top",
     )
-    _title(fig, "Lifecycle funnel", title)
+    lines = _title(fig, "Lifecycle funnel", title)
+    _fixed_margins(fig, left=1.15, right=0.2, bottom=0.95, top=0.15 + 0.22 * lines)  # stage names, two-line note
     return _save(fig, path)
 
 
 def plot_cohort_retention(cohorts: pd.DataFrame, title: str, path: Path) -> Path:
     """One retention curve per monthly join cohort, coloured early (dark) to late (light)."""
-    fig, (ax,) = _new_figure()
+    fig, (ax,) = _new_figure(constrained=False)
     table = cohorts.to_numpy(dtype=float) if cohorts.size else np.empty((0, 0))
     rows = [i for i in range(table.shape[0]) if np.isfinite(table[i]).any()]
     cmap = ListedColormap(colormaps["viridis"](np.linspace(0.0, 0.85, max(len(table), 1))))
@@ -289,7 +291,9 @@ def plot_cohort_retention(cohorts: pd.DataFrame, title: str, path: Path) -> Path
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("months since joining (30-day periods)")
     ax.set_ylabel("share still a member")
-    _title(fig, "Retention by monthly join cohort", title)
+    lines = _title(fig, "Retention by monthly join cohort", title)
+    # percent ticks and a one-line axis label; the colour bar and its labels take their share of the axes' slot
+    _fixed_margins(fig, left=0.75, right=0.15, bottom=0.55, top=0.15 + 0.22 * lines)
     return _save(fig, path)
 
 

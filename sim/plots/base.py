@@ -33,10 +33,14 @@ def _style(ax) -> None:
 
 
 def _new_figure(
-    nrows: int = 1, height_ratios: list[float] | None = None, figsize: tuple[float, float] = FIGSIZE
+    nrows: int = 1,
+    height_ratios: list[float] | None = None,
+    figsize: tuple[float, float] = FIGSIZE,
+    constrained: bool = True,
 ) -> tuple[Figure, list]:
-    """A constrained-layout figure on its own Agg canvas (no pyplot)."""
-    fig = Figure(figsize=figsize, dpi=DPI, layout="constrained")
+    """A figure on its own Agg canvas (no pyplot), laid out by constrained layout unless the caller sets
+    its margins (``_fixed_margins``)."""
+    fig = Figure(figsize=figsize, dpi=DPI, layout="constrained" if constrained else None)
     FigureCanvasAgg(fig)
     axes = fig.subplots(
         nrows,
@@ -50,9 +54,21 @@ def _new_figure(
     return fig, list(axes)
 
 
-def _title(fig: Figure, what: str, title: str) -> None:
+def _title(fig: Figure, what: str, title: str) -> int:
+    """The figure's title, on two lines when long; returns the number of lines."""
     sep = "\n" if len(what) + len(title) > 80 else " — "
     fig.suptitle(f"{what}{sep}{title}" if title else what, fontsize=12)
+    return 2 if title and sep == "\n" else 1
+
+
+def _fixed_margins(fig: Figure, left: float, right: float, bottom: float, top: float) -> None:
+    """Margins in inches, for a figure made with ``constrained=False`` whose labels have a known size.
+
+    Constrained layout measures every label first and takes about as long as drawing the
+    figure; a figure whose label sizes are known in advance is laid out by these margins.
+    """
+    width, height = fig.get_size_inches()
+    fig.subplots_adjust(left=left / width, right=1 - right / width, bottom=bottom / height, top=1 - top / height)
 
 
 def _count_locator() -> MaxNLocator:
