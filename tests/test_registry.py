@@ -96,6 +96,29 @@ def test_a_mechanism_column_is_made_with_its_type_and_start_value_and_a_clash_is
             create_population(scenario, np.random.default_rng(0), (*COLUMNS, clash))
 
 
+def test_a_field_taken_in_the_same_stage_before_its_leaver_runs_is_refused():
+    def hand_out(model):
+        pass
+
+    taker = Mechanism(name="red_packets", section="", phases=(("outreach", hand_out),), takes=("live_viewers",))
+    livestream_at = [spec.name for spec in REGISTRY].index("livestream")
+    derive((*REGISTRY, taker))  # after livestream, in its stage: fine
+    before = (*REGISTRY[:livestream_at], taker, *REGISTRY[livestream_at:])
+    with pytest.raises(ValueError, match="takes DayState.live_viewers before 'livestream' leaves it"):
+        derive(before)
+
+
+def test_every_section_a_spec_names_is_a_scenario_section():
+    from sim.config.schema import Scenario
+
+    for spec in REGISTRY:
+        node = Scenario
+        for part in spec.section.split(".") if spec.section else ():
+            assert part in node.model_fields, f"{spec.name}: {spec.section}"
+            node = node.model_fields[part].annotation
+        assert spec.section == "" or hasattr(node, "model_fields") or spec.section == "events"
+
+
 def test_an_unknown_stage_is_refused():
     with pytest.raises(ValueError, match="unknown stage"):
         Mechanism(name="x", section="", phases=(("lunch", lambda m: None),))
@@ -110,7 +133,18 @@ def test_flow_kpis_add_up_over_periods_and_headline_ones_are_in_the_summary():
         assert f"new_{source}" in KPI_NAMES and f"new_{source}" in FLOWS
 
 
-EVERY_PROGRAM = ("checkin", "badges", "flash_sale", "lottery", "birthday", "points", "tiers", "coupons", "group_buy")
+def _programs() -> tuple[str, ...]:
+    """Every incentive program with an on/off switch, from the schema (a new program is covered by itself)."""
+    from sim.config.incentives import IncentivesConfig
+
+    return tuple(
+        name
+        for name, f in IncentivesConfig.model_fields.items()
+        if "enabled" in getattr(f.annotation, "model_fields", {})
+    )
+
+
+EVERY_PROGRAM = _programs()
 
 
 @pytest.fixture(scope="module")

@@ -11,22 +11,11 @@ from sim.mechanisms.registry import PHASES, REGISTRY
 from sim.mechanisms.scope import GROUPS, Scope, UndeclaredState, expand
 from sim.model import CommunityModel
 from tests.conftest import small
+from tests.test_registry import EVERY_PROGRAM
 
-EVERYTHING = {
-    "incentives": {
-        program: {"enabled": True}
-        for program in (
-            "checkin",
-            "badges",
-            "flash_sale",
-            "lottery",
-            "birthday",
-            "points",
-            "tiers",
-            "coupons",
-            "group_buy",
-        )
-    },
+EVERYTHING = {  # every program, a weekly livestream on Sundays (day 10 of a run from 2026-01-01), store visitors
+    "incentives": {program: {"enabled": True} for program in EVERY_PROGRAM},
+    "livestream": {"enabled": True, "weekday": 6},
     "acquisition": {"offline": {"store_visitors_per_day": 40}, "winback_prob": 0.01},
     "market": {"size": 1500},
 }

@@ -116,10 +116,10 @@ class Derived:
 
 
 def _check_handoffs(specs: tuple[Mechanism, ...], order: dict[str, int]) -> None:
-    """Every field handed over is a DayState field, and each one taken is left by an earlier phase."""
+    """Every field handed over is a DayState field, and each one taken is left by a phase that runs earlier
+    in the day: an earlier stage, or the same stage and earlier in the registry."""
     fields = {f.name for f in dataclasses.fields(DayState)}
-    first = {m.name: min((order[s] for s, _ in m.phases), default=len(order)) for m in specs}
-    last = {m.name: max((order[s] for s, _ in m.phases), default=-1) for m in specs}
+    runs = {m.name: [(order[stage], i) for stage, _ in m.phases] for i, m in enumerate(specs)}
     leavers = {f: m.name for m in specs for f in m.leaves}
     for m in specs:
         if bad := sorted(set(m.leaves + m.takes) - fields):
@@ -127,8 +127,12 @@ def _check_handoffs(specs: tuple[Mechanism, ...], order: dict[str, int]) -> None
         for f in m.takes:
             if f not in leavers:
                 raise ValueError(f"mechanism {m.name!r} takes DayState.{f}, which no mechanism leaves")
-            if first[leavers[f]] > last[m.name]:
-                raise ValueError(f"mechanism {m.name!r} takes DayState.{f} before {leavers[f]!r} leaves it")
+            leaver = leavers[f]
+            if not runs[leaver] or not runs[m.name] or min(runs[leaver]) >= max(runs[m.name]):
+                raise ValueError(
+                    f"mechanism {m.name!r} takes DayState.{f} before {leaver!r} leaves it: put it at a later "
+                    f"stage, or after {leaver!r} in REGISTRY"
+                )
 
 
 def derive(specs: tuple[Mechanism, ...]) -> Derived:
