@@ -63,7 +63,8 @@ def modifiers(model: CommunityModel, rows: np.ndarray | slice, acc: Modifiers) -
     cfg = s.incentives.points
     if not cfg.enabled or cfg.redeem_min <= 0:
         return
-    progress = np.minimum(pop.points[rows] / cfg.redeem_min, 1.0).astype(np.float32)
+    # capped before dividing: the same numbers, without an overflow for a tiny redeem_min
+    progress = (np.minimum(pop.points[rows], cfg.redeem_min) / cfg.redeem_min).astype(np.float32)
     acc.churn -= np.float32(s.churn.points_weight) * progress
     purchase = np.float32(s.purchase.points_weight) * (progress >= 1.0)
     gg = cfg.goal_gradient
