@@ -8,6 +8,7 @@ import warnings
 import matplotlib.image as mpimg
 import numpy as np
 import pytest
+from matplotlib.text import Text
 
 from sim.config.schema import Scenario
 from sim.mechanisms.registry import JOIN_SOURCES as SOURCES
@@ -18,12 +19,14 @@ from sim.plots import (
     FIGSIZE,
     SOURCE_COLORS,
     plot_cohort_retention,
+    plot_dau,
     plot_gmv_profit,
     plot_members_by_source,
     plot_operations,
     write_run_plots,
 )
 from sim.plots import markers as pm
+from sim.plots import operations as ops_module
 from sim.plots.operations import OPS_FIGSIZE, alert_name
 from sim.run.runner import run_to_directory
 from sim.run.summary import cohort_retention, funnel
@@ -204,3 +207,80 @@ def test_run_directory_has_marked_plots(tmp_path):
     manifest = (tmp_path / "run" / "manifest.json").read_text()
     assert "plots/operations.png" in manifest
     assert (tmp_path / "run" / "plots" / "operations.png").is_file()
+
+
+TIME_FIGURES = ("members_by_source.png", "dau.png", "gmv_profit.png", "operations.png")
+TIME_PLOTS = (plot_members_by_source, plot_dau, plot_gmv_profit, plot_operations)
+
+
+def _saved_figures(monkeypatch) -> dict:
+    """Record every figure the plot functions save, by file name."""
+    import sim.plots as plots
+
+    figures, save = {}, plots._save
+
+    def keep(fig, path):
+        figures[path.name] = fig
+        return save(fig, path)
+
+    monkeypatch.setattr(plots, "_save", keep)
+    monkeypatch.setattr(ops_module, "_save", keep)
+    return figures
+
+
+def _decorations(ax, renderer) -> list:
+    """Boxes of what is drawn around a panel's frame: tick and axis labels, titles, legend."""
+    boxes = [axis.get_tightbbox(renderer) for axis in (ax.xaxis, ax.yaxis) if ax.axison]
+    titles = [c for c in ax.get_children() if isinstance(c, Text) and c not in ax.texts and c.get_text()]
+    legend = ax.get_legend()
+    boxes += [a.get_window_extent(renderer) for a in titles + ([legend] if legend else [])]
+    return [b for b in boxes if b is not None and b.width > 0 and b.height > 0]
+
+
+def _overlap(a, b, tol=0.5) -> bool:
+    return a.x0 + tol < b.x1 and b.x0 + tol < a.x1 and a.y0 + tol < b.y1 and b.y0 + tol < a.y1
+
+
+def _check_layout(fig, name):
+    """Nothing drawn outside the figure; panels share their left and right edges; no panel's labels,
+    titles or legend overlap another panel or its labels; the title and the figure legend overlap nothing."""
+    renderer = fig.canvas.get_renderer()
+    page = fig.bbox
+    axes = fig.axes
+    panels = [ax for ax in axes if ax.axison]
+    assert len({round(ax.bbox.x0, 3) for ax in axes}) == 1, f"{name}: left edges differ"
+    assert len({round(ax.bbox.x1, 3) for ax in axes}) == 1, f"{name}: right edges differ"
+    tight = {ax: ax.get_tightbbox(renderer) for ax in axes}
+    free = [t.get_window_extent(renderer) for t in fig.texts if t.get_text()]  # the title
+    free += [leg.get_window_extent(renderer) for leg in fig.legends]
+    for box in [*tight.values(), *free]:
+        assert page.x0 - 1 <= box.x0 and box.x1 <= page.x1 + 1, f"{name}: {box} leaves the figure sideways"
+        assert page.y0 - 1 <= box.y0 and box.y1 <= page.y1 + 1, f"{name}: {box} leaves the figure"
+    decor = {ax: _decorations(ax, renderer) if ax in panels else [tight[ax]] for ax in axes}  # strip: all of it
+    for a in axes:
+        for b in axes:
+            if b is not a:
+                theirs = [b.bbox, *decor[b]]
+                assert not any(_overlap(m, t) for m in decor[a] for t in theirs), f"{name}: {a} and {b} collide"
+        for box in free:
+            assert not _overlap(box, tight[a]), f"{name}: title or legend {box} covers a panel"
+
+
+@pytest.mark.parametrize("case", ["plain", "marked", "crowded"])
+def test_time_figures_fit_without_clipping(tmp_path, monkeypatch, marked_run, case):
+    """The time-axis figures, placed by measured margins: every label inside the figure, none over
+    another panel; also with a two-line title and a long, crowded marker legend."""
+    data, markers = marked_run
+    if case == "plain":
+        markers, title = None, "short"
+    elif case == "marked":
+        title = "a scenario name long enough to put the title on two lines " * 2
+    else:
+        kinds = ("crisis", "promotion", "competitor")
+        crowd = [{"day": 3 * i, "kind": kinds[i % 3], "label": f"e{i}"} for i in range(20)]
+        rules = [{"day": 7 * i + 1, "kind": "rule", "label": f"rule_number_{i}"} for i in range(8)]
+        markers, title = markers + crowd + rules, "crowded"
+    figures = _saved_figures(monkeypatch)
+    for plot, name in zip(TIME_PLOTS, TIME_FIGURES, strict=True):
+        plot(data[0], title, tmp_path / name, markers)
+        _check_layout(figures[name], name)

@@ -119,7 +119,7 @@ def plot_members_by_source(ts: pd.DataFrame, title: str, path: Path, markers: li
     ax.yaxis.set_major_locator(_count_locator())
     ax.set_ylabel("members")
     _day_axis(ax, len(ts))
-    _title(fig, "Members by join source", title)
+    pm.finish(fig, strip, [ax], "Members by join source", title)
     return _save(fig, path)
 
 
@@ -156,7 +156,7 @@ def plot_dau(ts: pd.DataFrame, title: str, path: Path, markers: list[dict] | Non
     top.tick_params(labelbottom=False)
     _day_axis(bottom, len(ts))
     _marker_legend(fig, strip, [top, bottom], marks)
-    _title(fig, "Daily active members and stickiness", title)
+    pm.finish(fig, strip, [top, bottom], "Daily active members and stickiness", title)
     return _save(fig, path)
 
 
@@ -210,13 +210,13 @@ def plot_gmv_profit(ts: pd.DataFrame, title: str, path: Path, markers: list[dict
     top.tick_params(labelbottom=False)
     _day_axis(bottom, len(ts))
     _marker_legend(fig, strip, [top, bottom], marks)
-    _title(fig, "GMV and profit", title)
+    pm.finish(fig, strip, [top, bottom], "GMV and profit", title)
     return _save(fig, path)
 
 
 def plot_funnel(funnel: dict[str, int], title: str, path: Path) -> Path:
     """Horizontal lifecycle funnel with counts and the share kept from the previous stage."""
-    fig, (ax,) = _new_figure(constrained=False)
+    fig, (ax,) = _new_figure()
     stages = [(k, name) for k, name in FUNNEL_STAGES if k in funnel]
     counts = [int(funnel[k]) for k, _ in stages]
     y = np.arange(len(stages))
@@ -254,7 +254,7 @@ def plot_funnel(funnel: dict[str, int], title: str, path: Path) -> Path:
 
 def plot_cohort_retention(cohorts: pd.DataFrame, title: str, path: Path) -> Path:
     """One retention curve per monthly join cohort, coloured early (dark) to late (light)."""
-    fig, (ax,) = _new_figure(constrained=False)
+    fig, (ax,) = _new_figure()
     table = cohorts.to_numpy(dtype=float) if cohorts.size else np.empty((0, 0))
     rows = [i for i in range(table.shape[0]) if np.isfinite(table[i]).any()]
     cmap = ListedColormap(colormaps["viridis"](np.linspace(0.0, 0.85, max(len(table), 1))))

@@ -17,7 +17,7 @@ from matplotlib.figure import Figure
 from matplotlib.legend_handler import HandlerBase
 from matplotlib.lines import Line2D
 
-from sim.plots.base import DPI, FIGSIZE, _day_limits, _new_figure
+from sim.plots.base import DPI, FIGSIZE, _day_limits, _new_figure, _stack, _suptitle
 
 KINDS = ("crisis", "promotion", "competitor", "rule")
 KIND_NAMES = {"crisis": "crisis", "promotion": "promotion", "competitor": "competitor entry", "rule": "rule fired"}
@@ -142,17 +142,34 @@ def prepare(markers: list[dict] | None, n_days: int, axes_in: float = FIGSIZE[0]
 def time_figure(
     nrows: int, height_ratios: list[float] | None, marks: Marks | None, figsize: tuple[float, float] = FIGSIZE
 ) -> tuple[Figure, object | None, list]:
-    """A figure of ``nrows`` day panels, with the marker strip on top when there are markers."""
+    """A figure of ``nrows`` day panels, with the marker strip on top when there are markers.
+
+    The panels are placed by ``finish`` once everything is drawn on them.
+    """
     ratios = height_ratios or [1.0] * nrows
     if marks is None:
-        fig, axes = _new_figure(nrows, height_ratios, figsize)
+        fig, axes = _new_figure(nrows, ratios, figsize)
         return fig, None, axes
-    strip_in = marks.lanes * LANE_IN + 0.05
-    data_in = max(figsize[1] - 1.6 - strip_in, 1.0)  # less title, axis labels, legend
-    fig, (strip, *axes) = _new_figure(nrows + 1, [sum(ratios) * strip_in / data_in, *ratios], figsize)
+    # The strip's entry among the height ratios is its height in inches, which ``finish`` reads back.
+    fig, (strip, *axes) = _new_figure(nrows + 1, [strip_height(marks), *ratios], figsize)
     strip.set_axis_off()
     strip.set_ylim(0, marks.lanes)
     return fig, strip, axes
+
+
+def strip_height(marks: Marks) -> float:
+    """Height of the marker strip, inches."""
+    return marks.lanes * LANE_IN + 0.05
+
+
+def finish(fig: Figure, strip, axes: list, what: str, title: str) -> None:
+    """Title the figure, then place the strip (its height in inches) and the panels (their height
+    ratios) by margins measured from their labels, titles and legends."""
+    ratios = axes[0].get_subplotspec().get_gridspec().get_height_ratios()
+    heights = [(r, False) for r in ratios[-len(axes) :]]
+    if strip is not None:
+        heights.insert(0, (ratios[0], True))
+    _stack(fig, ([strip] if strip is not None else []) + list(axes), heights, _suptitle(fig, what, title))
 
 
 def _days_text(days: list[int]) -> str:
@@ -262,7 +279,7 @@ def legend_entries(marks: Marks | None) -> tuple[list, list[str]]:
 
 
 def bottom_legend(fig: Figure, handles: list, texts: list[str]) -> None:
-    """One legend below the axes (figure-level, off the data), as many columns as fit; nothing when empty."""
+    """One legend at the foot of the figure (off the data), as many columns as fit; nothing when empty."""
     if not handles:
         return
     fontsize = 9.0 if len(texts) <= 8 else 8.0 if len(texts) <= 14 else 7.5
@@ -278,7 +295,7 @@ def bottom_legend(fig: Figure, handles: list, texts: list[str]) -> None:
     fig.legend(
         handles,
         texts,
-        loc="outside lower center",
+        loc="lower center",
         ncols=min(ncols, len(handles)),
         fontsize=fontsize,
         frameon=False,

@@ -11,7 +11,7 @@ from matplotlib.ticker import PercentFormatter
 from sim.config.rules import HealthConfig
 from sim.observe.health import ALERTS
 from sim.plots import markers as pm
-from sim.plots.base import FIGSIZE, _count_locator, _day_axis, _marks, _save, _title
+from sim.plots.base import FIGSIZE, _count_locator, _day_axis, _marks, _save
 
 OPS_FIGSIZE = (FIGSIZE[0], 6.6)
 NEGATIVE_COLOR, KOC_COLOR, ALERT_COLOR = "#0072B2", "#009E73", "#E69F00"
@@ -117,5 +117,5 @@ def plot_operations(
     _day_axis(strip_alerts, len(ts))
     pm.draw(strip, [neg, koc, strip_alerts], marks)
     pm.bottom_legend(fig, *pm.legend_entries(marks))
-    _title(fig, "Operations: sentiment, KOCs and health alerts", title)
+    pm.finish(fig, strip, [neg, koc, strip_alerts], "Operations: sentiment, KOCs and health alerts", title)
     return _save(fig, path)
