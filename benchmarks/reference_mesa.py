@@ -6,7 +6,8 @@ attributes, and a day is one ``step()`` per agent in random order
 four core mechanisms, on the same network (``sim.core.network.build_network`` with the
 run's network stream) and with the same parameters, read from the same scenario:
 
-- visit: ``logistic(logit(b) + ln(a_g) + w_e e - w_f f + w_a A)``, then engagement
+- visit: ``logistic(logit(b) + ln(a_g) + a_i + w_e e - w_f f + w_a A)`` with ``a_i`` the person's
+  activity offset (log-normal odds, ``sim.core.population.personal_activity``), then engagement
   moves toward the day's stimulus (decays without a visit), fatigue recovers, and
   satisfaction moves toward the feed's trust value (sim/mechanisms/engagement.py);
 - purchase by a visitor: ``logistic(logit(b) + w_n (need - 1) + w_s (s - 0.5) + w_d d r_g)``
@@ -14,7 +15,7 @@ run's network stream) and with the same parameters, read from the same scenario:
   and experienced quality pulling satisfaction (sim/mechanisms/purchase.py);
 - referral by a visitor: ``logistic(logit(b) + w_s (s - 0.5))``, one random contact,
   accepted by a prospect with the base acceptance (sim/mechanisms/referral.py);
-- churn: ``logistic(logit(h0) + w_s (0.5 - s) + w_a idle / 30 + w_f f + w_c churned share)``
+- churn: ``logistic(logit(h0) + w_s (0.5 - s) + min(w_a idle exp(a_i) / 30, cap) + w_f f + w_c churned share)``
   (sim/mechanisms/churn.py).
 
 It runs only scenarios in which nothing else acts (``benchmarks/core_rules.yaml``):
@@ -85,10 +86,11 @@ def check_core_rules(s: Scenario) -> None:
 class RefMember(mesa.Agent):
     """A person of the market: prospect, member or churned, with its state as attributes."""
 
-    def __init__(self, model: RefModel, segment: int, trait_e: float, trait_s: float) -> None:
+    def __init__(self, model: RefModel, segment: int, trait_e: float, trait_s: float, activity: float) -> None:
         super().__init__(model)
         self.status = PROSPECT
         self.segment = segment
+        self.activity, self.habit = activity, math.exp(activity)  # fixed at birth: how often this person visits
         self.trait_e, self.trait_s = trait_e, trait_s  # fixed at birth: starting engagement and satisfaction
         self.contacts: list[RefMember] = []
         self.churned_contacts = 0
@@ -119,7 +121,8 @@ class RefMember(mesa.Agent):
 
     def visit_day(self) -> None:
         model, p, rnd, g = self.model, self.model.p, self.model.random.random, self.segment
-        x = p.visit_base[g] + p.w_engagement * self.engagement + p.w_appeal * p.appeal - p.w_fatigue * self.fatigue
+        x = p.visit_base[g] + self.activity + p.w_engagement * self.engagement + p.w_appeal * p.appeal
+        x -= p.w_fatigue * self.fatigue
         if rnd() >= logistic(x):
             self.engagement *= p.keep_engagement
             self.fatigue = min(max(self.fatigue * p.keep_fatigue, 0.0), 1.0)
@@ -167,7 +170,7 @@ class RefMember(mesa.Agent):
         x = (
             p.churn_base
             + p.w_churn_sat * (0.5 - self.satisfaction)
-            + p.w_idle * (model.day - self.last_visit) / 30.0
+            + min(p.w_idle * (model.day - self.last_visit) * self.habit / 30.0, p.max_idle)
             + p.w_churn_fatigue * self.fatigue
             + p.w_social * share
         )
@@ -207,6 +210,8 @@ class Params:
         self.referred_bonus = r.referred_satisfaction_bonus
         self.churn_base, self.w_churn_sat = logit(c.base_hazard), c.dissatisfaction_weight
         self.w_idle, self.w_churn_fatigue, self.w_social = c.inactivity_weight, c.fatigue_weight, c.social_weight
+        self.max_idle = c.max_inactivity_log_odds
+        self.sigma = e.activity_sigma
 
 
 class RefModel(mesa.Model):
@@ -226,7 +231,9 @@ class RefModel(mesa.Model):
         shares = np.array([g.share for g in scenario.market.segments])
         segment = self.rng.choice(len(shares), size=n, p=shares / shares.sum()).tolist()
         traits = self.rng.random((n, 2)).tolist()
-        people = [RefMember(self, segment[i], *traits[i]) for i in range(n)]
+        sigma = self.p.sigma
+        activity = (sigma * self.rng.standard_normal(n) - sigma * sigma / 2).tolist()
+        people = [RefMember(self, segment[i], *traits[i], activity[i]) for i in range(n)]
         indptr, indices = net.indptr.tolist(), net.indices.tolist()
         for i, person in enumerate(people):
             person.contacts = [people[j] for j in indices[indptr[i] : indptr[i + 1]]]

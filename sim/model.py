@@ -130,9 +130,15 @@ class CommunityModel(MemberRows, mesa.Model):
         self.datacollector.collect(self)
 
     def add_operators(self, count: int) -> None:
-        """Hire ``count`` operators (an adaptive rule's action); they act from the next day."""
+        """Hire ``count`` operators (a staffing review or an adaptive rule's action)."""
         for agent in Operator.create_agents(self, count):
             self.operators.add(agent)
+
+    def remove_operators(self, count: int) -> None:
+        """Let the ``count`` most recently hired operators go (a staffing review)."""
+        for agent in list(self.operators)[len(self.operators) - count :]:
+            self.operators.remove(agent)
+            agent.remove()
 
     def force_visit(self, people: np.ndarray) -> None:
         """Make ``people`` visit today whatever their visit draw (e.g. livestream viewers)."""

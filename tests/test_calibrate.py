@@ -223,7 +223,8 @@ def test_weekly_repeat_transactions_of_a_cohort_calibrate_deterministically_on_a
     assert (tmp_path / "a" / "fit.csv").read_bytes() == (tmp_path / "b" / "fit.csv").read_bytes()
     metrics = json.loads((tmp_path / "a" / "metrics.json").read_text())
     assert metrics["period"] == "week" and metrics["observed_rows"] == "week" and metrics["simulated_days"] == 28
-    assert metrics["trials"][0]["params"] == {"purchase.base_prob": 0.025}  # the input's own value first
+    own = load_scenario(cohort, [s for s in small if s != "--set"]).purchase.base_prob
+    assert metrics["trials"][0]["params"] == {"purchase.base_prob": own}  # the input's own value first
     fit = pd.read_csv(tmp_path / "a" / "fit.csv")
     assert fit["observed"].tolist() == weekly.tolist()
 

@@ -43,7 +43,8 @@ def test_referral_reward_costs_what_it_pays():
 
 
 def test_brand_posts_cost_their_production():
-    model = CommunityModel(small(days=20, content={"posts_per_day": 5, "cost_per_post": 70}))
+    fixed_team = {"headcount": 3, "members_per_operator": None}
+    model = CommunityModel(small(days=20, content={"posts_per_day": 5, "cost_per_post": 70}, operators=fixed_team))
     model.run()
     ts = model.timeseries()
     assert ts["pgc_posts"].sum() > 0

@@ -149,7 +149,7 @@ def test_referral_cap_and_reward_hunters():
 
 
 def test_multi_level_rewards_cost_more():
-    ref = {"reward_inviter": 10, "reward_invitee": 10}
+    ref = {"reward_inviter": 10, "reward_invitee": 10, "base_invite_prob": 0.1}  # chains: the referred refer too
     assert total("line_referral_rewards", referral={**ref, "second_level_reward": 20}) > total(
         "line_referral_rewards", referral=ref
     )

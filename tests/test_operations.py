@@ -230,7 +230,7 @@ def test_rules_fire_act_log_and_rest():
     fired_days = [f["day"] for f in model.rules.firings if f["rule"] == "push"]
     assert fired_days == [0, 21, 42]  # cooldown of 20 days
     assert model.policy.mix[3] == pytest.approx(0.15 + 0.3)  # three shifts of 0.1
-    assert ts["operators"].iloc[-1] == 3 + 2 * 3
+    assert ts["operators"].iloc[-1] == model.scenario.operators.headcount + 2 * 3  # hires raise the team's floor
     assert ts.loc[1:10, "new_paid"].mean() > 2 * ts.loc[12:20, "new_paid"].mean()
     events = model.events.frame()
     assert (events.loc[events.kind == "rule", "label"] == "push").sum() == 3

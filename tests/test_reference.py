@@ -48,7 +48,7 @@ def test_every_leaf_key_is_documented_with_its_range():
     missing = [p for p in paths if f"| `{p}` |" not in doc]
     assert not missing, f"undocumented keys: {missing}"
     assert "| `market.segments[].share` | number | *required* | >= 0 and <= 1 |" in doc
-    assert "| `engagement.base_visit_prob` | number | `0.06` | > 0 and < 1 |" in doc
+    assert "| `engagement.base_visit_prob` | number | `0.1` | > 0 and < 1 |" in doc
     assert "`random`, `small_world`, `scale_free`, `complete`" in doc
 
 

@@ -23,7 +23,7 @@ GRID = """\
 seed: 11
 factors:
   referral.reward_inviter: [0, 30]
-  content.posts_per_day: [4, 10]
+  content.cost_per_post: [40, 120]
 replications: 3
 kpis: [members, final.gmv, final.profit]
 series: {every: 10, kpis: [members, gmv]}
@@ -47,7 +47,7 @@ def test_a_sweep_records_every_run_with_its_seed(grid_serial):
     path, out, outcome = grid_serial
     runs = _table(out)
     assert len(runs) == 12 and outcome.failed == 0 and (runs["status"] == "ok").all()
-    factors = ["referral.reward_inviter", "content.posts_per_day"]
+    factors = ["referral.reward_inviter", "content.cost_per_post"]
     assert list(runs.columns[:5]) == ["point", "replication", "seed", *factors]
     assert runs[["point", "replication"]].apply(tuple, axis=1).is_monotonic_increasing
     # common random numbers: replication r has the same seed at every design point
@@ -58,8 +58,8 @@ def test_a_sweep_records_every_run_with_its_seed(grid_serial):
     assert manifest["runs_ok"] == 12 and manifest["experiment_sha256"] == resolve_experiment(path).sha256
     series = pd.read_parquet(out / "series.parquet")
     assert set(series["day"]) == {0, 10, 20, 29} and len(series) == 12 * 4
-    # the factors reach the model: more brand posts cost more content, so profit differs by posts a day
-    assert runs.groupby("content.posts_per_day")["final.profit"].mean().nunique() == 2
+    # the factors reach the model: dearer brand posts cost more content, so profit differs by their price
+    assert runs.groupby("content.cost_per_post")["final.profit"].mean().nunique() == 2
 
 
 def test_local_processes_give_the_same_table(grid_serial, tmp_path):

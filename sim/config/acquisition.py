@@ -14,6 +14,13 @@ class PaidAcquisition(Section):
     cac: float = Field(
         40.0, gt=0.0, le=1e6, description="Cost per acquired member (yuan) while the market is untouched."
     )
+    max_cac: float | None = Field(
+        100.0,
+        gt=0.0,
+        le=1e7,
+        description="The channel stops buying on days when the saturated CAC exceeds this (yuan): a buyer does not pay "
+        "more for a member than a member is worth. Null: buy at any CAC.",
+    )
     saturation_elasticity: float = Field(
         0.5,
         ge=0.0,

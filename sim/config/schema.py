@@ -14,6 +14,7 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from sim.config.acquisition import AcquisitionConfig
 from sim.config.base import CONTENT_TYPES, Name, Section
+from sim.config.behaviour import ChurnConfig, EngagementConfig, LifecycleConfig, SatisfactionConfig
 from sim.config.incentives import IncentivesConfig
 from sim.config.market import MarketConfig, NetworkConfig, Segment, type_table  # noqa: F401 (re-exported)
 from sim.config.operations import (
@@ -81,12 +82,19 @@ class ContentConfig(Section):
         description="Share of brand posts by content type; must sum to 1.",
     )
     quality: float = Field(0.7, ge=0.0, le=1.0, description="Quality of brand posts, 0 to 1.")
+    full_plan_members: float | None = Field(
+        5000.0,
+        gt=0.0,
+        le=1e9,
+        description="Members from which the whole posts_per_day plan is posted; a smaller community gets the plan in "
+        "proportion (at least one post a day). Null: always the whole plan.",
+    )
     cost_per_post: float = Field(80.0, ge=0.0, le=1e7, description="Production cost of one brand post (yuan).")
     saturation_posts: float = Field(
         20.0, gt=0.0, le=1e5, description="Feed size (posts a day) at which appeal reaches 63% of its maximum."
     )
     member_ugc_prob: float = Field(
-        0.02,
+        0.05,
         ge=0.0,
         le=1.0,
         description="Probability that a fully engaged visiting member posts UGC that day (scaled by engagement).",
@@ -168,40 +176,6 @@ class ContentConfig(Section):
         return v
 
 
-class EngagementConfig(Section):
-    """Daily visits, interactions, questions, engagement and fatigue."""
-
-    base_visit_prob: float = Field(
-        0.06,
-        gt=0.0,
-        lt=1.0,
-        description="Visit probability of an average member with zero engagement and neutral content.",
-    )
-    engagement_weight: float = Field(3.0, ge=0.0, le=20.0, description="Log-odds of visiting per unit of engagement.")
-    appeal_weight: float = Field(1.5, ge=0.0, le=20.0, description="Log-odds of visiting per unit of content appeal.")
-    fatigue_weight: float = Field(2.5, ge=0.0, le=20.0, description="Log-odds lost per unit of fatigue.")
-    learning_rate: float = Field(
-        0.08,
-        gt=0.0,
-        le=1.0,
-        description="Speed at which engagement follows the day's experience (exponential smoothing).",
-    )
-    interaction_prob: float = Field(
-        0.35, ge=0.0, le=1.0, description="Chance that a visit includes an interaction, at full interest match."
-    )
-    question_prob: float = Field(
-        0.04, ge=0.0, le=1.0, description="Chance that a visit includes a question for the operators."
-    )
-    fatigue_recovery: float = Field(0.08, ge=0.0, le=1.0, description="Share of fatigue that wears off each day.")
-    inactive_decay: float = Field(
-        0.01, ge=0.0, le=1.0, description="Share of engagement lost on a day without a visit."
-    )
-    interaction_value: float = Field(
-        0.3, ge=0.0, le=1.0, description="Extra stimulus to engagement from interacting during a visit."
-    )
-    initial_engagement: float = Field(0.4, ge=0.0, le=1.0, description="Mean engagement of a new member.")
-
-
 class PurchaseConfig(Section):
     """Purchases by visiting members and the merchandise economics."""
 
@@ -209,7 +183,7 @@ class PurchaseConfig(Section):
         0.0, ge=0.0, lt=1.0, description="Share of GMV a hosting platform takes (platform-based communities)."
     )
     base_prob: float = Field(
-        0.025,
+        0.08,
         gt=0.0,
         lt=1.0,
         description="Purchase probability of a visiting member at full need and neutral satisfaction.",
@@ -291,31 +265,6 @@ class ReferralConfig(Section):
     )
 
 
-class ChurnConfig(Section):
-    """The daily hazard that a member leaves."""
-
-    base_hazard: float = Field(
-        0.0035,
-        gt=0.0,
-        lt=1.0,
-        description="Daily churn hazard of a member at satisfaction 0.5, just visited, no fatigue.",
-    )
-    dissatisfaction_weight: float = Field(
-        5.0, ge=0.0, le=50.0, description="Log-odds of churning per unit of satisfaction below 0.5."
-    )
-    inactivity_weight: float = Field(0.8, ge=0.0, le=20.0, description="Log-odds per 30 days since the last visit.")
-    fatigue_weight: float = Field(1.5, ge=0.0, le=20.0, description="Log-odds per unit of fatigue.")
-    social_weight: float = Field(
-        2.0, ge=0.0, le=20.0, description="Log-odds per unit share of contacts who have churned."
-    )
-    points_weight: float = Field(
-        0.5,
-        ge=0.0,
-        le=20.0,
-        description="Log-odds lost when the points balance is worth the redemption minimum (switching cost).",
-    )
-
-
 class KOCConfig(Section):
     """Key opinion consumers: influential members who post UGC to their contacts."""
 
@@ -353,7 +302,30 @@ class KOCConfig(Section):
 class OperatorConfig(Section):
     """Operators: brand staff with limited daily capacity and a salary."""
 
-    headcount: int = Field(3, ge=0, le=100_000, description="Number of operators.")
+    headcount: int = Field(
+        0,
+        ge=0,
+        le=100_000,
+        description="Full-time operators at the start, and the smallest team a staffing review keeps (the whole "
+        "team when members_per_operator is null).",
+    )
+    members_per_operator: float | None = Field(
+        5000.0,
+        gt=0.0,
+        le=1e9,
+        description="Members one full-time operator looks after: every staffing review sizes the team to the larger "
+        "of members / this and the content plan / posts_capacity (full-time equivalents, in min_fte steps), never "
+        "below headcount. Null: a fixed team.",
+    )
+    min_fte: float = Field(
+        0.25,
+        gt=0.0,
+        le=1.0,
+        description="Step of part-time staffing (share of a full-time position) in which reviews size the team.",
+    )
+    staffing_review_days: int = Field(
+        30, ge=1, le=3650, description="Days between staffing reviews (hiring and letting go take effect there)."
+    )
     posts_capacity: float = Field(4.0, ge=0.0, le=1e4, description="Brand posts one operator can publish per day.")
     replies_capacity: float = Field(
         80.0, ge=0.0, le=1e6, description="Member questions one operator can answer per day."
@@ -368,18 +340,6 @@ class OperatorConfig(Section):
     outreach: OutreachConfig = Field(default_factory=OutreachConfig, description="Private-domain 1:1 outreach.")
     answered_bonus: float = Field(
         0.02, ge=0.0, le=1.0, description="Satisfaction gained by a member whose question is answered."
-    )
-
-
-class SatisfactionConfig(Section):
-    """How satisfaction (trust in the brand and community) moves."""
-
-    initial: float = Field(0.6, ge=0.0, le=1.0, description="Mean satisfaction of a new member.")
-    content_rate: float = Field(
-        0.02, ge=0.0, le=1.0, description="Speed at which a visit pulls satisfaction toward the content's trust value."
-    )
-    product_rate: float = Field(
-        0.25, ge=0.0, le=1.0, description="Speed at which a purchase pulls satisfaction toward the experienced quality."
     )
 
 
@@ -409,6 +369,7 @@ class Scenario(Section):
     purchase: PurchaseConfig = Field(default_factory=PurchaseConfig, description="Purchases.")
     referral: ReferralConfig = Field(default_factory=ReferralConfig, description="Referrals.")
     churn: ChurnConfig = Field(default_factory=ChurnConfig, description="Churn.")
+    lifecycle: LifecycleConfig = Field(default_factory=LifecycleConfig, description="Lifecycle stages of members.")
     satisfaction: SatisfactionConfig = Field(default_factory=SatisfactionConfig, description="Satisfaction dynamics.")
     incentives: IncentivesConfig = Field(default_factory=IncentivesConfig, description="Incentive programs.")
     koc: KOCConfig = Field(default_factory=KOCConfig, description="Key opinion consumers.")

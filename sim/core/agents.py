@@ -64,11 +64,12 @@ class Operator(mesa.Agent):
         cfg = model.scenario.operators
         self.posts_capacity = cfg.posts_capacity
         self.replies_capacity = cfg.replies_capacity
+        self.fte = 1.0  # share of a full-time position: a small community's operator works part-time
         self.posts_today = 0.0
 
     def work(self, remaining: float, day: DayState) -> float:
         """Publish this operator's share of the ``remaining`` content plan and add its replies to ``day``'s
-        capacity; return what is left of the plan."""
-        self.posts_today = min(self.posts_capacity, remaining)
-        day.reply_capacity += self.replies_capacity
+        capacity (both in proportion to its ``fte``); return what is left of the plan."""
+        self.posts_today = min(self.posts_capacity * self.fte, remaining)
+        day.reply_capacity += self.replies_capacity * self.fte
         return remaining - self.posts_today

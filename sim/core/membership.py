@@ -20,7 +20,10 @@ if TYPE_CHECKING:
 def join(model: CommunityModel, people: np.ndarray, source: str, *, referrer: np.ndarray | None = None) -> np.ndarray:
     """Make ``people`` members today (those who are not members already)."""
     pop, day, s = model.pop, model.day, model.scenario
-    people = people[pop.status[people] != MEMBER]
+    new = pop.status[people] != MEMBER
+    people = people[new]
+    if referrer is not None:
+        referrer = referrer[new]
     if people.size == 0:
         return people
     returning = pop.status[people] == CHURNED
@@ -38,6 +41,7 @@ def join(model: CommunityModel, people: np.ndarray, source: str, *, referrer: np
     sat = s.satisfaction.initial + 0.1 * (w - 0.5)
     if referrer is not None:
         pop.referrer[people] = referrer
+        np.add.at(pop.invited, referrer, 1)  # an inviter of several joiners today counts each
         sat = sat + s.referral.referred_satisfaction_bonus
     pop.satisfaction[people] = np.clip(sat, 0.0, 1.0)
     pop.fatigue[people] = 0.0

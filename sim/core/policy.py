@@ -19,7 +19,8 @@ from sim.config.schema import Scenario
 @dataclass
 class Policy:
     mix: np.ndarray  # brand-content shares by type
-    headcount: int
+    headcount: float  # the team in full-time equivalents
+    floor: float = 0.0  # the smallest team a staffing review keeps: the scenario's headcount plus rules' hires
     budget_multiplier: float = 1.0
     budget_until: int = -1  # last day of an acquisition push
     response_from: int = 0  # first day of the current crisis response
@@ -30,7 +31,8 @@ class Policy:
     @classmethod
     def from_scenario(cls, scenario: Scenario) -> Policy:
         mix = np.array([scenario.content.mix.get(t, 0.0) for t in CONTENT_TYPES])
-        return cls(mix=mix / mix.sum(), headcount=scenario.operators.headcount)
+        team = float(scenario.operators.headcount)
+        return cls(mix=mix / mix.sum(), headcount=team, floor=team)
 
     def paid_budget(self, scenario: Scenario, day: int) -> float:
         mult = self.budget_multiplier if day <= self.budget_until else 1.0

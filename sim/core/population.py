@@ -36,6 +36,7 @@ class Population:
     join_source: np.ndarray  # int8, -1 if never joined
     churn_day: np.ndarray  # int32, -1 if not churned
     referrer: np.ndarray  # int32, -1 if not referred
+    invited: np.ndarray  # int32, people who joined through this person's invitation
     engagement: np.ndarray  # float32 in [0, 1]
     satisfaction: np.ndarray  # float32 in [0, 1]
     fatigue: np.ndarray  # float32 in [0, 1]
@@ -44,10 +45,15 @@ class Population:
     first_purchase: np.ndarray  # int32, day of the first purchase (-1 never)
     second_purchase: np.ndarray  # int32, day of the second purchase (-1 never)
     purchases: np.ndarray  # int32, purchases while a member
+    posts: np.ndarray  # int32, UGC posts written while a member
+    last_post: np.ndarray  # int32, day of the last UGC post (-1 never)
     spend: np.ndarray  # float64, yuan spent
     member_contacts: np.ndarray  # int32, contacts who are members now
     churned_contacts: np.ndarray  # int32, contacts who have churned
     trait: np.ndarray  # float32 (n, 2) uniforms fixed at birth: starting engagement, satisfaction
+    activity: np.ndarray  # float32, personal log-odds offset of visiting, fixed at birth (heavy users vs the silent)
+    habit: np.ndarray  # float32, exp(activity): how fast a day of absence breaks the person's habit
+    creator: np.ndarray  # float32, personal multiplier of the chance to post UGC on a visit (mean 1)
     birthday: np.ndarray  # int16, day of the year
 
     owned: tuple[str, ...] = ()  # the mechanisms' columns (their specs' ``columns``), set as attributes
@@ -106,6 +112,24 @@ def segment_column(scenario: Scenario, attr: str, dtype=np.float32) -> np.ndarra
     return np.array([getattr(s, attr) for s in scenario.market.segments], dtype=dtype)
 
 
+def personal_activity(scenario: Scenario, z: np.ndarray) -> np.ndarray:
+    """Each person's log-odds offset of visiting: ``sigma * z``, centred so that the mean odds stay the segment's.
+
+    Visit frequencies in online communities are heavy-tailed (a few heavy users, a silent
+    majority: Nielsen 2006's 90-9-1); a log-normal spread of the odds gives that tail. The
+    offset is ``sigma * z - sigma**2 / 2``, whose exponential has mean 1, so raising the
+    spread moves visits from the many to the few without changing the average odds.
+    """
+    sigma = np.float32(scenario.engagement.activity_sigma)
+    return z * sigma - sigma * sigma / np.float32(2.0)
+
+
+def mean_one_lognormal(sigma: float, z: np.ndarray) -> np.ndarray:
+    """``exp(sigma * z - sigma**2 / 2)``: a multiplier with mean 1 whose spread is ``sigma`` (float32)."""
+    s = np.float32(sigma)
+    return np.exp(z * s - s * s / np.float32(2.0))
+
+
 def create_population(scenario: Scenario, rng: np.random.Generator, columns: Sequence[Column] = ()) -> Population:
     """Everyone starts a prospect; segments are drawn by their shares; ``columns`` are the mechanisms'."""
     n = scenario.market.size
@@ -119,6 +143,7 @@ def create_population(scenario: Scenario, rng: np.random.Generator, columns: Seq
         join_source=minus(np.int8),
         churn_day=minus(np.int32),
         referrer=minus(np.int32),
+        invited=np.zeros(n, dtype=np.int32),
         engagement=np.zeros(n, dtype=np.float32),
         satisfaction=np.zeros(n, dtype=np.float32),
         fatigue=np.zeros(n, dtype=np.float32),
@@ -127,10 +152,15 @@ def create_population(scenario: Scenario, rng: np.random.Generator, columns: Seq
         first_purchase=minus(np.int32),
         second_purchase=minus(np.int32),
         purchases=np.zeros(n, dtype=np.int32),
+        posts=np.zeros(n, dtype=np.int32),
+        last_post=minus(np.int32),
         spend=np.zeros(n, dtype=np.float64),
         member_contacts=np.zeros(n, dtype=np.int32),
         churned_contacts=np.zeros(n, dtype=np.int32),
         trait=rng.random((n, 2), dtype=np.float32),
+        activity=(activity := personal_activity(scenario, rng.standard_normal(n, dtype=np.float32))),
+        habit=np.exp(activity),
+        creator=mean_one_lognormal(scenario.engagement.creator_sigma, rng.standard_normal(n, dtype=np.float32)),
         birthday=rng.integers(0, 365, n).astype(np.int16),
     )
     core = {f.name for f in fields(pop)}

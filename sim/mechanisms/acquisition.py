@@ -60,8 +60,9 @@ def acquisition_phase(model: CommunityModel) -> None:
     cand = prospects(model)
     budget = model.policy.paid_budget(model.scenario, model.day.day)
     factor = model.policy.acquisition_factor
-    if budget > 0 and cand.size:
-        cac = paid_cac(model, cand.size) / factor  # a competitor makes each member dearer
+    cap = model.scenario.acquisition.paid.max_cac
+    cac = paid_cac(model, cand.size) / factor if cand.size else 0.0  # a competitor makes each member dearer
+    if budget > 0 and cand.size and (cap is None or cac <= cap):
         k = stochastic_round(budget / cac, u_round)
         got = join(model, _pick(cand, k, keys), "paid")
         model.ledger.book("paid_acquisition", got.size * cac)

@@ -38,7 +38,7 @@ def churn_log_odds(model: CommunityModel, mi: np.ndarray | slice) -> np.ndarray:
     return (
         (logit(cfg.base_hazard) + 0.5 * cfg.dissatisfaction_weight)
         - cfg.dissatisfaction_weight * pop.satisfaction[mi]
-        + (cfg.inactivity_weight / 30.0) * idle
+        + np.minimum((cfg.inactivity_weight / 30.0) * idle * pop.habit[mi], np.float32(cfg.max_inactivity_log_odds))
         + cfg.fatigue_weight * pop.fatigue[mi]
         + cfg.social_weight * churned_share
         + model.mods.churn[mi]

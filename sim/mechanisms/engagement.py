@@ -42,6 +42,7 @@ def engagement_phase(model: CommunityModel) -> None:
             np.take(base, model.row_segments(rows))
             + cfg.engagement_weight * pop.engagement[rows]
             - cfg.fatigue_weight * pop.fatigue[rows]
+            + pop.activity[rows]
             + model.mods.visit[rows]
         )
         if koc_boost:
@@ -114,9 +115,14 @@ def engagement_phase(model: CommunityModel) -> None:
     day.response_hours = min(24.0 * queue / day.reply_capacity, 24.0 * 30) if day.reply_capacity else 24.0 * 30
 
     pop.last_visit[v] = day.day
-    posts = later(2, v) < s.content.member_ugc_prob * pop.engagement[v] * engagement_rewards.ugc_multiplier(model, v)
+    p_post = (
+        s.content.member_ugc_prob * pop.engagement[v] * pop.creator[v] * engagement_rewards.ugc_multiplier(model, v)
+    )
+    posts = later(2, v) < p_post
     day.ugc_posts = int(posts.sum())
     posters = v[posts]
+    pop.posts[posters] += 1  # visitors are distinct: one post each at most
+    pop.last_post[posters] = day.day
     points.earn(model, posters, s.incentives.points.per_post)
     tiers.add_growth(model, posters, tiers.GROWTH_PER_ACTION, action=True)
     engagement_rewards.add_reputation(model, posters, s.incentives.badges.per_post)

@@ -8,24 +8,66 @@ engagement).
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 from sim.core.mathutil import stochastic_round
 from sim.mechanisms.spec import KPI, Mechanism
 
 if TYPE_CHECKING:
+    from sim.config.schema import ContentConfig, OperatorConfig
     from sim.model import CommunityModel
 
 
+def team_size(cfg: OperatorConfig, floor: float, members: int, plan: float = 0.0) -> float:
+    """The team (full-time equivalents) a staffing review sets: enough to look after ``members`` members
+    (``members_per_operator`` each) and to publish the content ``plan`` (``posts_capacity`` each), at least
+    ``floor``; in steps of ``min_fte`` so that a handful of members does not get a sliver of a person."""
+    if cfg.members_per_operator is None:
+        return floor
+    work = max(members / cfg.members_per_operator, plan / cfg.posts_capacity if cfg.posts_capacity else 0.0)
+    return max(floor, math.ceil(work / cfg.min_fte - 1e-9) * cfg.min_fte)
+
+
+def content_plan(content: ContentConfig, members: int) -> float:
+    """Brand posts planned today: ``posts_per_day`` from ``full_plan_members`` members on, in proportion below
+    (at least one post, unless the plan is empty)."""
+    if content.full_plan_members is None or members >= content.full_plan_members:
+        return content.posts_per_day
+    return min(content.posts_per_day, max(1.0, content.posts_per_day * members / content.full_plan_members))
+
+
+def review_staffing(model: CommunityModel) -> None:
+    """Every ``staffing_review_days`` days the team is sized to the community (hires act the same day).
+
+    ``ceil(fte)`` operators work, all full-time but the last, who works the remaining fraction.
+    """
+    cfg, policy = model.scenario.operators, model.policy
+    if model.day.day % cfg.staffing_review_days:
+        return
+    fte = team_size(cfg, policy.floor, model.n_members, content_plan(model.scenario.content, model.n_members))
+    agents = math.ceil(fte - 1e-9)
+    have = len(model.operators)
+    if agents > have:
+        model.add_operators(agents - have)
+    elif agents < have:
+        model.remove_operators(have - agents)
+    for i, operator in enumerate(model.operators):
+        operator.fte = min(1.0, fte - i)
+    policy.headcount = fte
+
+
 def operators_phase(model: CommunityModel) -> None:
-    """Operators act: brand posts by type from the content mix; salaries are booked."""
+    """Staffing review; operators act: brand posts by type from the content mix; salaries are booked."""
     cfg, content = model.scenario.operators, model.scenario.content
     rng = model.streams["operators"]
     u = float(rng.random())
-    remaining = content.posts_per_day
+    review_staffing(model)
+    plan = content_plan(content, model.n_members)
+    remaining = plan
     for operator in model.operators:  # in creation order, each publishes what it can of what is left
         remaining = operator.work(remaining, model.day)
-    published = content.posts_per_day - remaining
+    published = plan - remaining
     n_posts = stochastic_round(published, u)
     model.day.pgc_counts = rng.multinomial(n_posts, model.policy.mix).astype(float)
     model.ledger.book("operator_salaries", model.policy.headcount * cfg.daily_salary)
@@ -35,9 +77,10 @@ def operators_phase(model: CommunityModel) -> None:
 
 
 def hire(model: CommunityModel, count: int) -> None:
-    """Add operators (an adaptive rule's action)."""
+    """Add operators (an adaptive rule's action); staffing reviews keep them (they raise the floor)."""
     model.add_operators(count)
     model.policy.headcount += count
+    model.policy.floor += count
 
 
 SPEC = Mechanism(
@@ -50,6 +93,16 @@ SPEC = Mechanism(
         KPI("pgc_posts", "flow", lambda m: int(m.day.pgc_counts.sum()), True, "community"),
         KPI("operators", "stock", lambda m: m.policy.headcount),
     ),
-    uses=("scenario", "day", "ledger", "streams", "policy", "operators"),
+    uses=(
+        "scenario",
+        "day",
+        "ledger",
+        "streams",
+        "policy",
+        "operators",
+        "add_operators",
+        "remove_operators",
+        "n_members",
+    ),
     leaves=("pgc_counts", "reply_capacity"),
 )

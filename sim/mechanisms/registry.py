@@ -33,6 +33,7 @@ from sim.mechanisms import (
     engagement,
     governance,
     koc,
+    lifecycle,
     livestream,
     offline,
     operators,
@@ -69,6 +70,7 @@ REGISTRY: tuple[Mechanism, ...] = (
     livestream.SPEC,
     engagement.SPEC,
     churn.SPEC,
+    lifecycle.SPEC,  # last: counts the members who stay tonight
 )
 
 #: Streams the model itself draws from while building (not a mechanism's).

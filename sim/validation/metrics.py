@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from sim.core.population import MEMBER
 from sim.run.runner import RunResult
 from sim.validation.theory import bass_F
 
@@ -99,6 +100,30 @@ def ltv_per_member(r: RunResult) -> float:
     pop = r.model.pop
     joined = pop.join_day >= 0
     return float(pop.spend[joined].sum() / max(joined.sum(), 1))
+
+
+@metric("Mean over the last 30 days of MAU / members (the share of members who visited in the last 30 days).")
+def mau_per_member(r: RunResult) -> float:
+    ts = r.timeseries.iloc[-30:]
+    return float((ts["mau"] / ts["members"].clip(lower=1)).mean())
+
+
+@metric("Mean over the last 30 days of DAU / MAU.")
+def dau_per_mau(r: RunResult) -> float:
+    return float(r.timeseries["dau_mau"].iloc[-30:].mean())
+
+
+@metric("Share of the members at the end who posted no UGC in the last 30 days.")
+def silent_share(r: RunResult) -> float:
+    pop, last = r.model.pop, len(r.timeseries) - 1
+    members = pop.status == MEMBER
+    return float(np.mean(pop.last_post[members] <= last - 30)) if members.any() else float("nan")
+
+
+@metric("Share of all UGC posts written by the top 10% of posters (people who posted at least once), over the run.")
+def top_poster_share(r: RunResult) -> float:
+    posts = np.sort(r.model.pop.posts[r.model.pop.posts > 0])[::-1]
+    return float(posts[: max(1, posts.size // 10)].sum() / posts.sum()) if posts.size else float("nan")
 
 
 @metric("Largest minus smallest share of members who became buyers, across segments (percentage points / 100).")

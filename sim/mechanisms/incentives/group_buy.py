@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.core.membership import join
-from sim.core.population import CHURNED
+from sim.core.population import CHURNED, MEMBER
 from sim.mechanisms.spec import KPI, Mechanism, cumulative
 
 if TYPE_CHECKING:
@@ -62,6 +62,8 @@ def group_buy_phase(model: CommunityModel) -> None:
     pop.satisfaction[failed] = np.maximum(pop.satisfaction[failed] - cfg.fail_penalty, 0.0)
 
     members_in = target[slot[success[group]]]
+    joining = pop.status[members_in] != MEMBER  # friends who are members already buy, but do not join
+    np.add.at(pop.invited, initiators[group[success[group]]][joining], 1)  # the initiators become advocates
     join(model, members_in, "group_buy")
     winners = initiators[success]
     where = np.searchsorted(day.buyers_today, winners)

@@ -1,0 +1,61 @@
+"""Lifecycle stages of members, counted at the end of every day.
+
+Every member is in exactly one stage, taken in this order:
+- dormant: no visit for ``dormant_after_days`` days (joining counts as a visit);
+- new: joined within ``new_for_days`` days;
+- advocate: someone joined through their invitation (referral or group buy);
+- loyal: bought at least twice as a member;
+- active: every other member.
+The stages are states the operators' actions target (win-back of the dormant,
+see ``acquisition.winback_prob`` and the outreach program); the counts add up to
+the members of the day, and the dormant share is the silent majority operators see.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.mechanisms.spec import KPI, Mechanism, counter, ratio
+
+if TYPE_CHECKING:
+    from sim.model import CommunityModel
+
+STAGES: tuple[str, ...] = ("new", "active", "loyal", "advocate", "dormant")
+
+
+def stages(model: CommunityModel, mi: np.ndarray) -> np.ndarray:
+    """The stage code (index into ``STAGES``) of members ``mi`` today."""
+    pop, cfg, today = model.pop, model.scenario.lifecycle, model.day.day
+    code = np.full(mi.size, STAGES.index("active"), dtype=np.int8)
+    code[pop.purchases[mi] >= 2] = STAGES.index("loyal")
+    code[pop.invited[mi] > 0] = STAGES.index("advocate")
+    code[pop.join_day[mi] > today - cfg.new_for_days] = STAGES.index("new")
+    code[pop.last_visit[mi] <= today - cfg.dormant_after_days] = STAGES.index("dormant")  # joining counts as a visit
+    return code
+
+
+def lifecycle_phase(model: CommunityModel) -> None:
+    """Count tonight's members by stage (after churn: the members who stay)."""
+    code = stages(model, model.member_index())
+    counts = np.bincount(code, minlength=len(STAGES))
+    for name, count in zip(STAGES, counts, strict=True):
+        model.day.counts[f"stage_{name}"] = float(count)
+
+
+def _dormant_share(model: CommunityModel) -> float:
+    counts = model.day.counts
+    return ratio(counts.get("stage_dormant", 0.0), sum(counts.get(f"stage_{s}", 0.0) for s in STAGES))
+
+
+SPEC = Mechanism(
+    name="lifecycle",
+    section="lifecycle",
+    phases=(("churn", lifecycle_phase),),
+    kpis=(
+        *(KPI(f"stage_{name}", "stock", counter(f"stage_{name}"), group="community") for name in STAGES),
+        KPI("dormant_share", "stock", _dormant_share, headline=True, group="community"),
+    ),
+    uses=("scenario", "pop", "day", "rows"),
+)

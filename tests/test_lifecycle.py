@@ -1,0 +1,157 @@
+"""Lifecycle stages, personal activity (the silent majority), and staffing and content that scale."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from sim.config.schema import ContentConfig, OperatorConfig
+from sim.core.population import MEMBER, mean_one_lognormal, personal_activity
+from sim.mechanisms.churn import churn_log_odds
+from sim.mechanisms.lifecycle import STAGES, stages
+from sim.mechanisms.operators import content_plan, team_size
+from sim.run.runner import simulate
+from tests.conftest import small
+
+STAGE_COLUMNS = [f"stage_{s}" for s in STAGES]
+
+
+@pytest.fixture(scope="module")
+def year():
+    return simulate(small(days=150), record_events=False)
+
+
+def test_every_member_is_in_exactly_one_stage_every_day(year):
+    ts = year.timeseries
+    assert (ts[STAGE_COLUMNS].sum(axis=1) == ts["members"]).all()
+    assert (ts[STAGE_COLUMNS] >= 0).all().all()
+    assert ts["dormant_share"].between(0.0, 1.0).all()
+
+
+def test_the_last_day_stages_are_what_the_members_state_says(year):
+    model, ts = year.model, year.timeseries
+    mi = np.flatnonzero(model.pop.status == MEMBER)
+    code = stages(model, mi)
+    pop, today = model.pop, model.day.day
+    dormant = pop.last_visit[mi] <= today - model.scenario.lifecycle.dormant_after_days
+    assert (code == STAGES.index("dormant")).sum() == dormant.sum() == ts["stage_dormant"].iloc[-1]
+    new = ~dormant & (pop.join_day[mi] > today - model.scenario.lifecycle.new_for_days)
+    assert (code == STAGES.index("new")).sum() == new.sum()
+    advocate = ~dormant & ~new & (pop.invited[mi] > 0)
+    assert (code == STAGES.index("advocate")).sum() == advocate.sum()
+
+
+def test_a_silent_majority_emerges_and_grows_with_the_spread_of_activity():
+    """MAU/members falls and the dormant share rises as personal activity spreads; DAU/MAU stays a ratio."""
+    mau, dormant = {}, {}
+    for sigma in (0.0, 1.5, 2.5):
+        ts = simulate(small(days=120, engagement={"activity_sigma": sigma}), record_events=False).timeseries
+        mau[sigma] = float((ts["mau"] / ts["members"]).iloc[-30:].mean())
+        dormant[sigma] = float(ts["dormant_share"].iloc[-30:].mean())
+        assert ts["dau_mau"].between(0.0, 1.0).all()
+    assert mau[0.0] > 0.95 > mau[1.5] > mau[2.5]
+    assert dormant[0.0] < 0.05 < dormant[1.5] < dormant[2.5]
+
+
+def test_posting_concentrates_on_a_few_creators_as_their_spread_grows():
+    def top_decile_share(sigma: float) -> float:
+        changes = {"engagement": {"creator_sigma": sigma, "activity_sigma": 0.0}, "content": {"member_ugc_prob": 0.1}}
+        pop = simulate(small(days=90, **changes), record_events=False).model.pop
+        posts = np.sort(pop.posts[pop.posts > 0])[::-1]
+        return float(posts[: max(1, posts.size // 10)].sum() / posts.sum())
+
+    even, skewed = top_decile_share(0.0), top_decile_share(2.5)
+    assert skewed > even + 0.15
+
+
+def test_personal_activity_keeps_the_mean_odds_of_visiting():
+    """The offset is log-normal with mean-one odds: the spread moves visits between people, not their mean."""
+    z = np.random.default_rng(5).standard_normal(1_000_000, dtype=np.float32)
+    for sigma in (0.5, 2.0):
+        offset = personal_activity(small(engagement={"activity_sigma": sigma}), z)
+        assert np.exp(offset.astype(np.float64)).mean() == pytest.approx(1.0, rel=0.03)
+        assert np.median(offset) == pytest.approx(-(sigma**2) / 2, abs=0.01)
+        assert mean_one_lognormal(sigma, z).mean() == pytest.approx(1.0, rel=0.03)
+    pop = simulate(small(days=1), record_events=False).model.pop
+    assert np.allclose(pop.habit, np.exp(pop.activity))
+
+
+def test_absence_counts_for_churn_in_proportion_to_the_habit_it_breaks_and_is_capped():
+    model = simulate(small(days=5), record_events=False).model
+    pop = model.pop
+    mi = np.flatnonzero(pop.status == MEMBER)[:2]
+    pop.satisfaction[mi] = 0.5
+    pop.fatigue[mi] = 0.0
+    pop.churned_contacts[mi] = 0
+    pop.activity[mi] = np.log([0.1, 3.0]).astype(np.float32)
+    pop.habit[mi] = np.exp(pop.activity[mi])
+    pop.last_visit[mi] = model.day.day  # just visited: no absence term
+    fresh = churn_log_odds(model, mi)
+    pop.last_visit[mi] = model.day.day - 20
+    absent = churn_log_odds(model, mi)
+    w = model.scenario.churn.inactivity_weight
+    assert absent - fresh == pytest.approx([w * 20 / 30 * 0.1, w * 20 / 30 * 3.0], rel=1e-4)
+    pop.last_visit[mi] = model.day.day - 3000
+    capped = churn_log_odds(model, mi)
+    assert capped - fresh == pytest.approx([model.scenario.churn.max_inactivity_log_odds] * 2, rel=1e-4)
+
+
+@pytest.mark.parametrize("members", [0, 1, 999, 5000, 5001, 123_456])
+def test_the_team_follows_the_community_in_part_time_steps_and_never_falls_below_the_floor(members):
+    cfg = OperatorConfig(members_per_operator=5000, min_fte=0.25)
+    for floor in (0.0, 2.0):
+        team = team_size(cfg, floor, members)
+        assert team >= floor
+        assert team >= members / 5000
+        assert team - members / 5000 < 0.25 or team == floor
+        assert (team / 0.25) == pytest.approx(round(team / 0.25))
+    assert team_size(OperatorConfig(members_per_operator=None), 3.0, members) == 3.0
+    busy = team_size(cfg, 0.0, members, plan=10.0)  # a content plan needs hands too: 4 posts per operator
+    assert busy >= max(team_size(cfg, 0.0, members), 2.5)
+
+
+def test_the_content_plan_grows_with_the_community_between_one_post_and_the_full_plan():
+    cfg = ContentConfig(posts_per_day=6, full_plan_members=1500)
+    plans = [content_plan(cfg, m) for m in (0, 100, 500, 1000, 1500, 10_000)]
+    assert plans == sorted(plans)
+    assert plans[0] == 1.0 and plans[2] == pytest.approx(2.0) and plans[-2] == plans[-1] == 6.0
+    more = ContentConfig(posts_per_day=12, full_plan_members=1500)
+    assert all(content_plan(more, m) > p for m, p in zip((500, 1000, 1500), plans[2:5], strict=True))  # the lever acts
+    assert content_plan(ContentConfig(posts_per_day=0), 10_000) == 0.0
+    assert content_plan(ContentConfig(posts_per_day=0.5), 10) == 0.5
+    assert content_plan(ContentConfig(posts_per_day=6, full_plan_members=None), 10) == 6.0
+
+
+def test_a_growing_community_hires_and_pays_for_what_it_hires():
+    ts = simulate(
+        small(days=120, operators={"members_per_operator": 400, "min_fte": 0.5, "daily_salary": 300}),
+        record_events=False,
+    ).timeseries
+    review = ts.index % 30 == 0
+    plan = np.minimum(6.0, np.maximum(1.0, 6.0 * ts["members"].shift(1).fillna(0) / 1500))
+    need = np.maximum(ts["members"].shift(1).fillna(0) / 400, plan / 4.0)
+    expected = np.ceil(need / 0.5 - 1e-9) * 0.5
+    assert (ts.loc[review & (ts.index > 0), "operators"] == expected[review & (ts.index > 0)]).all()
+    assert ts["operators"].iloc[-1] > ts["operators"].iloc[1]
+    assert np.allclose(ts["line_operator_salaries"], ts["operators"] * 300)
+
+
+def test_the_paid_channel_stops_buying_when_members_cost_more_than_the_cap():
+    capped = small(days=80, acquisition={"paid": {"daily_budget": 3000, "cac": 30, "max_cac": 45}})
+    ts = simulate(capped, record_events=False).timeseries
+    bought = ts["new_paid"] > 0
+    assert bought.any() and not bought.iloc[-20:].any()  # the market thins out, the CAC passes the cap
+    assert (ts.loc[bought, "line_paid_acquisition"] / ts.loc[bought, "new_paid"] <= 45 + 1e-9).all()
+    free = small(days=80, acquisition={"paid": {"daily_budget": 3000, "cac": 30, "max_cac": None}})
+    assert simulate(free, record_events=False).timeseries["new_paid"].sum() > ts["new_paid"].sum()
+
+
+def test_an_advocate_is_someone_through_whom_a_member_joined():
+    model = simulate(small(days=90, referral={"reward_inviter": 20, "reward_invitee": 10}), record_events=False).model
+    pop = model.pop
+    referred = pop.referrer[pop.referrer >= 0]
+    counts = np.bincount(referred, minlength=pop.n)
+    assert (pop.invited >= counts).all() and referred.size > 0  # group-buy initiators also count, when on
+    assert math.isclose(pop.invited.sum(), referred.size)
