@@ -155,3 +155,41 @@ def test_an_advocate_is_someone_through_whom_a_member_joined():
     counts = np.bincount(referred, minlength=pop.n)
     assert (pop.invited >= counts).all() and referred.size > 0  # group-buy initiators also count, when on
     assert math.isclose(pop.invited.sum(), referred.size)
+
+
+def _campaign(days=200, **then):
+    rule = {"name": "win_back", "when": {"kpi": "dormant_share", "op": ">", "value": 0.2}, "cooldown_days": 30}
+    rule["then"] = {"action": "winback_campaign", "reach": 400, **then}
+    return small(days=days, rules={"enabled": True, "rules": [rule]})
+
+
+def test_a_winback_campaign_brings_back_the_lapsed_at_a_cost_per_message():
+    quiet = simulate(_campaign(rejoin_prob=0.0, reactivate_prob=0.0, cost_per_contact=2.0), record_events=False)
+    active = simulate(_campaign(rejoin_prob=0.5, reactivate_prob=0.5, cost_per_contact=2.0), record_events=False)
+    q, a = quiet.timeseries, active.timeseries
+    assert q["rule_firings"].sum() > 0 and q["winback_contacts"].sum() > 0
+    assert q["new_winback"].sum() == 0  # messages nobody answers bring nobody back
+    for ts in (q, a):  # every message is paid for, on the campaign's day
+        assert ts["line_winback"].tolist() == pytest.approx((2.0 * ts["winback_contacts"]).tolist())
+        assert (ts["winback_contacts"] <= 400).all()
+    assert a["new_winback"].sum() > 0.2 * a["winback_contacts"].sum() * 0.5  # churned ones answer
+    first = int(np.flatnonzero(q["winback_contacts"].to_numpy() > 0)[0])
+    assert a["dau"].iloc[first] > q["dau"].iloc[first]  # reactivated dormant members visit that day
+    assert a["members"].iloc[-1] > q["members"].iloc[-1]
+
+
+def test_a_winback_campaign_reaches_only_the_recently_churned_and_the_dormant():
+    from sim.config.rules import WinbackCampaignAction
+    from sim.mechanisms.acquisition import winback_campaign
+
+    result = simulate(small(days=120), record_events=False)
+    model = result.model
+    pop, day = model.pop, model.day.day
+    before = pop.status.copy()
+    action = WinbackCampaignAction(action="winback_campaign", reach=10_000, max_days_churned=30, rejoin_prob=1.0)
+    churned = np.flatnonzero((before != MEMBER) & (pop.churn_day >= day - 30) & (pop.churn_day >= 0))
+    old = np.flatnonzero((before != MEMBER) & (pop.churn_day >= 0) & (pop.churn_day < day - 30))
+    model.day.counts = {}
+    winback_campaign(model, action)
+    assert (pop.status[churned] == MEMBER).all() and churned.size
+    assert not (pop.status[old] == MEMBER).any()

@@ -245,6 +245,29 @@ def validate(
     interruptible(validate_command)(suite, replications, out, workers, set_ or [], quiet)
 
 
+@app.command("warnings")
+def warnings_(
+    scenario: Annotated[Path, typer.Argument(help="Scenario YAML whose warnings to score.")],
+    runs: Annotated[int, typer.Option(help="Runs of the ensemble (a quarter calm, the rest shocked).", min=4)] = 40,
+    days: Annotated[int | None, typer.Option(help="Days to simulate (default: the scenario's).", min=1)] = None,
+    horizon: Annotated[int, typer.Option(help="Days ahead in which net member growth must turn negative.", min=1)] = 60,
+    max_calm_share: Annotated[
+        float, typer.Option(help="Most of the calm runs' days a proposed warning may be on.", min=0.0, max=1.0)
+    ] = 0.3,
+    seed: Annotated[int, typer.Option(help="Master seed of the runs' seeds and shocks.", min=0)] = 20261204,
+    out: Annotated[Path, typer.Option(help="Output directory; must not exist or be empty.")] = Path("results/warnings"),
+    workers: Annotated[int, typer.Option(help="Worker processes.", min=1)] = 2,
+    set_: Annotated[list[str] | None, typer.Option("--set", help="Override a key of the scenario.")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or table.")] = False,
+) -> None:
+    """Score the health warnings on a shocked ensemble; propose thresholds (warnings.csv, proposed.yaml)."""
+    from sim.validation.detect import warnings_command
+
+    interruptible(warnings_command)(
+        scenario, runs, days, horizon, max_calm_share, seed, out, workers, set_ or [], quiet
+    )
+
+
 @app.command()
 def dashboard(
     scenario: Annotated[

@@ -75,3 +75,20 @@ def use_private_matplotlib_dir() -> None:
         folder = Path(tempfile.mkdtemp(prefix="community-sim-matplotlib-"))
         atexit.register(shutil.rmtree, folder, True)
     os.environ["MPLCONFIGDIR"] = str(folder)
+
+
+def runs_bar(label: str, quiet: bool, console=None):
+    """The batch commands' progress bar: label, bar, runs done of total, time left; on standard error,
+    cleared when done, silent with ``quiet``."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    return Progress(
+        TextColumn(label),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console or Console(stderr=True),
+        disable=quiet,
+        transient=True,
+    )

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from sim.cli.output import runs_bar
 from sim.compare.ensemble import Ensemble, run_ensemble
 from sim.compare.loading import InputError, load_runs, unique
 from sim.compare.plots import write_comparison_plots
@@ -59,15 +59,7 @@ def simulate_ensemble(
     scheduler: str | None,
     quiet: bool,
 ) -> Ensemble:
-    with Progress(
-        TextColumn("runs"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=Console(stderr=True),
-        disable=quiet,
-        transient=True,
-    ) as bar:
+    with runs_bar("runs", quiet) as bar:
         task = bar.add_task("runs", total=len(scenarios) * replications)
         return run_ensemble(
             scenarios,

@@ -80,13 +80,13 @@ class TiersConfig(Section):
         0.4, ge=0.0, le=10.0, description="Log-odds of churning lost per tier level, times status sensitivity."
     )
     status_visit_weight: float = Field(
-        0.15, ge=0.0, le=10.0, description="Log-odds of visiting gained per tier level, times status sensitivity."
+        0.4, ge=0.0, le=10.0, description="Log-odds of visiting gained per tier level, times status sensitivity."
     )
     exclusive_visit_weight: float = Field(
-        0.2, ge=0.0, le=10.0, description="Extra log-odds of visiting with exclusive content."
+        0.5, ge=0.0, le=10.0, description="Extra log-odds of visiting with exclusive content."
     )
     progress_weight: float = Field(
-        0.5,
+        1.0,
         ge=0.0,
         le=10.0,
         description="Log-odds of buying at the threshold of the next tier, rising as progress^2, times status "

@@ -88,13 +88,31 @@ class AddOperatorsAction(Section):
     count: int = Field(1, ge=1, le=10_000, description="Operators added.")
 
 
+class WinbackCampaignAction(Section):
+    """A win-back campaign (召回): operators message lapsed people the next day, at a cost per message."""
+
+    action: Literal["winback_campaign"] = Field(description="Message churned and dormant people tomorrow.")
+    reach: int = Field(500, ge=1, le=10_000_000, description="People messaged: churned first, then dormant members.")
+    max_days_churned: int = Field(
+        180, ge=1, le=36_500, description="Only people who churned within this many days are messaged."
+    )
+    cost_per_contact: float = Field(
+        1.0, ge=0.0, le=1e4, description="Yuan per message (SMS or enterprise WeChat, with a small incentive)."
+    )
+    rejoin_prob: float = Field(
+        0.05, ge=0.0, le=1.0, description="Chance a messaged churned person rejoins (source winback)."
+    )
+    reactivate_prob: float = Field(0.2, ge=0.0, le=1.0, description="Chance a messaged dormant member visits that day.")
+
+
 Action = Annotated[
     AlertAction
     | CrisisResponseAction
     | AcquisitionPushAction
     | ShiftMixAction
     | RetentionOfferAction
-    | AddOperatorsAction,
+    | AddOperatorsAction
+    | WinbackCampaignAction,
     Field(discriminator="action"),
 ]
 
@@ -109,23 +127,24 @@ class Rule(Section):
 
 
 def _health_rules() -> list[Rule]:
-    """The reports' health warnings as rules."""
+    """The health warnings as rules, at the thresholds of ``HealthConfig``'s defaults."""
+    h = HealthConfig()
     data = [
         {
             "name": "negative_sentiment_intervention",
-            "when": {"kpi": "negative_share", "op": ">", "value": 0.30},
+            "when": {"kpi": "negative_share", "op": ">", "value": h.max_negative_share},
             "then": {"action": "crisis_response"},
             "cooldown_days": 14,
         },
         {
             "name": "slow_growth_acquisition_push",
-            "when": {"kpi": "monthly_growth", "op": "<", "value": 0.05, "for_days": 90},
+            "when": {"kpi": "monthly_growth", "op": "<", "value": h.min_monthly_growth, "for_days": h.weak_growth_days},
             "then": {"action": "acquisition_push"},
             "cooldown_days": 90,
         },
         {
             "name": "low_k_more_interaction",
-            "when": {"kpi": "k_factor", "op": "<", "value": 1.2, "for_days": 30},
+            "when": {"kpi": "k_factor", "op": "<", "value": h.min_k_factor, "for_days": 30},
             "then": {"action": "shift_mix", "toward": "interactive"},
             "cooldown_days": 60,
         },
@@ -155,20 +174,41 @@ class RulesConfig(Section):
 
 
 class HealthConfig(Section):
-    """Thresholds of the health alerts reported every day (DOMAIN health warnings)."""
+    """Thresholds of the health alerts reported every day (DOMAIN health warnings).
+
+    Defaults are on the model's own scale, chosen with ``community-sim warnings`` on the
+    baseline (docs/ODD.md 7.20); the reports' figures are in scenarios/report_thresholds.yaml.
+    """
 
     min_monthly_growth: float = Field(
-        0.05, ge=-1.0, le=10.0, description="Net member growth per 30 days below which growth is weak."
+        0.015,
+        ge=-1.0,
+        le=10.0,
+        description="Net member growth per 30 days below which growth is weak (reports: 0.05).",
     )
     weak_growth_days: int = Field(90, ge=1, le=3650, description="Days of weak growth before the alert (three months).")
     max_activity_swing: float = Field(
-        0.10, ge=0.0, le=10.0, description="Week-on-week change of DAU beyond which activity swings."
+        0.30,
+        ge=0.0,
+        le=10.0,
+        description="Week-on-week change of DAU beyond which activity swings (reports: 0.10).",
     )
-    min_k_factor: float = Field(1.2, ge=0.0, le=100.0, description="K-factor below which viral growth is weak.")
+    min_k_factor: float = Field(
+        0.0,
+        ge=0.0,
+        le=100.0,
+        description="K-factor below which viral growth is weak; 0: off, K told nothing of a coming decline "
+        "(reports: 1.2, a generational K on another scale).",
+    )
     max_negative_share: float = Field(
-        0.30, ge=0.0, le=1.0, description="Negative-sentiment share above which to intervene."
+        0.001, ge=0.0, le=1.0, description="Negative-sentiment share above which to intervene (reports: 0.30)."
     )
     churn_risk_threshold: float = Field(
         0.70, ge=0.0, le=1.0, description="30-day churn risk above which a member is at risk."
     )
-    min_interaction_growth: float = Field(0.15, ge=-1.0, le=100.0, description="Monthly interaction growth target.")
+    min_interaction_growth: float = Field(
+        0.0,
+        ge=-1.0,
+        le=100.0,
+        description="Monthly interaction growth below which interaction is weak (reports' target: 0.15).",
+    )

@@ -9,11 +9,15 @@ changes.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from sim.config.base import CONTENT_TYPES
 from sim.config.schema import Scenario
+
+if TYPE_CHECKING:
+    from sim.config.rules import WinbackCampaignAction
 
 
 @dataclass
@@ -25,6 +29,7 @@ class Policy:
     budget_until: int = -1  # last day of an acquisition push
     response_from: int = 0  # first day of the current crisis response
     response_until: int = -1  # last day of the current crisis response
+    winback: WinbackCampaignAction | None = None  # a win-back campaign a rule ordered for tomorrow
     competitor_churn: float = 0.0  # log-odds added to churn after a competitor's entry
     acquisition_factor: float = 1.0  # multiplier on joining after a competitor's entry
 

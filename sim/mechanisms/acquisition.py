@@ -1,4 +1,5 @@
-"""Joining: initial members, paid acquisition, organic word of mouth (Bass), win-back.
+"""Joining: initial members, paid acquisition, organic word of mouth (Bass), win-back (a flat daily chance,
+or a campaign an adaptive rule orders).
 
 Organic joining follows the Bass model on the network: a prospect joins on a day
 with probability 1 - exp(-(p + q * m_i) / 365), where p and q are the annual
@@ -16,7 +17,7 @@ import numpy as np
 from sim.core.mathutil import stochastic_round
 from sim.core.membership import join, prospects
 from sim.core.population import CHURNED, MEMBER
-from sim.mechanisms.spec import Mechanism
+from sim.mechanisms.spec import KPI, Mechanism, counter
 
 if TYPE_CHECKING:
     from sim.model import CommunityModel
@@ -74,14 +75,37 @@ def acquisition_phase(model: CommunityModel) -> None:
     if s.winback_prob > 0 and model.n_churned:
         gone = np.flatnonzero(pop.status == CHURNED)
         join(model, gone[u_org[gone] < s.winback_prob], "winback")
+    if model.policy.winback is not None:
+        winback_campaign(model, model.policy.winback)
+        model.policy.winback = None
+
+
+def winback_campaign(model: CommunityModel, action) -> None:
+    """Message up to ``reach`` lapsed people: the most recently churned first (within ``max_days_churned``),
+    then the most recently dormant members. A churned person rejoins with ``rejoin_prob`` (source winback), a
+    dormant member visits today with ``reactivate_prob``; every message costs ``cost_per_contact``."""
+    pop, day = model.pop, model.day.day
+    u = model.streams.uniform("winback", pop.n)
+    gone = np.flatnonzero((pop.status == CHURNED) & (pop.churn_day >= day - action.max_days_churned))
+    gone = gone[np.lexsort((gone, -pop.churn_day[gone]))][: action.reach]
+    idle_after = model.scenario.lifecycle.dormant_after_days
+    members = np.flatnonzero(pop.status == MEMBER)
+    dormant = members[pop.last_visit[members] <= day - idle_after]
+    dormant = dormant[np.lexsort((dormant, -pop.last_visit[dormant]))][: action.reach - gone.size]
+    join(model, gone[u[gone] < action.rejoin_prob], "winback")
+    model.force_visit(dormant[u[dormant] < action.reactivate_prob])
+    contacts = gone.size + dormant.size
+    model.day.counts["winback_contacts"] = float(contacts)
+    model.ledger.book("winback", contacts * action.cost_per_contact)
 
 
 SPEC = Mechanism(
     name="acquisition",
     section="acquisition",
     phases=(("joining", acquisition_phase),),
-    streams=("acquisition",),
+    streams=("acquisition", "winback"),
     lines=(("paid_acquisition", "acquisition"), ("winback", "acquisition")),
     join_sources=("initial", "paid", "organic", "winback"),
-    uses=("membership", "streams", "policy"),
+    kpis=(KPI("winback_contacts", "flow", counter("winback_contacts"), group="operations"),),
+    uses=("membership", "streams", "policy", "force_visit", "day"),
 )

@@ -6,8 +6,8 @@ Every member is in exactly one stage, taken in this order:
 - advocate: someone joined through their invitation (referral or group buy);
 - loyal: bought at least twice as a member;
 - active: every other member.
-The stages are states the operators' actions target (win-back of the dormant,
-see ``acquisition.winback_prob`` and the outreach program); the counts add up to
+The stages are states the operators' actions target (a rule's ``winback_campaign``
+messages the dormant and the churned; outreach the lapsed); the counts add up to
 the members of the day, and the dormant share is the silent majority operators see.
 """
 

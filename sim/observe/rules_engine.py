@@ -77,6 +77,9 @@ def act(model: CommunityModel, action) -> str:
         at_risk = mi[risk > action.churn_risk_min]
         coupons.give(model, at_risk, action.value, 0.0, action.min_spend, action.validity_days)
         return f"coupons to {at_risk.size} members at risk"
+    if kind == "winback_campaign":
+        policy.winback = action  # carried out by tomorrow's joining phase, where joins and costs are counted
+        return f"win-back campaign tomorrow: up to {action.reach} messages"
     if kind == "add_operators":
         hire(model, action.count)
         return f"hired {action.count} operator(s)"

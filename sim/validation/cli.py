@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from sim.cli.output import runs_bar
 from sim.config.loader import load_scenario
 from sim.run.atomic import atomic_directory, check_destination
 from sim.validation.runner import run_suite, write_report
@@ -25,15 +25,7 @@ def validate_command(
         load_scenario(SCENARIOS / f"{name}.yaml", ["output.events=false", *overrides])
     check_destination(out)
     console = Console(stderr=True)
-    with Progress(
-        TextColumn("validation runs"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=console,
-        disable=quiet,
-        transient=True,
-    ) as bar:
+    with runs_bar("validation runs", quiet, console) as bar:
         task = bar.add_task("runs", total=None)
         table = run_suite(
             suite,
