@@ -10,6 +10,7 @@ from sim.config.loader import load_scenario, scenario_from_mapping
 from sim.config.schema import Scenario
 from sim.core.population import MEMBER
 from sim.model import CommunityModel
+from sim.run.runner import simulate
 from tests.conftest import SMALL, deep_update, small
 
 SEEDS = (1, 2, 3)
@@ -325,3 +326,32 @@ def test_kth_largest_is_partition_for_every_dtype_and_size():
             rng.random(n).astype(np.float32),
         ][trial % 4]
         assert _kth_largest(values, k) == np.partition(values, n - k)[n - k]
+
+
+def _crisis(delay: int, seed: int = 1, days: int = 90):
+    crisis = {"kind": "crisis", "type": "quality_scandal", "day": 20, "severity": 0.8, "duration": 14}
+    return small(days=days, seed=seed, events=[crisis], sentiment={"response_delay_days": delay})
+
+
+@pytest.mark.parametrize("slow", [1, 3, 10])
+def test_a_faster_crisis_response_covers_every_day_a_slower_one_does(slow):
+    """The response runs to the same end whatever its delay, so answering sooner only adds days."""
+    windows = {}
+    for delay in (0, slow):
+        model = CommunityModel(_crisis(delay))
+        model.run(days=21)  # through the onset day
+        windows[delay] = (model.policy.response_from, model.policy.response_until)
+    (fast_from, fast_until), (slow_from, slow_until) = windows[0], windows[slow]
+    assert fast_from <= slow_from and fast_until >= slow_until and fast_from == 20
+
+
+def test_answering_a_crisis_on_its_onset_day_never_loses_more_than_a_day_later():
+    """Paired seeds: a same-day response leaves no more negative member-days and no less GMV."""
+    neg_days, gmv = {0: 0.0, 1: 0.0}, {0: 0.0, 1: 0.0}
+    for seed in (1, 2, 3, 4):
+        for delay in (0, 1):
+            ts = simulate(_crisis(delay, seed), record_events=False).timeseries
+            neg_days[delay] += float((ts["negative_share"] * ts["members"]).sum())
+            gmv[delay] += float(ts["gmv"].sum())
+    assert neg_days[0] <= neg_days[1]
+    assert gmv[0] >= gmv[1] * 0.999

@@ -52,7 +52,8 @@ def sentiment_phase(model: CommunityModel) -> None:
     for e in crises:
         if e.day == day:
             model.log_marker("crisis", e.name)
-            policy.respond(day + cfg.response_delay_days, day + cfg.response_delay_days + e.duration)
+            # it ends on the same day whatever the delay, so answering sooner only adds days of response
+            policy.respond(day + cfg.response_delay_days, day + e.duration + 1)
     responding = policy.responding(day)
     if responding:
         model.ledger.book("crisis_response", cfg.response_cost)
