@@ -271,7 +271,9 @@ def test_recovers_the_parameters_that_generated_the_series(tmp_path):
         assert abs(found[key] - value) <= TOLERANCE[key], (key, found[key], value)
     assert metrics["seeds"] == replication_seeds(1, 2) and len(metrics["trials"]) == 30
     for kpi in ("conversion", "referral_conversion"):
-        assert metrics["errors"][kpi]["train"]["mape_percent"] < 50  # weekly ratios of a small market are noisy
+        # weekly ratios of a small market are noisy: two runs at the truth (seeds 11 and 12) differ by a weekly
+        # MAPE of 21% on conversion and 43% on referral_conversion; a fit is no closer than that noise allows
+        assert metrics["errors"][kpi]["train"]["mape_percent"] < 65
         assert metrics["errors"][kpi]["holdout"]["periods"] == 5  # weeks 12-16; day 119 is a partial week
 
     fit = pd.read_csv(out / "fit.csv")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.core.population import MEMBER
+from sim.mechanisms.registry import JOIN_SOURCES
 from sim.model import CommunityModel
 from tests.conftest import small
 
@@ -124,3 +126,39 @@ def test_discount_raises_purchases_but_lowers_margin_per_order():
         d["line_price_discounts"].sum(), 0.3 * d["gmv"].sum()
     )
     assert (d["revenue"].sum() / d["gmv"].sum()) < (b["revenue"].sum() / b["gmv"].sum())
+
+
+def _referred(seed: int, **changes):
+    """(referred, other) member-joiner masks after day 0 and the model, with generous referrals."""
+    model = CommunityModel(
+        small(seed=seed, days=120, referral={"base_invite_prob": 0.05, **changes.pop("ref", {})}, **changes)
+    )
+    model.run()
+    pop = model.pop
+    joined = pop.join_day > 0
+    referred = joined & (pop.join_source == JOIN_SOURCES.index("referral"))
+    return referred, joined & ~referred, model
+
+
+def test_referred_friends_resemble_their_referrer_more_as_resemblance_rises():
+    gap = {}
+    for r in (0.0, 0.6):
+        diffs = []
+        for seed in SEEDS:
+            referred, other, model = _referred(seed, ref={"resemblance": r})
+            diffs.append(model.pop.activity[referred].mean() - model.pop.activity[other].mean())
+        gap[r] = np.mean(diffs)
+    assert gap[0.6] > gap[0.0] + 0.3  # inviters visit, so they are the active ones: friends pulled up
+    referred, _, model = _referred(1, ref={"resemblance": 0.6})
+    assert np.allclose(model.pop.habit[referred], np.exp(model.pop.activity[referred]), rtol=1e-5)
+
+
+def test_the_tie_to_a_referrer_keeps_referred_members():
+    kept = {}
+    for tie in (0.0, 2.0):
+        share = []
+        for seed in SEEDS:
+            referred, _, model = _referred(seed, ref={"resemblance": 0.0}, churn={"referral_tie_weight": tie})
+            share.append(np.mean(model.pop.status[referred] == MEMBER))
+        kept[tie] = np.mean(share)
+    assert kept[2.0] > kept[0.0]

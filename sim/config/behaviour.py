@@ -94,6 +94,13 @@ class ChurnConfig(Section):
     social_weight: float = Field(
         2.0, ge=0.0, le=20.0, description="Log-odds per unit share of contacts who have churned."
     )
+    referral_tie_weight: float = Field(
+        0.3,
+        ge=0.0,
+        le=20.0,
+        description="Log-odds of churning a referred member loses while their referrer is still a member "
+        "(the social tie that keeps referred customers longer).",
+    )
     points_weight: float = Field(
         0.5,
         ge=0.0,

@@ -260,6 +260,13 @@ class ReferralConfig(Section):
         "(only when reward_invitee > 0).",
     )
     hunter_days: int = Field(14, ge=1, le=365, description="Reward hunters leave within this many days of joining.")
+    resemblance: float = Field(
+        0.2,
+        ge=0.0,
+        le=1.0,
+        description="Share of a referred friend's personal activity taken from their referrer's at joining "
+        "(friends resemble each other).",
+    )
     second_level_reward: float = Field(
         0.0, ge=0.0, le=1e5, description="Reward to the inviter's own referrer per accepted referral (multi-level)."
     )

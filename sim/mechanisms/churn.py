@@ -15,7 +15,7 @@ import numpy as np
 
 from sim.core.mathutil import logistic, logit
 from sim.core.membership import churn
-from sim.core.population import CHURNED
+from sim.core.population import CHURNED, MEMBER
 from sim.mechanisms import sentiment
 from sim.mechanisms.koc import followers_lose_their_koc
 from sim.mechanisms.spec import Mechanism
@@ -35,7 +35,7 @@ def churn_log_odds(model: CommunityModel, mi: np.ndarray | slice) -> np.ndarray:
     idle = (model.day.day - pop.last_visit[mi]).astype(np.float32)  # days; float32 like the rest of the sum
     own = pop.status == CHURNED if model.network.complete else None  # only the complete graph needs it
     churned_share = model.network.contact_share(pop.churned_contacts, model.n_churned, own, mi)
-    return (
+    x = (
         (logit(cfg.base_hazard) + 0.5 * cfg.dissatisfaction_weight)
         - cfg.dissatisfaction_weight * pop.satisfaction[mi]
         + np.minimum((cfg.inactivity_weight / 30.0) * idle * pop.habit[mi], np.float32(cfg.max_inactivity_log_odds))
@@ -43,6 +43,11 @@ def churn_log_odds(model: CommunityModel, mi: np.ndarray | slice) -> np.ndarray:
         + cfg.social_weight * churned_share
         + model.mods.churn[mi]
     )
+    if cfg.referral_tie_weight:  # a referred member whose referrer is still in the community is held by the tie
+        ref = pop.referrer[mi]
+        tied = (ref >= 0) & (pop.status[np.maximum(ref, 0)] == MEMBER)
+        x -= np.float32(cfg.referral_tie_weight) * tied
+    return x
 
 
 def churn_phase(model: CommunityModel) -> None:

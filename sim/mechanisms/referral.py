@@ -60,6 +60,11 @@ def referral_phase(model: CommunityModel) -> None:
     inviters = inviters[first]
     joined = join(model, targets, "referral", referrer=inviters.astype(np.int32))
     day.accepted += int(joined.size)
+    if cfg.resemblance and joined.size:  # friends resemble each other: the friend comes about as often
+        mix = np.float32(cfg.resemblance)
+        activity = (1 - mix) * pop.activity[joined] + mix * pop.activity[pop.referrer[joined]]
+        pop.activity[joined] = activity
+        pop.habit[joined] = np.exp(activity)
     rewarded = pop.invites_accepted[inviters] < cfg.reward_cap
     add_at(pop.invites_accepted, inviters, 1)
     grand = pop.referrer[inviters]

@@ -44,6 +44,27 @@ def monthly_repurchase_rate(r: RunResult) -> float:
     return float(r.timeseries["monthly_repurchase_rate"].iloc[89::30].mean())
 
 
+@metric(
+    "Mean spend of members who joined by referral / mean spend of those who joined by another source in the "
+    "same 30-day period, over the joiners of the first six periods (each followed at least half a year), "
+    "weighted by referral joiners."
+)
+def referral_value_ratio(r: RunResult) -> float:
+    from sim.mechanisms.registry import JOIN_SOURCES
+
+    pop = r.model.pop
+    period = pop.join_day // 30
+    referred = pop.join_source == JOIN_SOURCES.index("referral")
+    ratios, weights = [], []
+    for m in range(6):
+        ref = (period == m) & referred & (pop.join_day > 0)
+        other = (period == m) & ~referred & (pop.join_day > 0)
+        if ref.sum() >= 5 and other.sum() >= 5 and pop.spend[other].mean() > 0:
+            ratios.append(pop.spend[ref].mean() / pop.spend[other].mean())
+            weights.append(ref.sum())
+    return float(np.average(ratios, weights=weights)) if ratios else float("nan")
+
+
 @metric("Accepted invitations / invitations sent to prospects, over the whole run.")
 def referral_conversion(r: RunResult) -> float:
     ts = r.timeseries
