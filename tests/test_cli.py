@@ -38,7 +38,8 @@ def test_run_writes_the_run_directory(tmp_path, capsys):
     assert set(manifest["files"]) == names - {"manifest.json"}
     summary = json.loads((out / "summary.json").read_text())
     assert summary["final"]["members"] == ts["members"].iloc[-1]
-    assert summary["funnel"]["member"] >= summary["funnel"]["buyer"] >= summary["funnel"]["repeat_buyer"]
+    assert summary["funnel"]["joined"] >= summary["funnel"]["buyer"] >= summary["funnel"]["repeat_buyer"]
+    assert summary["funnel"]["joined"] == summary["final"]["ever_joined"] >= summary["final"]["members"]
     assert not list(tmp_path.glob(".*partial"))
 
 

@@ -35,10 +35,11 @@ from sim.run.summary import summarize
 
 #: KPIs that may be negative: differences and growth rates.
 SIGNED = {"profit", "cum_profit", "roi", "net_growth", "nps", "monthly_growth", "activity_change", "interaction_growth"}
-#: KPIs that are shares or ratios bounded by 1 (docs/metrics.md). Not ``conversion`` (purchases / visits):
-#: group-buy participants buy without visiting, so it can exceed 1. Not ``active_share`` and ``dau_mau``
-#: either: a known defect makes them exceed 1 (see test_active_share_and_dau_mau_are_shares below).
+#: KPIs that are shares or ratios bounded by 1 (docs/metrics.md). ``conversion`` counts visitors who bought
+#: over visitors, so group-buy participants who did not visit cannot push it above 1. Not ``active_share`` and
+#: ``dau_mau``: a known defect makes them exceed 1 (see test_active_share_and_dau_mau_are_shares below).
 SHARES = (
+    "conversion",
     "repurchase_rate",
     "monthly_repurchase_rate",
     "referral_conversion",

@@ -11,7 +11,7 @@ from sim.config.loader import load_scenario
 from sim.core.ledger import CATEGORIES
 from sim.core.streams import Streams
 from sim.mechanisms import registry
-from sim.mechanisms.registry import JOIN_SOURCES, KPIS, LINES, PHASES, REGISTRY, STREAMS, derive
+from sim.mechanisms.registry import INVITED_SOURCES, JOIN_SOURCES, KPIS, LINES, PHASES, REGISTRY, STREAMS, derive
 from sim.mechanisms.spec import KPI, STAGES, Mechanism, counter
 from sim.model import CommunityModel
 from sim.observe.metrics import KPI_NAMES
@@ -253,3 +253,10 @@ def test_joins_from_an_undeclared_source_are_refused():
 def test_the_registry_lists_each_module_once():
     assert len({spec.name for spec in REGISTRY}) == len(REGISTRY)
     assert registry.MODEL_STREAMS[0] == "mesa"
+
+
+def test_invited_sources_are_derived_from_the_specs_and_among_their_join_sources():
+    assert INVITED_SOURCES == tuple(s for m in REGISTRY for s in m.invited_sources) == ("referral", "group_buy")
+    assert all(s in m.join_sources for m in REGISTRY for s in m.invited_sources)
+    with pytest.raises(ValueError, match="not among its join sources"):
+        Mechanism(name="x", section="", join_sources=("paid",), invited_sources=("referral",))

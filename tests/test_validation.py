@@ -39,7 +39,7 @@ def test_metrics_are_defined_and_bounded_on_a_run():
     result = simulate(small(days=120, referral={"reward_inviter": 10}), record_events=False)
     shares = (
         "repurchase_rate",
-        "repurchase_within_90",
+        "second_purchase_within_90",
         "monthly_repurchase_rate",
         "referral_conversion",
         "group_buy_share_of_new",

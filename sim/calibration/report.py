@@ -55,11 +55,21 @@ def unit(kpi: str) -> str:
         return "0-1"
     if kpi == "nps":
         return "points"
-    if kpi in ("roi", "k_factor", "interactions_per_active", "monthly_growth", "activity_change", "interaction_growth"):
+    ratios = ("roi", "k_factor", "k_factor_referral", "interactions_per_active")
+    if kpi in (*ratios, "monthly_growth", "activity_change", "interaction_growth"):
         return "ratio"
     if kpi in ("purchases", "live_purchases", "redemptions"):
         return "purchases"
-    if kpi.startswith("new_") or kpi in ("members", "prospects", "churned", "churned_total", "dau", "mau", "buyers"):
+    if kpi.startswith("new_") or kpi in (
+        "members",
+        "prospects",
+        "churned",
+        "churned_total",
+        "ever_joined",
+        "dau",
+        "mau",
+        "buyers",
+    ):
         return "people"
     return "count"
 

@@ -12,13 +12,15 @@ from sim.config.loader import load_scenario
 from sim.run.atomic import check_destination, default_run_dir, release
 
 HEADLINE = (
-    ("members", "members", "{:,.0f}"),
-    ("new_members", "joined (total)", "{:,.0f}"),
+    ("members", "members (now)", "{:,.0f}"),
+    ("ever_joined", "ever joined", "{:,.0f}"),
+    ("new_members", "joins (incl. rejoins)", "{:,.0f}"),
     ("churned", "churned (total)", "{:,.0f}"),
     ("dau_mau", "DAU/MAU", "{:.2f}"),
-    ("repurchase_rate", "repurchase rate", "{:.1%}"),
+    ("repurchase_rate", "repurchase (members 2+/1+)", "{:.1%}"),
     ("referral_conversion", "referral conversion", "{:.1%}"),
-    ("k_factor", "K-factor (per 30 days)", "{:.3f}"),
+    ("k_factor", "K-factor (invited, 30 d)", "{:.3f}"),
+    ("k_factor_referral", "K-factor (referrals, 30 d)", "{:.3f}"),
     ("nps", "NPS proxy", "{:.0f}"),
     ("gmv", "GMV (CNY)", "{:,.0f}"),
     ("cost_total", "total cost (CNY)", "{:,.0f}"),

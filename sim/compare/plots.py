@@ -81,9 +81,9 @@ def plot_trajectories(ens: Ensemble, path: Path) -> Path:
 
 
 def plot_funnel(ens: Ensemble, path: Path) -> Path:
-    """Lifecycle funnel per strategy: prospect (market) -> member -> buyer -> repeat buyer -> advocate."""
-    stages = ("market", "member", "buyer", "repeat_buyer", "advocate")
-    names = ("market (prospects)", "member", "buyer", "repeat buyer", "advocate")
+    """Lifecycle funnel per strategy: market -> ever joined -> buyer -> repeat buyer -> advocate."""
+    stages = ("market", "joined", "buyer", "repeat_buyer", "advocate")
+    names = ("market", "ever joined", "buyer", "repeat buyer", "advocate")
     col = colours(ens)
     fig = Figure(figsize=(11, 5), dpi=110)
     ax = fig.add_subplot()

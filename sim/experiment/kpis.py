@@ -20,7 +20,7 @@ FINAL_EXTRA = ("ltv_per_member",)
 #: Derived ratios every window carries (see ``sim.run.summary.window_kpis``).
 WINDOW_EXTRA = ("aov", "referral_conversion")
 #: Stages of ``summary["funnel"]`` and ages of ``summary["retention"]``.
-FUNNEL = ("market", "member", "buyer", "repeat_buyer", "advocate")
+FUNNEL = ("market", "joined", "buyer", "repeat_buyer", "advocate")
 RETENTION_AGES = (30, 90, 180)
 #: KPIs analysed when neither the experiment nor ``analyze --kpi`` names any.
 HEADLINE = ("final.members", "final.gmv", "final.profit", "final.roi")

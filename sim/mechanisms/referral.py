@@ -88,6 +88,7 @@ SPEC = Mechanism(
     streams=("referral",),
     lines=(("referral_rewards", "incentives"),),
     join_sources=("referral",),
+    invited_sources=("referral",),
     kpis=(
         KPI("invitations", "flow", lambda m: m.day.invitations, True, "commerce"),
         KPI("referrals_accepted", "flow", lambda m: m.day.accepted, True, "commerce"),

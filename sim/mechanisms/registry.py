@@ -8,6 +8,8 @@
 - ``LINES``: ledger line -> cost category, grouped by category in
   ``ledger.CATEGORIES`` order, within a category in registry order;
 - ``JOIN_SOURCES``: the ways of joining, in registry order (their codes);
+- ``INVITED_SOURCES``: the join sources driven by a member's invitation (a
+  referral, a group buy), whose joins ``k_factor`` counts, in registry order;
 - ``STREAMS``: every random stream's name;
 - ``KPIS``: the mechanisms' own daily KPIs, with flow or stock;
 - ``COLUMNS``: the population columns the mechanisms own.
@@ -112,6 +114,7 @@ class Derived:
     phases: list[Phase]
     lines: dict[str, str]
     join_sources: tuple[str, ...]
+    invited_sources: tuple[str, ...]
     streams: tuple[str, ...]
     kpis: tuple[KPI, ...]
     columns: tuple[Column, ...]
@@ -162,6 +165,7 @@ def derive(specs: tuple[Mechanism, ...]) -> Derived:
         phases=[phase for _, _, phase in sorted(staged, key=lambda t: t[:2])],
         lines={line: cat for c in CATEGORIES for m in specs for line, cat in m.lines if cat == c},
         join_sources=tuple(src for m in specs for src in m.join_sources),
+        invited_sources=tuple(src for m in specs for src in m.invited_sources),
         streams=tuple(dict.fromkeys((*MODEL_STREAMS, *(s for m in specs for s in m.streams)))),
         kpis=tuple(kpi for m in specs for kpi in m.kpis),
         columns=tuple(col for m in specs for col in m.columns),
@@ -172,6 +176,7 @@ _DERIVED = derive(REGISTRY)
 PHASES: list[Phase] = _DERIVED.phases
 LINES: dict[str, str] = _DERIVED.lines
 JOIN_SOURCES: tuple[str, ...] = _DERIVED.join_sources
+INVITED_SOURCES: tuple[str, ...] = _DERIVED.invited_sources
 STREAMS: tuple[str, ...] = _DERIVED.streams
 KPIS: tuple[KPI, ...] = _DERIVED.kpis
 COLUMNS: tuple[Column, ...] = _DERIVED.columns

@@ -2,13 +2,15 @@
 
 A mechanism's spec names its scenario section, the phases it runs and at which
 stage of the day, the modifiers it adds to the day's decisions, its random
-streams, its ledger lines, its join sources, its own KPIs, the population
+streams, its ledger lines, its join sources (and which of them are driven by a
+member's invitation), its own KPIs, the population
 columns it owns and the model state
 its phases may touch (``uses``, enforced by ``sim.mechanisms.scope``) and what it
 hands to others within the day (``leaves`` and ``takes``: typed ``DayState`` fields). The registry
 (``sim.mechanisms.registry``) derives the day's phase order, the ledger's lines,
-the join sources, the stream names and the KPI columns from these specs, so
-nothing of the kind is listed by hand anywhere else.
+the join sources, the invitation-driven join sources (``k_factor``), the stream names
+and the KPI columns from these specs, so nothing of the kind is listed by hand anywhere
+else.
 """
 
 from __future__ import annotations
@@ -86,6 +88,7 @@ class Mechanism:
     streams: tuple[str, ...] = ()  # random streams it draws from
     lines: tuple[tuple[str, str], ...] = ()  # (ledger line, cost category)
     join_sources: tuple[str, ...] = ()  # ways of joining it creates
+    invited_sources: tuple[str, ...] = ()  # those of its join_sources by which a member's invitation brings someone in
     kpis: tuple[KPI, ...] = ()  # its own daily KPIs
     columns: tuple[Column, ...] = ()  # population columns it owns
     uses: tuple[str, ...] = ()  # model state and services its phases may touch (names or scope.GROUPS)
@@ -96,6 +99,10 @@ class Mechanism:
         for stage, _ in self.phases:
             if stage not in STAGES:
                 raise ValueError(f"mechanism {self.name!r}: unknown stage {stage!r}; stages: {STAGES}")
+        if stray := [s for s in self.invited_sources if s not in self.join_sources]:
+            raise ValueError(
+                f"mechanism {self.name!r}: invited sources {stray} are not among its join sources {self.join_sources}"
+            )
 
 
 def counter(name: str) -> Callable[[CommunityModel], float]:

@@ -15,7 +15,7 @@ import numpy as np
 
 from sim.core.ledger import CATEGORIES
 from sim.core.population import MEMBER
-from sim.mechanisms.registry import JOIN_SOURCES, KPIS, LINES
+from sim.mechanisms.registry import INVITED_SOURCES, JOIN_SOURCES, KPIS, LINES
 from sim.mechanisms.spec import Kind
 from sim.observe.health import HEALTH_COLUMNS
 
@@ -30,6 +30,7 @@ CORE: dict[str, tuple[tuple[str, Kind, bool], ...]] = {
         ("members", "stock", True),
         ("prospects", "stock", False),
         ("churned_total", "stock", True),
+        ("ever_joined", "stock", True),
         ("new_members", "flow", True),
         *((f"new_{s}", "flow", True) for s in JOIN_SOURCES),
         ("churned", "flow", True),
@@ -51,6 +52,7 @@ CORE: dict[str, tuple[tuple[str, Kind, bool], ...]] = {
         ("repurchase_rate", "stock", True),
         ("monthly_repurchase_rate", "stock", False),
         ("k_factor", "stock", True),
+        ("k_factor_referral", "stock", True),
         ("satisfaction_mean", "stock", True),
         ("nps", "stock", True),
         ("engagement_mean", "stock", False),
@@ -93,6 +95,7 @@ class KPITracker:
     """Computes one row of KPIs a day; keeps the running windows and totals it needs."""
 
     def __init__(self) -> None:
+        self.invited_joins_30: deque[int] = deque(maxlen=30)  # joins by the invitation-driven sources
         self.referral_joins_30: deque[int] = deque(maxlen=30)
         self.members_30: deque[int] = deque(maxlen=30)
         self.prev_month_buyers: np.ndarray | None = None
@@ -105,7 +108,7 @@ class KPITracker:
         row.update(self._commerce(model, row["members"]))
         day = model.day
         row["incentive_cost_per_buyer"] = accounts["cost_incentives"] / day.purchases if day.purchases else 0.0
-        row["conversion"] = day.purchases / day.visitors.size if day.visitors.size else 0.0
+        row["conversion"] = self._conversion(model)
         row.update(accounts)
         row.update({kpi.name: kpi.value(model) for kpi in _FLOWS})
         for name in self.cum.keys() & row.keys():
@@ -126,6 +129,7 @@ class KPITracker:
             "members": m,
             "prospects": int(pop.n - m - model.n_churned),
             "churned_total": model.n_churned,
+            "ever_joined": m + model.n_churned,  # members and churned: everyone who has joined at least once
             "new_members": new,
             **{f"new_{s}": joins[s] for s in JOIN_SOURCES},
             "churned": day.churned,
@@ -144,6 +148,7 @@ class KPITracker:
         sat = pop.satisfaction[mi]  # gathered for the mean, so it is the same whichever way the day ran
         buyers = model.count_members(pop.purchases, lambda buys: buys >= 1)
         repeat = model.count_members(pop.purchases, lambda buys: buys >= 2)
+        self.invited_joins_30.append(sum(day.joins.get(s, 0) for s in INVITED_SOURCES))
         self.referral_joins_30.append(day.accepted)
         self.members_30.append(m)
         mean_members = sum(self.members_30) / len(self.members_30)  # exact for counts; np.mean converts first
@@ -156,12 +161,24 @@ class KPITracker:
             "gross_margin": day.gross_margin,
             "repurchase_rate": repeat / buyers if buyers else 0.0,
             "monthly_repurchase_rate": self._monthly_repurchase(model),
-            "k_factor": sum(self.referral_joins_30) / mean_members if mean_members else 0.0,
+            "k_factor": sum(self.invited_joins_30) / mean_members if mean_members else 0.0,
+            "k_factor_referral": sum(self.referral_joins_30) / mean_members if mean_members else 0.0,
             "satisfaction_mean": float(sat.mean()) if m else 0.0,
             "nps": 100.0 * (np.count_nonzero(sat >= 0.8) - np.count_nonzero(sat < 0.6)) / m if m else 0.0,
             "engagement_mean": float(pop.engagement[mi].mean()) if m else 0.0,
             "fatigue_mean": float(pop.fatigue[mi].mean()) if m else 0.0,
         }
+
+    @staticmethod
+    def _conversion(model: CommunityModel) -> float:
+        """Share of today's visitors who bought today (in the purchase phase or a group buy they joined).
+
+        Counted over visitors, so it is at most 1; group-buy participants who did not visit are not in it.
+        """
+        day = model.day
+        if not day.visitors.size:
+            return 0.0
+        return int(np.count_nonzero(model.pop.last_purchase[day.visitors] == day.day)) / day.visitors.size
 
     def _monthly_repurchase(self, model: CommunityModel) -> float:
         """Share of the previous 30-day period's buyers who bought again in the period just ended.

@@ -62,7 +62,7 @@ GMV_COLOR, PROFIT_COLOR, LOSS_COLOR = "#0072B2", "#009E73", "#D55E00"
 
 FUNNEL_STAGES = (
     ("market", "market"),
-    ("member", "members"),
+    ("joined", "ever joined"),
     ("buyer", "buyers"),
     ("repeat_buyer", "repeat buyers"),
     ("advocate", "advocates"),

@@ -62,7 +62,7 @@ def compare(with_: RunResult, without: RunResult) -> dict:
         "cost_total": cost,
         "cost_by_line": incentive_costs(ts),
         "incremental_buyers": int(extra_buyers),
-        "incremental_members": int(a["funnel"]["member"] - b["funnel"]["member"]),
+        "incremental_joined": int(a["funnel"]["joined"] - b["funnel"]["joined"]),
         "incremental_gmv": float(a["final"]["gmv"] - b["final"]["gmv"]),
         "incremental_profit": float(d_profit),
         "cost_per_incremental_buyer": cost / extra_buyers if extra_buyers > 0 else None,

@@ -1,4 +1,4 @@
-"""End-of-run tables: headline KPIs by window, the lifecycle funnel, cohort retention."""
+"""End-of-run tables: headline KPIs by window, the lifecycle funnel, second purchases, cohort retention."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ def window_kpis(ts: pd.DataFrame, days: int) -> dict[str, float]:
 
 
 def summarize(ts: pd.DataFrame, pop: Population) -> dict:
-    """``summary.json`` content: final KPIs, 30/90/180-day windows, funnel, retention."""
+    """``summary.json`` content: final KPIs, 30/90/180-day windows, funnel, retention, second purchases."""
     n_days = len(ts)
     windows = {str(w): window_kpis(ts, w) for w in WINDOWS if w <= n_days}
     final = window_kpis(ts, n_days)
@@ -38,19 +38,23 @@ def summarize(ts: pd.DataFrame, pop: Population) -> dict:
         "windows": windows,
         "funnel": funnel(pop),
         "retention": {f"day_{d}": v for d, v in retention_at(pop, n_days, (30, 90, 180)).items()},
-        "repurchase": {f"within_{d}": v for d, v in repurchase_within(pop, n_days, (30, 90, 180)).items()},
+        "second_purchase": {f"within_{d}": v for d, v in second_purchase_within(pop, n_days, (30, 90, 180)).items()},
     }
 
 
 def funnel(pop: Population) -> dict[str, int]:
-    """Lifecycle funnel at the end of the run: each stage is a subset of the one before."""
+    """Lifecycle funnel at the end of the run: each stage is a subset of the one before.
+
+    ``joined`` is everyone who has ever joined, members and churned alike (the KPI ``ever_joined``),
+    not the current ``members``.
+    """
     joined = pop.join_day >= 0
     buyer = joined & (pop.purchases >= 1)
     repeat = buyer & (pop.purchases >= 2)
     advocate = repeat & (pop.invites_accepted >= 1)
     return {
         "market": int(pop.n),
-        "member": int(joined.sum()),
+        "joined": int(joined.sum()),
         "buyer": int(buyer.sum()),
         "repeat_buyer": int(repeat.sum()),
         "advocate": int(advocate.sum()),
@@ -70,8 +74,8 @@ def retention_at(pop: Population, n_days: int, ages: tuple[int, ...]) -> dict[in
     return out
 
 
-def repurchase_within(pop: Population, n_days: int, windows: tuple[int, ...]) -> dict[int, float]:
-    """Share of first-time buyers who buy again within ``w`` days of their first purchase.
+def second_purchase_within(pop: Population, n_days: int, windows: tuple[int, ...]) -> dict[int, float]:
+    """Share of first-time buyers whose second purchase came within ``w`` days of their first.
 
     Only buyers whose first purchase is at least ``w`` days before the end count,
     so every one of them could have been seen rebuying.

@@ -26,17 +26,20 @@ def metric(doc: str) -> Callable[[Metric], Metric]:
     return register
 
 
-@metric("Share of buyers (members with at least one purchase) who bought at least twice, at the end of the run.")
+@metric(
+    "Share of buyers (current members with at least one purchase) who bought at least twice, at the end of the run "
+    "(the KPI repurchase_rate on the last day)."
+)
 def repurchase_rate(r: RunResult) -> float:
     return float(r.timeseries["repurchase_rate"].iloc[-1])
 
 
 @metric(
     "Share of first-time buyers who bought again within 90 days of the first purchase "
-    "(buyers whose first purchase was at least 90 days before the end)."
+    "(buyers whose first purchase was at least 90 days before the end; summary.json second_purchase.within_90)."
 )
-def repurchase_within_90(r: RunResult) -> float:
-    return float(r.summary["repurchase"].get("within_90", np.nan))
+def second_purchase_within_90(r: RunResult) -> float:
+    return float(r.summary["second_purchase"].get("within_90", np.nan))
 
 
 @metric("Mean over 30-day periods 3 to 12 of the share of a period's buyers who bought again in the next period.")
@@ -99,10 +102,11 @@ def referral_joins_per_member(r: RunResult) -> float:
     return float(ts["new_referral"].sum() / max(ts["members"].mean(), 1e-12))
 
 
-@metric("Purchases / visits over days 30 to the end.")
+@metric("Visitors who bought on the day of their visit / visits, over days 30 to the end (the KPI conversion).")
 def conversion(r: RunResult) -> float:
     ts = r.timeseries.iloc[30:]
-    return float(ts["purchases"].sum() / max(ts["visits"].sum(), 1))
+    buying_visitors = np.rint(ts["conversion"] * ts["visits"])  # the daily numerator, an exact count
+    return float(buying_visitors.sum() / max(ts["visits"].sum(), 1))
 
 
 @metric("Interactions / visits over days 30 to the end.")

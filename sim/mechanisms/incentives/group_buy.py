@@ -84,6 +84,7 @@ SPEC = Mechanism(
     streams=("group_buy",),
     lines=(("group_buy_discounts", "incentives"),),
     join_sources=("group_buy",),
+    invited_sources=("group_buy",),
     kpis=(
         KPI("groups_opened", "flow", lambda m: m.day.groups_opened, group="incentives"),
         KPI("groups_succeeded", "flow", lambda m: m.day.groups_succeeded, group="incentives"),
