@@ -51,6 +51,13 @@ class EngagementConfig(Section):
         0.3, ge=0.0, le=1.0, description="Extra stimulus to engagement from interacting during a visit."
     )
     initial_engagement: float = Field(0.4, ge=0.0, le=1.0, description="Mean engagement of a new member.")
+    dwell_weight: float = Field(
+        0.1,
+        ge=0.0,
+        le=5.0,
+        description="Stimulus to a visitor's engagement per unit of extra dwell from UGC (content.ugc_dwell_bonus x "
+        "the feed's UGC share): longer visits build the habit.",
+    )
 
 
 class SatisfactionConfig(Section):

@@ -89,7 +89,13 @@ class ContentConfig(Section):
         description="Members from which the whole posts_per_day plan is posted; a smaller community gets the plan in "
         "proportion (at least one post a day). Null: always the whole plan.",
     )
-    cost_per_post: float = Field(80.0, ge=0.0, le=1e7, description="Production cost of one brand post (yuan).")
+    cost_per_post: float = Field(
+        80.0,
+        ge=0.0,
+        le=1e7,
+        description="Production cost of one brand post (yuan). Cost only: how many posts go out and how good they "
+        "are is posts_per_day and quality.",
+    )
     saturation_posts: float = Field(
         20.0, gt=0.0, le=1e5, description="Feed size (posts a day) at which appeal reaches 63% of its maximum."
     )
@@ -261,7 +267,20 @@ class ReferralConfig(Section):
     )
     hunter_days: int = Field(14, ge=1, le=365, description="Reward hunters leave within this many days of joining.")
     second_level_reward: float = Field(
-        0.0, ge=0.0, le=1e5, description="Reward to the inviter's own referrer per accepted referral (multi-level)."
+        0.0,
+        ge=0.0,
+        le=1e5,
+        description="Reward to the inviter's own referrer per accepted referral (multi-level); members who can earn "
+        "it (those with an accepted invitee) and referred members whose referrer can earn it invite more "
+        "(second_level_weight).",
+    )
+    second_level_weight: float = Field(
+        0.5,
+        ge=0.0,
+        le=10.0,
+        description="Share of second_level_reward that counts as a reward for inviting (times reward_sensitivity), "
+        "added for a member with an accepted invitee (who earns it when that invitee invites) and again for a "
+        "referred member whose referrer is still a member (the referrer's encouragement).",
     )
 
 
@@ -277,12 +296,55 @@ class KOCConfig(Section):
     engagement_boost: float = Field(
         0.3, ge=0.0, le=1.0, description="Extra appeal for a member reached by a KOC post that day."
     )
-    cost_per_day: float = Field(15.0, ge=0.0, le=1e6, description="Fixed support cost per KOC per day, yuan.")
+    cost_per_day: float = Field(
+        15.0,
+        ge=0.0,
+        le=1e6,
+        description="Fixed support cost per KOC per day, yuan. Cost only: account support that keeps the KOC "
+        "programme running; what KOCs do is bought by commission_rate and sample_cost_per_month.",
+    )
     commission_rate: float = Field(
-        0.0, ge=0.0, lt=1.0, description="Commission paid to KOCs on purchases by members their posts reached that day."
+        0.0,
+        ge=0.0,
+        lt=1.0,
+        description="Commission paid to KOCs on purchases by members their posts reached that day; it raises KOCs' "
+        "posting and lowers their departure, with diminishing returns (commission_saturation).",
+    )
+    commission_saturation: float = Field(
+        0.05,
+        gt=0.0,
+        le=1.0,
+        description="Commission rate at which KOCs' response to it reaches 63% of its maximum "
+        "(response 1 - exp(-commission_rate / this)).",
+    )
+    commission_post_weight: float = Field(
+        1.0, ge=0.0, le=10.0, description="Log-odds of a KOC posting on a day added at the full commission response."
+    )
+    commission_churn_weight: float = Field(
+        1.0, ge=0.0, le=10.0, description="Log-odds of a KOC churning lost at the full commission response."
     )
     sample_cost_per_month: float = Field(
-        0.0, ge=0.0, le=1e6, description="Free samples (试用) sent to each KOC per 30 days, yuan."
+        0.0,
+        ge=0.0,
+        le=1e6,
+        description="Free samples (试用) sent to each KOC per 30 days, yuan; hands-on reviews are of higher quality "
+        "and convert better, with diminishing returns (sample_saturation).",
+    )
+    sample_saturation: float = Field(
+        150.0,
+        gt=0.0,
+        le=1e6,
+        description="Samples (yuan per KOC per 30 days) at which KOCs' response reaches 63% of its maximum "
+        "(response 1 - exp(-sample_cost_per_month / this)).",
+    )
+    sample_quality_gain: float = Field(
+        0.15, ge=0.0, le=1.0, description="Quality added to KOC posts at the full sample response (capped at 1)."
+    )
+    sample_lift_gain: float = Field(
+        0.6,
+        ge=0.0,
+        le=10.0,
+        description="Share added to purchase_lift at the full sample response (reviews of a product in hand convert).",
     )
     referral_lift: float = Field(
         0.5,
@@ -330,7 +392,13 @@ class OperatorConfig(Section):
     replies_capacity: float = Field(
         80.0, ge=0.0, le=1e6, description="Member questions one operator can answer per day."
     )
-    daily_salary: float = Field(500.0, ge=0.0, le=1e6, description="Cost of one operator per day (yuan).")
+    daily_salary: float = Field(
+        500.0,
+        ge=0.0,
+        le=1e6,
+        description="Cost of one operator per day (yuan). Cost only: what operators do is set by the team's size and "
+        "posts_capacity and replies_capacity.",
+    )
     unanswered_penalty: float = Field(
         0.06, ge=0.0, le=1.0, description="Satisfaction lost by a member whose question goes unanswered."
     )
