@@ -117,6 +117,12 @@ def test_shorter_points_expiry_brings_purchases_forward_and_costs_members():
     assert mean_change("incentives.points.expiry_days", "churned") > 0
 
 
+def test_bigger_prizes_draw_more_visits_and_dearer_gifts_keep_members():
+    assert mean_change("incentives.lottery.prize_value", "visits") > 0.02
+    assert mean_change("incentives.birthday.gift_cost", "churned") < -0.01
+    assert mean_change("incentives.birthday.gift_cost", "satisfaction_mean") > 0
+
+
 def test_every_lever_has_finite_changes():
     for key in ("koc.commission_rate", "referral.second_level_reward"):
         assert all(math.isfinite(x) for rel in result(key).changes.values() for x in rel)

@@ -265,8 +265,22 @@ class LotteryConfig(Section):
         50.0,
         ge=0.0,
         le=1e6,
-        description="Cost of one prize (yuan). Cost only: the draw's pull is visit_weight and winner_satisfaction, "
-        "set for the prize offered.",
+        description="Value and cost of one prize (yuan); a bigger prize draws more visitors and pleases winners more "
+        "(prize_elasticity).",
+    )
+    prize_reference: float = Field(
+        50.0,
+        gt=0.0,
+        le=1e6,
+        description="Prize value at which visit_weight and winner_satisfaction apply as given; both scale as "
+        "(prize_value / this)^prize_elasticity.",
+    )
+    prize_elasticity: float = Field(
+        0.5,
+        ge=0.0,
+        le=2.0,
+        description="Elasticity of the draw's visit pull and of a winner's satisfaction to the prize value "
+        "(below 1: diminishing returns; 0: the prize value is a cost only).",
     )
     visit_weight: float = Field(0.6, ge=0.0, le=10.0, description="Log-odds of visiting on a draw day.")
     winner_satisfaction: float = Field(0.1, ge=0.0, le=1.0, description="Satisfaction gained by a winner.")
@@ -280,7 +294,20 @@ class BirthdayConfig(Section):
         10.0,
         ge=0.0,
         le=1e6,
-        description="Cost of the birthday gift (yuan). Cost only: the gift's effect is satisfaction_bonus.",
+        description="Cost of the birthday gift (yuan); a dearer gift pleases more (gift_elasticity).",
+    )
+    gift_reference: float = Field(
+        10.0,
+        gt=0.0,
+        le=1e6,
+        description="Gift cost at which satisfaction_bonus applies as given; it scales as "
+        "(gift_cost / this)^gift_elasticity.",
+    )
+    gift_elasticity: float = Field(
+        0.5,
+        ge=0.0,
+        le=2.0,
+        description="Elasticity of the birthday satisfaction to the gift's cost (0: the gift cost is a cost only).",
     )
     satisfaction_bonus: float = Field(0.05, ge=0.0, le=1.0, description="Satisfaction gained on the birthday.")
     coupon_value: float = Field(
