@@ -1,4 +1,4 @@
-"""Scenario sections of member behaviour: visits and engagement, satisfaction, churn, lifecycle stages."""
+"""Scenario sections of member behaviour: visits and engagement, satisfaction, churn, lifecycle stages, referrals."""
 
 from __future__ import annotations
 
@@ -51,6 +51,13 @@ class EngagementConfig(Section):
         0.3, ge=0.0, le=1.0, description="Extra stimulus to engagement from interacting during a visit."
     )
     initial_engagement: float = Field(0.4, ge=0.0, le=1.0, description="Mean engagement of a new member.")
+    dwell_weight: float = Field(
+        0.1,
+        ge=0.0,
+        le=5.0,
+        description="Stimulus to a visitor's engagement per unit of extra dwell from UGC (content.ugc_dwell_bonus x "
+        "the feed's UGC share): longer visits build the habit.",
+    )
 
 
 class SatisfactionConfig(Section):
@@ -119,3 +126,78 @@ class LifecycleConfig(Section):
         description="Days without a visit after which a member counts as dormant (the MAU window: 30 days).",
     )
     new_for_days: int = Field(30, ge=1, le=3650, description="Days after joining during which a member counts as new.")
+
+
+class ReferralConfig(Section):
+    """Members invite non-member contacts; a two-sided reward pays both on acceptance."""
+
+    base_invite_prob: float = Field(
+        0.004,
+        gt=0.0,
+        lt=1.0,
+        description="Daily invitation probability of a visiting member at satisfaction 0.5 and no reward.",
+    )
+    satisfaction_weight: float = Field(
+        4.0, ge=0.0, le=20.0, description="Log-odds of inviting per unit of satisfaction above 0.5."
+    )
+    reward_inviter: float = Field(
+        0.0, ge=0.0, le=1e5, description="Reward paid to the inviter per accepted invitation (yuan)."
+    )
+    reward_invitee: float = Field(0.0, ge=0.0, le=1e5, description="Reward paid to the invitee on joining (yuan).")
+    reward_sensitivity: float = Field(
+        0.04,
+        ge=0.0,
+        le=10.0,
+        description="Log-odds per yuan of reward (inviter reward for inviting, invitee reward for accepting).",
+    )
+    base_acceptance: float = Field(
+        0.25,
+        gt=0.0,
+        lt=1.0,
+        description="Probability that an invitation is accepted with no invitee reward "
+        "(reports: community referral conversion about 25%).",
+    )
+    referred_satisfaction_bonus: float = Field(
+        0.05,
+        ge=0.0,
+        le=0.5,
+        description="Extra starting satisfaction of referred members "
+        "(Schmitt, Skiera & Van den Bulte 2011: referred customers churn less).",
+    )
+    reward_cap: int = Field(
+        50,
+        ge=0,
+        le=1_000_000,
+        description="Accepted referrals per member that earn the inviter reward; beyond it, none.",
+    )
+    hunter_share: float = Field(
+        0.15,
+        ge=0.0,
+        le=1.0,
+        description="Share of invitees who join for the invitee reward alone and churn soon after cashing out "
+        "(only when reward_invitee > 0).",
+    )
+    hunter_days: int = Field(14, ge=1, le=365, description="Reward hunters leave within this many days of joining.")
+    resemblance: float = Field(
+        0.2,
+        ge=0.0,
+        le=1.0,
+        description="Share of a referred friend's personal activity taken from their referrer's at joining "
+        "(friends resemble each other).",
+    )
+    second_level_reward: float = Field(
+        0.0,
+        ge=0.0,
+        le=1e5,
+        description="Reward to the inviter's own referrer per accepted referral (multi-level); members who can earn "
+        "it (those with an accepted invitee) and referred members whose referrer can earn it invite more "
+        "(second_level_weight).",
+    )
+    second_level_weight: float = Field(
+        0.5,
+        ge=0.0,
+        le=10.0,
+        description="Share of second_level_reward that counts as a reward for inviting (times reward_sensitivity), "
+        "added for a member with an accepted invitee (who earns it when that invitee invites) and again for a "
+        "referred member whose referrer is still a member (the referrer's encouragement).",
+    )

@@ -42,6 +42,32 @@ class PointsConfig(Section):
     expiry_days: int = Field(
         365, ge=1, le=3650, description="Points expire when the member has earned nothing for this many days."
     )
+    expiry_warning_days: int = Field(
+        14,
+        ge=0,
+        le=3650,
+        description="Days before expiry in which the member is reminded that the balance will lapse (0: no reminder).",
+    )
+    expiry_visit_weight: float = Field(
+        0.5,
+        ge=0.0,
+        le=10.0,
+        description="Log-odds of visiting added for a reminded member, times progress "
+        "(balance / redeem_min, at most 1).",
+    )
+    expiry_purchase_weight: float = Field(
+        0.8,
+        ge=0.0,
+        le=10.0,
+        description="Log-odds of buying added for a reminded member, times progress: use it or lose it (a purchase "
+        "earns points and so keeps the balance).",
+    )
+    expiry_satisfaction_loss: float = Field(
+        0.1,
+        ge=0.0,
+        le=1.0,
+        description="Satisfaction lost when a balance lapses, times progress (loss aversion).",
+    )
     goal_gradient: GoalGradient = Field(default_factory=GoalGradient, description="Goal-gradient effect.")
 
 
@@ -136,13 +162,36 @@ class CouponsConfig(Section):
     every_days: int = Field(14, ge=1, le=365, description="Coupons are issued every this many days.")
     reach: float = Field(0.8, ge=0.0, le=1.0, description="Share of the target group that receives (sees) each issue.")
     purchase_weight: float = Field(
-        1.2, ge=0.0, le=20.0, description="Log-odds of buying while holding a coupon, times coupon sensitivity."
+        1.2,
+        ge=0.0,
+        le=20.0,
+        description="Log-odds of buying while holding a coupon of depth depth_reference, times coupon sensitivity.",
+    )
+    depth_reference: float = Field(
+        0.1,
+        gt=0.0,
+        le=1.0,
+        description="Coupon depth (yuan off / the member's segment's mean basket, or the share off) at which holding "
+        "it adds exactly purchase_weight; the pull scales as (depth / this)^depth_elasticity.",
+    )
+    depth_elasticity: float = Field(
+        0.5,
+        ge=0.0,
+        le=2.0,
+        description="Elasticity of a coupon's pull to its depth (below 1: diminishing returns; 0: value is cost only).",
     )
     dependence_rate: float = Field(
         0.15, ge=0.0, le=1.0, description="Coupon habit gained per redemption (members learn to wait for coupons)."
     )
     dependence_weight: float = Field(
         1.0, ge=0.0, le=20.0, description="Log-odds of buying lost without a coupon, per unit of coupon habit."
+    )
+    dependence_visit_weight: float = Field(
+        0.5,
+        ge=0.0,
+        le=20.0,
+        description="Log-odds of visiting lost without a coupon, per unit of coupon habit (dependent members wait "
+        "for the next issue instead of browsing).",
     )
     habit_decay: float = Field(0.005, ge=0.0, le=1.0, description="Share of coupon habit lost per day.")
     fatigue_per_issue: float = Field(
@@ -212,7 +261,27 @@ class LotteryConfig(Section):
     enabled: bool = Field(False, description="Whether lotteries run.")
     every_days: int = Field(7, ge=1, le=365, description="A draw every this many days.")
     prizes: int = Field(20, ge=0, le=1_000_000, description="Prizes per draw.")
-    prize_value: float = Field(50.0, ge=0.0, le=1e6, description="Cost of one prize (yuan).")
+    prize_value: float = Field(
+        50.0,
+        ge=0.0,
+        le=1e6,
+        description="Value and cost of one prize (yuan); a bigger prize draws more visitors and pleases winners more "
+        "(prize_elasticity).",
+    )
+    prize_reference: float = Field(
+        50.0,
+        gt=0.0,
+        le=1e6,
+        description="Prize value at which visit_weight and winner_satisfaction apply as given; both scale as "
+        "(prize_value / this)^prize_elasticity.",
+    )
+    prize_elasticity: float = Field(
+        0.5,
+        ge=0.0,
+        le=2.0,
+        description="Elasticity of the draw's visit pull and of a winner's satisfaction to the prize value "
+        "(below 1: diminishing returns; 0: the prize value is a cost only).",
+    )
     visit_weight: float = Field(0.6, ge=0.0, le=10.0, description="Log-odds of visiting on a draw day.")
     winner_satisfaction: float = Field(0.1, ge=0.0, le=1.0, description="Satisfaction gained by a winner.")
 
@@ -221,7 +290,25 @@ class BirthdayConfig(Section):
     """Birthday benefits (生日福利): a gift and a coupon on the member's birthday."""
 
     enabled: bool = Field(False, description="Whether birthday benefits run.")
-    gift_cost: float = Field(10.0, ge=0.0, le=1e6, description="Cost of the birthday gift (yuan).")
+    gift_cost: float = Field(
+        10.0,
+        ge=0.0,
+        le=1e6,
+        description="Cost of the birthday gift (yuan); a dearer gift pleases more (gift_elasticity).",
+    )
+    gift_reference: float = Field(
+        10.0,
+        gt=0.0,
+        le=1e6,
+        description="Gift cost at which satisfaction_bonus applies as given; it scales as "
+        "(gift_cost / this)^gift_elasticity.",
+    )
+    gift_elasticity: float = Field(
+        0.5,
+        ge=0.0,
+        le=2.0,
+        description="Elasticity of the birthday satisfaction to the gift's cost (0: the gift cost is a cost only).",
+    )
     satisfaction_bonus: float = Field(0.05, ge=0.0, le=1.0, description="Satisfaction gained on the birthday.")
     coupon_value: float = Field(
         20.0, ge=0.0, le=1e6, description="Yuan off a purchase in the following days (0: none)."
@@ -237,11 +324,18 @@ class BadgesConfig(Section):
     per_post: float = Field(10.0, ge=0.0, le=1e6, description="Reputation per UGC post.")
     per_referral: float = Field(20.0, ge=0.0, le=1e6, description="Reputation per accepted referral.")
     thresholds: list[float] = Field(
-        default_factory=lambda: [50.0, 200.0, 800.0],
+        default_factory=lambda: [5.0, 25.0, 100.0],
         max_length=100,  # badges are counted in an int8 column
-        description="Reputation at which each badge is earned (increasing).",
+        description="Reputation at which each badge is earned (increasing). The defaults are reached within a year "
+        "by about a quarter, a tenth and 2% of the members of a baseline-like community.",
     )
-    cost_per_badge: float = Field(2.0, ge=0.0, le=1e6, description="Cost of awarding one badge (yuan).")
+    cost_per_badge: float = Field(
+        2.0,
+        ge=0.0,
+        le=1e6,
+        description="Cost of awarding one badge (yuan). Cost only: a badge's effect is churn_weight and "
+        "ugc_multiplier, whatever it costs to award.",
+    )
     churn_weight: float = Field(
         0.25, ge=0.0, le=10.0, description="Log-odds of churning lost per badge, times status sensitivity."
     )

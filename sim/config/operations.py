@@ -22,7 +22,11 @@ class ThemedColumns(Section):
     )
     appeal_bonus: float = Field(0.1, ge=0.0, le=1.0, description="Extra appeal of the feed while columns run.")
     cost_per_day: float = Field(
-        150.0, ge=0.0, le=1e6, description="Editorial cost of running the columns (yuan a day)."
+        150.0,
+        ge=0.0,
+        le=1e6,
+        description="Editorial cost of running the columns (yuan a day). Cost only: the columns' effect is "
+        "interaction_multiplier and appeal_bonus.",
     )
 
 
@@ -51,7 +55,13 @@ class LivestreamConfig(Section):
         0.05, ge=0.0, le=1.0, description="Daily chance a member who missed the show watches the replay."
     )
     replay_lift: float = Field(0.7, ge=0.0, le=10.0, description="Log-odds of buying added for replay viewers.")
-    host_cost: float = Field(3000.0, ge=0.0, le=1e8, description="Cost of one show: host, studio, samples (yuan).")
+    host_cost: float = Field(
+        3000.0,
+        ge=0.0,
+        le=1e8,
+        description="Cost of one show: host, studio, samples (yuan). Cost only: a show's pull is attend_prob, "
+        "conversion_lift and the replay keys.",
+    )
 
 
 class KOCIncubation(Section):
@@ -114,7 +124,11 @@ class SentimentConfig(Section):
         0.6, ge=0.0, le=1.0, description="Quality of the response: halves spread and adds to recovery in proportion."
     )
     response_cost: float = Field(
-        2000.0, ge=0.0, le=1e8, description="Cost per day of an active crisis response (yuan)."
+        2000.0,
+        ge=0.0,
+        le=1e8,
+        description="Cost per day of an active crisis response (yuan). Cost only: the response's effect is "
+        "response_delay_days and response_quality.",
     )
     satisfaction_drag: float = Field(0.01, ge=0.0, le=1.0, description="Satisfaction a negative member loses per day.")
     churn_weight: float = Field(1.0, ge=0.0, le=20.0, description="Log-odds of churning added for a negative member.")

@@ -14,7 +14,7 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from sim.config.acquisition import AcquisitionConfig
 from sim.config.base import CONTENT_TYPES, Name, Section
-from sim.config.behaviour import ChurnConfig, EngagementConfig, LifecycleConfig, SatisfactionConfig
+from sim.config.behaviour import ChurnConfig, EngagementConfig, LifecycleConfig, ReferralConfig, SatisfactionConfig
 from sim.config.incentives import IncentivesConfig
 from sim.config.market import MarketConfig, NetworkConfig, Segment, type_table  # noqa: F401 (re-exported)
 from sim.config.operations import (
@@ -89,7 +89,13 @@ class ContentConfig(Section):
         description="Members from which the whole posts_per_day plan is posted; a smaller community gets the plan in "
         "proportion (at least one post a day). Null: always the whole plan.",
     )
-    cost_per_post: float = Field(80.0, ge=0.0, le=1e7, description="Production cost of one brand post (yuan).")
+    cost_per_post: float = Field(
+        80.0,
+        ge=0.0,
+        le=1e7,
+        description="Production cost of one brand post (yuan). Cost only: how many posts go out and how good they "
+        "are is posts_per_day and quality.",
+    )
     saturation_posts: float = Field(
         20.0, gt=0.0, le=1e5, description="Feed size (posts a day) at which appeal reaches 63% of its maximum."
     )
@@ -210,68 +216,6 @@ class PurchaseConfig(Section):
     )
 
 
-class ReferralConfig(Section):
-    """Members invite non-member contacts; a two-sided reward pays both on acceptance."""
-
-    base_invite_prob: float = Field(
-        0.004,
-        gt=0.0,
-        lt=1.0,
-        description="Daily invitation probability of a visiting member at satisfaction 0.5 and no reward.",
-    )
-    satisfaction_weight: float = Field(
-        4.0, ge=0.0, le=20.0, description="Log-odds of inviting per unit of satisfaction above 0.5."
-    )
-    reward_inviter: float = Field(
-        0.0, ge=0.0, le=1e5, description="Reward paid to the inviter per accepted invitation (yuan)."
-    )
-    reward_invitee: float = Field(0.0, ge=0.0, le=1e5, description="Reward paid to the invitee on joining (yuan).")
-    reward_sensitivity: float = Field(
-        0.04,
-        ge=0.0,
-        le=10.0,
-        description="Log-odds per yuan of reward (inviter reward for inviting, invitee reward for accepting).",
-    )
-    base_acceptance: float = Field(
-        0.25,
-        gt=0.0,
-        lt=1.0,
-        description="Probability that an invitation is accepted with no invitee reward "
-        "(reports: community referral conversion about 25%).",
-    )
-    referred_satisfaction_bonus: float = Field(
-        0.05,
-        ge=0.0,
-        le=0.5,
-        description="Extra starting satisfaction of referred members "
-        "(Schmitt, Skiera & Van den Bulte 2011: referred customers churn less).",
-    )
-    reward_cap: int = Field(
-        50,
-        ge=0,
-        le=1_000_000,
-        description="Accepted referrals per member that earn the inviter reward; beyond it, none.",
-    )
-    hunter_share: float = Field(
-        0.15,
-        ge=0.0,
-        le=1.0,
-        description="Share of invitees who join for the invitee reward alone and churn soon after cashing out "
-        "(only when reward_invitee > 0).",
-    )
-    hunter_days: int = Field(14, ge=1, le=365, description="Reward hunters leave within this many days of joining.")
-    resemblance: float = Field(
-        0.2,
-        ge=0.0,
-        le=1.0,
-        description="Share of a referred friend's personal activity taken from their referrer's at joining "
-        "(friends resemble each other).",
-    )
-    second_level_reward: float = Field(
-        0.0, ge=0.0, le=1e5, description="Reward to the inviter's own referrer per accepted referral (multi-level)."
-    )
-
-
 class KOCConfig(Section):
     """Key opinion consumers: influential members who post UGC to their contacts."""
 
@@ -284,12 +228,55 @@ class KOCConfig(Section):
     engagement_boost: float = Field(
         0.3, ge=0.0, le=1.0, description="Extra appeal for a member reached by a KOC post that day."
     )
-    cost_per_day: float = Field(15.0, ge=0.0, le=1e6, description="Fixed support cost per KOC per day, yuan.")
+    cost_per_day: float = Field(
+        15.0,
+        ge=0.0,
+        le=1e6,
+        description="Fixed support cost per KOC per day, yuan. Cost only: account support that keeps the KOC "
+        "programme running; what KOCs do is bought by commission_rate and sample_cost_per_month.",
+    )
     commission_rate: float = Field(
-        0.0, ge=0.0, lt=1.0, description="Commission paid to KOCs on purchases by members their posts reached that day."
+        0.0,
+        ge=0.0,
+        lt=1.0,
+        description="Commission paid to KOCs on purchases by members their posts reached that day; it raises KOCs' "
+        "posting and lowers their departure, with diminishing returns (commission_saturation).",
+    )
+    commission_saturation: float = Field(
+        0.05,
+        gt=0.0,
+        le=1.0,
+        description="Commission rate at which KOCs' response to it reaches 63% of its maximum "
+        "(response 1 - exp(-commission_rate / this)).",
+    )
+    commission_post_weight: float = Field(
+        1.0, ge=0.0, le=10.0, description="Log-odds of a KOC posting on a day added at the full commission response."
+    )
+    commission_churn_weight: float = Field(
+        1.0, ge=0.0, le=10.0, description="Log-odds of a KOC churning lost at the full commission response."
     )
     sample_cost_per_month: float = Field(
-        0.0, ge=0.0, le=1e6, description="Free samples (试用) sent to each KOC per 30 days, yuan."
+        0.0,
+        ge=0.0,
+        le=1e6,
+        description="Free samples (试用) sent to each KOC per 30 days, yuan; hands-on reviews are of higher quality "
+        "and convert better, with diminishing returns (sample_saturation).",
+    )
+    sample_saturation: float = Field(
+        150.0,
+        gt=0.0,
+        le=1e6,
+        description="Samples (yuan per KOC per 30 days) at which KOCs' response reaches 63% of its maximum "
+        "(response 1 - exp(-sample_cost_per_month / this)).",
+    )
+    sample_quality_gain: float = Field(
+        0.15, ge=0.0, le=1.0, description="Quality added to KOC posts at the full sample response (capped at 1)."
+    )
+    sample_lift_gain: float = Field(
+        0.6,
+        ge=0.0,
+        le=10.0,
+        description="Share added to purchase_lift at the full sample response (reviews of a product in hand convert).",
     )
     referral_lift: float = Field(
         0.5,
@@ -337,7 +324,13 @@ class OperatorConfig(Section):
     replies_capacity: float = Field(
         80.0, ge=0.0, le=1e6, description="Member questions one operator can answer per day."
     )
-    daily_salary: float = Field(500.0, ge=0.0, le=1e6, description="Cost of one operator per day (yuan).")
+    daily_salary: float = Field(
+        500.0,
+        ge=0.0,
+        le=1e6,
+        description="Cost of one operator per day (yuan). Cost only: what operators do is set by the team's size and "
+        "posts_capacity and replies_capacity.",
+    )
     unanswered_penalty: float = Field(
         0.06, ge=0.0, le=1.0, description="Satisfaction lost by a member whose question goes unanswered."
     )

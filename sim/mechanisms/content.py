@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.config.base import CONTENT_TYPES
+from sim.mechanisms import koc
 from sim.mechanisms.spec import KPI, Mechanism
 
 if TYPE_CHECKING:
@@ -53,7 +54,8 @@ def content_phase(model: CommunityModel) -> None:
         _empty_feed(model, interest.shape[0])
         return
     pgc = day.pgc_counts.sum()
-    quality = (pgc * cfg.quality + ugc.sum() * cfg.ugc_quality + day.koc_posts * model.scenario.koc.quality) / volume
+    koc_quality = koc.post_quality(model.scenario.koc)  # raised by samples
+    quality = (pgc * cfg.quality + ugc.sum() * cfg.ugc_quality + day.koc_posts * koc_quality) / volume
     reach = volume + pgc * cfg.peak_share * (cfg.peak_reach_multiplier - 1.0)
     fullness = 1.0 - np.exp(-reach / cfg.saturation_posts)
     mix = counts / volume

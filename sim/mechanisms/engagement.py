@@ -5,7 +5,11 @@ A member of segment g visits with probability
 where e is engagement, f fatigue and A the day's appeal (content appeal of the
 segment plus a boost when a KOC post reached the member). Visitors then move
 engagement toward the day's stimulus by exponential smoothing; members who stay
-away lose a little engagement. Satisfaction follows the feed's trust value, and
+away lose a little engagement. The stimulus of a visit is
+0.2 + the feed's engagement effect + the interaction value if the visitor
+interacts + the KOC boost if reached + ``dwell_weight * (D - 1)``, where
+D = 1 + ugc_dwell_bonus x (the feed's UGC share) is the visit's dwell relative to a
+brand-only feed: longer visits build the habit. Satisfaction follows the feed's trust value, and
 questions beyond the operators' reply capacity go unanswered and cost satisfaction.
 """
 
@@ -62,7 +66,8 @@ def engagement_phase(model: CommunityModel) -> None:
     themed = s.content.themed_columns
     boost = themed.interaction_multiplier if themed.enabled else 1.0
     p_interact = np.minimum(cfg.interaction_prob * boost * day.match, 1.0)  # per segment
-    base_stimulus = f32(0.2 + day.eff_engagement)
+    ugc_lift = 1.0 + s.content.ugc_dwell_bonus * day.ugc_share  # dwell relative to a brand-only feed
+    base_stimulus = f32(0.2 + day.eff_engagement + cfg.dwell_weight * (ugc_lift - 1.0))
 
     def engage(vp: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Whether visitors ``vp`` interact, and the stimulus their engagement moves toward."""
@@ -76,7 +81,6 @@ def engagement_phase(model: CommunityModel) -> None:
     parts = model.split_people(engage, v)
     interact = np.concatenate([i for i, _ in parts])
     stimulus = np.concatenate([st for _, st in parts])
-    ugc_lift = 1.0 + s.content.ugc_dwell_bonus * day.ugc_share
     minutes = s.content.base_dwell_minutes * (0.6 + day.appeal) * ugc_lift  # per segment
     day.dwell_minutes = float(np.bincount(vseg, minlength=minutes.size) @ minutes / v.size) if v.size else 0.0
     day.interactions = int(interact.sum())

@@ -20,7 +20,7 @@ from scipy.special import ndtri
 
 from sim.core.mathutil import logistic, logit
 from sim.engine.arrays import f32
-from sim.mechanisms import sentiment
+from sim.mechanisms import koc, sentiment
 from sim.mechanisms.incentives import points, pricing, tiers
 from sim.mechanisms.spec import Mechanism
 
@@ -45,6 +45,8 @@ def purchase_phase(model: CommunityModel) -> None:
         + cfg.discount_weight * cfg.discount * model.segments.price_sensitivity
     )
 
+    koc_lift = np.float32(koc.purchase_lift(s.koc))
+
     def buyers(v: np.ndarray) -> np.ndarray:
         seg = model.segments.index[v]
         last = pop.last_purchase[v]
@@ -56,8 +58,8 @@ def purchase_phase(model: CommunityModel) -> None:
             + cfg.satisfaction_weight * pop.satisfaction[v]
             + model.mods.purchase[v]
         )
-        if s.koc.purchase_lift:
-            x += np.float32(s.koc.purchase_lift) * day.koc_reached[v]
+        if koc_lift:
+            x += koc_lift * day.koc_reached[v]
         return v[u_buy[v] < logistic(x)]
 
     b = np.concatenate(model.split_people(buyers, day.visitors))

@@ -7,7 +7,11 @@ still earn (zero once ``reward_cap`` referrals are rewarded). An invitation to a
 prospect is accepted with probability logistic(logit(a) + k r_invitee). A prospect
 invited by several members joins once, credited to the lowest-id inviter. Each
 acceptance pays the inviter (within the cap), the invitee and, with multi-level
-rewards, the inviter's own referrer. When the invitee is paid, a ``hunter_share``
+rewards, the inviter's own referrer. A second-level reward R2 also changes who
+invites: k w2 R2 (w2 = ``second_level_weight``) is added to the log-odds of a
+member with an accepted invitee (their invitees' invitations now pay them), and
+again to a referred member whose referrer is still a member (the referrer, who
+earns R2 on their invitations, encourages them). When the invitee is paid, a ``hunter_share``
 of invitees are reward hunters who leave within ``hunter_days``.
 """
 
@@ -43,6 +47,10 @@ def referral_phase(model: CommunityModel) -> None:
     x = np.take(f32(by_segment), seg) + cfg.satisfaction_weight * pop.satisfaction[v]  # float32, as for visits
     if cfg.reward_inviter:
         x = np.where(capped, x, x + np.float32(cfg.reward_sensitivity * cfg.reward_inviter))
+    if cfg.second_level_reward and cfg.second_level_weight:
+        x += np.float32(cfg.reward_sensitivity * cfg.second_level_weight * cfg.second_level_reward) * downline_pull(
+            model, v
+        )
     if model.scenario.koc.referral_lift:
         x += np.float32(model.scenario.koc.referral_lift) * day.koc_reached[v]
     inviters = v[u_inv[v] < logistic(x)]
@@ -79,6 +87,15 @@ def referral_phase(model: CommunityModel) -> None:
         hunters = joined[later(2, joined) < cfg.hunter_share]
         stay = 1 + (later(0, hunters) * cfg.hunter_days).astype(np.int32)
         pop.hunter_leave[hunters] = day.day + np.minimum(stay, cfg.hunter_days)
+
+
+def downline_pull(model: CommunityModel, v: np.ndarray) -> np.ndarray:
+    """How many ways a second-level reward pulls members ``v`` to invite (0, 1 or 2): they have an accepted
+    invitee (whose invitations pay them), and their referrer is still a member (and encourages them)."""
+    pop = model.pop
+    referrer = pop.referrer[v]
+    upline = (referrer >= 0) & (pop.status[np.maximum(referrer, 0)] == MEMBER)
+    return (pop.invites_accepted[v] > 0).astype(np.float32) + upline
 
 
 SPEC = Mechanism(

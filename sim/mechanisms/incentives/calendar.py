@@ -5,8 +5,11 @@ Flash sale days (every ``every_days``) raise the log-odds of visiting by
 the first ``stock`` orders of the day (in random order) get the sale discount,
 and every visitor gains ``fatigue``. Lottery days raise visiting by
 ``visit_weight``; ``prizes`` winners are drawn among the day's visitors, each
-prize costs ``prize_value`` and lifts the winner's satisfaction. On a member's
-birthday the brand sends a gift (cost) that lifts satisfaction, and a coupon.
+prize costs ``prize_value`` and lifts the winner's satisfaction by
+``winner_satisfaction``; both effects scale as
+(prize_value / prize_reference)^prize_elasticity. On a member's birthday the brand
+sends a gift (cost) that lifts satisfaction by ``satisfaction_bonus`` times
+(gift_cost / gift_reference)^gift_elasticity, and a coupon.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from sim.mechanisms.incentives import coupons
 from sim.mechanisms.spec import Mechanism
 
 if TYPE_CHECKING:
+    from sim.config.incentives import BirthdayConfig, LotteryConfig
     from sim.model import CommunityModel
 
 
@@ -35,13 +39,13 @@ def schedule(model: CommunityModel, mi: np.ndarray) -> None:
         mods.visit[mi] += inc.flash_sale.visit_weight
         mods.purchase[mi] += inc.flash_sale.purchase_weight * model.segments.coupon_sensitivity[model.member_segments()]
     if day.lottery:
-        mods.visit[mi] += inc.lottery.visit_weight
+        mods.visit[mi] += inc.lottery.visit_weight * prize_factor(inc.lottery)
     bd = inc.birthday
     if bd.enabled:
         celebrating = mi[model.pop.birthday[mi] == day.day % 365]
         model.ledger.book("birthday_gifts", celebrating.size * bd.gift_cost)
         sat = model.pop.satisfaction
-        sat[celebrating] = np.minimum(sat[celebrating] + bd.satisfaction_bonus, 1.0)
+        sat[celebrating] = np.minimum(sat[celebrating] + bd.satisfaction_bonus * gift_factor(bd), 1.0)
         if bd.coupon_value > 0:
             coupons.give(model, celebrating, bd.coupon_value, 0.0, 0.0, bd.coupon_days)
 
@@ -62,7 +66,8 @@ def after_visits(model: CommunityModel) -> None:
         k = min(inc.lottery.prizes, v.size)
         winners = v[np.argpartition(keys, k - 1)[:k]] if k else v[:0]
         model.ledger.book("lottery_prizes", winners.size * inc.lottery.prize_value)
-        pop.satisfaction[winners] = np.minimum(pop.satisfaction[winners] + inc.lottery.winner_satisfaction, 1.0)
+        gain = inc.lottery.winner_satisfaction * prize_factor(inc.lottery)
+        pop.satisfaction[winners] = np.minimum(pop.satisfaction[winners] + gain, 1.0)
 
 
 def flash_discount(model: CommunityModel, buyers: np.ndarray, due: np.ndarray) -> np.ndarray:
@@ -76,6 +81,16 @@ def flash_discount(model: CommunityModel, buyers: np.ndarray, due: np.ndarray) -
     lucky = np.argsort(keys, kind="stable")[:k]
     off[lucky] = cfg.discount * due[lucky]
     return off
+
+
+def prize_factor(cfg: LotteryConfig) -> float:
+    """How a prize's value scales the draw's pull and a winner's joy: (value / reference)^elasticity."""
+    return (cfg.prize_value / cfg.prize_reference) ** cfg.prize_elasticity
+
+
+def gift_factor(cfg: BirthdayConfig) -> float:
+    """How a gift's cost scales the birthday satisfaction: (cost / reference)^elasticity."""
+    return (cfg.gift_cost / cfg.gift_reference) ** cfg.gift_elasticity
 
 
 SPEC = Mechanism(

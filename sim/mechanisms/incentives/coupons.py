@@ -4,10 +4,14 @@ Every ``every_days`` the program issues a coupon to a ``reach`` share of the
 target group (all members, chosen segments, members whose 30-day churn risk is at
 least ``churn_risk_min``, or buyers lapsed ``lapsed_days``); a member holds one
 coupon at a time, valid ``validity_days``. Holding a valid coupon raises the
-log-odds of buying by ``purchase_weight`` times the segment's coupon sensitivity.
+log-odds of buying by ``purchase_weight`` times the segment's coupon sensitivity,
+times (depth / ``depth_reference``)^``depth_elasticity``, where the depth is the
+coupon's yuan off over the segment's mean basket, or its share off: deeper coupons
+pull more, with diminishing returns.
 Each redemption raises the member's coupon habit h by ``dependence_rate (1 - h)``;
 a member without a coupon loses ``dependence_weight * h`` log-odds of buying
-(coupon dependence: they wait for the next one). Habit fades by ``habit_decay``
+(coupon dependence: they wait for the next one) and ``dependence_visit_weight * h``
+log-odds of visiting (they stop browsing between issues). Habit fades by ``habit_decay``
 a day. Every issue tires its recipients (``fatigue_per_issue``).
 """
 
@@ -17,7 +21,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.engine.arrays import select
+from sim.engine.arrays import f32, select
 from sim.mechanisms.spec import KPI, Column, Mechanism, cumulative
 
 if TYPE_CHECKING:
@@ -73,9 +77,15 @@ def modifiers(model: CommunityModel, rows: np.ndarray | slice, acc: Modifiers) -
     holding = pop.coupon_expiry[rows] >= model.day.day
     if not (cfg.enabled or model.coupon_habits or holding.any()):  # then every term would be zero
         return
-    held = np.float32(cfg.purchase_weight) * np.take(model.segments.coupon_sensitivity, model.row_segments(rows))
+    seg = model.row_segments(rows)
+    held = np.float32(cfg.purchase_weight) * np.take(model.segments.coupon_sensitivity, seg)
+    if cfg.depth_elasticity:
+        depth = pop.coupon_value[rows] / np.take(f32(model.segments.basket_mean), seg) + pop.coupon_rate[rows]
+        held *= (depth * np.float32(1.0 / cfg.depth_reference)) ** np.float32(cfg.depth_elasticity)
     waiting = np.float32(-cfg.dependence_weight) * pop.coupon_habit[rows]
     acc.purchase += select(holding, held, waiting)
+    if cfg.dependence_visit_weight:
+        acc.visit -= np.float32(cfg.dependence_visit_weight) * pop.coupon_habit[rows] * ~holding
 
 
 def redeem(model: CommunityModel, buyers: np.ndarray, due: np.ndarray) -> np.ndarray:

@@ -4,8 +4,13 @@ Members earn ``per_yuan`` points per yuan paid (times their tier's multiplier),
 ``per_post`` per UGC post, ``per_referral`` per accepted referral and check-in
 points. At a purchase, a balance at or above ``redeem_min`` is redeemed against
 the basket, up to the amount still to pay. A balance expires when nothing was
-earned for ``expiry_days``. The outstanding balance is a liability on the ledger
-(reported, booked as cost only when redeemed).
+earned for ``expiry_days``. In the ``expiry_warning_days`` before that, the member is
+reminded: the log-odds of visiting rise by ``expiry_visit_weight * progress`` and
+of buying by ``expiry_purchase_weight * progress`` (use it or lose it; a purchase
+earns points and so keeps the balance). A lapsing balance costs the member
+``expiry_satisfaction_loss * progress`` satisfaction (loss aversion). The
+outstanding balance is a liability on the ledger (reported, booked as cost only
+when redeemed).
 
 Goal gradient (Kivetz, Urminsky & Zheng 2006): the log-odds of buying rise by
 ``strength * progress^2`` with progress = balance / redeem_min (capped at 1), and
@@ -18,6 +23,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.core.population import MEMBER
 from sim.engine.arrays import add_at
 from sim.mechanisms.spec import KPI, Column, Mechanism, cumulative
 
@@ -72,6 +78,13 @@ def modifiers(model: CommunityModel, rows: np.ndarray | slice, acc: Modifiers) -
         last = pop.last_redeem[rows]
         recent = (last >= 0) & (model.day.day - last < gg.post_reward_days)
         purchase += np.float32(gg.strength) * progress**2 - np.float32(gg.post_reward_drop) * recent
+    if cfg.expiry_warning_days > 0 and (cfg.expiry_visit_weight or cfg.expiry_purchase_weight):
+        idle = model.day.day - pop.points_last_earn[rows]
+        warned = (pop.points[rows] > 0) & (idle > cfg.expiry_days - cfg.expiry_warning_days)
+        if warned.any():
+            at_stake = progress * warned
+            acc.visit += np.float32(cfg.expiry_visit_weight) * at_stake
+            purchase += np.float32(cfg.expiry_purchase_weight) * at_stake
     acc.purchase += purchase
 
 
@@ -82,6 +95,11 @@ def expire(model: CommunityModel) -> None:
         return
     stale = (pop.points > 0) & (model.day.day - pop.points_last_earn > cfg.expiry_days)
     model.day.points_expired += float(pop.points[stale].sum())
+    if cfg.expiry_satisfaction_loss > 0 and cfg.redeem_min > 0:
+        lost = np.flatnonzero(stale & (pop.status == MEMBER))
+        at_stake = np.minimum(pop.points[lost], cfg.redeem_min) / cfg.redeem_min
+        sat = pop.satisfaction[lost] - cfg.expiry_satisfaction_loss * at_stake
+        pop.satisfaction[lost] = np.maximum(sat, 0.0)
     pop.points[stale] = 0.0
 
 
