@@ -58,7 +58,7 @@ def plot_operations(
     neg.fill_between(days, share, 0, color=NEGATIVE_COLOR, alpha=0.12, linewidth=0)
     neg.axhline(threshold, color="#333333", linestyle="--", linewidth=1)
     neg.annotate(
-        f"alert above\n{threshold:.0%}",
+        f"alert above\n{threshold * 100:.2g}%",  # 0.1% and 30% alike
         (1.0, threshold),
         xycoords=neg.get_yaxis_transform(),
         xytext=(4, 0),
