@@ -11,10 +11,16 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.core.population import CHURNED, MEMBER, PROSPECT
+from sim.core.population import CHURNED, MEMBER, PROSPECT, Population
 
 if TYPE_CHECKING:
     from sim.model import CommunityModel
+
+
+def referrer_is_member(pop: Population, people: np.ndarray | slice) -> np.ndarray:
+    """Whether each of ``people`` was referred by someone who is a member now."""
+    referrer = pop.referrer[people]
+    return (referrer >= 0) & (pop.status[np.maximum(referrer, 0)] == MEMBER)
 
 
 def join(model: CommunityModel, people: np.ndarray, source: str, *, referrer: np.ndarray | None = None) -> np.ndarray:

@@ -69,6 +69,11 @@ class Population:
     def nbytes(self) -> int:
         return sum(getattr(self, name).nbytes for name in self.column_names())
 
+    def set_activity(self, people: np.ndarray, activity: np.ndarray) -> None:
+        """Set the personal activity of ``people`` and the habit derived from it (``exp(activity)``)."""
+        self.activity[people] = activity
+        self.habit[people] = np.exp(activity)
+
 
 @dataclass(frozen=True)
 class SegmentTables:
@@ -120,14 +125,18 @@ def personal_activity(scenario: Scenario, z: np.ndarray) -> np.ndarray:
     offset is ``sigma * z - sigma**2 / 2``, whose exponential has mean 1, so raising the
     spread moves visits from the many to the few without changing the average odds.
     """
-    sigma = np.float32(scenario.engagement.activity_sigma)
-    return z * sigma - sigma * sigma / np.float32(2.0)
+    return _centred_log(scenario.engagement.activity_sigma, z)
 
 
 def mean_one_lognormal(sigma: float, z: np.ndarray) -> np.ndarray:
     """``exp(sigma * z - sigma**2 / 2)``: a multiplier with mean 1 whose spread is ``sigma`` (float32)."""
+    return np.exp(_centred_log(sigma, z))
+
+
+def _centred_log(sigma: float, z: np.ndarray) -> np.ndarray:
+    """``sigma * z - sigma**2 / 2`` in float32: the log of a log-normal with mean 1."""
     s = np.float32(sigma)
-    return np.exp(z * s - s * s / np.float32(2.0))
+    return z * s - s * s / np.float32(2.0)
 
 
 def create_population(scenario: Scenario, rng: np.random.Generator, columns: Sequence[Column] = ()) -> Population:

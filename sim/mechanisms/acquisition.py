@@ -89,7 +89,7 @@ def winback_campaign(model: CommunityModel, action) -> None:
     gone = np.flatnonzero((pop.status == CHURNED) & (pop.churn_day >= day - action.max_days_churned))
     gone = gone[np.lexsort((gone, -pop.churn_day[gone]))][: action.reach]
     idle_after = model.scenario.lifecycle.dormant_after_days
-    members = np.flatnonzero(pop.status == MEMBER)
+    members = model.member_index()
     dormant = members[pop.last_visit[members] <= day - idle_after]
     dormant = dormant[np.lexsort((dormant, -pop.last_visit[dormant]))][: action.reach - gone.size]
     join(model, gone[u[gone] < action.rejoin_prob], "winback")
@@ -107,5 +107,5 @@ SPEC = Mechanism(
     lines=(("paid_acquisition", "acquisition"), ("winback", "acquisition")),
     join_sources=("initial", "paid", "organic", "winback"),
     kpis=(KPI("winback_contacts", "flow", counter("winback_contacts"), group="operations"),),
-    uses=("membership", "streams", "policy", "force_visit", "day"),
+    uses=("membership", "streams", "policy", "force_visit", "day", "member_index"),
 )

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.core.mathutil import logistic, logit
-from sim.core.membership import churn
-from sim.core.population import CHURNED, MEMBER
+from sim.core.membership import churn, referrer_is_member
+from sim.core.population import CHURNED
 from sim.mechanisms import sentiment
 from sim.mechanisms.koc import followers_lose_their_koc
 from sim.mechanisms.spec import Mechanism
@@ -44,9 +44,7 @@ def churn_log_odds(model: CommunityModel, mi: np.ndarray | slice) -> np.ndarray:
         + model.mods.churn[mi]
     )
     if cfg.referral_tie_weight:  # a referred member whose referrer is still in the community is held by the tie
-        ref = pop.referrer[mi]
-        tied = (ref >= 0) & (pop.status[np.maximum(ref, 0)] == MEMBER)
-        x -= np.float32(cfg.referral_tie_weight) * tied
+        x -= np.float32(cfg.referral_tie_weight) * referrer_is_member(pop, mi)
     return x
 
 

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.core.mathutil import logistic, logit
-from sim.core.membership import join
+from sim.core.membership import join, referrer_is_member
 from sim.core.population import MEMBER, PROSPECT
 from sim.engine.arrays import add_at, f32
 from sim.mechanisms.incentives import engagement_rewards, points
@@ -70,14 +70,11 @@ def referral_phase(model: CommunityModel) -> None:
     day.accepted += int(joined.size)
     if cfg.resemblance and joined.size:  # friends resemble each other: the friend comes about as often
         mix = np.float32(cfg.resemblance)
-        activity = (1 - mix) * pop.activity[joined] + mix * pop.activity[pop.referrer[joined]]
-        pop.activity[joined] = activity
-        pop.habit[joined] = np.exp(activity)
+        pop.set_activity(joined, (1 - mix) * pop.activity[joined] + mix * pop.activity[pop.referrer[joined]])
     rewarded = pop.invites_accepted[inviters] < cfg.reward_cap
     add_at(pop.invites_accepted, inviters, 1)
-    grand = pop.referrer[inviters]
-    grand = grand[(grand >= 0) & (pop.status[np.maximum(grand, 0)] == MEMBER)]
-    cost = rewarded.sum() * cfg.reward_inviter + joined.size * cfg.reward_invitee + grand.size * cfg.second_level_reward
+    grand = np.count_nonzero(referrer_is_member(pop, inviters))  # second-level rewards to members' referrers
+    cost = rewarded.sum() * cfg.reward_inviter + joined.size * cfg.reward_invitee + grand * cfg.second_level_reward
     model.ledger.book("referral_rewards", float(cost))
     reward = cfg.reward_inviter * rewarded + cfg.reward_invitee
     model.events.add(day.day, "referral", joined, amount=reward, counterpart=inviters)
@@ -93,9 +90,7 @@ def downline_pull(model: CommunityModel, v: np.ndarray) -> np.ndarray:
     """How many ways a second-level reward pulls members ``v`` to invite (0, 1 or 2): they have an accepted
     invitee (whose invitations pay them), and their referrer is still a member (and encourages them)."""
     pop = model.pop
-    referrer = pop.referrer[v]
-    upline = (referrer >= 0) & (pop.status[np.maximum(referrer, 0)] == MEMBER)
-    return (pop.invites_accepted[v] > 0).astype(np.float32) + upline
+    return (pop.invites_accepted[v] > 0).astype(np.float32) + referrer_is_member(pop, v)
 
 
 SPEC = Mechanism(
