@@ -27,10 +27,12 @@ from sim.dashboard.controls import (
     control_values,
     load_base,
     model_params,
+    shrink,
     with_promotional_share,
 )
 from sim.dashboard.export import default_path, export_scenario
 from sim.dashboard.model import DashboardModel
+from sim.run.runner import simulate
 from tests.conftest import CHROMIUM_ARGS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -42,11 +44,32 @@ def base() -> dict:
     return load_base()
 
 
-def test_default_base_is_the_baseline_scaled_down(base):
-    assert base["market"]["size"] == 3000 and base["acquisition"]["initial_members"] == 100
-    assert base["acquisition"]["paid"]["daily_budget"] == pytest.approx(100.0)  # 1,000 a day x 100 / 1,000 members
-    assert base["koc"]["initial_count"] <= 10
+def test_default_base_is_the_baseline_community_in_a_smaller_market(base):
+    baseline = load_scenario(ROOT / "scenarios" / "baseline.yaml")
+    assert base["market"]["size"] == 20_000  # the dashboard's largest market
+    assert base["acquisition"]["initial_members"] == baseline.acquisition.initial_members  # the community itself
+    assert base["acquisition"]["paid"]["daily_budget"] == baseline.acquisition.paid.daily_budget
+    assert base["koc"]["initial_count"] == baseline.koc.initial_count
     assert build_scenario(base, control_values(base)).model_dump(mode="json") == base  # untouched controls: same
+
+
+def test_shrink_scales_a_large_community_down_with_its_budget():
+    data = load_scenario(ROOT / "scenarios" / "baseline.yaml").model_dump(mode="json")
+    data["acquisition"]["initial_members"], data["koc"]["initial_count"] = 4000, 40
+    small = shrink(data)
+    assert small["market"]["size"] == 20_000 and small["acquisition"]["initial_members"] == 1000
+    budget = data["acquisition"]["paid"]["daily_budget"]
+    assert small["acquisition"]["paid"]["daily_budget"] == pytest.approx(budget / 4)
+    assert small["koc"]["initial_count"] == 10
+
+
+def test_default_community_is_not_a_guaranteed_loss(base):
+    """A workshop's first run should not teach that community operations never pay (one year, two seeds)."""
+    profits = []
+    for seed in (1, 2):
+        scenario = build_scenario(base, {**control_values(base), "seed": seed}).model_copy(update={"days": 365})
+        profits.append(float(simulate(scenario).timeseries["profit"].sum()))
+    assert max(profits) > 0, profits
 
 
 @pytest.mark.parametrize("share", [0.0, 0.05, 0.4, 0.77, 1.0])
@@ -285,7 +308,7 @@ def test_dashboard_in_a_browser(tmp_path, base):
             page = browser.new_page(viewport={"width": 1440, "height": 1700})
             page.goto(url)
             headline = page.locator(".kpi-headline")
-            sync_api.expect(headline).to_contain_text("Day 0 of 365 · members 100", timeout=60_000)
+            sync_api.expect(headline).to_contain_text("Day 0 of 365 · members 1,000", timeout=60_000)
             charts = page.locator(".vue-grid-item img")
             sync_api.expect(charts).to_have_count(7, timeout=30_000)
             before = [charts.nth(i).get_attribute("src") for i in range(7)]

@@ -193,3 +193,16 @@ def test_a_winback_campaign_reaches_only_the_recently_churned_and_the_dormant():
     winback_campaign(model, action)
     assert (pop.status[churned] == MEMBER).all() and churned.size
     assert not (pop.status[old] == MEMBER).any()
+
+
+def test_initial_members_arrive_with_their_own_visit_history():
+    """An established community's members last visited at spread-out times: MAU has no cliff on day 30."""
+    scenario = small(days=45, acquisition={"initial_members": 1500, "paid": {"daily_budget": 0.0}})
+    result = simulate(scenario, record_events=False)
+    ts, pop = result.timeseries, result.model.pop
+    share = (ts["mau"] / ts["members"]).to_numpy()
+    assert share[0] < 0.9  # not everyone counts as active on day 0
+    assert abs(share[30] - share[29]) < 0.05  # the 30-day window passing day 0 changes little
+    initial = np.flatnonzero(pop.join_source == result.model.join_codes["initial"])
+    assert pop.last_visit[initial].min() >= -180  # history is capped
+    assert ts["stage_dormant"].iloc[0] > 0  # some were already dormant when the run starts

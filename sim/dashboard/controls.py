@@ -24,8 +24,11 @@ from sim.config.schema import Scenario
 SOURCE = "dashboard"
 #: The dashboard is for small communities: larger markets are refused.
 MAX_MARKET = 20_000
-#: The default community: the baseline scenario scaled down to this market and these initial members.
-SMALL_MARKET, SMALL_INITIAL, SMALL_KOCS = 3_000, 100, 10
+#: The default community: the starting scenario's community (at most this many initial members,
+#: its paid budget and KOCs in proportion) in a market of this size. The baseline's own community
+#: (1,000 members, 1,000 CNY a day of paid acquisition, 20 KOCs) fits as it is: smaller ones cannot
+#: carry an operator and a daily post, so a smaller default would only teach that communities lose money.
+SMALL_MARKET, SMALL_INITIAL = MAX_MARKET, 1_000
 DEFAULT_BASE = Path(__file__).resolve().parents[2] / "scenarios" / "baseline.yaml"
 
 NO_PRESET = "none"
@@ -68,24 +71,24 @@ def _set(data: dict[str, Any], path: tuple[str, ...], value: Any) -> None:
 
 
 def shrink(data: Mapping[str, Any]) -> dict[str, Any]:
-    """A copy of resolved scenario ``data`` scaled down to a small community (paid budget in proportion)."""
+    """A copy of resolved scenario ``data`` in the dashboard's market, with at most ``SMALL_INITIAL`` members."""
     out = copy.deepcopy(dict(data))
     acq = out["acquisition"]
     if out["market"]["size"] <= SMALL_MARKET:
         return out
     initial = min(SMALL_INITIAL, acq["initial_members"])
-    scale = initial / acq["initial_members"] if acq["initial_members"] else SMALL_MARKET / out["market"]["size"]
+    scale = initial / acq["initial_members"] if acq["initial_members"] else 1.0
     out["market"]["size"] = SMALL_MARKET
     acq["initial_members"] = initial
     acq["paid"]["daily_budget"] = round(acq["paid"]["daily_budget"] * scale, 2)
-    out["koc"]["initial_count"] = min(SMALL_KOCS, out["koc"]["initial_count"], initial)
-    out["description"] = f"The {out['name']} scenario scaled down to {SMALL_MARKET:,} people for the dashboard."
+    out["koc"]["initial_count"] = min(round(out["koc"]["initial_count"] * scale), initial)
+    out["description"] = f"The {out['name']} scenario's community in a market of {SMALL_MARKET:,} people."
     out["name"] = f"{out['name']}_small"[:80]
     return out
 
 
 def load_base(path: str | Path | None = None) -> dict[str, Any]:
-    """Resolved data of the starting scenario: ``path``, or the baseline scaled down to a small community."""
+    """Resolved data of the starting scenario: ``path``, or the baseline's community in the dashboard's market."""
     if path:
         return load_scenario(path).model_dump(mode="json")
     base = load_scenario(DEFAULT_BASE) if DEFAULT_BASE.exists() else Scenario(name="baseline")

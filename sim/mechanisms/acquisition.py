@@ -17,6 +17,7 @@ import numpy as np
 from sim.core.mathutil import stochastic_round
 from sim.core.membership import join, prospects
 from sim.core.population import CHURNED, MEMBER
+from sim.mechanisms.engagement import habitual_visit_prob
 from sim.mechanisms.spec import KPI, Mechanism, counter
 
 if TYPE_CHECKING:
@@ -38,10 +39,31 @@ def seed_initial_members(model: CommunityModel) -> None:
     everyone = np.arange(model.pop.n)
     keys = model.streams.uniform("acquisition", model.pop.n)
     joined = join(model, _pick(everyone, k, keys), "initial")
+    backdate_visits(model, joined)
     if s.koc.initial_count and joined.size:
         deg = model.network.degree()[joined]
         order = np.lexsort((joined, -deg))  # highest degree first, ties by id
         model.pop.is_koc[joined[order[: s.koc.initial_count]]] = True
+
+
+#: How far back an initial member's last visit may lie: the established community's history.
+MAX_BACKDATE_DAYS = 180
+
+
+def backdate_visits(model: CommunityModel, members: np.ndarray) -> None:
+    """Initial members last visited some time before day 0, each by their own habit, not all on day 0.
+
+    The community already exists, so the days since a member's last visit follow
+    their visit process: geometric with their habitual daily visit probability
+    (capped at ``MAX_BACKDATE_DAYS``). Without this every initial member counts as
+    active for the first 30 days and MAU drops the day the window rolls past day 0.
+    """
+    if members.size == 0:
+        return
+    p = np.clip(habitual_visit_prob(model, members), 1e-6, 1.0 - 1e-9)
+    u = model.streams.uniform("acquisition", model.pop.n)[members].astype(np.float64)
+    gap = np.ceil(np.log1p(-u) / np.log1p(-p)) - 1  # failures before the first visit: 0, 1, 2, ...
+    model.pop.last_visit[members] = -np.minimum(gap, MAX_BACKDATE_DAYS).astype(np.int32)
 
 
 def paid_cac(model: CommunityModel, n_prospects: int) -> float:

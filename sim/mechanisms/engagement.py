@@ -29,6 +29,18 @@ if TYPE_CHECKING:
     from sim.model import CommunityModel
 
 
+def habitual_visit_prob(model: CommunityModel, people: np.ndarray) -> np.ndarray:
+    """Daily visit probability of ``people`` on an ordinary day: the visit formula without appeal or fatigue."""
+    cfg, pop = model.scenario.engagement, model.pop
+    x = (
+        logit(cfg.base_visit_prob)
+        + model.segments.log_activity[model.segments.index[people]]
+        + cfg.engagement_weight * pop.engagement[people]
+        + pop.activity[people]
+    )
+    return logistic(x.astype(np.float64))
+
+
 def engagement_phase(model: CommunityModel) -> None:
     """Decide who visits today and update their state."""
     pop, day, s = model.pop, model.day, model.scenario
