@@ -10,23 +10,7 @@ from rich.table import Table
 
 from sim.config.loader import load_scenario
 from sim.run.atomic import check_destination, default_run_dir, release
-
-HEADLINE = (
-    ("members", "members (now)", "{:,.0f}"),
-    ("ever_joined", "ever joined", "{:,.0f}"),
-    ("new_members", "joins (incl. rejoins)", "{:,.0f}"),
-    ("churned", "churned (total)", "{:,.0f}"),
-    ("dau_mau", "DAU/MAU", "{:.2f}"),
-    ("repurchase_rate", "repurchase (members 2+/1+)", "{:.1%}"),
-    ("referral_conversion", "referral conversion", "{:.1%}"),
-    ("k_factor", "K-factor (invited, 30 d)", "{:.3f}"),
-    ("k_factor_referral", "K-factor (referrals, 30 d)", "{:.3f}"),
-    ("nps", "NPS proxy", "{:.0f}"),
-    ("gmv", "GMV (CNY)", "{:,.0f}"),
-    ("cost_total", "total cost (CNY)", "{:,.0f}"),
-    ("profit", "profit (CNY)", "{:,.0f}"),
-    ("roi", "ROI", "{:.2f}"),
-)
+from sim.run.summary import HEADLINE
 
 
 def headline_table(summary: dict, title: str) -> Table:

@@ -53,6 +53,30 @@ def load_scenario(
     """
     display = str(path)
     doc = _load_tree(Path(path), display, [(_identity(Path(path)), display)], None)
+    if "name" not in doc.data:
+        doc.data["name"] = name_from_stem(Path(path).stem, "scenario")
+    return _settle(doc, display, overrides, days, seed)
+
+
+def revise_scenario(
+    scenario: Scenario,
+    overrides: Sequence[str] = (),
+    *,
+    days: int | None = None,
+    seed: int | None = None,
+) -> Scenario:
+    """``scenario`` with ``--set`` overrides, days and seed applied, checked as ``load_scenario`` checks a file.
+
+    For scenarios already loaded (the Python API): the same override grammar, the same
+    preset rule and the same messages, with the scenario's name in place of a file.
+    """
+    display = f"scenario {scenario.name}"
+    doc = Document(scenario.model_dump(mode="json"), {(): (display, None)})
+    return _settle(doc, display, overrides, days, seed)
+
+
+def _settle(doc: Document, display: str, overrides: Sequence[str], days: int | None, seed: int | None) -> Scenario:
+    """Apply a preset chosen by an override, the overrides, then ``days``/``seed``; validate."""
     chosen = [
         o.split("=", 1)[1].strip() for o in overrides if o.removeprefix("--set").strip().startswith("operating_model=")
     ]
@@ -63,8 +87,6 @@ def load_scenario(
         if value is not None:
             _set_origin(doc, (flag,), (f"--{flag} {value}", None))
             doc.data[flag] = value
-    if "name" not in doc.data:
-        doc.data["name"] = name_from_stem(Path(path).stem, "scenario")
     return _validate(doc, display, extra_top=("extends",))
 
 
@@ -310,7 +332,7 @@ def _without_late_events(scenario: Scenario, source: str) -> Scenario:
     """
     for late in scenario.beyond_end():
         message = f"{source}: {late} will not happen: the run ends on day {scenario.days - 1}"
-        warnings.warn(message, ScenarioWarning, stacklevel=4)
+        warnings.warn(message, ScenarioWarning, stacklevel=5)
     events = [ev for ev in scenario.events if ev.day < scenario.days]
     shows = [d for d in scenario.livestream.days if d < scenario.days]
     livestream = scenario.livestream.model_copy(update={"days": shows})

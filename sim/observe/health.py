@@ -32,6 +32,22 @@ ALERTS: tuple[str, ...] = (
     "alert_churn_risk",
     "alert_low_interaction_growth",
 )
+#: Readable names of the health alerts.
+ALERT_NAMES: dict[str, str] = {
+    "alert_weak_growth": "weak monthly growth",
+    "alert_activity_swing": "activity swing",
+    "alert_low_k": "low K-factor",
+    "alert_negative_sentiment": "negative sentiment",
+    "alert_churn_risk": "members at churn risk",
+    "alert_low_interaction_growth": "low interaction growth",
+}
+
+
+def alert_name(column: str) -> str:
+    """The readable name of an alert column (plots, reports)."""
+    return ALERT_NAMES.get(column, column.removeprefix("alert_").replace("_", " "))
+
+
 HEALTH_COLUMNS: tuple[str, ...] = (
     "monthly_growth",
     "activity_change",

@@ -9,25 +9,12 @@ import pandas as pd
 from matplotlib.ticker import PercentFormatter
 
 from sim.config.rules import HealthConfig
-from sim.observe.health import ALERTS
+from sim.observe.health import ALERTS, alert_name
 from sim.plots import markers as pm
 from sim.plots.base import FIGSIZE, _count_locator, _day_axis, _marks, _save
 
 OPS_FIGSIZE = (FIGSIZE[0], 6.6)
 NEGATIVE_COLOR, KOC_COLOR, ALERT_COLOR = "#0072B2", "#009E73", "#E69F00"
-#: Readable names of the health alerts (``sim.observe.health.ALERTS``).
-ALERT_NAMES: dict[str, str] = {
-    "alert_weak_growth": "weak monthly growth",
-    "alert_activity_swing": "activity swing",
-    "alert_low_k": "low K-factor",
-    "alert_negative_sentiment": "negative sentiment",
-    "alert_churn_risk": "members at churn risk",
-    "alert_low_interaction_growth": "low interaction growth",
-}
-
-
-def alert_name(column: str) -> str:
-    return ALERT_NAMES.get(column, column.removeprefix("alert_").replace("_", " "))
 
 
 def _runs(on: np.ndarray) -> list[tuple[int, int]]:

@@ -1,7 +1,8 @@
 """Run one scenario and write its run directory.
 
 A run directory holds timeseries.csv/.parquet (one row a day), events.parquet,
-summary.json, manifest.json, scenario.yaml (the resolved scenario) and plots/.
+summary.json, manifest.json, scenario.yaml (the resolved scenario), plots/ and report.html
+(the headline, the figures and the scenario on one self-contained page).
 It is assembled in a temporary directory and renamed into place at the end, so a
 crash or Ctrl-C leaves nothing half-written.
 """
@@ -26,6 +27,7 @@ from sim.engine import memory
 from sim.model import CommunityModel
 from sim.run import counterfactual
 from sim.run.atomic import atomic_directory, output_error
+from sim.run.report import write_run_report
 from sim.run.summary import cohort_retention, summarize
 
 
@@ -81,18 +83,34 @@ def add_incentive_effect(scenario: Scenario, result: RunResult) -> None:
         result.summary["incentives"] = counterfactual.compare(result, without)
 
 
+def now_utc() -> str:
+    """The time a run starts, as the manifest records it."""
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
 def run_to_directory(scenario: Scenario, out_dir: Path, progress: Callable[[int], None] | None = None) -> RunResult:
     """Run and write the run directory atomically."""
-    started = datetime.now(UTC).isoformat(timespec="seconds")
+    started = now_utc()
     with atomic_directory(out_dir) as tmp:
         result = simulate(scenario, progress)
         add_incentive_effect(scenario, result)
-        try:
-            write_outputs(tmp, scenario, result, started)
-        except OSError as exc:  # a full disk, a quota, a directory removed under us: not a bug
-            raise output_error(f"the run directory {out_dir}", exc) from exc
+        _write(tmp, out_dir, scenario, result, started)
     result.out_dir = out_dir
     return result
+
+
+def save_run(scenario: Scenario, result: RunResult, out_dir: Path, started: str) -> None:
+    """Write the run directory of a run already simulated (the Python API's ``Run.save``), atomically."""
+    with atomic_directory(out_dir) as tmp:
+        _write(tmp, out_dir, scenario, result, started)
+    result.out_dir = out_dir
+
+
+def _write(tmp: Path, out_dir: Path, scenario: Scenario, result: RunResult, started: str) -> None:
+    try:
+        write_outputs(tmp, scenario, result, started)
+    except OSError as exc:  # a full disk, a quota, a directory removed under us: not a bug
+        raise output_error(f"the run directory {out_dir}", exc) from exc
 
 
 def write_outputs(directory: Path, scenario: Scenario, result: RunResult, started: str) -> None:
@@ -132,4 +150,8 @@ def write_outputs(directory: Path, scenario: Scenario, result: RunResult, starte
             negative_threshold=scenario.health.max_negative_share,
         )
         manifest["files"] += [f"plots/{p.name}" for p in paths]
+    else:
+        paths = []
+    write_run_report(directory / "report.html", scenario, result, paths)
+    manifest["files"].append("report.html")
     (directory / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")

@@ -14,6 +14,24 @@ WINDOWS = (30, 90, 180)
 FLOWS: tuple[str, ...] = HEADLINE_FLOWS
 STOCKS: tuple[str, ...] = HEADLINE_STOCKS
 
+#: The KPIs a run reports first (terminal table and report.html): summary key, label, format.
+HEADLINE = (
+    ("members", "members (now)", "{:,.0f}"),
+    ("ever_joined", "ever joined", "{:,.0f}"),
+    ("new_members", "joins (incl. rejoins)", "{:,.0f}"),
+    ("churned", "churned (total)", "{:,.0f}"),
+    ("dau_mau", "DAU/MAU", "{:.2f}"),
+    ("repurchase_rate", "repurchase (members 2+/1+)", "{:.1%}"),
+    ("referral_conversion", "referral conversion", "{:.1%}"),
+    ("k_factor", "K-factor (invited, 30 d)", "{:.3f}"),
+    ("k_factor_referral", "K-factor (referrals, 30 d)", "{:.3f}"),
+    ("nps", "NPS proxy", "{:.0f}"),
+    ("gmv", "GMV (CNY)", "{:,.0f}"),
+    ("cost_total", "total cost (CNY)", "{:,.0f}"),
+    ("profit", "profit (CNY)", "{:,.0f}"),
+    ("roi", "ROI", "{:.2f}"),
+)
+
 
 def window_kpis(ts: pd.DataFrame, days: int) -> dict[str, float]:
     """KPIs over the first ``days`` days: flows summed, stocks at the last day, plus ratios."""
