@@ -267,3 +267,43 @@ def test_the_validation_figure_shades_a_one_sided_case_from_its_bound_up():
     assert low <= (case.simulated_mean - case.target) / scale(case) <= high  # it passes, so it is drawn inside
     two_sided = SimpleNamespace(compare="value", target=0.25, tolerance=0.05)
     assert pass_region(two_sided) == (-1.0, 1.0)
+
+
+# --- sweeps: the same rules in analyze ------------------------------------------------------------------------
+
+
+def test_heatmap_cells_share_one_number_format():
+    from sim.experiment.plots import cell_labels
+
+    assert list(cell_labels(np.array([2220.0, 10340.0, 1349.5]))) == ["2.2k", "10.3k", "1.3k"]
+    assert list(cell_labels(np.array([12.0, 7.0, 130.0]))) == ["12", "7", "130"]
+    assert list(cell_labels(np.array([-0.683, -0.6742]), percent=True)) == ["-68.3%", "-67.4%"]
+    assert list(cell_labels(np.array([0.0121, 0.0043, np.nan]))) == ["0.0121", "0.0043", ""]
+
+
+def test_the_roi_heatmap_never_marks_a_cell_that_loses_more_and_spends_more():
+    from sim.experiment.plots import _best_roi_cell
+
+    profit = np.array([[-379_103.0, -380_759.0]])
+    spend = np.array([[1_000_000.0, 1_012_000.0]])
+    assert _best_roi_cell(profit, spend, profit / spend) == (0, 0)  # the other cell has the higher ROI
+
+
+def test_analyze_analyses_identical_columns_once_and_reports_its_steps(tmp_path):
+    from sim.experiment.analysis import analyze
+    from sim.experiment.resolve import resolve_experiment
+    from sim.experiment.sweep import run_sweep
+
+    path = tmp_path / "exp.yaml"
+    path.write_text(
+        f"scenario: {ROOT / 'scenarios' / 'smoke.yaml'}\nset: {{days: 20, market.size: 600}}\n"
+        "factors: {referral.reward_inviter: [0, 20]}\nreplications: 2\nseed: 3\n"
+        "kpis: [final.new_referral, final.referrals_accepted, final.members]\n"
+    )
+    run_sweep(resolve_experiment(path), tmp_path / "sweep", executor="serial")
+    steps = []
+    report = analyze(tmp_path / "sweep", progress=lambda step, done, total: steps.append((step, done, total)))
+    names = {p.name for p in report.files}
+    assert "response-final_new_referral.png" in names and "response-final_referrals_accepted.png" not in names
+    assert any("final.referrals_accepted equals final.new_referral" in n for n in report.notes)
+    assert ("figures", 0, 2) in steps and ("figures", 1, 2) in steps

@@ -97,40 +97,42 @@ def runs_bar(label: str, quiet: bool, console=None):
 class Steps:
     """Progress of a command's successive steps on one line of standard error: the step, a bar (pulsing while
     the step has no count), ``done/total unit`` and the time left (or taken, for an uncounted step); cleared
-    when done, silent with ``quiet``. ``step`` starts a step, ``advance`` counts it."""
+    when done, silent with ``quiet`` and when standard error is not a terminal (a log file gets no
+    half-drawn lines). ``step`` starts a step, ``advance`` counts it."""
 
     def __init__(self, quiet: bool, console=None) -> None:
         from rich.console import Console
         from rich.progress import BarColumn, Progress, TextColumn
 
+        console = console or Console(stderr=True)
         self.progress = Progress(
             TextColumn("[bold]{task.description}"),
             BarColumn(),
             TextColumn("{task.fields[count]}"),
             _clock_column(),
-            console=console or Console(stderr=True),
-            disable=quiet,
+            console=console,
+            disable=quiet or not console.is_terminal,
             transient=True,
         )
         self.task = None
-        self.unit = ""
+        self.unit, self.total = "", None
 
     def __enter__(self) -> Steps:
         self.progress.__enter__()
-        self.task = self.progress.add_task("", total=None, count="")
         return self
 
     def __exit__(self, *exc) -> None:
         self.progress.__exit__(*exc)
 
     def step(self, text: str, total: int | None = None, unit: str = "") -> None:
-        self.unit = unit
+        self.unit, self.total = unit, total
+        if self.task is not None:
+            self.progress.remove_task(self.task)  # a fresh task: its clock and count start again
         count = f"0/{total} {unit}".rstrip() if total else ""
-        self.progress.reset(self.task, total=total, description=text, count=count)
+        self.task = self.progress.add_task(text, total=total, count=count)
 
     def advance(self, done: int) -> None:
-        total = self.progress.tasks[0].total
-        self.progress.update(self.task, completed=done, count=f"{done}/{total} {self.unit}".rstrip())
+        self.progress.update(self.task, completed=done, count=f"{done}/{self.total} {self.unit}".rstrip())
 
 
 def _clock_column():
