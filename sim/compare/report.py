@@ -45,6 +45,8 @@ def _interval(lo: float, hi: float, unit: str) -> str:
 
 def _difference(r, unit: str, better: bool, profit_up: bool | None) -> str:
     """The paired difference under a strategy's value: size, p-value, P(better), coloured when significant."""
+    if r.diff == 0 and r.diff_ci_low == r.diff_ci_high == 0:
+        return "<br><span class='muted'>the same in every replication</span>"
     if unit in fmt.PERCENT_UNITS:
         size = fmt.pp(r.diff)
     elif np.isfinite(r.rel_diff):
@@ -54,13 +56,14 @@ def _difference(r, unit: str, better: bool, profit_up: bool | None) -> str:
     parts = [size, fmt.p_value(r.p_value)]
     if np.isfinite(r.prob_beats_baseline):
         parts.append(f"P(better) {fmt.probability(r.prob_beats_baseline)}")
+    parts = [html.escape(p).replace(" ", "&nbsp;") for p in parts if p]  # "p < 0.001" never split over lines
     good = (r.diff > 0) == better
     cls = ("good" if good else "bad") if r.p_value < 0.05 else "muted"
     note = ""
     if r.kpi == ROI and profit_up is not None and (r.diff > 0) != profit_up and r.diff != 0:
         moves = f"ROI {'up' if r.diff > 0 else 'down'}, profit {'up' if profit_up else 'down'}"
         cls, note = "muted", f"<br><span class='bad'>{moves}</span>"
-    return f"<br><span class='{cls}'>{', '.join(p for p in parts if p)}</span>{note}"
+    return f"<br><span class='{cls}'>{', '.join(parts)}</span>{note}"
 
 
 def _key_table(table: pd.DataFrame, ens: Ensemble, baseline: str) -> str:
@@ -125,14 +128,8 @@ def write_report(
     gains = profit["pairing_narrows_ci_by"].to_numpy(dtype=float)
     narrowing = float(np.nanmean(gains)) if np.isfinite(gains).any() else np.nan  # none: identical strategies
     by_roi = objective_label == "roi"
-    rank_rows = "".join(
-        f"<tr><td>{r.rank}</td><td>{html.escape(r.strategy)}</td>"
-        f"<td>{fmt.pct(r.score, signed=False, decimals=1) if by_roi else fmt.number(r.score)}</td>"
-        f"<td class='{'bad' if r.profit < 0 else ''}'>{fmt.number(r.profit)}</td><td>{fmt.number(r.spend)}</td>"
-        f"<td>{'yes' if r.meets_constraints else 'no: ' + html.escape(r.violates)}</td>"
-        f"<td>{_beaten(r.dominated_by)}</td></tr>"
-        for r in ranking.itertuples()
-    )
+    by_profit = objective_label == "profit"  # the score is the profit column: not shown twice
+    rank_rows = "".join(_rank_row(r, by_roi, by_profit) for r in ranking.itertuples())
     roi_rule = (
         "<p class='muted'>Score: ROI = profit / spend (mean profit over mean total cost). A strategy is never ranked "
         "above one with at least its profit and at most its spend, so a higher ROI that comes from spending more on "
@@ -167,6 +164,7 @@ def write_report(
         f"given from {MIN_REPLICATIONS_PROB} replications on (with fewer its t-posterior rests on too few degrees of "
         "freedom); it is shown as &gt;99% or &lt;1% at the extremes."
     )
+    score_head = "" if by_profit else f"<th>score ({html.escape(objective_label)})</th>"
     described = ("and its p-value" if n > 1 else "") + (
         " and the probability that the strategy is better"
         if n >= MIN_REPLICATIONS_PROB
@@ -181,7 +179,7 @@ def write_report(
 same seeds; baseline: <b>{html.escape(baseline)}</b>; ranked by <b>{html.escape(objective_label)}</b>.</p>
 <section id="summary"><h2>Summary</h2><ul class="summary">{items}</ul>
 <p class="muted">{pairing}</p></section>
-<section id="ranking"><h2>Ranking</h2><table><tr><th>rank</th><th>strategy</th><th>score</th><th>profit (CNY)</th>
+<section id="ranking"><h2>Ranking</h2><table><tr><th>rank</th><th>strategy</th>{score_head}<th>profit (CNY)</th>
 <th>spend (CNY)</th><th>meets constraints</th><th>beaten on profit and spend by</th></tr>{rank_rows}</table>
 {roi_rule}</section>
 <section id="kpis"><h2>Key figures</h2><p class="muted">Mean {"[95% CI] " if n > 1 else ""}over replications; under
@@ -203,6 +201,16 @@ unbounded when the spend difference is not distinguishable from 0. Full table: <
 </body></html>"""
     path.write_text(page, encoding="utf-8")
     return path
+
+
+def _rank_row(r, by_roi: bool, by_profit: bool) -> str:
+    score = "" if by_profit else f"<td>{fmt.pct(r.score, False, 1) if by_roi else fmt.number(r.score)}</td>"
+    return (
+        f"<tr><td>{r.rank}</td><td>{html.escape(r.strategy)}</td>{score}"
+        f"<td class='{'bad' if r.profit < 0 else ''}'>{fmt.number(r.profit)}</td><td>{fmt.number(r.spend)}</td>"
+        f"<td>{'yes' if r.meets_constraints else 'no: ' + html.escape(r.violates)}</td>"
+        f"<td>{_beaten(r.dominated_by)}</td></tr>"
+    )
 
 
 def _beaten(names: str) -> str:
