@@ -174,7 +174,8 @@ def test_compare_table_is_the_cli_comparison_csv(tmp_path):
     numeric = cmp.table.select_dtypes("number").columns
     pd.testing.assert_frame_equal(cmp.table[numeric], csv[numeric], rtol=1e-5, check_dtype=False)
     assert list(cmp.ranking["strategy"]) == list(pd.read_csv(out / "ranking.csv")["strategy"])
-    assert cmp.baseline == "plain" and len(cmp.sentences) == 1
+    assert cmp.baseline == "plain" and len(cmp.sentences) == 2  # whether they make money, then the difference
+    assert "money" in cmp.sentences[0] and "rewarded" in cmp.sentences[1]
     runs = cmp.runs
     assert list(runs["strategy"]) == ["plain", "plain", "rewarded", "rewarded"]
     assert list(runs["seed"][:2]) == list(runs["seed"][2:]) == cmp.ensemble.seeds  # paired: the same seeds

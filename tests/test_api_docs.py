@@ -41,6 +41,6 @@ def test_api_doc_executes(tmp_path, monkeypatch):
     run, cmp = namespace["run"], namespace["cmp"]
     assert run.scenario.market.size == 5000 and len(run.timeseries) == 60
     assert isinstance(cmp.table, pd.DataFrame) and {"strategy", "kpi", "mean", "p_value"} <= set(cmp.table.columns)
-    assert len(cmp.sentences) == 1 and cmp.sentences[0].startswith("points_program")
+    assert len(cmp.sentences) == 2 and "money" in cmp.sentences[0] and cmp.sentences[1].startswith("points_program")
     assert not (tmp_path / "results").exists()  # the doc saves into temporary directories only
     assert namespace["figure"].is_relative_to(tmp_path) and namespace["saved"].is_relative_to(tmp_path)

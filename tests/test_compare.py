@@ -51,12 +51,14 @@ def test_same_strategy_under_independent_seeds_is_significant_about_5_percent_of
 
 
 def test_a_planted_difference_is_found_and_described():
-    ens = run_ensemble([tiny("base"), tiny("push", acquisition={"paid": {"daily_budget": 240}})], 4, 7, "serial")
+    ens = run_ensemble([tiny("base"), tiny("push", acquisition={"paid": {"daily_budget": 240}})], 5, 7, "serial")
     table = comparison_table(ens, "base")
     row = table[(table.strategy == "push") & (table.kpi == "final.members")].iloc[0]
     assert row["diff"] > 0 and row.p_value < 0.01 and row.prob_beats_baseline > 0.99
-    sentence = summary_sentences(ens, "base", Objective.parse("members", []), 30)[0]
+    overview, sentence = summary_sentences(ens, "base", Objective.parse("members", []), 30)
+    assert "money over 30 days" in overview
     assert sentence.startswith("push raises 30-day members at the end by") and "95% CI" in sentence
+    assert "its profit is" in sentence
 
 
 def test_common_random_numbers_narrow_the_interval():

@@ -106,6 +106,8 @@ def test_export_week_unit_writes_its_own_file(run_dir):
 
 def test_export_errors_exit_2(tmp_path, run_dir, capsys):
     assert main(["export", str(tmp_path), "--format", "transactions"]) == 2
-    assert "no events.parquet" in capsys.readouterr().err
+    assert "not a run directory (no summary.json)" in capsys.readouterr().err
+    assert main(["export", str(run_dir.parent), "--format", "transactions"]) == 2
+    assert f"export one of them, e.g. `community-sim export {run_dir}`" in capsys.readouterr().err
     assert main(["export", str(run_dir), "--format", "csv"]) == 2
     assert "--format must be one of transactions, rfm" in capsys.readouterr().err

@@ -88,7 +88,7 @@ def test_seeds_are_spawned_and_distinct():
     assert len(set(seeds)) == 4 and all(0 <= s < 2**63 for s in seeds)
 
 
-def test_run_suite_and_command_write_the_report(tmp_path):
+def test_run_suite_and_command_write_the_report_and_exit_1_when_a_case_fails(tmp_path, capsys):
     suite_file = tmp_path / "suite.yaml"
     suite_file.write_text(
         "replications: 2\ncases:\n"
@@ -96,13 +96,11 @@ def test_run_suite_and_command_write_the_report(tmp_path):
         " tolerance: 0.2}\n"
         "  - {id: B, claim: impossible, scenario: smoke, metric: conversion, target: 5.0, tolerance: 0.1}\n"
     )
-    out = tmp_path / "val"
-    assert (
-        main(
-            ["validate", "--suite", str(suite_file), "--out", str(out), "--quiet", "--workers", "1", "--set", "days=30"]
-        )
-        == 0
-    )
+    results = tmp_path / "results"
+    args = ["validate", "--suite", str(suite_file), "--results", str(results), "--quiet", "--workers", "1"]
+    assert main([*args, "--set", "days=30"]) == 1  # case B fails; the report is written all the same
+    assert "1 of 2 cases fail: B" in capsys.readouterr().err
+    [out] = list((results / "validation").iterdir())  # a timestamped directory, as run's
     table = pd.read_csv(out / "validation.csv")
     assert list(table.columns[: len(COLUMNS)]) == COLUMNS and set(REQUIRED) <= set(table.columns)
     assert table.set_index("id")["passed"].to_dict() == {"A": True, "B": False}

@@ -124,6 +124,37 @@ def rfm(tx: pd.DataFrame, start: datetime.date, last_day: int, unit: str = "day"
     return out
 
 
+#: Outputs of the other commands, by a file only they write: what they are, and why they hold no event log.
+OTHER_OUTPUTS = (
+    ("comparison.csv", "a strategy comparison (written by `community-sim compare`)", "its runs are not kept"),
+    ("runs.parquet", "a sweep (written by `community-sim sweep`)", "its runs keep KPIs only"),
+    ("validation.csv", "a validation report (written by `community-sim validate`)", "its runs are not kept"),
+    ("warnings.csv", "a warnings report (written by `community-sim warnings`)", "its runs are not kept"),
+    ("calibrated.yaml", "a calibration (written by `community-sim calibrate`)", "its trials are not kept"),
+)
+
+
+def not_a_run(folder: Path) -> None:
+    """Refuse another command's output, or a folder of runs, saying what to export instead."""
+    if (folder / "summary.json").is_file() or (folder / "events.parquet").is_file():
+        return
+    for marker, what, why in OTHER_OUTPUTS:
+        if (folder / marker).is_file():
+            raise CalibrationError(
+                f"{folder} is {what}, not a run: {why}, so there are no purchases to export; run the strategy "
+                "you want with `community-sim run SCENARIO --seed N` and export that run directory"
+            )
+    runs = sorted(p for p in folder.iterdir() if (p / "summary.json").is_file())
+    if runs:
+        raise CalibrationError(
+            f"{folder} holds {len(runs)} run director{'y' if len(runs) == 1 else 'ies'}, not a run itself: "
+            f"export one of them, e.g. `community-sim export {runs[-1]}`"
+        )
+    raise CalibrationError(
+        f"{folder} is not a run directory (no summary.json): give one written by `community-sim run`"
+    )
+
+
 def export_run(run_dir: Path, fmt: str, unit: str = "day", out: Path | None = None) -> Path:
     """Write the chosen table as CSV, atomically; returns its path (default ``run_dir/export/<name>.csv``)."""
     if fmt not in FORMATS:
@@ -132,6 +163,7 @@ def export_run(run_dir: Path, fmt: str, unit: str = "day", out: Path | None = No
         raise CalibrationError(f"--unit must be one of {', '.join(UNITS)}, got {unit!r}")
     if not run_dir.is_dir():
         raise CalibrationError(f"{run_dir} is not a run directory (written by `community-sim run`)")
+    not_a_run(run_dir)
     name = "transactions.csv" if fmt == "transactions" else "rfm.csv" if unit == "day" else "rfm_week.csv"
     path = out if out is not None else run_dir / "export" / name
     check_path(path, "output file")

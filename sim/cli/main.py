@@ -219,11 +219,12 @@ def analyze(
     kpi: Annotated[list[str] | None, typer.Option("--kpi", help="KPI column to analyse, e.g. final.gmv.")] = None,
     out: Annotated[Path | None, typer.Option(help="Output directory (default: DIR/analysis).")] = None,
     conf_level: Annotated[float, typer.Option(help="Confidence level of intervals.")] = 0.95,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress.")] = False,
 ) -> None:
     """Sensitivity indices, response curves, heatmaps and comparisons of a sweep, as PNG and CSV."""
     from sim.experiment.cli import analyze_command
 
-    interruptible(analyze_command)(sweep_dir, kpis=kpi or [], out=out, conf_level=conf_level)
+    interruptible(analyze_command)(sweep_dir, kpis=kpi or [], out=out, conf_level=conf_level, quiet=quiet)
 
 
 @app.command()
@@ -232,17 +233,24 @@ def validate(
     replications: Annotated[
         int | None, typer.Option(help="Replications per scenario (default: the suite's).", min=2)
     ] = None,
-    out: Annotated[Path, typer.Option(help="Output directory; must not exist or be empty.")] = Path(
-        "results/validation"
-    ),
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Output directory; must not exist or be empty (default: RESULTS/validation/<UTC time>)."),
+    ] = None,
+    results: Annotated[Path, typer.Option(help="Results root for the default output directory.")] = Path("results"),
     workers: Annotated[int, typer.Option(help="Worker processes.", min=1)] = 2,
     set_: Annotated[list[str] | None, typer.Option("--set", help="Override a key in every scenario.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or table.")] = False,
 ) -> None:
-    """Run the validation suite (stylized facts and theory); write validation.csv and validation.png."""
+    """Run the validation suite (stylized facts and theory); write validation.csv and validation.png.
+
+    Exits 1 when a case fails (the outputs are written all the same).
+    """
     from sim.validation.cli import validate_command
 
-    interruptible(validate_command)(suite, replications, out, workers, set_ or [], quiet)
+    code = interruptible(validate_command)(suite, replications, out, workers, set_ or [], quiet, results)
+    if code:
+        raise typer.Exit(code)
 
 
 @app.command("warnings")
@@ -294,7 +302,11 @@ def compare(
         str, typer.Option(help="profit, gmv, members, ltv, roi, or score:profit=1,gmv=0.5")
     ] = "profit",
     constraint: Annotated[list[str] | None, typer.Option(help="e.g. cost_incentives<=50000 (repeatable).")] = None,
-    out: Annotated[Path, typer.Option(help="Output directory; must not exist or be empty.")] = Path("results/compare"),
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Output directory; must not exist or be empty (default: RESULTS/compare/<UTC time>)."),
+    ] = None,
+    results: Annotated[Path, typer.Option(help="Results root for the default output directory.")] = Path("results"),
     seed: Annotated[int, typer.Option(help="Master seed of the replication seeds.", min=0)] = 20261122,
     executor: Annotated[str, typer.Option(help="local or dask.")] = "local",
     workers: Annotated[int | None, typer.Option(help="Worker processes (default: one per CPU).", min=1)] = None,
@@ -320,6 +332,7 @@ def compare(
             scheduler,
             set_ or [],
             quiet,
+            results,
         )
     except CompareError as exc:
         raise UserError(str(exc)) from None

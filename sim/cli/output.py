@@ -92,3 +92,61 @@ def runs_bar(label: str, quiet: bool, console=None):
         disable=quiet,
         transient=True,
     )
+
+
+class Steps:
+    """Progress of a command's successive steps on one line of standard error: the step, a bar (pulsing while
+    the step has no count), ``done/total unit`` and the time left (or taken, for an uncounted step); cleared
+    when done, silent with ``quiet`` and when standard error is not a terminal (a log file gets no
+    half-drawn lines). ``step`` starts a step, ``advance`` counts it."""
+
+    def __init__(self, quiet: bool, console=None) -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, Progress, TextColumn
+
+        console = console or Console(stderr=True)
+        self.progress = Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            TextColumn("{task.fields[count]}"),
+            _clock_column(),
+            console=console,
+            disable=quiet or not console.is_terminal,
+            transient=True,
+        )
+        self.task = None
+        self.unit, self.total = "", None
+
+    def __enter__(self) -> Steps:
+        self.progress.__enter__()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.progress.__exit__(*exc)
+
+    def step(self, text: str, total: int | None = None, unit: str = "") -> None:
+        self.unit, self.total = unit, total
+        if self.task is not None:
+            self.progress.remove_task(self.task)  # a fresh task: its clock and count start again
+        count = f"0/{total} {unit}".rstrip() if total else ""
+        self.task = self.progress.add_task(text, total=total, count=count)
+
+    def advance(self, done: int) -> None:
+        self.progress.update(self.task, completed=done, count=f"{done}/{self.total} {self.unit}".rstrip())
+
+
+def _clock_column():
+    """A column showing the time left of a counted step, the time taken of an uncounted one."""
+    from rich.progress import ProgressColumn
+    from rich.text import Text
+
+    class Clock(ProgressColumn):
+        def render(self, task) -> Text:
+            if task.total is None:
+                seconds = task.elapsed or 0.0
+                return Text(f"{int(seconds // 60)}:{int(seconds % 60):02d}", style="progress.elapsed")
+            left = task.time_remaining
+            shown = "-:--" if left is None else f"{int(left // 60)}:{int(left % 60):02d}"
+            return Text(f"{shown} left", style="progress.remaining")
+
+    return Clock()

@@ -5,24 +5,39 @@ from __future__ import annotations
 from pathlib import Path
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from sim.cli.output import Steps
 from sim.config.loader import load_scenario
 from sim.run.atomic import check_destination, default_run_dir, release
 from sim.run.summary import HEADLINE
 
 
 def headline_table(summary: dict, title: str) -> Table:
-    """Final KPIs and the 30/90/180-day windows side by side."""
-    cols = [("final", summary["final"])] + [(f"day {w}", v) for w, v in summary["windows"].items()]
+    """Final KPIs and the 30/90/180-day windows side by side (a window as long as the run is the final column)."""
+    days = summary.get("days")
+    windows = [(f"day {w}", v) for w, v in summary["windows"].items() if int(w) != days]
+    cols = [("final", summary["final"]), *windows]
     table = Table(title=title)
     table.add_column("KPI")
     for name, _ in cols:
         table.add_column(name, justify="right")
     for key, label, fmt in HEADLINE:
-        table.add_row(label, *(fmt.format(c[key]) if key in c else "" for _, c in cols))
+        table.add_row(label, *(_cell(c, key, fmt) for _, c in cols))
     return table
+
+
+#: Ratios with nothing to divide: shown as "–", not as 0% ("0 of 0 invitations accepted" is no rate).
+UNDEFINED_WITHOUT = {"referral_conversion": "invitations"}
+
+
+def _cell(kpis: dict, key: str, fmt: str) -> str:
+    if key not in kpis:
+        return ""
+    base = UNDEFINED_WITHOUT.get(key)
+    if base is not None and not kpis.get(base):
+        return "–"
+    return fmt.format(kpis[key])
 
 
 def run_command(path: Path, *, seed, days, out, overrides, results: Path, quiet: bool) -> None:
@@ -39,19 +54,14 @@ def run_command(path: Path, *, seed, days, out, overrides, results: Path, quiet:
 def _run(scenario, out_dir: Path, quiet: bool) -> None:
     from sim.run.runner import run_to_directory
 
-    console = Console(stderr=True)
-    with Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("days"),
-        TimeRemainingColumn(),
-        console=console,
-        disable=quiet,
-        transient=True,
-    ) as bar:
-        task = bar.add_task(scenario.name, total=scenario.days)
-        result = run_to_directory(scenario, out_dir, progress=lambda d: bar.update(task, completed=d))
+    with Steps(quiet) as steps:
+        steps.step(scenario.name, scenario.days, "days")
+        result = run_to_directory(
+            scenario,
+            out_dir,
+            progress=steps.advance,
+            stage=lambda text, total: steps.step(f"{scenario.name}: {text}", total, "days" if total else ""),
+        )
     if not quiet:
         Console().print(headline_table(result.summary, f"{scenario.name}: {scenario.days} days, seed {scenario.seed}"))
     print(f"wrote {out_dir}")

@@ -7,7 +7,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.markup import escape
 
-from sim.cli.output import runs_bar
+from sim.cli.output import Steps, runs_bar
 from sim.compare.ensemble import Ensemble, run_ensemble
 from sim.compare.loading import InputError, load_runs, unique
 from sim.compare.plots import write_comparison_plots
@@ -15,7 +15,7 @@ from sim.compare.report import write_report
 from sim.compare.table import Objective, comparison_table, ranking, summary_sentences
 from sim.config.loader import load_scenario
 from sim.config.schema import Scenario
-from sim.run.atomic import atomic_directory, check_destination
+from sim.run.atomic import atomic_directory, check_destination, default_output_dir, release
 
 
 class CompareError(Exception):
@@ -23,9 +23,26 @@ class CompareError(Exception):
 
 
 def file_labels(files: list[Path], scenarios: list[Scenario]) -> list[str]:
-    """Strategy names: the scenario names, or the file names where scenarios share a name (a copied file)."""
+    """Strategy names: the scenario names; where scenarios share a name (a copied file), the file names; where
+    those are shared too (``a/base.yaml``, ``b/base.yaml``), as much of the paths as tells them apart."""
     names = [s.name for s in scenarios]
-    return unique([p.stem if names.count(n) > 1 else n for p, n in zip(files, names, strict=True)])
+    stems = [p.stem if names.count(n) > 1 else n for p, n in zip(files, names, strict=True)]
+    labels = list(stems)
+    for i, stem in enumerate(stems):
+        same = [j for j, other in enumerate(stems) if other == stem and j != i]
+        if same and names[i] != stem:
+            labels[i] = _shortest_distinct(files[i], [files[j] for j in same])
+    return unique(labels)
+
+
+def _shortest_distinct(path: Path, others: list[Path]) -> str:
+    """The fewest trailing parts of ``path`` (without ``.yaml``) that none of ``others`` ends with."""
+    mine = path.resolve().with_suffix("").parts
+    theirs = [o.resolve().with_suffix("").parts for o in others]
+    for k in range(1, len(mine) + 1):
+        if all(t[-k:] != mine[-k:] for t in theirs):
+            return "/".join(mine[-k:])
+    return path.stem  # the same file twice: told apart by unique()
 
 
 def check_horizons(files: list[Path], scenarios: list[Scenario]) -> None:
@@ -80,13 +97,14 @@ def compare_command(
     days: int | None,
     objective: str,
     constraints: list[str],
-    out: Path,
+    out: Path | None,
     seed: int,
     executor: str,
     workers: int | None,
     scheduler: str | None,
     overrides: list[str],
     quiet: bool,
+    results: Path = Path("results"),
 ) -> None:
     if not 2 <= len(inputs) <= 6 and not all(p.is_dir() for p in inputs):
         raise CompareError(f"compare takes 2 to 6 strategies, got {len(inputs)}")
@@ -94,7 +112,8 @@ def compare_command(
         goal = Objective.parse(objective, constraints)
     except ValueError as exc:
         raise CompareError(str(exc)) from None
-    check_destination(out)
+    if out is not None:
+        check_destination(out)
     files = [p for p in inputs if p.suffix in (".yaml", ".yml")]
     dirs = [p for p in inputs if p not in files]
     if files and dirs:
@@ -105,26 +124,40 @@ def compare_command(
         except InputError as exc:
             raise CompareError(str(exc)) from None
         base = choose_baseline(baseline, ens.strategies, {})
+        scenarios = labels = []
     else:
         scenarios = [load_scenario(p, overrides, days=days) for p in files]
         check_horizons(files, scenarios)
         labels = file_labels(files, scenarios)
         stems = {p.stem: label for p, label in zip(files, labels, strict=True)}
         base = choose_baseline(baseline, labels, stems)  # before any simulation
-        ens = simulate_ensemble(scenarios, labels, replications, seed, executor, workers, scheduler, quiet)
-    n_days = len(next(iter(ens.runs.values())).timeseries)
-    with atomic_directory(out) as tmp:
-        table = comparison_table(ens, base)
-        table.to_csv(tmp / "comparison.csv", index=False, float_format="%.6g", lineterminator="\n")
-        ranks = ranking(ens, base, goal)
-        ranks.to_csv(tmp / "ranking.csv", index=False, float_format="%.6g", lineterminator="\n")
-        sentences = summary_sentences(ens, base, goal, n_days)
-        plots = write_comparison_plots(ens, base, tmp / "plots")
-        write_report(tmp / "report.html", ens, base, sentences, ranks, table, plots, goal.label, n_days)
+    out_dir = out if out is not None else default_output_dir(results, "compare")  # reserved: a free name, now
+    try:
+        if scenarios:
+            ens = simulate_ensemble(scenarios, labels, replications, seed, executor, workers, scheduler, quiet)
+        sentences, ranks, goal_label = _write(ens, base, goal, out_dir, quiet)
+    finally:
+        release(out_dir)  # a reserved directory left empty by a failure; nothing once the results are in place
     if not quiet:
         console = Console()
         for s in sentences:
             console.print(f"• {escape(s)}", highlight=False)
         shown = ", ".join(f"{r.rank}. {r.strategy}" for r in ranks.itertuples())
-        console.print(f"ranking by {escape(goal.label)}: {escape(shown)}", highlight=False)
-    print(f"wrote {out}")
+        console.print(f"ranking by {escape(goal_label)}: {escape(shown)}", highlight=False)
+    print(f"wrote {out_dir}")
+
+
+def _write(ens: Ensemble, base: str, goal: Objective, out: Path, quiet: bool):
+    """The tables, figures and report, with progress (the figures take seconds)."""
+    with Steps(quiet) as steps, atomic_directory(out) as tmp:
+        steps.step("comparison: statistics")
+        table = comparison_table(ens, base)
+        table.to_csv(tmp / "comparison.csv", index=False, float_format="%.6g", lineterminator="\n")
+        ranks = ranking(ens, base, goal)
+        ranks.to_csv(tmp / "ranking.csv", index=False, float_format="%.6g", lineterminator="\n")
+        sentences = summary_sentences(ens, base, goal, ens.days)
+        steps.step("comparison: figures")
+        plots = write_comparison_plots(ens, base, tmp / "plots")
+        steps.step("comparison: report")
+        write_report(tmp / "report.html", ens, base, sentences, ranks, table, plots, goal.label, ens.days)
+    return sentences, ranks, goal.label

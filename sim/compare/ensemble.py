@@ -41,6 +41,11 @@ class Ensemble:
     runs: dict[tuple[str, int], RunRecord]
     scenarios: dict[str, dict] = field(default_factory=dict)
 
+    @property
+    def days(self) -> int:
+        """Days every run covers (compare refuses runs of different lengths)."""
+        return len(next(iter(self.runs.values())).timeseries)
+
     def of(self, strategy: str) -> list[RunRecord]:
         return [self.runs[(strategy, r)] for r in range(len(self.seeds)) if (strategy, r) in self.runs]
 

@@ -159,7 +159,7 @@ def plot_costs(ens: Ensemble, path: Path) -> Path:
 
 
 def plot_growth_sources(ens: Ensemble, path: Path) -> Path:
-    """Referral K-factor over days, and members joined by source over the run."""
+    """Referral K-factor over days, and joins by source over the run (people who joined, not current members)."""
     from sim.mechanisms.registry import JOIN_SOURCES
     from sim.plots import source_color
 
@@ -187,9 +187,9 @@ def plot_growth_sources(ens: Ensemble, path: Path) -> Path:
             right.bar(x, vals, 0.55, bottom=bottom, color=source_color(src, i), label=src)
             bottom += vals
     right.set_xticks(x, ens.strategies, rotation=20, ha="right")
-    right.set_ylabel("members joined over the run")
+    right.set_ylabel("joins over the run (people)")
     right.yaxis.set_major_formatter(THOUSANDS)
-    right.set_title("Join sources (initial members excluded)")
+    right.set_title("Joins by source (initial members excluded)")
     right.legend(frameon=False, fontsize=8)
     right.grid(axis="y", alpha=0.3)
     fig.tight_layout()

@@ -8,38 +8,69 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from sim.compare import fmt
 from sim.compare.ensemble import Ensemble
+from sim.compare.stats import MIN_REPLICATIONS_PROB
+from sim.compare.table import INCREMENTAL_ROI, PROFIT, ROI
 from sim.run.html import CSS
 from sim.run.html import img as _img
 
 
-def _fmt(x: float, unit: str) -> str:
-    if not np.isfinite(x):
-        return "–"
-    if unit == "share":
-        return f"{x:.1%}"
-    return f"{x:,.0f}" if abs(x) >= 100 else f"{x:.3g}"
+def _level(x: float, unit: str) -> str:
+    """A mean or interval end: ratios and shares as percentages, amounts with thousands separators."""
+    return fmt.pct(x, signed=False, decimals=1) if unit in fmt.PERCENT_UNITS else fmt.number(x)
+
+
+def _interval(lo: float, hi: float, unit: str) -> str:
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        if np.isinf(lo) or np.isinf(hi):
+            return "<br><span class='muted'>interval unbounded</span>"
+        return ""
+    return f"<br><span class='muted'>[{_level(lo, unit)}, {_level(hi, unit)}]</span>"
+
+
+def _difference(r, unit: str, better: bool, profit_up: bool | None) -> str:
+    """The paired difference under a strategy's value: size, p-value, P(better), coloured when significant."""
+    if r.diff == 0 and r.diff_ci_low == r.diff_ci_high == 0:
+        return "<br><span class='muted'>the same in every replication</span>"
+    if unit in fmt.PERCENT_UNITS:
+        size = fmt.pp(r.diff)
+    elif np.isfinite(r.rel_diff):
+        size = fmt.pct(r.rel_diff, decimals=max(1, fmt.decimals_for(r.rel_diff)))
+    else:
+        size = fmt.change(r.diff, unit)
+    parts = [size, fmt.p_value(r.p_value)]
+    if np.isfinite(r.prob_beats_baseline):
+        parts.append(f"P(better) {fmt.probability(r.prob_beats_baseline)}")
+    parts = [html.escape(p).replace(" ", "&nbsp;") for p in parts if p]  # "p < 0.001" never split over lines
+    good = (r.diff > 0) == better
+    cls = ("good" if good else "bad") if r.p_value < 0.05 else "muted"
+    note = ""
+    if r.kpi == ROI and profit_up is not None and (r.diff > 0) != profit_up and r.diff != 0:
+        moves = f"ROI {'up' if r.diff > 0 else 'down'}, profit {'up' if profit_up else 'down'}"
+        cls, note = "muted", f"<br><span class='bad'>{moves}</span>"
+    return f"<br><span class='{cls}'>{', '.join(parts)}</span>{note}"
 
 
 def _key_table(table: pd.DataFrame, ens: Ensemble, baseline: str) -> str:
     head = "<tr><th>KPI</th>" + "".join(f"<th>{html.escape(s)}</th>" for s in ens.strategies) + "</tr>"
+    profit = table[table.kpi == PROFIT].set_index("strategy")["diff"]
     rows = []
     for kpi, group in table.groupby("kpi", sort=False):
         cells = []
         unit, better = group["unit"].iloc[0], bool(group["higher_is_better"].iloc[0])
         for r in group.itertuples():
-            cell = (
-                f"{_fmt(r.mean, unit)}<br><span class='muted'>[{_fmt(r.ci_low, unit)}, {_fmt(r.ci_high, unit)}]</span>"
-            )
-            if r.strategy != baseline and np.isfinite(r.p_value):
-                good = (r.diff > 0) == better
-                cls = ("good" if good else "bad") if r.p_value < 0.05 else "muted"
-                rel = f"{r.rel_diff:+.1%}" if np.isfinite(r.rel_diff) else _fmt(r.diff, unit)
-                cell += (
-                    f"<br><span class='{cls}'>{rel}, p={r.p_value:.3f}, P(better)={r.prob_beats_baseline:.0%}</span>"
-                )
+            cell = _level(r.mean, unit) + _interval(r.ci_low, r.ci_high, unit)
+            if kpi == INCREMENTAL_ROI and r.strategy != baseline and np.isfinite(profit.get(r.strategy, np.nan)):
+                if not np.isfinite(r.mean):
+                    cell = "undefined<br><span class='muted'>spend about the same</span>"
+                cls = "good" if profit[r.strategy] > 0 else "bad" if profit[r.strategy] < 0 else "muted"
+                cell += f"<br><span class='{cls}'>profit {fmt.change(profit[r.strategy], 'CNY')}</span>"
+            elif r.strategy != baseline and np.isfinite(r.p_value):
+                up = profit.get(r.strategy)
+                cell += _difference(r, unit, better, None if up is None or up == 0 else bool(up > 0))
             cells.append(f"<td>{cell}</td>")
-        label = f"{group['label'].iloc[0]} ({unit})"
+        label = f"{group['label'].iloc[0]} ({'%' if unit in fmt.PERCENT_UNITS else unit})"
         rows.append(f"<tr><td>{html.escape(label)}<br><span class='muted'>{kpi}</span></td>{''.join(cells)}</tr>")
     return f"<table>{head}{''.join(rows)}</table>"
 
@@ -78,13 +109,19 @@ def write_report(
     objective_label: str,
     days: int,
 ) -> Path:
-    profit = table[(table.kpi == "final.cum_profit") & (table.strategy != baseline)]
+    n = len(ens.seeds)
+    profit = table[(table.kpi == PROFIT) & (table.strategy != baseline)]
     gains = profit["pairing_narrows_ci_by"].to_numpy(dtype=float)
     narrowing = float(np.nanmean(gains)) if np.isfinite(gains).any() else np.nan  # none: identical strategies
-    rank_rows = "".join(
-        f"<tr><td>{r.rank}</td><td>{html.escape(r.strategy)}</td><td>{_fmt(r.score, '')}</td>"
-        f"<td>{'yes' if r.meets_constraints else 'no: ' + html.escape(r.violates)}</td></tr>"
-        for r in ranking.itertuples()
+    by_roi = objective_label == "roi"
+    by_profit = objective_label == "profit"  # the score is the profit column: not shown twice
+    rank_rows = "".join(_rank_row(r, by_roi, by_profit) for r in ranking.itertuples())
+    roi_rule = (
+        "<p class='muted'>Score: ROI = profit / spend (mean profit over mean total cost). A strategy is never ranked "
+        "above one with at least its profit and at most its spend, so a higher ROI that comes from spending more on "
+        "a loss cannot come first.</p>"
+        if by_roi
+        else ""
     )
     captions = {
         "trajectories": "KPI trajectories: mean (line) and 90% band over replications; events marked.",
@@ -92,37 +129,75 @@ def write_report(
         "funnel": "Lifecycle funnel at the end of the run.",
         "retention": "Cohort retention by months since joining.",
         "costs_profit": "Costs by category and profit over the run.",
-        "growth_sources": "Referral K-factor over time and members by join source.",
+        "growth_sources": "Referral K-factor over time and joins by source.",
     }
     figures = "".join(f"<h3>{html.escape(captions.get(p.stem, p.stem))}</h3>{_img(p, p.stem)}" for p in plots)
-    pairing = (
-        (
+    if n < 2:
+        pairing = (
+            "One replication: there are no intervals, p-values or probabilities, and a difference may be luck; "
+            f"run {MIN_REPLICATIONS_PROB} or more replications to see how sure it is."
+        )
+    elif np.isfinite(narrowing):
+        pairing = (
             f"Pairing by common random numbers narrowed the 95% interval of the profit difference by "
             f"{narrowing:.0%} on average compared with treating the runs as independent."
         )
-        if np.isfinite(narrowing)
-        else "With one replication there are no intervals."
-    )
+    else:
+        pairing = ""
     items = "".join(f"<li>{html.escape(s)}</li>" for s in sentences)
+    prob = (
+        f"P(better) is the posterior probability of a positive difference in the good direction under a flat prior, "
+        f"given from {MIN_REPLICATIONS_PROB} replications on (with fewer its t-posterior rests on too few degrees of "
+        "freedom); it is shown as &gt;99% or &lt;1% at the extremes."
+    )
+    score_head = "" if by_profit else f"<th>score ({html.escape(objective_label)})</th>"
+    described = ("and its p-value" if n > 1 else "") + (
+        " and the probability that the strategy is better"
+        if n >= MIN_REPLICATIONS_PROB
+        else f" (no probability that the strategy is better: it needs {MIN_REPLICATIONS_PROB} or more replications)"
+        if n > 1
+        else ""
+    )
     page = f"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
 <title>Strategy comparison: {html.escape(", ".join(ens.strategies))}</title><style>{CSS}</style></head><body>
 <h1>Strategy comparison</h1>
-<p class="muted">{len(ens.strategies)} strategies, {days} days, {len(ens.seeds)} replications each with the same seeds;
-baseline: <b>{html.escape(baseline)}</b>; ranked by <b>{html.escape(objective_label)}</b>.</p>
+<p class="muted">{len(ens.strategies)} strategies, {days} days, {n} replication{"s" if n != 1 else ""} each with the
+same seeds; baseline: <b>{html.escape(baseline)}</b>; ranked by <b>{html.escape(objective_label)}</b>.</p>
 <section id="summary"><h2>Summary</h2><ul class="summary">{items}</ul>
 <p class="muted">{pairing}</p></section>
-<section id="ranking"><h2>Ranking</h2><table><tr><th>rank</th><th>strategy</th><th>score</th>
-<th>meets constraints</th></tr>{rank_rows}</table></section>
-<section id="kpis"><h2>Key figures</h2><p class="muted">Mean [95% CI] over replications; under each strategy, the
-paired difference to the baseline, its p-value and the probability that the strategy is better.</p>
+<section id="ranking"><h2>Ranking</h2><table><tr><th>rank</th><th>strategy</th>{score_head}<th>profit (CNY)</th>
+<th>spend (CNY)</th><th>meets constraints</th><th>beaten on profit and spend by</th></tr>{rank_rows}</table>
+{roi_rule}</section>
+<section id="kpis"><h2>Key figures</h2><p class="muted">Mean {"[95% CI] " if n > 1 else ""}over replications; under
+each other strategy, the paired difference to the baseline (relative, or in percentage points for ratios and shares)
+{described}.</p>
 {_key_table(table, ens, baseline)}</section>
 <section id="figures"><h2>Figures</h2>{figures}</section>
 <section id="strategies"><h2>What differs between the strategies</h2>{_scenario_diffs(ens, baseline)}</section>
-<section id="method"><h2>Method</h2><p>Each strategy ran {len(ens.seeds)} times; replication r used the same seed
-for every strategy (seeds: {", ".join(map(str, ens.seeds))}), so the strategies share their random numbers wherever
-their behaviour agrees and differences are paired. Intervals are t-intervals of the paired differences; p-values are
-two-sided paired t-tests; P(better) is the posterior probability of a positive difference in the good direction under
-a flat prior. Relative differences divide by the baseline mean. Full table: <code>comparison.csv</code>.</p></section>
+<section id="method"><h2>Method</h2><p>Each strategy ran {n} time{"s" if n != 1 else ""}; replication r used the same
+seed for every strategy (seeds: {", ".join(map(str, ens.seeds))}), so the strategies share their random numbers
+wherever their behaviour agrees and differences are paired. Intervals of the differences are t-intervals of the paired
+differences; a strategy's own mean gets a t-interval cut to the values the KPI can take (counts and amounts at 0,
+shares at 0 and 1), which keeps its coverage. p-values are two-sided paired t-tests. {prob} Relative differences
+divide by the baseline mean; ROI and shares differ in percentage points (pp). ROI is profit / spend; incremental ROI is
+the mean paired profit difference over the mean paired spend difference against the baseline (what each extra yuan
+spent added to profit), with Fieller's interval; it is undefined when the spends differ by less than 0.1% and
+unbounded when the spend difference is not distinguishable from 0. Full table: <code>comparison.csv</code>.</p>
+</section>
 </body></html>"""
     path.write_text(page, encoding="utf-8")
     return path
+
+
+def _rank_row(r, by_roi: bool, by_profit: bool) -> str:
+    score = "" if by_profit else f"<td>{fmt.pct(r.score, False, 1) if by_roi else fmt.number(r.score)}</td>"
+    return (
+        f"<tr><td>{r.rank}</td><td>{html.escape(r.strategy)}</td>{score}"
+        f"<td class='{'bad' if r.profit < 0 else ''}'>{fmt.number(r.profit)}</td><td>{fmt.number(r.spend)}</td>"
+        f"<td>{'yes' if r.meets_constraints else 'no: ' + html.escape(r.violates)}</td>"
+        f"<td>{_beaten(r.dominated_by)}</td></tr>"
+    )
+
+
+def _beaten(names: str) -> str:
+    return html.escape(names.replace("; ", ", ")) if names else ""

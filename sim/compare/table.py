@@ -1,4 +1,12 @@
-"""The comparison table, the ranking by an objective, and the plain-language summary."""
+"""The comparison table, the ranking by an objective, and the plain-language summary.
+
+ROI is ``profit / spend`` (``final.roi``: cumulative profit over cumulative cost).
+Between strategies it is compared two ways that cannot reward losing more money:
+its difference in percentage points, and the incremental ROI against the
+baseline, ``Δprofit / Δspend`` (what each extra yuan spent added to profit;
+undefined when the spend hardly differs). Ranked by ROI, a strategy never comes
+above one with more profit and no more spend.
+"""
 
 from __future__ import annotations
 
@@ -8,32 +16,40 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from sim.compare import fmt
 from sim.compare.ensemble import Ensemble, RunRecord
-from sim.compare.stats import paired, significant_runs
+from sim.compare.stats import incremental_ratio, mean_ci, paired, significant_runs
+from sim.experiment.kpis import column_support
+
+PROFIT, SPEND, ROI = "final.cum_profit", "final.cost_total", "final.roi"
+#: The comparison table's row of incremental ROI (a statistic against the baseline, not a run's KPI).
+INCREMENTAL_ROI = "incremental.roi"
 
 #: KPIs compared: key, label, unit, whether more is better.
 KPIS: tuple[tuple[str, str, str, bool], ...] = (
-    ("final.cum_profit", "profit", "CNY", True),
+    (PROFIT, "profit", "CNY", True),
     ("final.gmv", "GMV", "CNY", True),
     ("final.members", "members at the end", "people", True),
+    ("final.ever_joined", "people ever joined", "people", True),
     ("final.ltv_per_member", "spend per person ever joined (LTV)", "CNY", True),
-    ("final.roi", "ROI", "ratio", True),
+    (ROI, "ROI (profit / spend)", "ratio", True),
+    (INCREMENTAL_ROI, "incremental ROI (Δprofit / Δspend against the baseline)", "ratio", True),
     ("final.churned", "members churned", "people", False),
     ("final.repurchase_rate", "repurchase rate (members: 2+ of 1+ purchases)", "share", True),
     ("final.k_factor", "K-factor (invited joins per member)", "per 30 days", True),
     ("retention.day_180", "180-day retention", "share", True),
-    ("final.cost_total", "total cost", "CNY", False),
+    (SPEND, "total cost (spend)", "CNY", False),
     ("final.cost_incentives", "incentive cost", "CNY", False),
     ("w90.cum_profit", "profit after 90 days", "CNY", True),
     ("w180.cum_profit", "profit after 180 days", "CNY", True),
     ("w180.members", "members after 180 days", "people", True),
 )
 OBJECTIVES = {
-    "profit": "final.cum_profit",
+    "profit": PROFIT,
     "gmv": "final.gmv",
     "members": "final.members",
     "ltv": "final.ltv_per_member",
-    "roi": "final.roi",
+    "roi": ROI,
 }
 _CONSTRAINT = re.compile(r"^\s*([A-Za-z0-9_.]+)\s*(<=|>=)\s*(-?[0-9.eE+-]+)\s*$")
 
@@ -53,17 +69,43 @@ def values(ens: Ensemble, strategy: str, key: str) -> np.ndarray:
     return np.array([value(rec, key) for rec in ens.of(strategy)])
 
 
+def shown_kpis(ens: Ensemble) -> list[tuple[str, str, str, bool]]:
+    """The KPIs worth a row: no window as long as the run (it repeats the final value), none undefined everywhere."""
+    rows = []
+    for kpi in KPIS:
+        key = kpi[0]
+        head = key.split(".", 1)[0]
+        if head.startswith("w") and int(head[1:]) >= ens.days:
+            continue
+        if key != INCREMENTAL_ROI and not any(np.isfinite(values(ens, s, key)).any() for s in ens.strategies):
+            continue
+        rows.append(kpi)
+    return rows
+
+
+def incremental_roi(ens: Ensemble, strategy: str, baseline: str):
+    """Δprofit / Δspend of ``strategy`` against ``baseline``, paired by replication (a ``Ratio``)."""
+    d_profit = values(ens, strategy, PROFIT) - values(ens, baseline, PROFIT)
+    d_spend = values(ens, strategy, SPEND) - values(ens, baseline, SPEND)
+    return incremental_ratio(d_profit, d_spend, float(np.mean(values(ens, baseline, SPEND))))
+
+
 def comparison_table(ens: Ensemble, baseline: str) -> pd.DataFrame:
     """comparison.csv: per strategy and KPI, mean and CI, paired difference to the baseline and its statistics."""
     rows = []
-    for key, label, unit, better in KPIS:
+    for key, label, unit, better in shown_kpis(ens):
+        if key == INCREMENTAL_ROI:
+            rows += [_incremental_row(ens, s, baseline, label, unit) for s in ens.strategies]
+            continue
         base = values(ens, baseline, key)
+        support = column_support(key)
         for s in ens.strategies:
             x = values(ens, s, key)
             st = paired(x, base)
             rel, rel_lo, rel_hi = st.relative
-            own = paired(x, np.zeros_like(x))
-            narrowing = 1 - st.halfwidth / st.unpaired_halfwidth if st.unpaired_halfwidth and s != baseline else np.nan
+            mean, lo, hi = mean_ci(x, support=support)
+            other = s != baseline
+            narrowing = 1 - st.halfwidth / st.unpaired_halfwidth if st.unpaired_halfwidth and other else np.nan
             rows.append(
                 {
                     "strategy": s,
@@ -72,24 +114,41 @@ def comparison_table(ens: Ensemble, baseline: str) -> pd.DataFrame:
                     "unit": unit,
                     "higher_is_better": better,
                     "replications": len(x),
-                    "mean": own.diff,
-                    "ci_low": own.ci_low,
-                    "ci_high": own.ci_high,
-                    "diff": st.diff if s != baseline else 0.0,
-                    "diff_ci_low": st.ci_low,
-                    "diff_ci_high": st.ci_high,
-                    "rel_diff": rel,
-                    "rel_ci_low": rel_lo,
-                    "rel_ci_high": rel_hi,
-                    "p_value": st.p_value if s != baseline else np.nan,
-                    "prob_beats_baseline": (st.prob_beats if better else 1 - st.prob_beats)
-                    if s != baseline
-                    else np.nan,
-                    "unpaired_ci_halfwidth": st.unpaired_halfwidth,
+                    "mean": mean,
+                    "ci_low": lo,
+                    "ci_high": hi,
+                    "diff": st.diff if other else 0.0,
+                    "diff_ci_low": st.ci_low if other else np.nan,
+                    "diff_ci_high": st.ci_high if other else np.nan,
+                    "rel_diff": rel if other else np.nan,
+                    "rel_ci_low": rel_lo if other else np.nan,
+                    "rel_ci_high": rel_hi if other else np.nan,
+                    "p_value": st.p_value if other else np.nan,
+                    "prob_beats_baseline": (st.prob_beats if better else 1 - st.prob_beats) if other else np.nan,
+                    "unpaired_ci_halfwidth": st.unpaired_halfwidth if other else np.nan,
                     "pairing_narrows_ci_by": narrowing,
                 }
             )
     return pd.DataFrame(rows)
+
+
+def _incremental_row(ens: Ensemble, s: str, baseline: str, label: str, unit: str) -> dict:
+    """Incremental ROI against the baseline: its value and Fieller interval; none for the baseline itself."""
+    r = incremental_roi(ens, s, baseline) if s != baseline else None
+    nan = np.nan
+    return {
+        "strategy": s,
+        "kpi": INCREMENTAL_ROI,
+        "label": label,
+        "unit": unit,
+        "higher_is_better": True,
+        "replications": len(ens.of(s)),
+        "mean": r.value if r else nan,
+        "ci_low": r.ci_low if r else nan,
+        "ci_high": r.ci_high if r else nan,
+        **dict.fromkeys(("diff", "diff_ci_low", "diff_ci_high", "rel_diff", "rel_ci_low", "rel_ci_high"), nan),
+        **dict.fromkeys(("p_value", "prob_beats_baseline", "unpaired_ci_halfwidth", "pairing_narrows_ci_by"), nan),
+    }
 
 
 @dataclass(frozen=True)
@@ -120,6 +179,10 @@ class Objective:
             return cls(weights, tuple(parsed), text)
         return cls({_key(text): 1.0}, tuple(parsed), text)
 
+    @property
+    def is_roi(self) -> bool:
+        return list(self.weights) == [ROI]
+
 
 def _key(name: str) -> str:
     if name in OBJECTIVES:
@@ -129,15 +192,54 @@ def _key(name: str) -> str:
     return f"final.{name}"
 
 
+def dominated_by(profit: dict[str, float], spend: dict[str, float]) -> dict[str, list[str]]:
+    """For each strategy, the strategies with at least its profit and at most its spend (one of them strictly)."""
+    return {
+        s: [
+            o
+            for o in profit
+            if o != s
+            and profit[o] >= profit[s]
+            and spend[o] <= spend[s]
+            and (profit[o] > profit[s] or spend[o] < spend[s])
+        ]
+        for s in profit
+    }
+
+
+def _fronts(beaten_by: dict[str, list[str]]) -> dict[str, int]:
+    """Pareto front of each strategy: 0 for those nobody beats, 1 for those only front 0 beats, ..."""
+    front, left, k = {}, set(beaten_by), 0
+    while left:
+        layer = {s for s in left if not set(beaten_by[s]) & left}
+        front.update(dict.fromkeys(layer, k))
+        left -= layer
+        k += 1
+    return front
+
+
 def ranking(ens: Ensemble, baseline: str, objective: Objective) -> pd.DataFrame:
-    """Strategies ranked by the objective (score = sum of weights x mean / |baseline mean|); violators last."""
+    """Strategies ranked by the objective; violators of a constraint last.
+
+    Score: the KPI's mean, or for a weighted objective the sum of weights x mean / |baseline
+    mean|. By ROI the score is mean profit / mean spend, and strategies are ranked front by
+    front (no strategy above one with at least its profit and at most its spend), by ROI
+    within a front: a higher ROI from spending more on a loss cannot come first.
+    """
+    profit = {s: float(np.nanmean(values(ens, s, PROFIT))) for s in ens.strategies}
+    spend = {s: float(np.nanmean(values(ens, s, SPEND))) for s in ens.strategies}
+    beaten = dominated_by(profit, spend)
+    front = _fronts(beaten)
     rows = []
     for s in ens.strategies:
-        score = 0.0
-        for key, w in objective.weights.items():
-            base = np.nanmean(values(ens, baseline, key))
-            mean = np.nanmean(values(ens, s, key))
-            score += w * (mean if len(objective.weights) == 1 else mean / (abs(base) or 1.0))
+        if objective.is_roi:
+            score = profit[s] / spend[s] if spend[s] > 0 else np.nan
+        else:
+            score = 0.0
+            for key, w in objective.weights.items():
+                base = np.nanmean(values(ens, baseline, key))
+                mean = np.nanmean(values(ens, s, key))
+                score += w * (mean if len(objective.weights) == 1 else mean / (abs(base) or 1.0))
         broken = [
             f"{k} {op} {v:g}"
             for k, op, v in objective.constraints
@@ -148,48 +250,148 @@ def ranking(ens: Ensemble, baseline: str, objective: Objective) -> pd.DataFrame:
                 "strategy": s,
                 "objective": objective.label,
                 "score": score,
+                "profit": profit[s],
+                "spend": spend[s],
                 "meets_constraints": not broken,
                 "violates": "; ".join(broken),
+                "front": front[s] if objective.is_roi else 0,
+                "dominated_by": "; ".join(beaten[s]),
             }
         )
-    table = pd.DataFrame(rows).sort_values(["meets_constraints", "score"], ascending=[False, False], kind="stable")
+    table = pd.DataFrame(rows).sort_values(
+        ["meets_constraints", "front", "score"], ascending=[False, True, False], kind="stable", na_position="last"
+    )
     table.insert(0, "rank", range(1, len(table) + 1))
-    return table.reset_index(drop=True)
+    return table.drop(columns="front").reset_index(drop=True)
 
 
-def _money(x: float) -> str:
-    return f"{x:,.0f} CNY"
+def _label(key: str, days: int) -> tuple[str, str]:
+    """A KPI's words in a sentence (``180-day profit``) and its unit."""
+    label, unit = next(((lab, u) for k, lab, u, _ in KPIS if k == key), (key, ""))
+    if key == ROI:
+        label = "ROI"
+    return (f"{days}-day {label}" if key.startswith("final.") else label), unit
+
+
+def profit_overview(ens: Ensemble, days: int) -> str:
+    """Whether the strategies make or lose money: the first thing a comparison must not hide."""
+    profit = {s: float(np.nanmean(values(ens, s, PROFIT))) for s in ens.strategies}
+    order = sorted(profit, key=profit.get, reverse=True)
+    n = len(order)
+    every = "Both strategies" if n == 2 else f"All {n} strategies"
+    losing = [s for s in order if round(profit[s]) < 0]
+    making = [s for s in order if round(profit[s]) > 0]
+
+    def listed(names: list[str]) -> str:
+        parts = [f"{s} ({fmt.money(profit[s])})" for s in names]
+        return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+    if len(losing) == n:
+        text = f"{every} lose money over {days} days; the least loss is {order[0]} ({fmt.money(profit[order[0]])})"
+        return text + (f", the largest {order[-1]} ({fmt.money(profit[order[-1]])})." if n > 2 else ".")
+    if len(making) == n:
+        text = f"{every} make money over {days} days; the most is {order[0]} ({fmt.money(profit[order[0]])})"
+        return text + (f", the least {order[-1]} ({fmt.money(profit[order[-1]])})." if n > 2 else ".")
+    rest = [s for s in order if s not in making and s not in losing]
+    text = f"{len(making)} of {n} strategies make money over {days} days: {listed(making) if making else 'none'}"
+    if losing:
+        text += f"; {listed(losing)} {'loses' if len(losing) == 1 else 'lose'} money"
+    if rest:
+        text += f"; {listed(rest)} {'breaks' if len(rest) == 1 else 'break'} even"
+    return text + "."
 
 
 def summary_sentences(ens: Ensemble, baseline: str, objective: Objective, days: int) -> list[str]:
-    """One plain-language sentence per strategy against the baseline."""
+    """Whether the strategies make money, then one plain-language sentence per strategy against the baseline."""
     key = next(iter(objective.weights))
-    label = next((lab for k, lab, _, _ in KPIS if k == key), key)
-    if key.startswith("final."):
-        label = f"{days}-day {label}"
-    out = []
-    base = values(ens, baseline, key)
+    out = [profit_overview(ens, days)]
     for s in ens.strategies:
         if s == baseline:
             continue
-        st = paired(values(ens, s, key), base)
-        rel, lo, hi = st.relative
-        if st.n < 2:
-            text = f"{s} changes {label} by {rel:+.0%} over {baseline} (one replication: no interval)"
-        elif st.p_value < 0.05:
-            verb = "raises" if st.diff > 0 else "lowers"
-            text = (
-                f"{s} {verb} {label} by {abs(rel):.0%} (95% CI {lo:+.0%} to {hi:+.0%}, "
-                f"{_money(st.diff)}) over {baseline}"
-            )
-        else:
-            text = (
-                f"{s} does not change {label} detectably over {baseline}: {rel:+.0%} "
-                f"(95% CI {lo:+.0%} to {hi:+.0%}, p = {st.p_value:.2f})"
-            )
+        text = _roi_sentence(ens, s, baseline, days) if key == ROI else _sentence(ens, s, baseline, key, days)
         churn = _monthly_pattern(ens, s, baseline, "churned", "churn")
         out.append(text + (f"; {churn}" if churn else "") + ".")
     return out
+
+
+def _sentence(ens: Ensemble, s: str, baseline: str, key: str, days: int) -> str:
+    label, unit = _label(key, days)
+    st = paired(values(ens, s, key), values(ens, baseline, key))
+    rel, lo, hi = st.relative
+    in_pp = unit in fmt.PERCENT_UNITS
+    d = fmt.decimals_for(rel)
+    size = fmt.change(abs(st.diff), unit).lstrip("+")
+    if not in_pp and np.isfinite(rel):
+        size += f" ({fmt.pct(rel, decimals=d)})"
+    verb = "raises" if st.diff > 0 else "lowers"
+    if st.n < 2:
+        text = (
+            f"{s} {verb} {label} by {size} against {baseline} in its one replication (no interval)"
+            if st.diff
+            else f"{s} leaves {label} unchanged against {baseline} in its one replication"
+        )
+    else:
+        if in_pp:
+            ci = fmt.pp_range(st.ci_low, st.ci_high)
+        elif np.isfinite(rel):
+            ci = fmt.pct_range(lo, hi)
+        else:
+            ci = f"{fmt.change(st.ci_low, unit)} to {fmt.change(st.ci_high, unit)}"
+        stats = f"95% CI {ci}, {fmt.p_value(st.p_value)}"
+        if st.p_value < 0.05:
+            text = f"{s} {verb} {label} by {size} against {baseline} ({stats})"
+        else:
+            shown = fmt.change(st.diff, unit) + (
+                f", {fmt.pct(rel, decimals=d)}" if not in_pp and np.isfinite(rel) else ""
+            )
+            text = f"{s} does not change {label} detectably against {baseline}: {shown} ({stats})"
+    return text + _profit_clause(ens, s, baseline, key)
+
+
+def _profit_clause(ens: Ensemble, s: str, baseline: str, key: str) -> str:
+    """Where the strategy's profit stands, so no sentence hides a loss."""
+    mine = float(np.nanmean(values(ens, s, PROFIT)))
+    if key == PROFIT:
+        return f", to {fmt.money(mine)}"
+    diff = mine - float(np.nanmean(values(ens, baseline, PROFIT)))
+    side = "the same as" if round(diff) == 0 else "above" if diff > 0 else "below"
+    gap = "" if side == "the same as" else f"{abs(diff):,.0f} CNY "
+    return f"; its profit is {fmt.money(mine)}, {gap}{side} {baseline}'s"
+
+
+def _roi_sentence(ens: Ensemble, s: str, baseline: str, days: int) -> str:
+    """ROI against the baseline as incremental ROI (Δprofit / Δspend) and ROI in percentage points."""
+    r = incremental_roi(ens, s, baseline)
+    profit_st = paired(values(ens, s, PROFIT), values(ens, baseline, PROFIT))
+    roi_s, roi_b = (float(np.nanmean(values(ens, x, ROI))) for x in (s, baseline))
+    p = f" ({fmt.p_value(profit_st.p_value)})" if np.isfinite(profit_st.p_value) else ""
+    gained = "more" if r.d_profit > 0 else "less"
+    levels = (fmt.pct(x, signed=False, decimals=1) for x in (roi_s, roi_b))
+    roi = "its {}-day ROI is {} against {} ({})".format(days, *levels, fmt.pp(roi_s - roi_b))
+    if not r.defined:
+        text = (
+            f"{s} spends about as much as {baseline} ({fmt.change(r.d_spend, 'CNY')}), so its incremental ROI is "
+            f"undefined; it makes {abs(r.d_profit):,.0f} CNY {gained} profit{p}"
+        )
+    else:
+        spent = "more" if r.d_spend > 0 else "less"
+        if r.d_spend > 0:
+            meaning = f"each extra yuan spent {'added' if r.value > 0 else 'lost'} {abs(r.value):.2f} CNY of profit"
+        elif r.d_profit > 0:
+            meaning = "less spend and more profit"
+        else:
+            meaning = f"each yuan saved cost {r.value:.2f} CNY of profit"
+        if r.n < 2:
+            ci = "one replication: no interval"
+        elif r.bounded:
+            ci = f"95% CI {fmt.pct_range(r.ci_low, r.ci_high)}"
+        else:
+            ci = "interval unbounded: the spend difference is not distinguishable from 0"
+        text = (
+            f"{s} spends {abs(r.d_spend):,.0f} CNY {spent} than {baseline} and makes {abs(r.d_profit):,.0f} CNY "
+            f"{gained} profit{p}: incremental ROI {fmt.pct(r.value)} ({ci}), {meaning}"
+        )
+    return f"{text}; {roi}; its profit is {fmt.money(float(np.nanmean(values(ens, s, PROFIT))))}"
 
 
 def _monthly_pattern(ens: Ensemble, s: str, baseline: str, kpi: str, word: str) -> str:

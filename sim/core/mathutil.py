@@ -23,8 +23,15 @@ def stochastic_round(x: float, u: float) -> int:
     return int(base + (u < x - base))
 
 
-def t_interval(values: np.ndarray, conf: float) -> tuple[float, float, float, float]:
-    """Mean, standard deviation and the t confidence interval of the mean (NaN below two values)."""
+def t_interval(
+    values: np.ndarray, conf: float, support: tuple[float, float] = (-math.inf, math.inf)
+) -> tuple[float, float, float, float]:
+    """Mean, standard deviation and the t confidence interval of the mean (NaN below two values).
+
+    The interval is cut to ``support``, the values the quantity can take (a count's mean
+    is never below 0): the true mean lies inside the support, so cutting never removes
+    it and the coverage is unchanged.
+    """
     from scipy import stats
 
     v = np.asarray(values, dtype=float)
@@ -36,4 +43,5 @@ def t_interval(values: np.ndarray, conf: float) -> tuple[float, float, float, fl
         return mean, np.nan, np.nan, np.nan
     sd = float(v.std(ddof=1))
     half = float(stats.t.ppf(0.5 + conf / 2, v.size - 1) * sd / np.sqrt(v.size))
-    return mean, sd, mean - half, mean + half
+    lo, hi = support
+    return mean, sd, max(mean - half, lo), min(mean + half, hi)

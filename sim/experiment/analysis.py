@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from sim.core.mathutil import t_interval
-from sim.experiment.kpis import HEADLINE
+from sim.experiment.kpis import HEADLINE, column_support
 from sim.experiment.store import Expected, SweepStore, combine
 from sim.run.atomic import MARKER, check_replaceable, output_error, replace_directory, temp_dir, write_marker
 
@@ -138,7 +139,7 @@ def point_stats(sweep: Sweep, kpis: list[str], conf: float) -> pd.DataFrame:
     rows = []
     for point, group in ok.groupby("point", sort=True):
         for kpi in kpis:
-            mean, sd, low, high = t_interval(group[kpi].to_numpy(), conf)
+            mean, sd, low, high = t_interval(group[kpi].to_numpy(), conf, column_support(kpi))
             rows.append(
                 {
                     "point": point,
@@ -199,11 +200,41 @@ def contrasts(sweep: Sweep, kpis: list[str], conf: float) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def analyze(root: Path, kpis: list[str] | None = None, out: Path | None = None, *, conf_level: float = 0.95) -> Report:
+#: ``progress(step, done, total)``: the step under way and how far it is (total 0: not counted).
+Progress = Callable[[str, int, int], None]
+
+
+def same_columns(sweep: Sweep, kpis: list[str]) -> dict[str, str]:
+    """KPI columns equal in every run to an earlier one (``final.referrals_accepted`` is ``final.new_referral``):
+    each maps to the one it repeats, so it is analysed once."""
+    ok = sweep.ok()
+    repeats: dict[str, str] = {}
+    for i, kpi in enumerate(kpis):
+        for first in kpis[:i]:
+            if first not in repeats and ok[kpi].equals(ok[first]):
+                repeats[kpi] = first
+                break
+    return repeats
+
+
+def analyze(
+    root: Path,
+    kpis: list[str] | None = None,
+    out: Path | None = None,
+    *,
+    conf_level: float = 0.95,
+    progress: Progress | None = None,
+) -> Report:
     """Write the analysis of the sweep in ``root`` to ``out`` (default ``root/analysis``), replacing it whole."""
+    progress = progress or (lambda step, done, total: None)
+    progress("reading the sweep", 0, 0)
     sweep = load_sweep(root)
     chosen = choose_kpis(sweep, kpis)
     report = Report(Path(out) if out is not None else Path(root) / "analysis")
+    repeats = same_columns(sweep, chosen) if len(sweep.ok()) else {}
+    for kpi, first in repeats.items():
+        report.notes.append(f"{kpi} equals {first} in every run (the same quantity): analysed once, as {first}")
+    chosen = [k for k in chosen if k not in repeats]
     if Path(os.path.abspath(root)).is_relative_to(os.path.abspath(report.out)):
         raise AnalysisError(f"--out {report.out} holds the sweep itself; give a new directory for the analysis")
     check_replaceable(report.out, "analyze")  # before any work: only a directory analyze wrote is replaced
@@ -223,7 +254,7 @@ def analyze(root: Path, kpis: list[str] | None = None, out: Path | None = None, 
         raise output_error(f"the analysis {report.out}", exc) from exc
     try:
         try:
-            _write(sweep, chosen, conf_level, tmp, report)
+            _write(sweep, chosen, conf_level, tmp, report, progress)
             write_marker(tmp, "analyze")
         except OSError as exc:  # a full disk, a quota: not a bug
             raise output_error(f"the analysis {report.out}", exc) from exc
@@ -235,20 +266,22 @@ def analyze(root: Path, kpis: list[str] | None = None, out: Path | None = None, 
     return report
 
 
-def _write(sweep: Sweep, kpis: list[str], conf: float, folder: Path, report: Report) -> None:
+def _write(sweep: Sweep, kpis: list[str], conf: float, folder: Path, report: Report, progress: Progress) -> None:
     """The CSV tables, then the figures, into ``folder``."""
     from sim.experiment import plots
 
+    progress("tables", 0, 0)
     stats = point_stats(sweep, kpis, conf)
     diffs = contrasts(sweep, kpis, conf)
-    indices = _indices(sweep, stats, kpis, conf, report)
+    indices = _indices(sweep, stats, kpis, conf, report, progress)
     tables = {"points.csv": stats, "contrasts.csv": diffs, f"{sweep.kind}.csv": indices}
     for name, frame in tables.items():
         if len(frame):
             frame.to_csv(folder / name, index=False, float_format="%.10g", lineterminator="\n")
     categorical = any(f["kind"] in plots.CATEGORICAL for f in sweep.factors) and len(diffs) > 0
     pairs = _heatmap_pairs(sweep)
-    for kpi in kpis:
+    for done, kpi in enumerate(kpis):
+        progress("figures", done, len(kpis))
         slug, own = _slug(kpi), stats[stats["kpi"] == kpi]
         figures = {}
         if not (categorical and len(sweep.factors) == 1):  # a single categorical factor: compare- shows it all
@@ -270,14 +303,17 @@ def _write(sweep: Sweep, kpis: list[str], conf: float, folder: Path, report: Rep
             fig.savefig(folder / name)
 
 
-def _indices(sweep: Sweep, stats: pd.DataFrame, kpis: list[str], conf: float, report: Report) -> pd.DataFrame:
+def _indices(
+    sweep: Sweep, stats: pd.DataFrame, kpis: list[str], conf: float, report: Report, progress: Progress
+) -> pd.DataFrame:
     """Sobol or Morris indices per KPI on the point means; a KPI with missing points is skipped with a note."""
     from sim.experiment.sensitivity import morris_indices, sobol_indices
 
     if sweep.kind not in ("sobol", "morris"):
         return pd.DataFrame()
     design, tables = sweep.manifest["design"], []
-    for kpi in kpis:
+    for done, kpi in enumerate(kpis):
+        progress(f"{sweep.kind} indices", done, len(kpis))
         means = stats[stats["kpi"] == kpi].set_index("point")["mean"].reindex(sweep.design.index)
         if means.isna().any():
             report.notes.append(

@@ -167,15 +167,28 @@ def describe(resolved: Resolved, out_dir: Path) -> Table:
     return table
 
 
-def analyze_command(sweep_dir: Path, *, kpis: list[str], out: Path | None, conf_level: float) -> None:
+def analyze_command(
+    sweep_dir: Path, *, kpis: list[str], out: Path | None, conf_level: float, quiet: bool = False
+) -> None:
+    from sim.cli.output import Steps
     from sim.experiment.analysis import AnalysisError, analyze
 
     if not 0 < conf_level < 1:
         raise UserError(f"--conf-level must be between 0 and 1, got {conf_level}")
-    try:
-        report = analyze(sweep_dir, kpis or None, out, conf_level=conf_level)
-    except AnalysisError as exc:
-        raise UserError(str(exc)) from None
+    with Steps(quiet) as steps:
+        shown = {"step": None}
+
+        def progress(step: str, done: int, total: int) -> None:
+            if step != shown["step"]:
+                shown["step"] = step
+                steps.step(f"analyze: {step}", total or None, "KPIs" if total else "")
+            if total:
+                steps.advance(done)
+
+        try:
+            report = analyze(sweep_dir, kpis or None, out, conf_level=conf_level, progress=progress)
+        except AnalysisError as exc:
+            raise UserError(str(exc)) from None
     for note in report.notes:
         Console(stderr=True, highlight=False).print(f"[yellow]note:[/] {escape(note)}", soft_wrap=True)
     print(f"wrote {len(report.files)} files to {report.out}")

@@ -12,7 +12,7 @@ import difflib
 import math
 from collections.abc import Iterable, Sequence
 
-from sim.observe.metrics import KPI_NAMES
+from sim.observe.metrics import KPI_NAMES, support
 from sim.run.summary import FLOWS, STOCKS, WINDOWS
 
 #: Keys of ``summary["final"]`` beyond the windowed KPIs.
@@ -108,3 +108,13 @@ def extract(summary: dict, columns: Sequence[str]) -> dict[str, float]:
         value = table.get(key)
         out[col] = math.nan if value is None else float(value)
     return out
+
+
+def column_support(column: str) -> tuple[float, float]:
+    """The values a KPI column can take: ``funnel.*`` counts, ``retention.*`` shares, else the KPI's own."""
+    head, key = column.split(".", 1)
+    if head == "funnel":
+        return (0.0, math.inf)
+    if head == "retention":
+        return (0.0, 1.0)
+    return support(key)

@@ -15,6 +15,7 @@ import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import TwoSlopeNorm
 from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
 from matplotlib.ticker import FuncFormatter
 
 DPI = 110
@@ -80,10 +81,12 @@ def _title(fig: Figure, title: str, subtitle: str = "") -> None:
     fig.suptitle(title + (f"\n{subtitle}" if subtitle else ""), fontsize=11)
 
 
-def _interval(values: np.ndarray, conf: float) -> tuple[float, float, float]:
+def _interval(values: np.ndarray, conf: float, kpi: str) -> tuple[float, float, float]:
+    """Mean and t-interval of the mean, cut to the values the KPI can take (no count below 0)."""
     from sim.core.mathutil import t_interval
+    from sim.experiment.kpis import column_support
 
-    mean, _, low, high = t_interval(values, conf)
+    mean, _, low, high = t_interval(values, conf, column_support(kpi))
     return mean, low, high
 
 
@@ -115,16 +118,18 @@ def response_curves(sweep, kpi: str, conf: float) -> Figure:
     fig.legend(
         legend.values(), legend.keys(), loc="outside lower center", ncols=min(len(legend), 5), fontsize=8, frameon=False
     )
-    runs = f"{len(ok)} runs, {sweep.manifest['replications']} replications per point"
+    reps = sweep.manifest["replications"]
+    runs = f"{len(ok)} runs, {reps} replications per point"
     others = "; other factors averaged" if len(factors) > 1 else ""
-    _title(fig, f"{kpi_label(kpi)} — {sweep.manifest['name']}", f"{sweep.kind} design, {runs}{others}")
+    few = f"\nwith {reps} replications the CI of the mean is wider than the runs' spread" if 1 < reps < 5 else ""
+    _title(fig, f"{kpi_label(kpi)} — {sweep.manifest['name']}", f"{sweep.kind} design, {runs}{others}{few}")
     return fig
 
 
 def _levels_band(ax, ok: pd.DataFrame, name: str, kpi: str, conf: float) -> None:
     per_rep = ok.groupby([name, "replication"])[kpi].mean().reset_index()
     xs = sorted(per_rep[name].unique())
-    stats = [_interval(per_rep.loc[per_rep[name] == x, kpi].to_numpy(), conf) for x in xs]
+    stats = [_interval(per_rep.loc[per_rep[name] == x, kpi].to_numpy(), conf, kpi) for x in xs]
     runs = [ok.loc[ok[name] == x, kpi].to_numpy() for x in xs]
     q05 = [np.nanquantile(r, 0.05) for r in runs]
     q95 = [np.nanquantile(r, 0.95) for r in runs]
@@ -151,7 +156,7 @@ def _scatter_trend(ax, ok: pd.DataFrame, name: str, kpi: str, conf: float) -> No
     else:
         return
     xs = groups["x"].mean().to_numpy()
-    stats = np.array([_interval(g["y"].to_numpy(), conf) for _, g in groups])
+    stats = np.array([_interval(g["y"].to_numpy(), conf, kpi) for _, g in groups])
     ax.fill_between(
         xs, stats[:, 1], stats[:, 2], color=BLUE, alpha=0.3, linewidth=0, label=f"{conf:.0%} CI of the binned mean"
     )
@@ -173,7 +178,7 @@ def _categorical(ax, ok: pd.DataFrame, f: dict, kpi: str, conf: float) -> None:
             linewidth=0,
             label="single runs" if i == 0 else None,
         )
-        mean, low, high = _interval(vals, conf)
+        mean, low, high = _interval(vals, conf, kpi)
         err = None if not np.isfinite(low) else [[mean - low], [high - mean]]
         ax.errorbar(
             [i],
@@ -195,38 +200,123 @@ def _categorical(ax, ok: pd.DataFrame, f: dict, kpi: str, conf: float) -> None:
     ax.set_xlim(-0.5, len(levels) - 0.5)
 
 
+def cell_labels(values: np.ndarray, percent: bool = False) -> np.ndarray:
+    """One number format for a whole table of values: the same suffix (k, M) and decimals in every cell,
+    chosen so the largest shows three significant digits (``2.22k``, ``10.34k``, ``1.35k`` -> ``2.2k``,
+    ``10.3k``, ``1.3k``); percentages for ratios and shares."""
+    v = np.asarray(values, dtype=float)
+    finite = v[np.isfinite(v)]
+    top = float(np.max(np.abs(finite))) if finite.size else 0.0
+    scale, suffix = (100.0, "%") if percent else (1e-6, "M") if top >= 1e6 else (1e-3, "k") if top >= 1e4 else (1, "")
+    top *= scale
+    if top == 0:
+        decimals = 0
+    elif not percent and not suffix and np.all(finite == np.round(finite)):
+        decimals = 0
+    else:
+        decimals = int(min(4, max(0, 2 - math.floor(math.log10(top)))))
+    out = np.full(v.shape, "", dtype=object)
+    for idx, x in np.ndenumerate(v):
+        if np.isfinite(x):
+            text = f"{x * scale:,.{decimals}f}"
+            out[idx] = ("0" if float(text.replace(",", "")) == 0 else text) + suffix
+    return out
+
+
+def _is_percent(kpi: str) -> bool:
+    from sim.observe.metrics import SHARES
+
+    key = kpi.split(".", 1)[1]
+    return key == "roi" or key in SHARES or kpi.startswith("retention.")
+
+
+def _companion(sweep, kpi: str, names: tuple[str, ...]) -> str | None:
+    """The column of the same window as ``kpi`` named by one of ``names`` (``final.roi`` -> ``final.profit``)."""
+    head = kpi.split(".", 1)[0]
+    return next((f"{head}.{n}" for n in names if f"{head}.{n}" in sweep.runs.columns), None)
+
+
+def _best_roi_cell(profit: np.ndarray, spend: np.ndarray, roi: np.ndarray) -> tuple[int, int] | None:
+    """The cell compare would rank first by ROI: highest ROI among the cells no other cell beats on
+    both profit and spend (so a higher ROI from spending more on a loss is never marked best)."""
+    cells = [idx for idx, x in np.ndenumerate(roi) if np.isfinite(x) and np.isfinite(profit[idx] + spend[idx])]
+
+    def beaten(i) -> bool:
+        return any(
+            profit[j] >= profit[i] and spend[j] <= spend[i] and (profit[j] > profit[i] or spend[j] < spend[i])
+            for j in cells
+        )
+
+    front = [i for i in cells if not beaten(i)]
+    return max(front, key=lambda i: roi[i]) if front else None
+
+
 def heatmap(sweep, stats: pd.DataFrame, a: str, b: str, kpi: str) -> Figure:
-    """Mean KPI over a two-factor grid (other factors averaged), each cell labelled with its value."""
+    """Mean KPI over a two-factor grid (other factors averaged), each cell labelled with its value.
+
+    An ROI heatmap shows each cell's profit beside its ROI and outlines the cell a ranking by ROI
+    would put first, since ROI alone can favour the cell that spends most on a loss.
+    """
     kinds = {f["name"]: f["kind"] for f in sweep.factors}
     table = stats.groupby([b, a])["mean"].mean().unstack(a)
     table = table.reindex(index=_order(sweep, b, table.index), columns=_order(sweep, a, table.columns))
-    fig, (ax,) = _figure(size=(min(12.0, 2.2 + 1.1 * table.shape[1]), min(9.0, 1.8 + 0.6 * table.shape[0])))
+    roi = kpi.split(".", 1)[1] == "roi"
+    profit_col = _companion(sweep, kpi, ("profit", "cum_profit")) if roi else None
+    spend_col = _companion(sweep, kpi, ("cost_total", "cum_cost")) if roi else None
+
+    def grid(column: str) -> np.ndarray:
+        means = sweep.ok().groupby([b, a])[column].mean().unstack(a)
+        return means.reindex(index=table.index, columns=table.columns).to_numpy(dtype=float)
+
+    height = 0.6 if profit_col is None else 0.8
+    fig, (ax,) = _figure(size=(min(12.0, 2.2 + 1.1 * table.shape[1]), min(9.0, 1.8 + height * table.shape[0])))
     ax.grid(False)
     values = table.to_numpy(dtype=float)
     lo, hi = np.nanmin(values), np.nanmax(values)
     norm = TwoSlopeNorm(0.0, lo, hi) if lo < 0 < hi else None
     image = ax.imshow(values, origin="lower", aspect="auto", cmap="RdBu" if norm else "viridis", norm=norm)
+    percent = _is_percent(kpi)
+    texts = cell_labels(values, percent)
+    if profit_col is not None:
+        profits = grid(profit_col)
+        texts = np.array(
+            [
+                [f"{t}\nprofit {p}" for t, p in zip(row, prow, strict=True)]
+                for row, prow in zip(texts, cell_labels(profits), strict=True)
+            ],
+            dtype=object,
+        )
     for (i, j), v in np.ndenumerate(values):
         r, g, bl, _ = image.cmap(image.norm(v))
         ax.text(
             j,
             i,
-            num(v),
+            texts[i, j],
             ha="center",
             va="center",
             fontsize=8,
             color="black" if 0.299 * r + 0.587 * g + 0.114 * bl > 0.5 else "white",
         )
+    note = ""
+    if profit_col is not None and spend_col is not None:
+        best = _best_roi_cell(profits, grid(spend_col), values)
+        if best is not None:
+            i, j = best
+            ax.add_patch(Rectangle((j - 0.48, i - 0.48), 0.96, 0.96, fill=False, edgecolor=VERMILION, linewidth=2.5))
+            note = "\noutlined: the best ROI among cells that no cell beats on both profit and spend"
+    elif roi:
+        note = "\nkeep profit and cost_total in the sweep's kpis: ROI alone can favour spending more on a loss"
     ax.set_xticks(range(table.shape[1]), [level_label(v, kinds[a]) for v in table.columns])
     ax.set_yticks(range(table.shape[0]), [level_label(v, kinds[b]) for v in table.index])
     ax.set_xlabel(a)
     ax.set_ylabel(b)
-    fig.colorbar(image, ax=ax, label=kpi_label(kpi), format=FuncFormatter(num))
+    formatter = FuncFormatter(lambda x, _: f"{100 * x:.1f}%") if percent else FuncFormatter(num)
+    fig.colorbar(image, ax=ax, label=kpi_label(kpi), format=formatter)
     others = "; other factors averaged" if len(sweep.factors) > 2 else ""
     _title(
         fig,
         f"{kpi_label(kpi)} — {sweep.manifest['name']}",
-        f"mean over {sweep.manifest['replications']} replications per cell{others}",
+        f"mean over {sweep.manifest['replications']} replications per cell{others}{note}",
     )
     return fig
 

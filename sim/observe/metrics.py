@@ -90,6 +90,45 @@ HEADLINE_STOCKS: tuple[str, ...] = tuple(name for name, kind, headline in _COLUM
 _FLOWS = tuple(k for k in KPIS if k.kind == "flow")
 _STOCKS = tuple(k for k in KPIS if k.kind == "stock")
 
+#: KPIs that can be negative: money net of costs, net changes, growth ratios (bounds in docs/metrics.md).
+SIGNED: frozenset[str] = frozenset(
+    {"profit", "cum_profit", "roi", "net_growth", "monthly_growth", "activity_change", "interaction_growth"}
+)
+#: KPIs that are shares or 0/1 flags, in [0, 1].
+SHARES: frozenset[str] = frozenset(
+    {
+        "active_share",
+        "dau_mau",
+        "dormant_share",
+        "repurchase_rate",
+        "monthly_repurchase_rate",
+        "satisfaction_mean",
+        "engagement_mean",
+        "fatigue_mean",
+        "referral_conversion",
+        "points_redemption_rate",
+        "tier_share",
+        "coupon_redemption_rate",
+        "group_success_rate",
+        "conversion",
+        "ugc_share",
+        "negative_share",
+        "at_risk_share",
+        *(name for name in HEALTH_COLUMNS if name.startswith("alert_")),
+    }
+)
+
+
+def support(name: str) -> tuple[float, float]:
+    """The values a KPI can take, so an interval of its mean never leaves them (counts cannot go below 0)."""
+    if name in SHARES:
+        return (0.0, 1.0)
+    if name == "nps":
+        return (-100.0, 100.0)
+    if name in SIGNED:
+        return (-np.inf, np.inf)
+    return (0.0, np.inf)
+
 
 class KPITracker:
     """Computes one row of KPIs a day; keeps the running windows and totals it needs."""

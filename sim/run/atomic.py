@@ -235,8 +235,18 @@ def default_run_dir(results: Path, scenario: Scenario) -> Path:
     """
     if scenario.name in (".", ".."):  # allowed by the name pattern, but not a directory of its own
         raise OutputError(f"the scenario name {scenario.name!r} cannot be a directory under {results}; rename it")
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    return reserve_directory(results / scenario.name / f"{stamp}-s{scenario.seed}")
+    return reserve_directory(results / scenario.name / f"{timestamp()}-s{scenario.seed}")
+
+
+def default_output_dir(results: Path, command: str) -> Path:
+    """Reserve ``results/<command>/<UTC timestamp>`` (with a suffix if taken), as ``default_run_dir`` does,
+    so a command run twice without --out writes two directories instead of refusing the second time."""
+    return reserve_directory(results / command / timestamp())
+
+
+def timestamp() -> str:
+    """The UTC time to the second, as output directories are named: ``20261122T093000Z``."""
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
 #: Directories reserved by ``reserve_directory`` and not yet filled: each with the parents it created.

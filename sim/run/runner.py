@@ -76,10 +76,15 @@ def simulate(
     return RunResult(None, ts, summarize(ts, model.pop), time.perf_counter() - start, model)
 
 
-def add_incentive_effect(scenario: Scenario, result: RunResult) -> None:
+def needs_counterfactual(scenario: Scenario) -> bool:
+    """Whether the run is followed by a counterfactual run without incentives (``add_incentive_effect``)."""
+    return scenario.output.incentive_counterfactual and counterfactual.has_incentives(scenario)
+
+
+def add_incentive_effect(scenario: Scenario, result: RunResult, progress: Callable[[int], None] | None = None) -> None:
     """Add the ``incentives`` block (a counterfactual run) to the summary when incentives run."""
-    if scenario.output.incentive_counterfactual and counterfactual.has_incentives(scenario):
-        without = simulate(counterfactual.without_incentives(scenario), record_events=False)
+    if needs_counterfactual(scenario):
+        without = simulate(counterfactual.without_incentives(scenario), progress, record_events=False)
         result.summary["incentives"] = counterfactual.compare(result, without)
 
 
@@ -88,13 +93,26 @@ def now_utc() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def run_to_directory(scenario: Scenario, out_dir: Path, progress: Callable[[int], None] | None = None) -> RunResult:
-    """Run and write the run directory atomically."""
+#: What a run directory's writing reports: ``stage(text, total)`` before each step (total: days, or None).
+Stage = Callable[[str, int | None], None]
+
+
+def run_to_directory(
+    scenario: Scenario,
+    out_dir: Path,
+    progress: Callable[[int], None] | None = None,
+    stage: Stage | None = None,
+) -> RunResult:
+    """Run and write the run directory atomically; ``stage`` hears of each step after the simulation
+    (the counterfactual run, whose days go to ``progress`` as well, writing, drawing)."""
     started = now_utc()
+    stage = stage or (lambda text, total: None)
     with atomic_directory(out_dir) as tmp:
         result = simulate(scenario, progress)
-        add_incentive_effect(scenario, result)
-        _write(tmp, out_dir, scenario, result, started)
+        if needs_counterfactual(scenario):
+            stage("counterfactual run without incentives", scenario.days)
+            add_incentive_effect(scenario, result, progress)
+        _write(tmp, out_dir, scenario, result, started, stage)
     result.out_dir = out_dir
     return result
 
@@ -106,15 +124,21 @@ def save_run(scenario: Scenario, result: RunResult, out_dir: Path, started: str)
     result.out_dir = out_dir
 
 
-def _write(tmp: Path, out_dir: Path, scenario: Scenario, result: RunResult, started: str) -> None:
+def _write(
+    tmp: Path, out_dir: Path, scenario: Scenario, result: RunResult, started: str, stage: Stage | None = None
+) -> None:
     try:
-        write_outputs(tmp, scenario, result, started)
+        write_outputs(tmp, scenario, result, started, stage)
     except OSError as exc:  # a full disk, a quota, a directory removed under us: not a bug
         raise output_error(f"the run directory {out_dir}", exc) from exc
 
 
-def write_outputs(directory: Path, scenario: Scenario, result: RunResult, started: str) -> None:
+def write_outputs(
+    directory: Path, scenario: Scenario, result: RunResult, started: str, stage: Stage | None = None
+) -> None:
     """Write every file of a run directory into ``directory``."""
+    stage = stage or (lambda text, total: None)
+    stage("writing the run directory", None)
     ts = result.timeseries
     ts.to_csv(directory / "timeseries.csv", float_format="%.10g", lineterminator="\n")
     ts.to_parquet(directory / "timeseries.parquet")
@@ -139,6 +163,7 @@ def write_outputs(directory: Path, scenario: Scenario, result: RunResult, starte
     if scenario.output.plots:
         from sim.plots import write_run_plots  # matplotlib loads only for a run that draws
 
+        stage("drawing the figures", None)
         cohorts = cohort_retention(result.model.pop, len(ts))
         paths = write_run_plots(
             ts,

@@ -17,24 +17,48 @@ def _fmt(x: float) -> str:
 
 def _target(r) -> str:
     if r.compare == "at_least":
-        return f"target at least {_fmt(r.target)}"
+        return f"target at least {_fmt(r.target - r.tolerance)}"
     kind = {"ratio": ", ratio to baseline", "difference": ", difference to baseline"}.get(r.compare, "")
     return f"target {_fmt(r.target)} ± {_fmt(r.tolerance)}{kind}"
 
 
+#: Distances beyond this many tolerances are drawn at the edge, marked "beyond".
+CLIP = 6.0
+
+
+def scale(r) -> float:
+    """The unit of a case's distance from its target: its tolerance, or 5% of the target when that is 0."""
+    return r.tolerance if r.tolerance > 0 else max(abs(r.target) * 0.05, 1e-9)
+
+
+def pass_region(r) -> tuple[float, float]:
+    """Where a case passes, in tolerances from its target: within one tolerance of it, or for a one-sided
+    case (``at_least``) from target - tolerance up to the right edge."""
+    if r.compare == "at_least":
+        return -r.tolerance / scale(r), CLIP + 0.3
+    return -1.0, 1.0
+
+
 def plot_validation(table: pd.DataFrame, path: Path) -> Path:
-    """One row per case: simulated mean and 95% CI against the target band (shaded = pass)."""
+    """One row per case: simulated mean and 95% CI against the region where the case passes (shaded).
+
+    A two-sided case passes within one tolerance of its target; a one-sided case (``at_least``)
+    anywhere from target - tolerance up, so its shading runs to the right edge.
+    """
     n = len(table)
     fig = Figure(figsize=(10, 0.42 * n + 1.6), dpi=110)
     ax = fig.add_subplot()
-    tol = table["tolerance"].where(table["tolerance"] > 0, np.maximum(np.abs(table["target"]) * 0.05, 1e-9))
+    tol = np.array([scale(r) for r in table.itertuples()])
     z = (table["simulated_mean"] - table["target"]) / tol
     lo = (table["ci_low"] - table["target"]) / tol
     hi = (table["ci_high"] - table["target"]) / tol
     y = np.arange(n)[::-1]
-    ax.axvspan(-1, 1, color="#DDDDDD", zorder=0, label="within tolerance")
+    clip = CLIP
+    for yi, r in zip(y, table.itertuples(), strict=True):
+        left, right = pass_region(r)
+        ax.fill_betweenx([yi - 0.42, yi + 0.42], left, right, color="#DDDDDD", lw=0, zorder=0)
+    ax.fill_between([], [], color="#DDDDDD", label="pass region (at least: from the bound up)")
     ax.axvline(0, color="#777777", lw=0.8)
-    clip = 6.0
     for yi, zi, low, high, ok in zip(y, z, lo, hi, table["passed"], strict=True):
         colour = PASS if ok else FAIL
         ax.plot([max(low, -clip), min(high, clip)], [yi, yi], color=colour, lw=2)
@@ -56,10 +80,10 @@ def plot_validation(table: pd.DataFrame, path: Path) -> Path:
     ax.set_xlim(-clip - 0.3, clip + 0.3)
     ax.set_xlabel("distance from target, in tolerances (simulated mean and 95% CI over replications)")
     passed = int(table["passed"].sum())
-    ax.set_title(f"Validation: {passed} of {n} cases pass", fontsize=11)
+    ax.set_title(f"Validation: {passed} of {n} cases pass", fontsize=11, pad=22)
     ax.plot([], [], "o-", color=PASS, label="passes")
     ax.plot([], [], "o-", color=FAIL, label="fails")
-    ax.legend(loc="lower right", fontsize=8, frameon=True)
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=3, fontsize=8, frameon=False)  # above the rows
     ax.grid(axis="x", alpha=0.3)
     fig.tight_layout()
     fig.savefig(path, metadata={"Software": None})
