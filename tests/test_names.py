@@ -113,5 +113,5 @@ def test_compare_shows_chinese_strategy_names_escaped_in_the_report(tmp_path):
     out = tmp_path / "cmp"
     assert main(["compare", *files, "--replications", "1", "--out", str(out), "-q", "--executor", "local"]) == 0
     page = (out / "report.html").read_text(encoding="utf-8")
-    assert "<title>Strategy comparison: 基线, 裂变团购</title>" in page
+    assert "<title>Strategy comparison: 基线, 裂变团购</title>" in page and "PingFang SC" in page
     assert "基线" in (out / "ranking.csv").read_text(encoding="utf-8")

@@ -10,9 +10,13 @@ import numpy as np
 import pandas as pd
 
 from sim.compare.ensemble import Ensemble
+from sim.plots.fonts import CSS_FONT_FAMILY
 
-CSS = """
-body{font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;
+CSS = (
+    """
+body{font-family:"""
+    + CSS_FONT_FAMILY
+    + """;max-width:1100px;margin:2em auto;padding:0 1em;
 color:#222;line-height:1.45}
 h1{font-size:1.6em;margin-bottom:.2em} h2{font-size:1.25em;margin-top:1.8em;border-bottom:1px solid #ddd}
 .summary li{margin:.4em 0;font-size:1.05em} table{border-collapse:collapse;font-size:.88em;margin:.6em 0}
@@ -20,6 +24,7 @@ th,td{border:1px solid #ddd;padding:4px 8px;text-align:right} th:first-child,td:
 th{background:#f4f4f4} .muted{color:#666;font-size:.9em} img{max-width:100%;border:1px solid #eee;margin:.5em 0}
 .good{color:#0a6e4f} .bad{color:#b34700} code{background:#f4f4f4;padding:0 3px}
 """
+)
 
 
 def _img(path: Path, alt: str) -> str:

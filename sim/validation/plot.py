@@ -6,7 +6,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+
+from sim.plots import fonts
 
 PASS, FAIL = "#009E73", "#D55E00"
 
@@ -25,7 +28,9 @@ def _target(r) -> str:
 def plot_validation(table: pd.DataFrame, path: Path) -> Path:
     """One row per case: simulated mean and 95% CI against the target band (shaded = pass)."""
     n = len(table)
-    fig = Figure(figsize=(10, 0.42 * n + 1.6), dpi=110)
+    fonts.use()
+    fig = Figure(figsize=(10, 0.42 * n + 1.9), dpi=110, layout="constrained")
+    FigureCanvasAgg(fig)
     ax = fig.add_subplot()
     tol = table["tolerance"].where(table["tolerance"] > 0, np.maximum(np.abs(table["target"]) * 0.05, 1e-9))
     z = (table["simulated_mean"] - table["target"]) / tol
@@ -59,8 +64,7 @@ def plot_validation(table: pd.DataFrame, path: Path) -> Path:
     ax.set_title(f"Validation: {passed} of {n} cases pass", fontsize=11)
     ax.plot([], [], "o-", color=PASS, label="passes")
     ax.plot([], [], "o-", color=FAIL, label="fails")
-    ax.legend(loc="lower right", fontsize=8, frameon=True)
+    fig.legend(loc="outside lower center", ncols=3, fontsize=8, frameon=False)  # off the rows
     ax.grid(axis="x", alpha=0.3)
-    fig.tight_layout()
     fig.savefig(path, metadata={"Software": None})
     return path
