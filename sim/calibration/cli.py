@@ -19,9 +19,10 @@ from sim.calibration.report import calibrated_yaml, error_metrics, fit_frame, me
 from sim.calibration.search import Problem, Trial, best, search
 from sim.cli.errors import UserError
 from sim.config import keypath
+from sim.config.base import dir_name
 from sim.config.loader import load_scenario
 from sim.engine import memory
-from sim.run.atomic import OutputError, atomic_directory, check_destination, release, reserve_directory
+from sim.run.atomic import atomic_directory, check_destination, release, reserve_directory
 
 
 def calibrate_command(scenario_path: Path, **options) -> None:
@@ -130,10 +131,8 @@ def parse_day(text: str | None, start: datetime.date) -> int | None:
 
 def default_dir(results: Path, name: str, seed: int) -> Path:
     """Reserve ``results/<scenario>/calibrate-<UTC time>-s<seed>`` (with a suffix if taken) and return it."""
-    if name in (".", ".."):  # allowed by the name pattern, but not a directory of its own
-        raise OutputError(f"the scenario name {name!r} cannot be a directory under {results}; rename it")
     stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
-    return reserve_directory(results / name / f"calibrate-{stamp}-s{seed}")
+    return reserve_directory(results / dir_name(name) / f"calibrate-{stamp}-s{seed}")
 
 
 def run_with_progress(problem: Problem, trials: int, seed: int, quiet: bool) -> list[Trial]:

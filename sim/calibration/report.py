@@ -26,6 +26,7 @@ from sim.calibration.params import with_values
 from sim.calibration.search import Problem, Trial
 from sim.config import fields
 from sim.config.loader import scenario_from_mapping, scenario_to_yaml
+from sim.plots import fonts
 
 OBSERVED_COLOR, SIM_COLOR = "#000000", "#0072B2"
 FIT_COLUMNS = ("period", "start_day", "date", "kpi", "observed", "sim_mean", "sim_p05", "sim_p95", "window")
@@ -151,6 +152,7 @@ def plot_fit(fit: pd.DataFrame, problem: Problem, path: Path, title: str) -> Non
     """One panel per target: observed points, simulated mean and 5-95% band, the train/holdout split."""
     obs = problem.observed
     targets = problem.targets
+    fonts.use()
     fig = Figure(figsize=(9.0, 1.2 + 2.7 * len(targets)), dpi=110, layout="constrained")
     FigureCanvasAgg(fig)
     axes = fig.subplots(len(targets), 1, sharex=True, squeeze=False)[:, 0]

@@ -143,6 +143,9 @@ def _allowed(info: FieldInfo, ann: Any) -> str:
         pattern = getattr(meta, "pattern", None)
         if isinstance(pattern, str):
             notes.append(f"matches `{pattern}`")
+        rule = getattr(meta, "rule", None)
+        if isinstance(rule, str):
+            notes.append(rule)
     return "; ".join(notes)
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import yaml
 
+from sim.config.base import dir_name
 from sim.config.schema import Scenario
 from sim.run.atomic import OutputError, write_text_new
 
@@ -37,7 +38,7 @@ def scenario_yaml(scenario: Scenario, note: str = "") -> str:
 def default_path(scenario: Scenario, now: datetime.datetime | None = None) -> Path:
     """``results/dashboard/<name>-<UTC timestamp>.yaml``."""
     stamp = (now or datetime.datetime.now(datetime.UTC)).strftime("%Y%m%dT%H%M%SZ")
-    return Path("results") / "dashboard" / f"{scenario.name}-{stamp}.yaml"
+    return Path("results") / "dashboard" / f"{dir_name(scenario.name)}-{stamp}.yaml"
 
 
 def export_scenario(scenario: Scenario, path: str | Path) -> Path:

@@ -1,7 +1,8 @@
 """The dashboard's KPI charts: day on x, units on y, events and rule firings as dated lines.
 
 Each function takes the model's time series and markers and returns a
-``matplotlib.figure.Figure`` on its own Agg canvas (no pyplot state).
+``matplotlib.figure.Figure`` on its own Agg canvas (no pyplot state). Legends sit
+between the title and the axes, never on the data.
 """
 
 from __future__ import annotations
@@ -11,14 +12,15 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 
-from sim.plots import GMV_COLOR, LOSS_COLOR, SOURCE_COLORS  # the same colours as the run plots
+from sim.plots import GMV_COLOR, LOSS_COLOR, SOURCE_COLORS, fonts, source_name  # as in the run plots
 
 FIGSIZE = (6.0, 4.6)
 DPI = 100
 MARKER_COLORS = {"crisis": "#D55E00", "promotion": "#009E73", "competitor": "#CC79A7", "rule": "#555555"}
 MAX_MARKER_LABELS = 6
-#: In-axes legends on a faint white box, so marker lines do not run through the text.
-LEGEND = {"loc": "upper left", "fontsize": 8, "frameon": True, "framealpha": 0.85, "edgecolor": "none"}
+#: Margins as figure fractions: the title's line on top, then the axes (lowered by a legend's rows).
+LEFT, RIGHT, BOTTOM, TOP = 0.12, 0.97, 0.11, 0.92
+LEGEND_FS = 8
 
 
 def _num(x: float, _pos: int | None = None) -> str:
@@ -27,13 +29,14 @@ def _num(x: float, _pos: int | None = None) -> str:
     return f"{x:,.0f}" if float(x).is_integer() else f"{x:,.2f}".rstrip("0").rstrip(".")
 
 
-def _figure(title: str, ylabel: str, right: float = 0.97) -> tuple[Figure, object]:
+def _figure(title: str, ylabel: str) -> tuple[Figure, object]:
     """A figure with fixed margins (a layout engine would cost more than the drawing, every day)."""
+    fonts.use()
     fig = Figure(figsize=FIGSIZE, dpi=DPI)
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
-    fig.subplots_adjust(left=0.12, right=right, top=0.92, bottom=0.11)
-    ax.set_title(title, fontsize=11, loc="left")
+    fig.subplots_adjust(left=LEFT, right=RIGHT, top=TOP, bottom=BOTTOM)
+    fig.text(LEFT, 0.985, title, fontsize=11, ha="left", va="top")  # a figure text: the legend goes under it
     ax.set_ylabel(ylabel, fontsize=9)
     ax.set_xlabel("day", fontsize=9)
     ax.tick_params(labelsize=8)
@@ -43,6 +46,37 @@ def _figure(title: str, ylabel: str, right: float = 0.97) -> tuple[Figure, objec
     ax.yaxis.set_major_formatter(FuncFormatter(_num))
     ax.xaxis.set_major_locator(MaxNLocator(nbins=8, integer=True))
     return fig, ax
+
+
+def _legend(fig: Figure, ax, handles: list | None = None, labels: list[str] | None = None) -> None:
+    """The legend in rows between the title and the axes, which move down to make room."""
+    if handles is None:
+        handles, labels = ax.get_legend_handles_labels()
+    units = max(fonts.width_units(label) for label in labels)
+    entry = units * 0.55 * LEGEND_FS / 72 + 0.45  # inches: text, handle and gap
+    ncols = max(1, min(len(labels), int((RIGHT - LEFT) * FIGSIZE[0] // entry)))
+    order = _row_major(len(labels), ncols)
+    legend = ax.legend(
+        [handles[i] for i in order],
+        [labels[i] for i in order],
+        loc="lower left",
+        bbox_to_anchor=(0.0, 1.0),
+        ncols=ncols,
+        fontsize=LEGEND_FS,
+        frameon=False,
+        borderaxespad=0.2,
+        handlelength=1.8,
+        columnspacing=1.2,
+    )
+    height = legend.get_window_extent(fig.canvas.get_renderer()).height / fig.bbox.height
+    fig.subplots_adjust(top=TOP - height)
+
+
+def _row_major(n: int, ncols: int) -> list[int]:
+    """The order to give matplotlib (which fills a legend column by column) so that rows read in order."""
+    rows, extra = divmod(n, ncols)
+    sizes = [rows + 1] * extra + [rows] * (ncols - extra)
+    return [i * ncols + j for j, size in enumerate(sizes) for i in range(size)]
 
 
 def _finish(ax, ts: pd.DataFrame, markers: list[dict]) -> None:
@@ -91,18 +125,18 @@ def mark_events(ax, markers: list[dict], span: float = 30.0) -> None:
 
 def members_figure(ts: pd.DataFrame, markers: list[dict]) -> Figure:
     """Cumulative joins by source, stacked, under the current members."""
-    fig, ax = _figure("Members by join source", "people", right=0.78)
+    fig, ax = _figure("Members by join source (cumulative joins)", "people")
     if not ts.empty:
         days = ts.index.to_numpy()
         sources = [s for s in SOURCE_COLORS if f"new_{s}" in ts and ts[f"new_{s}"].sum() > 0]
         stacks = [ts[f"new_{s}"].cumsum().to_numpy() for s in sources]
         colors = [SOURCE_COLORS[s] for s in sources]
         if stacks:
-            ax.stackplot(days, *stacks, colors=colors, labels=[f"joined: {s}" for s in sources], alpha=0.8, lw=0)
+            ax.stackplot(days, *stacks, colors=colors, labels=[source_name(s) for s in sources], alpha=0.8, lw=0)
         ax.plot(days, ts["members"], color="black", linewidth=2, label="members now")
         ax.set_ylim(bottom=0)
         handles, labels = ax.get_legend_handles_labels()
-        fig.legend(handles[::-1], labels[::-1], loc="upper right", fontsize=8, frameon=False)
+        _legend(fig, ax, handles[::-1], labels[::-1])  # members now, then the stack from the top
     _finish(ax, ts, markers)
     return fig
 
@@ -115,7 +149,7 @@ def dau_figure(ts: pd.DataFrame, markers: list[dict]) -> Figure:
         ax.plot(days, ts["mau"], color="#56B4E9", linestyle="--", linewidth=1.5, label="MAU (last 30 days)")
         ax.plot(days, ts["dau"], color="#0072B2", linewidth=1.8, label="DAU (today)")
         ax.set_ylim(bottom=0)
-        ax.legend(**LEGEND)
+        _legend(fig, ax)
     _finish(ax, ts, markers)
     return fig
 
@@ -131,7 +165,7 @@ def money_figure(ts: pd.DataFrame, markers: list[dict]) -> Figure:
             ax.plot(
                 days, ts[col].rolling(7, min_periods=1).mean(), color=color, linewidth=2, label=f"{name}, 7-day mean"
             )
-        ax.legend(**LEGEND)
+        _legend(fig, ax)
     _finish(ax, ts, markers)
     return fig
 
@@ -158,7 +192,7 @@ def sentiment_figure(ts: pd.DataFrame, markers: list[dict]) -> Figure:
         ax.plot(days, ts["at_risk_share"], color="#CC79A7", linestyle="--", linewidth=1.5, label="at churn risk")
         top = float(max(ts["negative_share"].max(), ts["at_risk_share"].max()))
         ax.set_ylim(0, max(0.05, top * 1.2))
-        ax.legend(**LEGEND)
+        _legend(fig, ax)
     ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     _finish(ax, ts, markers)
     return fig

@@ -20,6 +20,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from sim.core.population import CHURNED, MEMBER, PROSPECT
+from sim.plots import fonts
 
 if TYPE_CHECKING:
     from sim.model import CommunityModel
@@ -118,6 +119,7 @@ class NetworkView:
 
     def figure(self, model: CommunityModel) -> Figure:
         """Today's states on the fixed layout: colour by status, orange ring for negative sentiment, stars for KOCs."""
+        fonts.use()
         fig = Figure(figsize=(6.0, 4.6), dpi=100, layout="constrained")
         FigureCanvasAgg(fig)
         ax = fig.add_subplot()

@@ -15,6 +15,7 @@ from sim.dashboard import figures
 from sim.dashboard.export import default_path, export_scenario
 from sim.dashboard.figures import thin_markers
 from sim.dashboard.model import DashboardModel
+from sim.plots.fonts import CSS_CJK_FAMILIES
 
 #: PNG with light compression: encoding dominates otherwise, and the images only travel over loopback.
 FAST_PNG = {"pil_kwargs": {"compress_level": 1}}
@@ -22,9 +23,13 @@ TILE = (
     "display:inline-block;min-width:92px;margin:0 6px 6px 0;padding:4px 8px;border-radius:6px;"
     "background:rgba(0,114,178,0.07);vertical-align:top"
 )
-#: Page styles: the headline, slider values shown on the handles, images kept inside their grid cells,
-#: and Mesa's single "Page 0" tab hidden.
-CSS = """
+#: Page styles: Chinese fonts after Vuetify's Roboto, the headline, slider values shown on the handles,
+#: images kept inside their grid cells, and Mesa's single "Page 0" tab hidden.
+CSS = (
+    """
+.v-application { font-family: Roboto, """
+    + CSS_CJK_FAMILIES
+    + """, sans-serif !important; }
 .kpi-headline { font-size: 1.15rem; font-weight: 600; display: block; margin-bottom: 8px; }
 .kpi-small { font-size: 0.85rem; color: #555; display: block; margin-top: 4px; }
 .vue-grid-item img.widget-image { width: auto !important; height: auto !important; max-width: 100%;
@@ -37,6 +42,7 @@ CSS = """
 .v-slider__thumb-label > * { transform: none !important; }
 .v-tabs:has(+ .v-window) { display: none; }
 """
+)
 
 
 def _money(value: float) -> str:

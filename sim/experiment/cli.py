@@ -19,6 +19,7 @@ from rich.table import Table
 
 from sim.batch.executors import ExecutorError, default_workers
 from sim.cli.errors import EXIT_INTERRUPTED, EXIT_TERMINATED, Terminated, UserError
+from sim.config.base import dir_name
 from sim.experiment.resolve import MAX_RUNS, Resolved, resolve_experiment
 
 EXIT_FAILED_RUNS = 3
@@ -56,7 +57,7 @@ def sweep_command(
     if chunk_timeout is not None and executor != "local":
         raise UserError("--chunk-timeout applies to the local executor; Dask reruns the tasks of lost workers itself")
     resolved = resolve_experiment(experiment, overrides, max_runs=max_runs)
-    out_dir = out if out is not None else results / "sweeps" / resolved.experiment.name
+    out_dir = out if out is not None else results / "sweeps" / dir_name(resolved.experiment.name)
     console, err = Console(), Console(stderr=True, highlight=False)
     cores = default_workers()
     if workers is not None and workers > cores:

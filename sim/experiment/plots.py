@@ -2,7 +2,7 @@
 
 Built as ``matplotlib.figure.Figure`` objects on an Agg canvas, never through
 pyplot, so nothing global leaks between calls. Colours are the colour-blind-safe
-Okabe–Ito palette.
+Okabe–Ito palette. Legends sit outside the axes, off the data.
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ from matplotlib.colors import TwoSlopeNorm
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 from matplotlib.ticker import FuncFormatter
+
+from sim.plots import fonts
 
 DPI = 110
 BLUE, ORANGE, GREEN, GREY, VERMILION = "#0072B2", "#E69F00", "#009E73", "#999999", "#D55E00"
@@ -67,6 +69,7 @@ def level_label(value: object, kind: str) -> str:
 
 
 def _figure(nrows: int = 1, ncols: int = 1, size: tuple[float, float] = (9.0, 5.0), **kw) -> tuple[Figure, np.ndarray]:
+    fonts.use()
     fig = Figure(figsize=size, dpi=DPI, layout="constrained")
     FigureCanvasAgg(fig)
     axes = np.atleast_1d(fig.subplots(nrows, ncols, squeeze=False, **kw)).ravel()
@@ -338,7 +341,7 @@ def sobol_chart(table: pd.DataFrame, kpi: str, conf: float) -> Figure:
     ax.set_yticks(y, main["factor"])
     ax.axvline(0, color="black", linewidth=0.8)
     ax.set_xlabel(f"share of the variance of {kpi_label(kpi)}  (error bars: {conf:.0%} CI)")
-    ax.legend(loc="lower right", fontsize=9, frameon=False)
+    fig.legend(loc="outside lower center", ncols=2, fontsize=9, frameon=False)
     note = "ST - S1 is the share due to interactions with other factors"
     if float(np.nanmax(main[["S1_conf", "ST_conf"]].to_numpy(), initial=0.0)) > 0.1:
         note += "\nwide intervals: S1 above ST or below 0 is estimation noise; raise the base size n"
@@ -361,7 +364,7 @@ def morris_chart(table: pd.DataFrame, kpi: str, conf: float, num_levels: int = 4
     ax.set_ylabel("sigma: spread of those changes")
     ax.xaxis.set_major_formatter(FuncFormatter(num))
     ax.yaxis.set_major_formatter(FuncFormatter(num))
-    ax.legend(loc="upper left", fontsize=9, frameon=False)
+    fig.legend(loc="outside lower center", fontsize=9, frameon=False)
     _title(
         fig,
         f"Morris screening of {kpi_label(kpi)}",

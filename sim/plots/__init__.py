@@ -31,11 +31,13 @@ from sim.plots.base import (
     _title,
 )
 from sim.plots.operations import plot_operations
+from sim.plots.sources import SOURCE_COLORS, SOURCE_NAMES, source_color, source_name
 
 __all__ = [
     "DPI",
     "FIGSIZE",
     "SOURCE_COLORS",
+    "SOURCE_NAMES",
     "plot_cohort_retention",
     "plot_dau",
     "plot_funnel",
@@ -43,21 +45,10 @@ __all__ = [
     "plot_members_by_source",
     "plot_operations",
     "source_color",
+    "source_name",
     "write_run_plots",
 ]
 
-#: One colour per join source, from the colour-blind-safe Okabe–Ito palette.
-SOURCE_COLORS: dict[str, str] = {
-    "initial": "#999999",
-    "paid": "#0072B2",
-    "organic": "#009E73",
-    "referral": "#E69F00",
-    "winback": "#CC79A7",
-    "group_buy": "#56B4E9",
-    "offline": "#332288",  # indigo: apart from the crisis and loss oranges
-}
-#: Okabe–Ito colours left for join sources added by extensions.
-_SPARE_COLORS = ("#D55E00", "#F0E442", "#000000")
 GMV_COLOR, PROFIT_COLOR, LOSS_COLOR = "#0072B2", "#009E73", "#D55E00"
 
 FUNNEL_STAGES = (
@@ -67,11 +58,6 @@ FUNNEL_STAGES = (
     ("repeat_buyer", "repeat buyers"),
     ("advocate", "advocates"),
 )
-
-
-def source_color(source: str, i: int = 0) -> str:
-    """Colour of a join source; unknown (extension) sources take spare Okabe–Ito colours."""
-    return SOURCE_COLORS.get(source, _SPARE_COLORS[i % len(_SPARE_COLORS)])
 
 
 def _sources(ts: pd.DataFrame) -> list[str]:
@@ -99,7 +85,7 @@ def plot_members_by_source(ts: pd.DataFrame, title: str, path: Path, markers: li
     days = ts.index.to_numpy()
     shown = [(s, ts[f"new_{s}"].cumsum().to_numpy()) for s in _sources(ts) if ts[f"new_{s}"].sum() > 0]
     colors = [source_color(s, i) for i, (s, _) in enumerate(shown)]
-    labels = [f"joined via {s} (cumulative)" for s, _ in shown]
+    labels = [f"{source_name(s)}, cumulative joins" for s, _ in shown]
     if len(ts) == 1:  # an area needs two days: stack bars instead
         bottom = 0
         for (_, c), color, label in zip(shown, colors, labels, strict=True):
@@ -276,8 +262,10 @@ def plot_cohort_retention(cohorts: pd.DataFrame, title: str, path: Path) -> Path
         cbar = fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), ax=ax, pad=0.01)
         cbar.set_label("cohort: month joined (0 = days 0–29)")
         cbar.set_ticks(np.arange(len(table))[:: max(1, len(table) // 12)])
-    elif rows:
-        ax.legend(loc="lower left", fontsize=9, framealpha=0.9)
+    legend_in = 0.0  # height of the legend above the axes, inches
+    if rows and len(rows) <= 6:
+        _legend_above(ax, ncols=3)
+        legend_in = 0.2 * -(-len(rows) // 3) + 0.08
     if not rows or table.shape[1] < 2:
         note = (
             "Run shorter than 30 days: no cohort has been observed a full month yet."
@@ -293,7 +281,7 @@ def plot_cohort_retention(cohorts: pd.DataFrame, title: str, path: Path) -> Path
     ax.set_ylabel("share still a member")
     lines = _title(fig, "Retention by monthly join cohort", title)
     # percent ticks and a one-line axis label; the colour bar and its labels take their share of the axes' slot
-    _fixed_margins(fig, left=0.75, right=0.15, bottom=0.55, top=0.15 + 0.22 * lines)
+    _fixed_margins(fig, left=0.75, right=0.15, bottom=0.55, top=0.15 + 0.22 * lines + legend_in)
     return _save(fig, path)
 
 

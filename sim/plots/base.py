@@ -14,6 +14,8 @@ from matplotlib.figure import Figure
 from matplotlib.text import Text
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
+from sim.plots import fonts
+
 FIGSIZE = (9.0, 5.0)
 DPI = 110
 PAD_IN = 3 / 72  # space on each side of a block (title, a panel with its labels, legend)
@@ -43,6 +45,7 @@ def _new_figure(
     """A figure on its own Agg canvas (no pyplot) and without a layout engine: the caller places the
     axes (``_fixed_margins``, ``_stack``). Constrained layout measures every label a few times and
     draws the figure once more before saving; it took about as long as drawing."""
+    fonts.use()
     fig = Figure(figsize=figsize, dpi=DPI)
     FigureCanvasAgg(fig)
     axes = fig.subplots(
@@ -86,9 +89,11 @@ def _count_locator() -> MaxNLocator:
     return MaxNLocator(nbins=7, integer=True, steps=[1, 2, 2.5, 5, 10])
 
 
-def _legend_above(ax) -> None:
-    """Legend in a row just above the axes, so it never covers the data."""
-    ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncols=2, fontsize=9, frameon=False, borderaxespad=0.2)
+def _legend_above(ax, ncols: int = 2):
+    """Legend in rows just above the axes, so it never covers the data."""
+    return ax.legend(
+        loc="lower left", bbox_to_anchor=(0.0, 1.0), ncols=ncols, fontsize=9, frameon=False, borderaxespad=0.2
+    )
 
 
 def _marks(n_days: int) -> dict:

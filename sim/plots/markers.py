@@ -18,6 +18,7 @@ from matplotlib.legend_handler import HandlerBase
 from matplotlib.lines import Line2D
 
 from sim.plots.base import DPI, FIGSIZE, _day_limits, _new_figure, _stack, _suptitle
+from sim.plots.fonts import truncate, width_units
 
 KINDS = ("crisis", "promotion", "competitor", "rule")
 KIND_NAMES = {"crisis": "crisis", "promotion": "promotion", "competitor": "competitor entry", "rule": "rule fired"}
@@ -35,7 +36,7 @@ LABEL_FS = 7.5
 LANE_IN = 0.15  # strip height per label level or rule row, inches
 MAX_LEVELS = 3
 MAX_RULE_ROWS = 5  # more rules than this share one row (told apart by glyph)
-MAX_CHARS = 26
+MAX_CHARS = 26  # label width, in mean Latin characters (a Chinese character counts 1.7)
 _CHAR_PX = 0.62 * LABEL_FS * DPI / 72  # generous mean glyph width
 _OFFSET_PT = 2.5
 
@@ -113,7 +114,7 @@ def prepare(markers: list[dict] | None, n_days: int, axes_in: float = FIGSIZE[0]
     def labels(texts: list[str]) -> list[_Label]:
         out = []
         for (day, kind, _), text in zip(events, texts, strict=True):
-            width = (len(text) * _CHAR_PX + 4) * days_per_px
+            width = (width_units(text) * _CHAR_PX + 4) * days_per_px
             lab = _Label(day, kind, text)
             if day + offset + width <= hi_x or day - offset - width < lo_x:
                 lab.lo, lab.hi = day + offset, day + offset + width
@@ -122,7 +123,7 @@ def prepare(markers: list[dict] | None, n_days: int, axes_in: float = FIGSIZE[0]
             out.append(lab)
         return out
 
-    full = [t if len(t) <= MAX_CHARS else t[: MAX_CHARS - 1] + "…" for _, _, t in events]
+    full = [truncate(t, MAX_CHARS) for _, _, t in events]
     ids: dict[tuple[str, str], int] = {}
     for _, kind, text in events:
         ids.setdefault((kind, text), len(ids) + 1)
@@ -289,7 +290,7 @@ def bottom_legend(fig: Figure, handles: list, texts: list[str]) -> None:
         sizes = [rows + 1] * large + [rows] * (ncols - large)
         starts = [sum(sizes[:i]) for i in range(ncols)]
         cols = [texts[a : a + n] for a, n in zip(starts, sizes, strict=True) if n]
-        return sum(max(map(len, c)) * 0.53 * fontsize / 72 + 0.5 for c in cols)
+        return sum(max(map(width_units, c)) * 0.53 * fontsize / 72 + 0.5 for c in cols)
 
     ncols = next((n for n in (3, 2) if width_in(n) <= fig.get_figwidth() - 0.3), 1)
     fig.legend(

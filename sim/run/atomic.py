@@ -24,6 +24,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from sim.config.base import dir_name
+
 if TYPE_CHECKING:
     from sim.config.schema import Scenario
 
@@ -229,13 +231,14 @@ def _temp_file(parent: Path, name: str) -> tuple[int, Path]:
 def default_run_dir(results: Path, scenario: Scenario) -> Path:
     """Reserve ``results/<scenario>/<UTC timestamp>-s<seed>`` (with a suffix if taken) and return it.
 
+    ``<scenario>`` is the name as a safe directory name (``dir_name``: 社群测试 stays 社群测试).
     The name is claimed by creating the empty directory, so runs started in the same
     second get different names before they simulate; ``release`` removes it again
     (and the parents it created) if the run fails.
     """
     if scenario.name in (".", ".."):  # allowed by the name pattern, but not a directory of its own
         raise OutputError(f"the scenario name {scenario.name!r} cannot be a directory under {results}; rename it")
-    return reserve_directory(results / scenario.name / f"{timestamp()}-s{scenario.seed}")
+    return reserve_directory(results / dir_name(scenario.name) / f"{timestamp()}-s{scenario.seed}")
 
 
 def default_output_dir(results: Path, command: str) -> Path:

@@ -10,10 +10,9 @@ import base64
 import html
 from pathlib import Path
 
-FONTS = (
-    '-apple-system,"Segoe UI",Helvetica,Arial,"Noto Sans CJK SC","Source Han Sans SC","PingFang SC",'
-    '"Microsoft YaHei",sans-serif'
-)
+from sim.plots.fonts import CSS_FONT_FAMILY
+
+FONTS = CSS_FONT_FAMILY
 
 CSS = f"""
 body{{font-family:{FONTS};max-width:1100px;margin:2em auto;padding:0 1em;

@@ -6,7 +6,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+
+from sim.plots import fonts
 
 PASS, FAIL = "#009E73", "#D55E00"
 
@@ -46,7 +49,9 @@ def plot_validation(table: pd.DataFrame, path: Path) -> Path:
     anywhere from target - tolerance up, so its shading runs to the right edge.
     """
     n = len(table)
-    fig = Figure(figsize=(10, 0.42 * n + 1.6), dpi=110)
+    fonts.use()
+    fig = Figure(figsize=(10, 0.42 * n + 1.9), dpi=110, layout="constrained")
+    FigureCanvasAgg(fig)
     ax = fig.add_subplot()
     tol = np.array([scale(r) for r in table.itertuples()])
     z = (table["simulated_mean"] - table["target"]) / tol
@@ -83,8 +88,7 @@ def plot_validation(table: pd.DataFrame, path: Path) -> Path:
     ax.set_title(f"Validation: {passed} of {n} cases pass", fontsize=11, pad=22)
     ax.plot([], [], "o-", color=PASS, label="passes")
     ax.plot([], [], "o-", color=FAIL, label="fails")
-    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=3, fontsize=8, frameon=False)  # above the rows
+    fig.legend(loc="outside lower center", ncols=3, fontsize=8, frameon=False)  # off the rows
     ax.grid(axis="x", alpha=0.3)
-    fig.tight_layout()
     fig.savefig(path, metadata={"Software": None})
     return path
