@@ -37,8 +37,8 @@ def validate_command(
         write_report(table, tmp)
     if not quiet:
         view = Table(title=f"Validation: {int(table['passed'].sum())} of {len(table)} cases pass")
-        for col in ("id", "metric", "target", "simulated", "95% CI", "pass"):
-            view.add_column(col, justify="right" if col not in ("id", "metric") else "left")
+        for col in ("id", "metric", "target", "simulated", "95% CI", "pass", "provenance"):
+            view.add_column(col, justify="right" if col not in ("id", "metric", "provenance") else "left")
         for r in table.itertuples():
             view.add_row(
                 r.id,
@@ -47,6 +47,7 @@ def validate_command(
                 f"{r.simulated_mean:.3g}",
                 f"{r.ci_low:.3g} to {r.ci_high:.3g}",
                 "yes" if r.passed else "[red]no[/]",
+                r.provenance,
             )
         Console().print(view)
     print(f"wrote {out}")

@@ -23,7 +23,7 @@ def _target(r) -> str:
 
 
 def plot_validation(table: pd.DataFrame, path: Path) -> Path:
-    """One row per case: simulated mean and 95% CI against the target band (shaded = pass)."""
+    """One row per case: simulated mean and 95% CI against the target band (shaded = pass), and its provenance."""
     n = len(table)
     fig = Figure(figsize=(10, 0.42 * n + 1.6), dpi=110)
     ax = fig.add_subplot()
@@ -50,13 +50,20 @@ def plot_validation(table: pd.DataFrame, path: Path) -> Path:
                 color=colour,
             )
     labels = [
-        f"{r.id}  {r.metric.replace('_', ' ')}: {_fmt(r.simulated_mean)} ({_target(r)})" for r in table.itertuples()
+        f"{r.id}  {r.metric.replace('_', ' ')}: {_fmt(r.simulated_mean)} ({_target(r)}) [{r.provenance}]"
+        for r in table.itertuples()
     ]
     ax.set_yticks(y, labels, fontsize=8)
     ax.set_xlim(-clip - 0.3, clip + 0.3)
-    ax.set_xlabel("distance from target, in tolerances (simulated mean and 95% CI over replications)")
+    ax.set_xlabel("distance from target, in tolerances\n(simulated mean and 95% CI over replications)")
     passed = int(table["passed"].sum())
-    ax.set_title(f"Validation: {passed} of {n} cases pass", fontsize=11)
+    fig.suptitle(f"Validation: {passed} of {n} cases pass", fontsize=11)
+    ax.set_title(
+        "[emerges] no key was set with the target in view   [calibrated] keys were chosen to reach it   "
+        "[input] the target is a parameter's value",
+        fontsize=8,
+        loc="right",
+    )
     ax.plot([], [], "o-", color=PASS, label="passes")
     ax.plot([], [], "o-", color=FAIL, label="fails")
     ax.legend(loc="lower right", fontsize=8, frameon=True)
