@@ -104,6 +104,8 @@ cases:
     metric: referral_conversion
     target: 0.25
     tolerance: 1.0
+    provenance: input
+    provenance_note: referral.base_acceptance is the target
 """
 
 OBS_OK = "day,purchases\n" + "".join(f"{d},{3 + d % 3}\n" for d in range(7))

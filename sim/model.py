@@ -27,6 +27,7 @@ from sim.mechanisms.acquisition import seed_initial_members
 from sim.mechanisms.content import effect_table
 from sim.mechanisms.incentives import tiers
 from sim.mechanisms.registry import COLUMNS, JOIN_SOURCES, LINES, PHASES
+from sim.mechanisms.surveys import Product
 from sim.observe.health import HealthTracker
 from sim.observe.metrics import KPI_NAMES, KPITracker
 from sim.observe.rules_engine import RuleEngine
@@ -63,6 +64,7 @@ class CommunityModel(MemberRows, mesa.Model):
         self.ugc_yesterday = np.zeros(N_TYPES)
         self.question_backlog = 0.0
         self.last_show = -1
+        self.product = Product.from_scenario(scenario)  # quality today; surveys' iteration raises it
         self.n_members = 0
         self.n_churned = 0
         self.n_negative = 0

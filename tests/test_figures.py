@@ -135,6 +135,7 @@ def validation_figure(tmp_path_factory) -> Figure:
             "ci_low": [0.05, 0.22, 1.7],
             "ci_high": [0.06, 0.28, 2.1],
             "passed": [True, True, False],
+            "provenance": ["emerges", "calibrated", "input"],
         }
     )
     with _strict(), saved_figures() as saved:

@@ -1,5 +1,6 @@
 """Scenario sections for how a community is run: livestreams, KOC incubation, moderation,
-private-domain outreach, themed columns and the governance of sentiment.
+private-domain outreach, surveys and product iteration, themed columns and the governance of
+sentiment.
 
 Effects and defaults are described in docs/model.md ("Operations").
 """
@@ -103,6 +104,68 @@ class OutreachConfig(Section):
     visit_lift: float = Field(1.0, ge=0.0, le=10.0, description="Log-odds of visiting added on the day of contact.")
     fatigue: float = Field(0.05, ge=0.0, le=1.0, description="Fatigue added by each message (too many messages tire).")
     min_gap_days: int = Field(7, ge=1, le=365, description="A member is contacted at most once in this many days.")
+
+
+class SurveyConfig(Section):
+    """Surveys (问卷调研) whose feedback drives product iteration: the product improves toward a ceiling."""
+
+    enabled: bool = Field(False, description="Whether operators survey members and the brand iterates on the feedback.")
+    every_days: int = Field(
+        30,
+        ge=1,
+        le=3650,
+        description="Days between surveys; a survey closes on the last day of each period (days every_days - 1, "
+        "2 every_days - 1, ...).",
+    )
+    response_rate: float = Field(
+        0.08,
+        ge=0.0,
+        le=1.0,
+        description="Share of active members (visited in the last 30 days) who answer a survey. Assumption: "
+        "a short in-community questionnaire with a small reward; calibrate it to your own surveys.",
+    )
+    cost_per_survey: float = Field(
+        1500.0,
+        ge=0.0,
+        le=1e8,
+        description="Cost of designing and analysing one survey (yuan), booked on the line surveys. Cost only.",
+    )
+    cost_per_response: float = Field(
+        5.0,
+        ge=0.0,
+        le=1e5,
+        description="Thank-you reward per answer (yuan, e.g. a small coupon or points), booked on the line surveys. "
+        "Cost only: the response rate is response_rate.",
+    )
+    response_saturation: float = Field(
+        400.0,
+        gt=0.0,
+        le=1e9,
+        description="Answers at which a survey's insight reaches 63% of its maximum (insight "
+        "1 - exp(-answers / this)): about the 385 answers that estimate a share to +-5 points.",
+    )
+    iteration_gain: float = Field(
+        0.25,
+        gt=0.0,
+        le=1.0,
+        description="Share of the gap between the product's planned quality and quality_ceiling that one fully "
+        "informed iteration closes (diminishing returns toward the ceiling).",
+    )
+    quality_ceiling: float = Field(
+        0.9,
+        ge=0.0,
+        le=1.0,
+        description="Product quality iteration can reach at most; at least purchase.product_quality.",
+    )
+    lag_days: int = Field(
+        60, ge=0, le=3650, description="Days from a survey until the improved product starts reaching buyers."
+    )
+    rollout_days: int = Field(
+        30,
+        ge=1,
+        le=3650,
+        description="Days over which an improvement phases in (new batches replace old stock), in equal daily steps.",
+    )
 
 
 class SentimentConfig(Section):

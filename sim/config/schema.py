@@ -26,6 +26,7 @@ from sim.config.operations import (
     OutreachConfig,
     PromotionEvent,
     SentimentConfig,
+    SurveyConfig,
     ThemedColumns,
 )
 from sim.config.rules import HealthConfig, RulesConfig
@@ -207,7 +208,20 @@ class PurchaseConfig(Section):
         0.3, ge=0.0, le=10.0, description="Log-odds of buying when the points balance reaches the redemption minimum."
     )
     gross_margin: float = Field(0.45, ge=0.0, le=1.0, description="Gross margin on merchandise value.")
-    product_quality: float = Field(0.75, ge=0.0, le=1.0, description="Mean experienced product quality, 0 to 1.")
+    product_quality: float = Field(
+        0.75,
+        ge=0.0,
+        le=1.0,
+        description="Mean experienced product quality at the start, 0 to 1 (surveys' iteration may raise it).",
+    )
+    quality_weight: float = Field(
+        7.0,
+        ge=0.0,
+        le=50.0,
+        description="Log-odds of buying, for a member who has bought before, per unit of product quality gained "
+        "since the start (operators.surveys moves it; 0 gained without them). Calibrated to S15 (iteration "
+        "raises repurchase 28% to 35%).",
+    )
     quality_noise: float = Field(
         0.15, ge=0.0, le=1.0, description="Standard deviation of the experienced quality of one purchase."
     )
@@ -338,6 +352,9 @@ class OperatorConfig(Section):
         default_factory=ModerationConfig, description="Moderation of conflict and spam."
     )
     outreach: OutreachConfig = Field(default_factory=OutreachConfig, description="Private-domain 1:1 outreach.")
+    surveys: SurveyConfig = Field(
+        default_factory=SurveyConfig, description="Member surveys and the product iteration they drive."
+    )
     answered_bonus: float = Field(
         0.02, ge=0.0, le=1.0, description="Satisfaction gained by a member whose question is answered."
     )
@@ -452,6 +469,12 @@ class Scenario(Section):
             outside.append(f"livestream.days {late} are")
         if outside:
             raise ValueError(f"{'; '.join(outside)}, outside the run (days 0 to {self.days - 1})")
+        surveys = self.operators.surveys
+        if surveys.enabled and surveys.quality_ceiling < self.purchase.product_quality:
+            raise ValueError(
+                f"operators.surveys.quality_ceiling ({surveys.quality_ceiling}) is below purchase.product_quality "
+                f"({self.purchase.product_quality}): iteration cannot lower the product"
+            )
         if self.koc.initial_count > self.acquisition.initial_members:
             raise ValueError(
                 f"koc.initial_count ({self.koc.initial_count}) exceeds acquisition.initial_members "

@@ -7,8 +7,10 @@ if never bought), s satisfaction, P_g the purchase effect of the feed (its
 promotional part scaled by 2 x price sensitivity), k_i whether a KOC post reached
 the member (lift L), d the standing discount, r_g the segment's price
 sensitivity and M_i the incentive modifiers (coupons, flash sales, points, goal
-gradient). The list basket is lognormal with the segment's mean; discounts are
-settled by ``incentives.pricing``. Experienced quality pulls satisfaction.
+gradient); a member who has bought before adds w_q (q_t - q_0), the product quality
+gained since the start (``sim.mechanisms.surveys``). The list basket is lognormal
+with the segment's mean; discounts are settled by ``incentives.pricing``. The
+experienced quality (q_t plus noise) pulls satisfaction.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ def purchase_phase(model: CommunityModel) -> None:
     )
 
     koc_lift = np.float32(koc.purchase_lift(s.koc))
+    quality_lift = np.float32(cfg.quality_weight * model.product.gain)
 
     def buyers(v: np.ndarray) -> np.ndarray:
         seg = model.segments.index[v]
@@ -60,6 +63,8 @@ def purchase_phase(model: CommunityModel) -> None:
         )
         if koc_lift:
             x += koc_lift * day.koc_reached[v]
+        if quality_lift:  # those who have bought know the product got better
+            x += quality_lift * (last >= 0)
         return v[u_buy[v] < logistic(x)]
 
     b = np.concatenate(model.split_people(buyers, day.visitors))
@@ -105,7 +110,7 @@ def record_purchases(
     day.revenue += float(paid.sum())
 
     noise = cfg.quality_noise * np.sqrt(3.0) * (2.0 * u_quality - 1.0)  # uniform, sd = quality_noise
-    experienced = np.clip(cfg.product_quality - sentiment.quality_penalty(model) + noise, 0.0, 1.0)
+    experienced = np.clip(model.product.quality - sentiment.quality_penalty(model) + noise, 0.0, 1.0)
     s_b = pop.satisfaction[buyers]
     pop.satisfaction[buyers] = np.clip(s_b + model.scenario.satisfaction.product_rate * (experienced - s_b), 0.0, 1.0)
     pop.last_purchase[buyers] = day.day
@@ -138,6 +143,7 @@ SPEC = Mechanism(
         "segments",
         "tiers",
         "coupon_habits",
+        "product",
     ),
     leaves=("buyers_today", "buyers_list", "buyers_paid"),
     takes=("visitors", "eff_purchase", "koc_reached", "promotion_discount", "flash_sale"),

@@ -42,6 +42,7 @@ from sim.mechanisms import (
     purchase,
     referral,
     sentiment,
+    surveys,
 )
 from sim.mechanisms.incentives import calendar, coupons, engagement_rewards, group_buy, points, tiers
 from sim.mechanisms.scope import NOT_IN_SPLIT_WORK, Scope, expand
@@ -69,6 +70,7 @@ REGISTRY: tuple[Mechanism, ...] = (
     calendar.SPEC,
     engagement_rewards.SPEC,
     governance.SPEC,
+    surveys.SPEC,
     livestream.SPEC,
     engagement.SPEC,
     churn.SPEC,

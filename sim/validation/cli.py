@@ -56,9 +56,10 @@ def validate_command(
         release(out_dir)  # a reserved directory left empty by a failure; nothing once the report is in place
     if not quiet:
         view = Table(title=f"Validation: {int(table['passed'].sum())} of {len(table)} cases pass")
-        for col in ("id", "metric", "target", "simulated", "95% CI", "pass"):
+        for col in ("id", "metric", "target", "simulated", "95% CI", "pass", "provenance"):
             # a narrow terminal wraps the metric's name (at its underscores) instead of cutting it
-            view.add_column(col, justify="right" if col not in ("id", "metric") else "left", overflow="fold")
+            left = col in ("id", "metric", "provenance")
+            view.add_column(col, justify="left" if left else "right", overflow="fold")
         for r in table.itertuples():
             view.add_row(
                 r.id,
@@ -67,6 +68,7 @@ def validate_command(
                 f"{r.simulated_mean:.3g}",
                 f"{r.ci_low:.3g} to {r.ci_high:.3g}",
                 "yes" if r.passed else "[red]no[/]",
+                r.provenance,
             )
         Console().print(view)
     print(f"wrote {out_dir}")

@@ -48,6 +48,15 @@ def monthly_repurchase_rate(r: RunResult) -> float:
 
 
 @metric(
+    "Mean over the last three 30-day periods of the run of the share of a period's buyers who bought again in the "
+    "next period: repurchase once a change that takes months to reach buyers (product iteration) has reached them."
+)
+def late_monthly_repurchase_rate(r: RunResult) -> float:
+    ends = r.timeseries["monthly_repurchase_rate"].iloc[29::30]
+    return float(ends.iloc[-3:].mean()) if len(ends) >= 4 else float("nan")
+
+
+@metric(
     "Mean spend of members who joined by referral / mean spend of those who joined by another source in the "
     "same 30-day period, over the joiners of the first six periods (each followed at least half a year), "
     "weighted by referral joiners."

@@ -43,7 +43,8 @@ def pass_region(r) -> tuple[float, float]:
 
 
 def plot_validation(table: pd.DataFrame, path: Path) -> Path:
-    """One row per case: simulated mean and 95% CI against the region where the case passes (shaded).
+    """One row per case: simulated mean and 95% CI against the region where the case passes (shaded),
+    and its provenance.
 
     A two-sided case passes within one tolerance of its target; a one-sided case (``at_least``)
     anywhere from target - tolerance up, so its shading runs to the right edge.
@@ -79,13 +80,20 @@ def plot_validation(table: pd.DataFrame, path: Path) -> Path:
                 color=colour,
             )
     labels = [
-        f"{r.id}  {r.metric.replace('_', ' ')}: {_fmt(r.simulated_mean)} ({_target(r)})" for r in table.itertuples()
+        f"{r.id}  {r.metric.replace('_', ' ')}: {_fmt(r.simulated_mean)} ({_target(r)}) [{r.provenance}]"
+        for r in table.itertuples()
     ]
     ax.set_yticks(y, labels, fontsize=8)
     ax.set_xlim(-clip - 0.3, clip + 0.3)
-    ax.set_xlabel("distance from target, in tolerances (simulated mean and 95% CI over replications)")
+    ax.set_xlabel("distance from target, in tolerances\n(simulated mean and 95% CI over replications)")
     passed = int(table["passed"].sum())
-    ax.set_title(f"Validation: {passed} of {n} cases pass", fontsize=11, pad=22)
+    fig.suptitle(f"Validation: {passed} of {n} cases pass", fontsize=11)
+    ax.set_title(
+        "[emerges] no key was set with the target in view   [calibrated] keys were chosen to reach it   "
+        "[input] the target is a parameter's value",
+        fontsize=8,
+        loc="right",
+    )
     ax.plot([], [], "o-", color=PASS, label="passes")
     ax.plot([], [], "o-", color=FAIL, label="fails")
     fig.legend(loc="outside lower center", ncols=3, fontsize=8, frameon=False)  # off the rows

@@ -75,6 +75,8 @@ COLUMNS = [
     "ci_high",
     "replications",
     "passed",
+    "provenance",
+    "provenance_note",
 ]
 
 
@@ -104,6 +106,8 @@ def _case_row(case, seeds: list[int], values: dict) -> dict:
         "ci_high": mean + half,
         "replications": len(x),
         "passed": bool(passed) and bool(np.isfinite(mean)),
+        "provenance": case.provenance,
+        "provenance_note": case.provenance_note,
     }
 
 

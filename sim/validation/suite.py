@@ -1,4 +1,4 @@
-"""The validation suite file: cases, each a claim, a metric, a target and a tolerance."""
+"""The validation suite file: cases, each a claim, a metric, a target, a tolerance and its provenance."""
 
 from __future__ import annotations
 
@@ -27,6 +27,12 @@ class Case(Section):
     compare: Literal["value", "ratio", "difference", "at_least"] = Field("value", description="How to score.")
     target: float = Field(description="Target value.")
     tolerance: float = Field(ge=0.0, description="Allowed distance from the target.")
+    provenance: Literal["emerges", "calibrated", "input"] = Field(
+        description="Whether the fact emerges from mechanisms whose keys were not set with its target in view "
+        "(emerges), is reached because keys were chosen to reach it (calibrated), or is an input of the model "
+        "(input: the target is, or nearly is, a parameter's value). Required: a case says what it tests."
+    )
+    provenance_note: str = Field(min_length=1, description="One line: which keys, or why none.")
 
     @field_validator("metric")
     @classmethod
