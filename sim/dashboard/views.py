@@ -15,7 +15,7 @@ from sim.dashboard import figures
 from sim.dashboard.export import default_path, export_scenario
 from sim.dashboard.figures import thin_markers
 from sim.dashboard.model import DashboardModel
-from sim.plots.fonts import CSS_CJK_FAMILIES
+from sim.run.html import CSS_CJK_FAMILIES
 
 #: PNG with light compression: encoding dominates otherwise, and the images only travel over loopback.
 FAST_PNG = {"pil_kwargs": {"compress_level": 1}}

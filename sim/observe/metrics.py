@@ -102,6 +102,7 @@ SHARES: frozenset[str] = frozenset(
         "dormant_share",
         "repurchase_rate",
         "monthly_repurchase_rate",
+        "product_quality",
         "satisfaction_mean",
         "engagement_mean",
         "fatigue_mean",

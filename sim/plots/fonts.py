@@ -29,13 +29,6 @@ CJK_FAMILIES = (
     "Hiragino Sans GB",
     "Microsoft YaHei",
 )
-#: CSS font families for Chinese text, one or more of which each system has (macOS, Windows, Linux).
-CSS_CJK_FAMILIES = (
-    '"PingFang SC", "Hiragino Sans GB", "Microsoft YaHei", "Noto Sans SC", "Noto Sans CJK SC", '
-    '"Source Han Sans SC", "WenQuanYi Micro Hei"'
-)
-#: CSS ``font-family`` of the HTML report: the system UI fonts, then the Chinese ones.
-CSS_FONT_FAMILY = f'-apple-system, "Segoe UI", Helvetica, Arial, {CSS_CJK_FAMILIES}, sans-serif'
 
 MISSING = (
     "no Chinese font found: Chinese text in figures shows as empty boxes. Install the package's "

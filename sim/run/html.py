@@ -10,8 +10,13 @@ import base64
 import html
 from pathlib import Path
 
-from sim.plots.fonts import CSS_FONT_FAMILY
-
+#: CSS font families for Chinese text, one or more of which each system has (macOS, Windows, Linux).
+CSS_CJK_FAMILIES = (
+    '"PingFang SC", "Hiragino Sans GB", "Microsoft YaHei", "Noto Sans SC", "Noto Sans CJK SC", '
+    '"Source Han Sans SC", "WenQuanYi Micro Hei"'
+)
+#: CSS ``font-family`` of the HTML report: the system UI fonts, then the Chinese ones.
+CSS_FONT_FAMILY = f'-apple-system, "Segoe UI", Helvetica, Arial, {CSS_CJK_FAMILIES}, sans-serif'
 FONTS = CSS_FONT_FAMILY
 
 CSS = f"""
