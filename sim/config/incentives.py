@@ -147,7 +147,11 @@ class CouponsConfig(Section):
         default_factory=list, description="target=segment: the segment names that receive coupons."
     )
     churn_risk_min: float = Field(
-        0.7, ge=0.0, le=1.0, description="target=churn_risk: minimum churn-risk score (30-day churn probability)."
+        0.08,
+        ge=0.0,
+        le=1.0,
+        description="target=churn_risk: minimum churn-risk score (operators.churn_score: the predicted probability "
+        "of leaving within 30 days).",
     )
     lapsed_days: int = Field(30, ge=1, le=3650, description="target=lapsed: days since the last purchase.")
     kind: Literal["fixed", "percent"] = Field("fixed", description="Fixed yuan off, or a percentage off.")
