@@ -21,7 +21,7 @@ ALERT_NAMES: dict[str, str] = {
     "alert_activity_swing": "activity swing",
     "alert_low_k": "low K-factor",
     "alert_negative_sentiment": "negative sentiment",
-    "alert_churn_risk": "members at churn risk",
+    "alert_churn_risk": "many members at churn risk",
     "alert_low_interaction_growth": "low interaction growth",
 }
 
