@@ -218,3 +218,20 @@ def test_consumers_read_the_score_not_the_hazard(monkeypatch):
     passed = np.setdiff1d(candidates, reached)
     assert 0 < reached.size < candidates.size
     assert (reached % 97).min() >= (passed % 97).max()
+
+
+@pytest.mark.parametrize("tag", ["silent", "core"])
+def test_coupons_can_target_a_tag(tag):
+    sc = small(days=40, incentives={"coupons": {"enabled": True, "target": tag, "every_days": 10}})
+    model = run(40, sc)
+    assert model.timeseries()["coupons_issued"].sum() > 0
+    mi = model.member_index()
+    chosen = coupons._targets(model, mi)
+    assert 0 < chosen.size < mi.size
+    assert np.array_equal(chosen, mi[churn_score.tags(model, mi, score(model, mi)) == TAGS.index(tag)])
+    cfg, day = sc.operators.churn_score, model.day.day
+    if tag == "core":
+        (v30,) = visits_within(model.pop, chosen, day, (30,))
+        assert np.all(v30 >= cfg.core_visits)
+    else:
+        assert np.all(day - model.pop.last_visit[chosen] >= cfg.silent_after_days)

@@ -139,9 +139,10 @@ class CouponsConfig(Section):
     """Coupons (优惠券): issued on a cadence to a target group, redeemed on a purchase above a minimum."""
 
     enabled: bool = Field(False, description="Whether the coupon program runs.")
-    target: Literal["all", "segment", "churn_risk", "lapsed"] = Field(
+    target: Literal["all", "segment", "churn_risk", "lapsed", "silent", "core"] = Field(
         "all",
-        description="Who receives coupons: all members, chosen segments, members at churn risk, or lapsed buyers.",
+        description="Who receives coupons: all members, chosen segments, members at churn risk, lapsed buyers, or "
+        "the members tagged silent or core (operators.churn_score).",
     )
     segments: list[str] = Field(
         default_factory=list, description="target=segment: the segment names that receive coupons."

@@ -2,8 +2,8 @@
 
 Every ``every_days`` the program issues a coupon to a ``reach`` share of the
 target group (all members, chosen segments, members whose churn-risk score, the
-predicted probability of leaving within 30 days, is at least ``churn_risk_min``, or
-buyers lapsed ``lapsed_days``); a member holds one
+predicted probability of leaving within 30 days, is at least ``churn_risk_min``,
+buyers lapsed ``lapsed_days``, or the members tagged silent or core this morning); a member holds one
 coupon at a time, valid ``validity_days``. Holding a valid coupon raises the
 log-odds of buying by ``purchase_weight`` times the segment's coupon sensitivity,
 times (depth / ``depth_reference``)^``depth_elasticity``, where the depth is the
@@ -41,7 +41,7 @@ def give(model: CommunityModel, people: np.ndarray, value: float, rate: float, m
 
 
 def _targets(model: CommunityModel, mi: np.ndarray) -> np.ndarray:
-    from sim.mechanisms.churn_score import score
+    from sim.mechanisms.churn_score import TAGS, score, tags
 
     cfg, pop, day = model.scenario.incentives.coupons, model.pop, model.day.day
     if cfg.target == "segment":
@@ -51,6 +51,8 @@ def _targets(model: CommunityModel, mi: np.ndarray) -> np.ndarray:
         return mi[score(model, mi) >= cfg.churn_risk_min]
     if cfg.target == "lapsed":
         return mi[(pop.last_purchase[mi] >= 0) & (day - pop.last_purchase[mi] >= cfg.lapsed_days)]
+    if cfg.target in TAGS:
+        return mi[tags(model, mi, score(model, mi)) == TAGS.index(cfg.target)]
     return mi
 
 
