@@ -24,6 +24,7 @@ from sim.core.streams import Streams
 from sim.engine.options import EngineOptions, default
 from sim.engine.rows import MemberRows
 from sim.mechanisms.acquisition import seed_initial_members
+from sim.mechanisms.churn_score import ScoreBook
 from sim.mechanisms.content import effect_table
 from sim.mechanisms.incentives import tiers
 from sim.mechanisms.registry import COLUMNS, JOIN_SOURCES, LINES, PHASES
@@ -77,6 +78,7 @@ class CommunityModel(MemberRows, mesa.Model):
         self.events = EventLog(JOIN_SOURCES, scenario.output.events if record_events is None else record_events)
         self.kpis = KPITracker()
         self.health = HealthTracker()
+        self.score_book = ScoreBook()  # the churn-risk score's scorings, for its AUC
         self.rules = RuleEngine(self)
         self.day = DayState(day=0)
         self.today: dict[str, float] = {}

@@ -40,6 +40,17 @@ def _cell(kpis: dict, key: str, fmt: str) -> str:
     return fmt.format(kpis[key])
 
 
+def churn_score_line(book: dict | None) -> str | None:
+    """One line on how well the churn-risk score ranked the members who left within 30 days of a scoring."""
+    if not book or book["auc"] is None:
+        return None
+    return (
+        f"churn-risk score: AUC {book['auc']:.3f} against leaving within {book['horizon_days']} days "
+        f"({book['scorings']} scorings, {book['churned']:,} of {book['members_scored']:,} scored members left; "
+        f"the model's hidden hazard: {book['hazard_auc']:.3f})"
+    )
+
+
 def run_command(path: Path, *, seed, days, out, overrides, results: Path, quiet: bool) -> None:
     scenario = load_scenario(path, overrides, days=days, seed=seed)
     if out is not None:
@@ -64,4 +75,6 @@ def _run(scenario, out_dir: Path, quiet: bool) -> None:
         )
     if not quiet:
         Console().print(headline_table(result.summary, f"{scenario.name}: {scenario.days} days, seed {scenario.seed}"))
+        if line := churn_score_line(result.summary.get("churn_score")):
+            print(line)
     print(f"wrote {out_dir}")

@@ -139,15 +139,20 @@ class CouponsConfig(Section):
     """Coupons (优惠券): issued on a cadence to a target group, redeemed on a purchase above a minimum."""
 
     enabled: bool = Field(False, description="Whether the coupon program runs.")
-    target: Literal["all", "segment", "churn_risk", "lapsed"] = Field(
+    target: Literal["all", "segment", "churn_risk", "lapsed", "silent", "core"] = Field(
         "all",
-        description="Who receives coupons: all members, chosen segments, members at churn risk, or lapsed buyers.",
+        description="Who receives coupons: all members, chosen segments, members at churn risk, lapsed buyers, or "
+        "the members tagged silent or core (operators.churn_score).",
     )
     segments: list[str] = Field(
         default_factory=list, description="target=segment: the segment names that receive coupons."
     )
     churn_risk_min: float = Field(
-        0.7, ge=0.0, le=1.0, description="target=churn_risk: minimum churn-risk score (30-day churn probability)."
+        0.08,
+        ge=0.0,
+        le=1.0,
+        description="target=churn_risk: minimum churn-risk score (operators.churn_score: the predicted probability "
+        "of leaving within 30 days).",
     )
     lapsed_days: int = Field(30, ge=1, le=3650, description="target=lapsed: days since the last purchase.")
     kind: Literal["fixed", "percent"] = Field("fixed", description="Fixed yuan off, or a percentage off.")

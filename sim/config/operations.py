@@ -168,6 +168,79 @@ class SurveyConfig(Section):
     )
 
 
+class ChurnScoreWeights(Section):
+    """Weights of the churn-risk score: log-odds per unit of each observable (docs/model.md, "Churn-risk score").
+
+    Defaults fitted by ``python benchmarks/fit_churn_score.py`` (a logistic regression on the
+    baseline's own output: calm and shocked years, with and without points and tiers).
+    """
+
+    intercept: float = Field(-2.65, ge=-20.0, le=20.0, description="Log-odds of a member with every input at zero.")
+    recency: float = Field(
+        0.04, ge=-10.0, le=10.0, description="Per unit of ln(1 + days since the last visit); joining counts as a visit."
+    )
+    frequency: float = Field(-0.05, ge=-10.0, le=10.0, description="Per unit of ln(1 + visits in the last 30 days).")
+    trend: float = Field(
+        0.03,
+        ge=-10.0,
+        le=10.0,
+        description="Per unit of the visit trend ln((v7 / 7 + 1/60) / (v60 / 60 + 1/60)), v7 and v60 the visits "
+        "in the last 7 and 60 days: above 0 when the member comes more often than over two months.",
+    )
+    purchases: float = Field(-0.22, ge=-10.0, le=10.0, description="Per unit of ln(1 + purchases as a member).")
+    purchase_recency: float = Field(
+        -0.02,
+        ge=-10.0,
+        le=10.0,
+        description="Per unit of ln(1 + days since the last purchase), days since joining for a member who never "
+        "bought.",
+    )
+    tenure: float = Field(0.03, ge=-10.0, le=10.0, description="Per unit of ln(1 + days since joining).")
+    new: float = Field(0.02, ge=-10.0, le=10.0, description="For a member in the lifecycle stage new.")
+    advocate: float = Field(
+        0.14, ge=-10.0, le=10.0, description="For a member someone joined through (referral or group buy)."
+    )
+    referred: float = Field(
+        -0.52, ge=-10.0, le=10.0, description="For a member referred by someone who is still a member."
+    )
+    koc: float = Field(-0.77, ge=-10.0, le=10.0, description="For a KOC.")
+    negative: float = Field(
+        0.91, ge=-10.0, le=10.0, description="For a member holding negative sentiment (complaints operators see)."
+    )
+    points: float = Field(
+        -1.12,
+        ge=-10.0,
+        le=10.0,
+        description="Per unit of the points balance over the redemption minimum, capped at 1 (0 without points).",
+    )
+    tier: float = Field(-0.49, ge=-10.0, le=10.0, description="Per membership tier level (0 without tiers).")
+
+
+class ChurnScoreConfig(Section):
+    """The operators' churn-risk score: a logistic score of what the CRM sees, and the member tags built on it."""
+
+    weights: ChurnScoreWeights = Field(default_factory=ChurnScoreWeights, description="Weights of the score.")
+    core_visits: int = Field(
+        8,
+        ge=1,
+        le=30,
+        description="Visits in the last 30 days from which a member neither at risk nor silent is tagged core.",
+    )
+    silent_after_days: int = Field(
+        14,
+        ge=1,
+        le=3650,
+        description="Days without a visit after which a member not at risk is tagged silent.",
+    )
+    evaluate_every_days: int = Field(
+        30,
+        ge=1,
+        le=365,
+        description="Days between the scorings whose AUC against churn in the following 30 days the summary "
+        "reports (the first at the end of this many days).",
+    )
+
+
 class SentimentConfig(Section):
     """Negative sentiment (负面情绪): spreads over the network, fades, and is damped by a response."""
 

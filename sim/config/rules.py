@@ -76,7 +76,10 @@ class ShiftMixAction(Section):
 class RetentionOfferAction(Section):
     action: Literal["retention_offer"] = Field(description="Send a coupon to members at churn risk.")
     churn_risk_min: float = Field(
-        0.7, ge=0.0, le=1.0, description="30-day churn risk at which a member gets the offer."
+        0.08,
+        ge=0.0,
+        le=1.0,
+        description="Churn-risk score (operators.churn_score) above which a member gets the offer.",
     )
     value: float = Field(20.0, gt=0.0, le=1e6, description="Yuan off.")
     min_spend: float = Field(0.0, ge=0.0, le=1e7, description="Smallest basket the coupon applies to.")
@@ -150,8 +153,8 @@ def _health_rules() -> list[Rule]:
         },
         {
             "name": "churn_risk_retention_offer",
-            "when": {"kpi": "at_risk_share", "op": ">", "value": 0.0},
-            "then": {"action": "retention_offer", "churn_risk_min": 0.7},
+            "when": {"kpi": "at_risk_share", "op": ">", "value": h.max_at_risk_share},
+            "then": {"action": "retention_offer", "churn_risk_min": h.churn_risk_threshold},
             "cooldown_days": 7,
         },
     ]
@@ -204,7 +207,14 @@ class HealthConfig(Section):
         0.001, ge=0.0, le=1.0, description="Negative-sentiment share above which to intervene (reports: 0.30)."
     )
     churn_risk_threshold: float = Field(
-        0.70, ge=0.0, le=1.0, description="30-day churn risk above which a member is at risk."
+        0.08,
+        ge=0.0,
+        le=1.0,
+        description="Churn-risk score (operators.churn_score: predicted probability of leaving within 30 days) above "
+        "which a member is at risk (at_risk_share, tag_at_risk).",
+    )
+    max_at_risk_share: float = Field(
+        0.29, ge=0.0, le=1.0, description="Share of members at risk above which the churn-risk alert is on."
     )
     min_interaction_growth: float = Field(
         0.0,

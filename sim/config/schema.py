@@ -18,6 +18,7 @@ from sim.config.behaviour import ChurnConfig, EngagementConfig, LifecycleConfig,
 from sim.config.incentives import IncentivesConfig
 from sim.config.market import MarketConfig, NetworkConfig, Segment, type_table  # noqa: F401 (re-exported)
 from sim.config.operations import (
+    ChurnScoreConfig,
     CompetitorEvent,
     CrisisEvent,
     KOCIncubation,
@@ -354,6 +355,9 @@ class OperatorConfig(Section):
     outreach: OutreachConfig = Field(default_factory=OutreachConfig, description="Private-domain 1:1 outreach.")
     surveys: SurveyConfig = Field(
         default_factory=SurveyConfig, description="Member surveys and the product iteration they drive."
+    )
+    churn_score: ChurnScoreConfig = Field(
+        default_factory=ChurnScoreConfig, description="The churn-risk score operators target and the member tags."
     )
     answered_bonus: float = Field(
         0.02, ge=0.0, le=1.0, description="Satisfaction gained by a member whose question is answered."

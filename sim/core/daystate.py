@@ -77,7 +77,7 @@ class DayState:
     buyers_today: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     buyers_list: np.ndarray = field(default_factory=lambda: np.zeros(0))  # list values of buyers_today
     buyers_paid: np.ndarray = field(default_factory=lambda: np.zeros(0))  # what buyers_today paid
-    staying_churn_log_odds: np.ndarray | None = None  # churn log-odds of the members left after the churn phase
+    churn_scores: np.ndarray | None = None  # churn-risk scores of tonight's members (member_index order)
     counts: dict[str, float] = field(default_factory=dict)  # mechanisms' own counters, read by their KPIs
 
 

@@ -45,3 +45,18 @@ def t_interval(
     half = float(stats.t.ppf(0.5 + conf / 2, v.size - 1) * sd / np.sqrt(v.size))
     lo, hi = support
     return mean, sd, max(mean - half, lo), min(mean + half, hi)
+
+
+def roc_auc(scores: np.ndarray, labels: np.ndarray) -> float | None:
+    """ROC AUC of ``scores`` for the boolean ``labels``: the chance that a random positive scores above a random
+    negative, ties counting one half (Mann-Whitney U over both counts); None without both classes."""
+    y = np.asarray(labels, dtype=bool)
+    n_pos = int(np.count_nonzero(y))
+    n_neg = y.size - n_pos
+    if not n_pos or not n_neg:
+        return None
+    _, where, counts = np.unique(np.asarray(scores, dtype=np.float64), return_inverse=True, return_counts=True)
+    top = np.cumsum(counts)
+    rank = top - (counts - 1) / 2.0  # 1-based, ties take the mean of their ranks
+    u = float(rank[where.ravel()][y].sum()) - n_pos * (n_pos + 1) / 2.0
+    return u / (n_pos * n_neg)

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 
 def churn_hazard(model: CommunityModel, mi: np.ndarray) -> np.ndarray:
-    """Today's churn probability of members ``mi`` (also the basis of the churn-risk score)."""
+    """Today's churn probability of members ``mi`` (hidden from operators, who see ``churn_score``)."""
     return logistic(churn_log_odds(model, mi))
 
 
@@ -52,21 +52,12 @@ def churn_phase(model: CommunityModel) -> None:
     """Members whose hazard fires today leave, and so do reward hunters whose day has come."""
     u = model.streams.uniform("churn", model.pop.n)
 
-    def decide(rows: np.ndarray | slice) -> tuple[np.ndarray, np.ndarray]:
+    def decide(rows: np.ndarray | slice) -> np.ndarray:
         hunters = model.pop.hunter_leave[rows]
-        x = churn_log_odds(model, rows)
-        leave = (u[rows] < logistic(x)) | ((hunters >= 0) & (hunters <= model.day.day))
-        _, leaving = model.members_where(rows, leave)
-        # churn is the day's last phase: the members who stay are tomorrow's, and their log-odds give the
-        # day's at-risk share (sim.observe.health) without a second pass over every member
-        stay = ~leave
-        if isinstance(rows, slice):
-            stay &= model.members_in(rows)
-        return leaving, x[stay]
+        leave = (u[rows] < logistic(churn_log_odds(model, rows))) | ((hunters >= 0) & (hunters <= model.day.day))
+        return model.members_where(rows, leave)[1]
 
-    parts = model.split_rows(decide, model.member_rows())
-    leaving = np.concatenate([leaving for leaving, _ in parts])
-    model.day.staying_churn_log_odds = np.concatenate([x for _, x in parts])
+    leaving = np.concatenate(model.split_rows(decide, model.member_rows()))
     followers_lose_their_koc(model, leaving)
     churn(model, leaving)
     sentiment.leave(model, leaving)
@@ -78,5 +69,4 @@ SPEC = Mechanism(
     phases=(("churn", churn_phase),),
     streams=("churn",),
     uses=("membership", "mods", "streams", "rows", "n_negative", "koc_reach"),
-    leaves=("staying_churn_log_odds",),
 )

@@ -6,7 +6,7 @@ Every unhandled incident is seen by ``harm_reach`` random visitors, who lose
 ``harm`` satisfaction and turn negative with probability ``negative_prob``.
 
 Outreach (私域 1:1): operators message up to ``per_operator`` members each a day,
-chosen by target (highest churn risk, longest since a purchase, or at random),
+chosen by target (highest churn-risk score, longest since a purchase, or at random),
 none twice within ``min_gap_days``. A message adds ``satisfaction``, raises the
 log-odds of visiting and buying that day and adds ``fatigue``.
 """
@@ -35,9 +35,9 @@ def outreach_phase(model: CommunityModel) -> None:
     if k <= 0 or due.size == 0:
         return
     if cfg.target == "churn_risk":
-        from sim.mechanisms.churn import churn_hazard
+        from sim.mechanisms.churn_score import score
 
-        priority = churn_hazard(model, due)
+        priority = score(model, due)
     elif cfg.target == "lapsed":
         priority = day.day - np.maximum(pop.last_purchase[due], pop.join_day[due])  # days, int32
     else:

@@ -31,6 +31,7 @@ from sim.mechanisms import (
     acquisition,
     calendar_events,
     churn,
+    churn_score,
     content,
     engagement,
     governance,
@@ -74,7 +75,8 @@ REGISTRY: tuple[Mechanism, ...] = (
     livestream.SPEC,
     engagement.SPEC,
     churn.SPEC,
-    lifecycle.SPEC,  # last: counts the members who stay tonight
+    lifecycle.SPEC,  # after churn: counts the members who stay tonight
+    churn_score.SPEC,  # after churn: scores and tags them
 )
 
 #: Streams the model itself draws from while building (not a mechanism's).

@@ -43,6 +43,7 @@ WARNINGS: tuple[HealthWarning, ...] = (
     HealthWarning("activity_swing", "activity_change", False, "max_activity_swing", absolute=True),
     HealthWarning("low_k", "k_factor", True, "min_k_factor"),
     HealthWarning("negative_sentiment", "negative_share", False, "max_negative_share"),
+    HealthWarning("churn_risk", "at_risk_share", False, "max_at_risk_share"),
     HealthWarning("low_interaction_growth", "interaction_growth", True, "min_interaction_growth", from_day=59),
 )
 
@@ -188,4 +189,4 @@ def evaluate(w: HealthWarning, runs: list[dict], health: dict, horizon: int, max
 
 
 #: Thresholds the schema keeps at zero or above (a signal that cannot be negative).
-NON_NEGATIVE = frozenset({"min_k_factor", "max_activity_swing", "max_negative_share"})
+NON_NEGATIVE = frozenset({"min_k_factor", "max_activity_swing", "max_negative_share", "max_at_risk_share"})

@@ -5,10 +5,11 @@ Computed at the end of every day from the KPI history:
 - activity_change: mean DAU of the last 7 days / mean DAU of the 7 before - 1;
 - interaction_growth: interactions of the last 30 days / the 30 before - 1;
 - negative_share: share of members holding negative sentiment;
-- at_risk_share: share of members whose 30-day churn risk exceeds the threshold.
+- at_risk_share: share of members whose churn-risk score (``sim.mechanisms.churn_score``: the predicted
+  probability of leaving within 30 days) exceeds ``churn_risk_threshold``.
 Alerts are 0/1 columns: weak growth for ``weak_growth_days`` running, an activity
 swing beyond ``max_activity_swing``, K below ``min_k_factor``, negative share above
-``max_negative_share``, members at churn risk, interaction growth below target.
+``max_negative_share``, an at-risk share above ``max_at_risk_share``, interaction growth below target.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.core.mathutil import logistic, logit
 from sim.mechanisms import sentiment
 
 if TYPE_CHECKING:
@@ -38,7 +38,7 @@ ALERT_NAMES: dict[str, str] = {
     "alert_activity_swing": "activity swing",
     "alert_low_k": "low K-factor",
     "alert_negative_sentiment": "negative sentiment",
-    "alert_churn_risk": "members at churn risk",
+    "alert_churn_risk": "many members at churn risk",
     "alert_low_interaction_growth": "low interaction growth",
 }
 
@@ -69,7 +69,7 @@ class HealthTracker:
         self.weak_days = 0
 
     def row(self, model: CommunityModel, kpis: dict[str, float]) -> dict[str, float]:
-        from sim.mechanisms.churn import churn_log_odds
+        from sim.mechanisms.churn_score import score
 
         cfg = model.scenario.health
         self.members.append(int(kpis["members"]))
@@ -83,10 +83,10 @@ class HealthTracker:
         prev = sum(inter[:30])
         interaction_growth = sum(inter[30:]) / prev - 1.0 if len(inter) == 60 and prev else 0.0
         mi = model.member_index()
-        x = model.day.staying_churn_log_odds
-        if x is None or x.size != mi.size:  # the churn phase did not run last (a custom schedule)
-            x = churn_log_odds(model, mi)
-        at_risk = share_at_risk(x, cfg.churn_risk_threshold) if mi.size else 0.0
+        scores = model.day.churn_scores
+        if scores is None or scores.size != mi.size:  # the scoring phase did not run last (a custom schedule)
+            scores = score(model, mi)
+        at_risk = float(np.count_nonzero(scores > cfg.churn_risk_threshold) / mi.size) if mi.size else 0.0
         negative = sentiment.negative_share(model)
         self.weak_days = self.weak_days + 1 if len(self.members) == 31 and growth < cfg.min_monthly_growth else 0
         row = {
@@ -99,29 +99,8 @@ class HealthTracker:
             "alert_activity_swing": int(abs(activity) > cfg.max_activity_swing),
             "alert_low_k": int(kpis["k_factor"] < cfg.min_k_factor),
             "alert_negative_sentiment": int(negative > cfg.max_negative_share),
-            "alert_churn_risk": int(at_risk > 0.0),
+            "alert_churn_risk": int(at_risk > cfg.max_at_risk_share),
             "alert_low_interaction_growth": int(len(inter) == 60 and interaction_growth < cfg.min_interaction_growth),
         }
         row["alerts_active"] = sum(row[a] for a in ALERTS)
         return row
-
-
-def share_at_risk(x: np.ndarray, threshold: float) -> float:
-    """Share of members whose 30-day churn risk 1 - (1 - logistic(x))^30 exceeds ``threshold``.
-
-    The risk rises with the log-odds x, so x decides for everyone but the few members whose
-    log-odds lie within a hair of the threshold's, whose risk is evaluated exactly: the same
-    count as evaluating everyone's risk, at a fraction of the cost.
-    """
-
-    def risk(z: np.ndarray) -> np.ndarray:
-        return 1.0 - (1.0 - logistic(z)) ** 30
-
-    x = np.asarray(x, dtype=np.float64)  # the log-odds are float32; the band below needs double precision
-
-    if not 1e-6 <= threshold < 1.0:
-        return float(np.count_nonzero(risk(x) > threshold) / x.size)
-    x_star = logit(1.0 - (1.0 - threshold) ** (1.0 / 30.0))
-    near = np.abs(x - x_star) <= 1e-6  # the risk moves by ~1e-7 over this band, rounding by ~1e-16
-    above = np.count_nonzero(x > x_star + 1e-6) + np.count_nonzero(risk(x[near]) > threshold)
-    return float(above / x.size)

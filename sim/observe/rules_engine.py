@@ -70,11 +70,10 @@ def act(model: CommunityModel, action) -> str:
         moved = policy.shift_mix(action.toward, action.step, action.max_share)
         return f"mix toward {action.toward}: {'shifted' if moved else 'already at its cap'}"
     if kind == "retention_offer":
-        from sim.mechanisms.churn import churn_hazard
+        from sim.mechanisms.churn_score import score
 
         mi = model.member_index()
-        risk = 1.0 - (1.0 - churn_hazard(model, mi)) ** 30
-        at_risk = mi[risk > action.churn_risk_min]
+        at_risk = mi[score(model, mi) > action.churn_risk_min]
         coupons.give(model, at_risk, action.value, 0.0, action.min_spend, action.validity_days)
         return f"coupons to {at_risk.size} members at risk"
     if kind == "winback_campaign":

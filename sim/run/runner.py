@@ -73,7 +73,8 @@ def simulate(
     model = CommunityModel(scenario, record_events=record_events)
     model.run(progress=progress)
     ts = model.timeseries()
-    return RunResult(None, ts, summarize(ts, model.pop), time.perf_counter() - start, model)
+    summary = summarize(ts, model.pop, model.score_book.summary())
+    return RunResult(None, ts, summary, time.perf_counter() - start, model)
 
 
 def needs_counterfactual(scenario: Scenario) -> bool:

@@ -44,13 +44,14 @@ def window_kpis(ts: pd.DataFrame, days: int) -> dict[str, float]:
     return out
 
 
-def summarize(ts: pd.DataFrame, pop: Population) -> dict:
-    """``summary.json`` content: final KPIs, 30/90/180-day windows, funnel, retention, second purchases."""
+def summarize(ts: pd.DataFrame, pop: Population, churn_score: dict | None = None) -> dict:
+    """``summary.json`` content: final KPIs, 30/90/180-day windows, funnel, retention, second purchases and,
+    when given, the churn-risk score's AUC (``ScoreBook.summary``)."""
     n_days = len(ts)
     windows = {str(w): window_kpis(ts, w) for w in WINDOWS if w <= n_days}
     final = window_kpis(ts, n_days)
     final["ltv_per_member"] = float(pop.spend[pop.join_day >= 0].mean()) if (pop.join_day >= 0).any() else 0.0
-    return {
+    out = {
         "days": n_days,
         "final": final,
         "windows": windows,
@@ -58,6 +59,9 @@ def summarize(ts: pd.DataFrame, pop: Population) -> dict:
         "retention": {f"day_{d}": v for d, v in retention_at(pop, n_days, (30, 90, 180)).items()},
         "second_purchase": {f"within_{d}": v for d, v in second_purchase_within(pop, n_days, (30, 90, 180)).items()},
     }
+    if churn_score is not None:
+        out["churn_score"] = churn_score
+    return out
 
 
 def funnel(pop: Population) -> dict[str, int]:

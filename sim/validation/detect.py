@@ -118,6 +118,7 @@ RULE_SIGNALS = {
     "negative_sentiment_intervention": "negative_sentiment",
     "slow_growth_acquisition_push": "weak_growth",
     "low_k_more_interaction": "low_k",
+    "churn_risk_retention_offer": "churn_risk",
 }
 
 

@@ -1,8 +1,9 @@
 """Coupons (优惠券): issue to a target group on a cadence, redeem at purchase, learn to wait.
 
 Every ``every_days`` the program issues a coupon to a ``reach`` share of the
-target group (all members, chosen segments, members whose 30-day churn risk is at
-least ``churn_risk_min``, or buyers lapsed ``lapsed_days``); a member holds one
+target group (all members, chosen segments, members whose churn-risk score, the
+predicted probability of leaving within 30 days, is at least ``churn_risk_min``,
+buyers lapsed ``lapsed_days``, or the members tagged silent or core this morning); a member holds one
 coupon at a time, valid ``validity_days``. Holding a valid coupon raises the
 log-odds of buying by ``purchase_weight`` times the segment's coupon sensitivity,
 times (depth / ``depth_reference``)^``depth_elasticity``, where the depth is the
@@ -40,17 +41,18 @@ def give(model: CommunityModel, people: np.ndarray, value: float, rate: float, m
 
 
 def _targets(model: CommunityModel, mi: np.ndarray) -> np.ndarray:
-    from sim.mechanisms.churn import churn_hazard
+    from sim.mechanisms.churn_score import TAGS, score, tags
 
     cfg, pop, day = model.scenario.incentives.coupons, model.pop, model.day.day
     if cfg.target == "segment":
         codes = [i for i, g in enumerate(model.scenario.market.segments) if g.name in cfg.segments]
         return mi[np.isin(model.member_segments(), codes)]
     if cfg.target == "churn_risk":
-        risk = 1.0 - (1.0 - churn_hazard(model, mi)) ** 30
-        return mi[risk >= cfg.churn_risk_min]
+        return mi[score(model, mi) >= cfg.churn_risk_min]
     if cfg.target == "lapsed":
         return mi[(pop.last_purchase[mi] >= 0) & (day - pop.last_purchase[mi] >= cfg.lapsed_days)]
+    if cfg.target in TAGS:
+        return mi[tags(model, mi, score(model, mi)) == TAGS.index(cfg.target)]
     return mi
 
 

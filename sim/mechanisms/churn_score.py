@@ -1,0 +1,227 @@
+"""The churn-risk score: what an operator's CRM predicts from what it sees, and the member tags built on it.
+
+A member's score is the predicted probability of leaving within 30 days,
+  score_i = logistic(b + sum_k w_k x_ik)
+over observables only (``FEATURES``): days since the last visit, visits in the last
+7, 30 and 60 days, purchases and days since the last one, tenure, lifecycle tags,
+the referral tie, KOC status, negative sentiment, points and tier. The true hazard
+(satisfaction, fatigue, churned contacts) stays hidden. Visit history is a 64-day
+bit set per person, updated for the day's visitors only. Coupons, outreach,
+retention offers and the at-risk health KPI target the score.
+
+Every evening, after churn, the members are tagged (in this order): at risk
+(score above ``health.churn_risk_threshold``), silent (no visit for
+``silent_after_days``), core (``core_visits`` visits or more in 30 days). Every
+``evaluate_every_days`` the members are scored and, 30 days later, the score's ROC
+AUC against who left in between is recorded, with that of the true hazard for
+comparison (``ScoreBook``, summary.json ``churn_score``). Nothing here draws a random
+number or changes a person's state beyond the visit history.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.core.mathutil import logistic, roc_auc
+from sim.core.membership import referrer_is_member
+from sim.core.population import MEMBER
+from sim.mechanisms.spec import KPI, Column, Mechanism, counter
+
+if TYPE_CHECKING:
+    from sim.core.population import Population
+    from sim.model import CommunityModel
+
+#: The score's inputs, in the order of ``ChurnScoreWeights`` after the intercept.
+FEATURES: tuple[str, ...] = (
+    "recency",
+    "frequency",
+    "trend",
+    "purchases",
+    "purchase_recency",
+    "tenure",
+    "new",
+    "advocate",
+    "referred",
+    "koc",
+    "negative",
+    "points",
+    "tier",
+)
+TAGS: tuple[str, ...] = ("at_risk", "silent", "core")
+HORIZON = 30  # days after a scoring in which a departure counts as churn
+_ONE = np.uint64(1)
+
+
+def visits_within(pop: Population, people: np.ndarray | slice, day: int, windows: tuple[int, ...]) -> list[np.ndarray]:
+    """Visits of ``people`` in the last ``w`` days (today included) for each ``w`` of ``windows`` (at most 64)."""
+    age = day - pop.visit_bits_day[people].astype(np.int64)
+    bits = pop.visit_bits[people] << np.minimum(age, 63).astype(np.uint64)
+    bits[age >= 64] = 0
+    return [np.bitwise_count(bits & np.uint64((1 << w) - 1)).astype(np.float32) for w in windows]
+
+
+def features(model: CommunityModel, people: np.ndarray | slice) -> dict[str, np.ndarray]:
+    """The score's inputs for members ``people`` (ids, or a slice of the rows) today, float32 by ``FEATURES`` name."""
+    pop, s, day = model.pop, model.scenario, model.day.day
+    v7, v30, v60 = visits_within(pop, people, day, (7, 30, 60))
+    join = pop.join_day[people]
+    tenure = (day - join).astype(np.float32)
+    last_buy = pop.last_purchase[people]
+    since_buy = (day - np.where(last_buy >= 0, last_buy, join)).astype(np.float32)
+    redeem_min = s.incentives.points.redeem_min
+    if s.incentives.points.enabled and redeem_min > 0:
+        points = (np.minimum(pop.points[people], redeem_min) / redeem_min).astype(np.float32)
+    else:
+        points = np.zeros(v7.size, dtype=np.float32)
+    per_day = np.float32(1.0 / 60.0)
+    return {
+        "recency": np.log1p((day - pop.last_visit[people]).astype(np.float32)),
+        "frequency": np.log1p(v30),
+        "trend": np.log((v7 * np.float32(1.0 / 7.0) + per_day) / (v60 * per_day + per_day)),
+        "purchases": np.log1p(pop.purchases[people].astype(np.float32)),
+        "purchase_recency": np.log1p(since_buy),
+        "tenure": np.log1p(tenure),
+        "new": (tenure < s.lifecycle.new_for_days).astype(np.float32),
+        "advocate": (pop.invited[people] > 0).astype(np.float32),
+        "referred": referrer_is_member(pop, people).astype(np.float32),
+        "koc": pop.is_koc[people].astype(np.float32),
+        "negative": pop.negative[people].astype(np.float32),
+        "points": points,
+        "tier": pop.tier[people].astype(np.float32),
+    }
+
+
+def log_odds(model: CommunityModel, inputs: dict[str, np.ndarray]) -> np.ndarray:
+    """The score's log-odds from its ``inputs`` (``features``) and the scenario's weights."""
+    w = model.scenario.operators.churn_score.weights
+    x = np.full(inputs["recency"].size, w.intercept, dtype=np.float32)
+    for name, value in inputs.items():
+        if weight := getattr(w, name):
+            x += np.float32(weight) * value
+    return x
+
+
+def score(model: CommunityModel, people: np.ndarray | slice) -> np.ndarray:
+    """The churn-risk score of members ``people`` today: predicted probability of leaving within 30 days."""
+    return logistic(log_odds(model, features(model, people)))
+
+
+def tags(
+    model: CommunityModel, people: np.ndarray | slice, scores: np.ndarray, inputs: dict | None = None
+) -> np.ndarray:
+    """Tag code of members ``people`` (index into ``TAGS``, ``len(TAGS)`` for none), in the order of ``TAGS``;
+    ``inputs``: their ``features``, if computed already."""
+    pop, cfg, day = model.pop, model.scenario.operators.churn_score, model.day.day
+    frequency = (inputs or features(model, people))["frequency"]  # ln(1 + visits in 30 days), rises with them
+    code = np.full(scores.size, len(TAGS), dtype=np.int8)
+    code[frequency > np.float32(np.log(cfg.core_visits + 0.5))] = TAGS.index("core")  # v30 >= core_visits
+    code[day - pop.last_visit[people] >= cfg.silent_after_days] = TAGS.index("silent")
+    code[scores > model.scenario.health.churn_risk_threshold] = TAGS.index("at_risk")
+    return code
+
+
+@dataclass
+class Cohort:
+    """Members scored on one day, waiting for the 30 days that tell who left."""
+
+    day: int
+    people: np.ndarray
+    scores: np.ndarray
+    hazard: np.ndarray  # the true churn log-odds of that evening, for comparison
+
+
+@dataclass
+class ScoreBook:
+    """The scorings of a run and, once their 30 days have passed, how well they ranked the leavers."""
+
+    pending: list[Cohort] = field(default_factory=list)
+    done: list[dict] = field(default_factory=list)
+
+    def settle(self, pop: Population, day: int) -> None:
+        """Label the cohorts scored ``HORIZON`` days before ``day`` (tonight): who left since, rejoined or not."""
+        for c in [c for c in self.pending if c.day + HORIZON == day]:
+            left = (pop.status[c.people] != MEMBER) | (pop.join_day[c.people] > c.day)
+            self.done.append(
+                {
+                    "day": c.day,
+                    "members": int(c.people.size),
+                    "churned": int(np.count_nonzero(left)),
+                    "auc": roc_auc(c.scores, left),
+                    "hazard_auc": roc_auc(c.hazard, left),
+                }
+            )
+            self.pending.remove(c)
+
+    def summary(self) -> dict:
+        """summary.json's ``churn_score``: the AUC over all settled scorings (pairs of a leaver and a stayer
+        scored on the same day), that of the true hazard, and each scoring's."""
+        pairs = [c["churned"] * (c["members"] - c["churned"]) for c in self.done]
+        total = sum(pairs)
+
+        def pooled(key: str) -> float | None:
+            return sum(c[key] * p for c, p in zip(self.done, pairs, strict=True) if p) / total if total else None
+
+        return {
+            "horizon_days": HORIZON,
+            "scorings": len(self.done),
+            "members_scored": sum(c["members"] for c in self.done),
+            "churned": sum(c["churned"] for c in self.done),
+            "auc": pooled("auc"),
+            "hazard_auc": pooled("hazard_auc"),
+            "by_scoring": self.done,
+        }
+
+
+def record_visits(model: CommunityModel) -> None:
+    """Today's visitors enter the visit history (bit 0 of their bit set is today)."""
+    pop, day, v = model.pop, model.day.day, model.day.visitors
+    age = day - pop.visit_bits_day[v].astype(np.int64)
+    bits = pop.visit_bits[v] << np.minimum(age, 63).astype(np.uint64)
+    bits[age >= 64] = 0
+    pop.visit_bits[v] = bits | _ONE
+    pop.visit_bits_day[v] = day
+
+
+def evening_phase(model: CommunityModel) -> None:
+    """After churn: score tonight's members, count the tags, settle and start scorings for the AUC."""
+    from sim.mechanisms.churn import churn_log_odds
+
+    day, cfg = model.day, model.scenario.operators.churn_score
+
+    def score_and_tag(rows: np.ndarray | slice) -> tuple[np.ndarray, np.ndarray]:
+        inputs = features(model, rows)
+        scores = logistic(log_odds(model, inputs))
+        code = tags(model, rows, scores, inputs)
+        if not isinstance(rows, slice):
+            return scores, code
+        at, _ = model.members_where(rows, np.ones(scores.size, dtype=bool))  # the members among whole columns
+        return scores[at], code[at]
+
+    parts = model.split_rows(score_and_tag, model.member_rows())
+    scores = np.concatenate([s for s, _ in parts])  # in member_index order
+    day.churn_scores = scores
+    counts = np.bincount(np.concatenate([c for _, c in parts]), minlength=len(TAGS) + 1)
+    for name, count in zip(TAGS, counts, strict=False):
+        day.counts[f"tag_{name}"] = float(count)
+    model.score_book.settle(model.pop, day.day)
+    mi = model.member_index()
+    if (day.day + 1) % cfg.evaluate_every_days == 0 and mi.size:
+        model.score_book.pending.append(Cohort(day.day, mi, scores, churn_log_odds(model, mi)))
+
+
+SPEC = Mechanism(
+    name="churn_score",
+    section="operators.churn_score",
+    phases=(("after_visits", record_visits), ("churn", evening_phase)),
+    kpis=tuple(KPI(f"tag_{name}", "stock", counter(f"tag_{name}"), group="community") for name in TAGS),
+    columns=(
+        Column("visit_bits", np.uint64, 0),  # bit k: visited k days before visit_bits_day
+        Column("visit_bits_day", np.int32, -1),  # day of the last visit recorded (-1 never)
+    ),
+    uses=("scenario", "pop", "day", "rows", "score_book", "network", "n_churned", "mods"),
+    takes=("visitors",),
+    leaves=("churn_scores",),
+)
