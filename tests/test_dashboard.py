@@ -19,7 +19,7 @@ import pytest
 from sim.cli import main
 from sim.config.errors import ScenarioError
 from sim.config.loader import load_scenario, scenario_to_yaml
-from sim.dashboard import figures
+from sim.dashboard import figures, live
 from sim.dashboard.controls import (
     FOCUS_CHOICES,
     build_scenario,
@@ -30,8 +30,8 @@ from sim.dashboard.controls import (
     shrink,
     with_promotional_share,
 )
-from sim.dashboard.export import default_path, export_scenario
-from sim.dashboard.model import DashboardModel
+from sim.dashboard.export import default_path, export_scenario, scenario_yaml
+from sim.dashboard.model import ControlPanel, DashboardModel
 from sim.run.runner import simulate
 from tests.conftest import CHROMIUM_ARGS
 
@@ -163,6 +163,90 @@ def test_model_runs_to_the_scenarios_last_day(tmp_path):
     for _ in range(6):
         model.step()
     assert model.days_done == 4 and not model.running and len(model.frame()) == 4
+
+
+# --- live controls --------------------------------------------------------------------------
+
+
+def _stepped(model: DashboardModel, days: int) -> DashboardModel:
+    for _ in range(days):
+        model.step()
+    return model
+
+
+@pytest.fixture(scope="module")
+def unchanged() -> DashboardModel:
+    """The default community, 60 days, no control moved."""
+    return _stepped(DashboardModel(), 60)
+
+
+@pytest.mark.parametrize(
+    ("control", "value", "kpi"),
+    [("posts_per_day", 20.0, "pgc_posts"), ("points", True, "points_earned"), ("operators", 4, "operators")],
+)
+def test_a_live_control_changes_the_run_from_the_next_day_only(unchanged, control, value, kpi):
+    """Moved after day 30 without Reset: the same first 30 days, then more of the KPI the control drives."""
+    model = _stepped(DashboardModel(), 30)
+    made = model.apply_controls({**model.controls, control: value})
+    assert [(c["day"], c["control"], c["new"]) for c in made] == [(30, control, value)]
+    _stepped(model, 30)
+    before, after = unchanged.frame(), model.frame()
+    assert after.iloc[:30].equals(before.iloc[:30])
+    assert after[kpi].iloc[30:].sum() > before[kpi].iloc[30:].sum()
+    assert not after.iloc[30:].equals(before.iloc[30:])
+    assert model.scenario == build_scenario(load_base(), {control: value})
+    assert {"day": 30, "kind": "setting", "label": made[0]["label"]} in model.markers
+
+
+def test_live_mix_and_team_reach_the_models_own_copies():
+    model = _stepped(DashboardModel(), 3)
+    model.apply_controls({**model.controls, "content_focus": "educational-led", "promotional_share": 0.4})
+    mix = model.scenario.content.mix
+    assert mix["educational"] == pytest.approx(0.3) and mix["promotional"] == pytest.approx(0.4)
+    assert model.policy.mix == pytest.approx([mix[t] for t in live.CONTENT_TYPES])  # what operators publish from
+    floor = model.policy.floor
+    model.apply_controls({**model.controls, "operators": 5})
+    assert model.policy.floor == floor + 5 and len(model.operators) >= 5 and model.policy.headcount >= 5
+    model.apply_controls({**model.controls, "operators": 0})
+    assert model.policy.floor == floor and len(model.operators) == int(np.ceil(model.policy.headcount - 1e-9))
+
+
+def test_points_switched_on_again_start_from_empty_balances():
+    model = _stepped(DashboardModel(points=True), 20)
+    assert model.pop.points.sum() > 0
+    model.apply_controls({**model.controls, "points": False})
+    _stepped(model, 2)
+    model.apply_controls({**model.controls, "points": True})
+    assert model.pop.points.sum() == 0 and (model.pop.points_last_earn == -1).all()
+    assert (model.pop.last_redeem == -1).all()
+
+
+def test_controls_that_need_a_reset_are_pending_not_applied():
+    panel = ControlPanel({"seed": "7", "posts_per_day": 9.0})
+    model = DashboardModel(panel=panel)
+    assert model.scenario.seed == 7 and model.scenario.content.posts_per_day == 9.0 and not model.pending(panel.values)
+    panel.values.update(seed="8", operating_model="hybrid", posts_per_day=12.0)
+    assert model.apply_controls(panel.values)[0]["control"] == "posts_per_day"
+    assert model.scenario.seed == 7 and model.scenario.operating_model is None
+    assert model.pending(panel.values) == ["operating_model", "seed"]
+    again = DashboardModel(panel=panel)  # Reset: SolaraViz builds the model again with the same panel
+    assert (again.scenario.seed, again.scenario.operating_model) == (8, "hybrid") and not again.pending(panel.values)
+
+
+def test_a_structural_change_is_refused_on_a_running_model(base):
+    model = DashboardModel()
+    bigger = build_scenario({**base, "market": {**base["market"], "size": 10_000}}, {})
+    with pytest.raises(live.NeedsReset, match="market.size"):
+        live.apply(model, bigger)
+    assert model.scenario.market.size == 20_000
+
+
+def test_export_names_the_changes_made_during_the_run(tmp_path):
+    model = _stepped(DashboardModel(), 2)
+    model.apply_controls({**model.controls, "reward_inviter": 20})
+    text = scenario_yaml(model.scenario, live_changes=model.live_changes)
+    assert "day 2: inviter reward ¥0 → ¥20" in text and "not in this file" in text
+    assert "changed" not in scenario_yaml(model.scenario)
 
 
 def test_export_round_trip(base, tmp_path):
