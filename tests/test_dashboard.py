@@ -26,8 +26,8 @@ from sim.dashboard.controls import (
     check_small,
     control_values,
     load_base,
-    model_params,
     shrink,
+    widgets,
     with_promotional_share,
 )
 from sim.dashboard.export import default_path, export_scenario, scenario_yaml
@@ -146,11 +146,15 @@ def test_rejected_settings_show_an_error_and_the_model_stands_still():
 
 def test_model_params_fit_the_model_for_solaraviz(base):
     viz = pytest.importorskip("mesa.visualization.solara_viz")
-    params = model_params("", base)
+    app = pytest.importorskip("sim.dashboard.app")
+    panel = ControlPanel(control_values(base))
+    params = app.model_params("", panel)
     viz._check_model_params(DashboardModel.__init__, params)  # what SolaraViz checks before Reset
     user, fixed = viz.split_model_params(params)
-    assert set(fixed) == {"base"} and set(user) == set(control_values(base))
-    assert all(p["value"] == control_values(base)[k] for k, p in user.items())
+    assert set(fixed) == {"base", "panel"} and not user  # the controls are the dashboard's own
+    specs = widgets(base)
+    assert set(specs) == set(control_values(base)) and all(p["value"] == panel.values[k] for k, p in specs.items())
+    assert [k for k, p in specs.items() if "applies on Reset" in p["label"]] == ["operating_model", "seed"]
 
 
 def test_model_runs_to_the_scenarios_last_day(tmp_path):
@@ -397,36 +401,65 @@ def test_dashboard_in_a_browser(tmp_path, base):
             sync_api.expect(charts).to_have_count(7, timeout=30_000)
             before = [charts.nth(i).get_attribute("src") for i in range(7)]
 
-            # Move a control (PageUp: 6 -> 11 brand posts a day), rebuild the model with it, then step.
+            sync_api.expect(page.get_by_text("Use Threads")).to_be_hidden()  # Mesa's; threads only skip charts
+            sync_api.expect(page.get_by_text("Model Parameters", exact=True)).to_be_hidden()  # empty: ours instead
+            step = page.get_by_role("button", name="Step", exact=True)
+            for day in (1, 2, 3):
+                step.click()
+                sync_api.expect(headline).to_contain_text(f"Day {day} of 365", timeout=30_000)
+
+            # Move a strategy control (PageUp: 6 -> 11 brand posts a day): it acts on the running model.
             slider = page.get_by_role("slider", name="Brand posts per day")
             slider.press("PageUp")
             sync_api.expect(slider).to_have_attribute("aria-valuenow", "11")
-            page.get_by_role("button", name="Reset", exact=True).click()
             running = page.get_by_text("Running:")
             sync_api.expect(running).to_contain_text("11 posts/day", timeout=20_000)
-            for day in (1, 2, 3):
-                page.get_by_role("button", name="Step", exact=True).click()
+            sync_api.expect(page.get_by_text("Events and rule firings")).to_contain_text(
+                "day 3: setting brand posts/day 6 → 11", timeout=20_000
+            )
+            sync_api.expect(headline).to_contain_text("Day 3 of 365")  # no Reset: the same community goes on
+            for day in (4, 5):
+                step.click()
                 sync_api.expect(headline).to_contain_text(f"Day {day} of 365", timeout=30_000)
             sync_api.expect(charts.nth(2)).not_to_have_attribute("src", before[2], timeout=20_000)
             after = [charts.nth(i).get_attribute("src") for i in range(7)]
             assert sum(a != b for a, b in zip(after, before, strict=True)) >= 6  # the KPI views redrew
 
-            # Export the running scenario.
+            # Export the running scenario: the settings in force, the change made on day 3 in the header.
             field = page.get_by_label("File")
             field.fill("exported.yaml")  # relative to the server's directory, tmp_path
             field.press("Enter")
             page.get_by_role("button", name="Export scenario", exact=True).click()
             sync_api.expect(page.get_by_text("Saved ")).to_be_visible(timeout=20_000)
+
+            # A control that rebuilds the community waits for Reset, and says so.
+            seed = page.get_by_label("Seed (applies on Reset)")
+            seed.fill("7")
+            seed.press("Enter")
+            sync_api.expect(page.get_by_text("Pending: Seed")).to_be_visible(timeout=20_000)
+            sync_api.expect(running).to_contain_text("seed 42")
+            page.get_by_role("button", name="Reset", exact=True).click()
+            sync_api.expect(running).to_contain_text("seed 7", timeout=20_000)
+            sync_api.expect(running).to_contain_text("11 posts/day")  # the moved controls survive Reset
+            sync_api.expect(headline).to_contain_text("Day 0 of 365")
+            sync_api.expect(page.get_by_text("Pending: Seed")).to_be_hidden()
             page.wait_for_timeout(500)
             page.screenshot(path=tmp_path / "dashboard.png")
             if os.environ.get("UPDATE_DOCS_SCREENSHOT"):  # docs/img/dashboard.png: about two months in
                 page.get_by_role("slider", name="Render Interval (steps)").press("PageUp")  # 21 days a click
-                for day in (24, 45, 66):
-                    page.get_by_role("button", name="Step", exact=True).click()
+                for day in (21, 42):
+                    step.click()
                     sync_api.expect(headline).to_contain_text(f"Day {day} of 365", timeout=60_000)
+                page.get_by_label("Points program").check()  # a live change, dated on the charts
+                sync_api.expect(running).to_contain_text("points on", timeout=20_000)
+                step.click()
+                sync_api.expect(headline).to_contain_text("Day 63 of 365", timeout=60_000)
                 page.wait_for_timeout(1000)
                 page.screenshot(path=ROOT / "docs" / "img" / "dashboard.png")
         finally:
             browser.close()
     assert (tmp_path / "dashboard.png").stat().st_size > 50_000
     assert load_scenario(exported) == build_scenario(base, {"posts_per_day": 11.0})
+    assert "#   day 3: brand posts/day 6 → 11" in exported.read_text()
+    log = (tmp_path / "server.log").read_text()
+    assert "samesite" not in log and "Traceback" not in log, log

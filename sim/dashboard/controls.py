@@ -140,8 +140,8 @@ def control_values(data: Mapping[str, Any]) -> dict[str, Any]:
     return values
 
 
-def model_params(base_path: str, data: Mapping[str, Any]) -> dict[str, Any]:
-    """SolaraViz ``model_params``: one widget per control, starting at the scenario's values."""
+def widgets(data: Mapping[str, Any]) -> dict[str, Any]:
+    """One widget per control (in SolaraViz's ``model_params`` format), starting at the scenario's values."""
     v = control_values(data)
 
     def top(value: float, at_least: float) -> float:
@@ -152,7 +152,6 @@ def model_params(base_path: str, data: Mapping[str, Any]) -> dict[str, Any]:
 
     targets = [t for t in COUPON_TARGETS if t != "segment" or v["coupon_target"] == "segment"]
     return {
-        "base": base_path,
         "operating_model": {
             "type": "Select",
             "label": "Operating-model preset" + ON_RESET_NOTE,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import pandas as pd
@@ -55,6 +56,7 @@ class DashboardModel(CommunityModel):
         self.error: str | None = None
         self.live_error: str | None = None  # why the last live change was refused
         self.live_changes: list[dict] = []  # {"day", "control", "old", "new", "label"} of each live change
+        self.lock = threading.RLock()  # a day and a live change never overlap (▶ steps in another thread)
         try:
             base_data = load_base(base or None)
         except ScenarioError as exc:  # the base file changed since the server started: show why
@@ -84,6 +86,10 @@ class DashboardModel(CommunityModel):
         Controls that apply on Reset are left as they are. A combination the loader rejects
         changes nothing and leaves the message in ``live_error``.
         """
+        with self.lock:
+            return self._apply_controls(values)
+
+    def _apply_controls(self, values: dict[str, Any]) -> list[dict]:
         if self.error is not None:
             return []
         wanted = {**self.controls, **{k: v for k, v in values.items() if k in LIVE}}
@@ -121,5 +127,6 @@ class DashboardModel(CommunityModel):
         if self.error is not None or self.days_done >= self.scenario.days:
             self.running = False
             return
-        super().step()
+        with self.lock:
+            super().step()
         self.running = self.days_done < self.scenario.days
