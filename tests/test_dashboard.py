@@ -155,6 +155,13 @@ def test_model_params_fit_the_model_for_solaraviz(base):
     specs = widgets(base)
     assert set(specs) == set(control_values(base)) and all(p["value"] == panel.values[k] for k, p in specs.items())
     assert [k for k, p in specs.items() if "applies on Reset" in p["label"]] == ["operating_model", "seed"]
+    model = DashboardModel(**params)
+    if hasattr(viz, "_get_scenario_defaults"):  # Mesa 3.5: the checks and Reset read model.scenario
+        viz._check_model_params(model, params)
+        kwargs = viz._build_model_init_kwargs(
+            model, params, add_scenario_when_empty=True, require_model_accepts_scenario=True
+        )
+        assert kwargs == params and type(model)(**kwargs).scenario == model.scenario
 
 
 def test_model_runs_to_the_scenarios_last_day(tmp_path):

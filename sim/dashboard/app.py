@@ -10,8 +10,9 @@ import os
 import warnings
 
 import solara
-from mesa.visualization import SolaraViz
+from mesa.visualization import SolaraViz, solara_viz
 
+from sim.dashboard.compat import accept_community_scenario
 from sim.dashboard.controls import control_values, load_base
 from sim.dashboard.model import ControlPanel, DashboardModel
 from sim.dashboard.server import COOKIE_WARNING, SCENARIO_ENV
@@ -20,6 +21,7 @@ from sim.dashboard.views import COMPONENTS
 #: Solara warns on every page load over plain http that its session cookie falls back to samesite=lax;
 #: on this machine's own address that is expected (the server sets the same filter through its environment).
 warnings.filterwarnings("ignore", message=COOKIE_WARNING, category=UserWarning)
+accept_community_scenario(solara_viz)  # Mesa 3.5 reads model.scenario as its own
 
 
 def model_params(base: str, panel: ControlPanel) -> dict:

@@ -153,6 +153,7 @@ def StrategyControls(model: DashboardModel):
             "Controls act on the running community from the next day; "
             f"those marked “{ON_RESET_NOTE.strip(' ()')}” wait for Reset.",
             classes=["kpi-small"],
+            style={"margin-bottom": "14px"},
         )
         for name, spec in specs.items():
             _widget(spec, panel.values.get(name, spec["value"]), lambda v, name=name: change(name, v))
