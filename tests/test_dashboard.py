@@ -209,6 +209,15 @@ def test_a_live_control_changes_the_run_from_the_next_day_only(unchanged, contro
     assert {"day": 30, "kind": "setting", "label": made[0]["label"]} in model.markers
 
 
+def test_the_same_live_changes_on_the_same_days_give_the_same_run():
+    runs = []
+    for _ in range(2):
+        model = _stepped(DashboardModel(), 8)
+        model.apply_controls({**model.controls, "coupons": True, "reward_inviter": 30})
+        runs.append(_stepped(model, 8).frame())
+    assert runs[0].equals(runs[1])
+
+
 def test_live_mix_and_team_reach_the_models_own_copies():
     model = _stepped(DashboardModel(), 3)
     model.apply_controls({**model.controls, "content_focus": "educational-led", "promotional_share": 0.4})
@@ -457,7 +466,7 @@ def test_dashboard_in_a_browser(tmp_path, base):
                 for day in (21, 42):
                     step.click()
                     sync_api.expect(headline).to_contain_text(f"Day {day} of 365", timeout=60_000)
-                page.get_by_label("Points program").check()  # a live change, dated on the charts
+                page.get_by_text("Points program", exact=True).click()  # a live change, dated on the charts
                 sync_api.expect(running).to_contain_text("points on", timeout=20_000)
                 step.click()
                 sync_api.expect(headline).to_contain_text("Day 63 of 365", timeout=60_000)
