@@ -97,7 +97,7 @@ class CommunityModel(MemberRows, mesa.Model):
 
     @property
     def scenario(self) -> Scenario:
-        """The community scenario (frozen while the model runs)."""
+        """The community scenario (frozen; the dashboard swaps in another between days, ``sim.dashboard.live``)."""
         return self._community_scenario
 
     @scenario.setter

@@ -19,19 +19,19 @@ import pytest
 from sim.cli import main
 from sim.config.errors import ScenarioError
 from sim.config.loader import load_scenario, scenario_to_yaml
-from sim.dashboard import figures
+from sim.dashboard import figures, live
 from sim.dashboard.controls import (
     FOCUS_CHOICES,
     build_scenario,
     check_small,
     control_values,
     load_base,
-    model_params,
     shrink,
+    widgets,
     with_promotional_share,
 )
-from sim.dashboard.export import default_path, export_scenario
-from sim.dashboard.model import DashboardModel
+from sim.dashboard.export import default_path, export_scenario, scenario_yaml
+from sim.dashboard.model import ControlPanel, DashboardModel
 from sim.run.runner import simulate
 from tests.conftest import CHROMIUM_ARGS
 
@@ -146,11 +146,22 @@ def test_rejected_settings_show_an_error_and_the_model_stands_still():
 
 def test_model_params_fit_the_model_for_solaraviz(base):
     viz = pytest.importorskip("mesa.visualization.solara_viz")
-    params = model_params("", base)
+    app = pytest.importorskip("sim.dashboard.app")
+    panel = ControlPanel(control_values(base))
+    params = app.model_params("", panel)
     viz._check_model_params(DashboardModel.__init__, params)  # what SolaraViz checks before Reset
     user, fixed = viz.split_model_params(params)
-    assert set(fixed) == {"base"} and set(user) == set(control_values(base))
-    assert all(p["value"] == control_values(base)[k] for k, p in user.items())
+    assert set(fixed) == {"base", "panel"} and not user  # the controls are the dashboard's own
+    specs = widgets(base)
+    assert set(specs) == set(control_values(base)) and all(p["value"] == panel.values[k] for k, p in specs.items())
+    assert [k for k, p in specs.items() if "applies on Reset" in p["label"]] == ["operating_model", "seed"]
+    model = DashboardModel(**params)
+    if hasattr(viz, "_get_scenario_defaults"):  # Mesa 3.5: the checks and Reset read model.scenario
+        viz._check_model_params(model, params)
+        kwargs = viz._build_model_init_kwargs(
+            model, params, add_scenario_when_empty=True, require_model_accepts_scenario=True
+        )
+        assert kwargs == params and type(model)(**kwargs).scenario == model.scenario
 
 
 def test_model_runs_to_the_scenarios_last_day(tmp_path):
@@ -163,6 +174,99 @@ def test_model_runs_to_the_scenarios_last_day(tmp_path):
     for _ in range(6):
         model.step()
     assert model.days_done == 4 and not model.running and len(model.frame()) == 4
+
+
+# --- live controls --------------------------------------------------------------------------
+
+
+def _stepped(model: DashboardModel, days: int) -> DashboardModel:
+    for _ in range(days):
+        model.step()
+    return model
+
+
+@pytest.fixture(scope="module")
+def unchanged() -> DashboardModel:
+    """The default community, 60 days, no control moved."""
+    return _stepped(DashboardModel(), 60)
+
+
+@pytest.mark.parametrize(
+    ("control", "value", "kpi"),
+    [("posts_per_day", 20.0, "pgc_posts"), ("points", True, "points_earned"), ("operators", 4, "operators")],
+)
+def test_a_live_control_changes_the_run_from_the_next_day_only(unchanged, control, value, kpi):
+    """Moved after day 30 without Reset: the same first 30 days, then more of the KPI the control drives."""
+    model = _stepped(DashboardModel(), 30)
+    made = model.apply_controls({**model.controls, control: value})
+    assert [(c["day"], c["control"], c["new"]) for c in made] == [(30, control, value)]
+    _stepped(model, 30)
+    before, after = unchanged.frame(), model.frame()
+    assert after.iloc[:30].equals(before.iloc[:30])
+    assert after[kpi].iloc[30:].sum() > before[kpi].iloc[30:].sum()
+    assert not after.iloc[30:].equals(before.iloc[30:])
+    assert model.scenario == build_scenario(load_base(), {control: value})
+    assert {"day": 30, "kind": "setting", "label": made[0]["label"]} in model.markers
+
+
+def test_the_same_live_changes_on_the_same_days_give_the_same_run():
+    runs = []
+    for _ in range(2):
+        model = _stepped(DashboardModel(), 8)
+        model.apply_controls({**model.controls, "coupons": True, "reward_inviter": 30})
+        runs.append(_stepped(model, 8).frame())
+    assert runs[0].equals(runs[1])
+
+
+def test_live_mix_and_team_reach_the_models_own_copies():
+    model = _stepped(DashboardModel(), 3)
+    model.apply_controls({**model.controls, "content_focus": "educational-led", "promotional_share": 0.4})
+    mix = model.scenario.content.mix
+    assert mix["educational"] == pytest.approx(0.3) and mix["promotional"] == pytest.approx(0.4)
+    assert model.policy.mix == pytest.approx([mix[t] for t in live.CONTENT_TYPES])  # what operators publish from
+    floor = model.policy.floor
+    model.apply_controls({**model.controls, "operators": 5})
+    assert model.policy.floor == floor + 5 and len(model.operators) >= 5 and model.policy.headcount >= 5
+    model.apply_controls({**model.controls, "operators": 0})
+    assert model.policy.floor == floor and len(model.operators) == int(np.ceil(model.policy.headcount - 1e-9))
+
+
+def test_points_switched_on_again_start_from_empty_balances():
+    model = _stepped(DashboardModel(points=True), 20)
+    assert model.pop.points.sum() > 0
+    model.apply_controls({**model.controls, "points": False})
+    _stepped(model, 2)
+    model.apply_controls({**model.controls, "points": True})
+    assert model.pop.points.sum() == 0 and (model.pop.points_last_earn == -1).all()
+    assert (model.pop.last_redeem == -1).all()
+
+
+def test_controls_that_need_a_reset_are_pending_not_applied():
+    panel = ControlPanel({"seed": "7", "posts_per_day": 9.0})
+    model = DashboardModel(panel=panel)
+    assert model.scenario.seed == 7 and model.scenario.content.posts_per_day == 9.0 and not model.pending(panel.values)
+    panel.values.update(seed="8", operating_model="hybrid", posts_per_day=12.0)
+    assert model.apply_controls(panel.values)[0]["control"] == "posts_per_day"
+    assert model.scenario.seed == 7 and model.scenario.operating_model is None
+    assert model.pending(panel.values) == ["operating_model", "seed"]
+    again = DashboardModel(panel=panel)  # Reset: SolaraViz builds the model again with the same panel
+    assert (again.scenario.seed, again.scenario.operating_model) == (8, "hybrid") and not again.pending(panel.values)
+
+
+def test_a_structural_change_is_refused_on_a_running_model(base):
+    model = DashboardModel()
+    bigger = build_scenario({**base, "market": {**base["market"], "size": 10_000}}, {})
+    with pytest.raises(live.NeedsReset, match="market.size"):
+        live.apply(model, bigger)
+    assert model.scenario.market.size == 20_000
+
+
+def test_export_names_the_changes_made_during_the_run(tmp_path):
+    model = _stepped(DashboardModel(), 2)
+    model.apply_controls({**model.controls, "reward_inviter": 20})
+    text = scenario_yaml(model.scenario, live_changes=model.live_changes)
+    assert "day 2: inviter reward ¥0 → ¥20" in text and "not in this file" in text
+    assert "changed" not in scenario_yaml(model.scenario)
 
 
 def test_export_round_trip(base, tmp_path):
@@ -313,36 +417,65 @@ def test_dashboard_in_a_browser(tmp_path, base):
             sync_api.expect(charts).to_have_count(7, timeout=30_000)
             before = [charts.nth(i).get_attribute("src") for i in range(7)]
 
-            # Move a control (PageUp: 6 -> 11 brand posts a day), rebuild the model with it, then step.
+            sync_api.expect(page.get_by_text("Use Threads")).to_be_hidden()  # Mesa's; threads only skip charts
+            sync_api.expect(page.get_by_text("Model Parameters", exact=True)).to_be_hidden()  # empty: ours instead
+            step = page.get_by_role("button", name="Step", exact=True)
+            for day in (1, 2, 3):
+                step.click()
+                sync_api.expect(headline).to_contain_text(f"Day {day} of 365", timeout=30_000)
+
+            # Move a strategy control (PageUp: 6 -> 11 brand posts a day): it acts on the running model.
             slider = page.get_by_role("slider", name="Brand posts per day")
             slider.press("PageUp")
             sync_api.expect(slider).to_have_attribute("aria-valuenow", "11")
-            page.get_by_role("button", name="Reset", exact=True).click()
             running = page.get_by_text("Running:")
             sync_api.expect(running).to_contain_text("11 posts/day", timeout=20_000)
-            for day in (1, 2, 3):
-                page.get_by_role("button", name="Step", exact=True).click()
+            sync_api.expect(page.get_by_text("Events and rule firings")).to_contain_text(
+                "day 3: setting brand posts/day 6 → 11", timeout=20_000
+            )
+            sync_api.expect(headline).to_contain_text("Day 3 of 365")  # no Reset: the same community goes on
+            for day in (4, 5):
+                step.click()
                 sync_api.expect(headline).to_contain_text(f"Day {day} of 365", timeout=30_000)
             sync_api.expect(charts.nth(2)).not_to_have_attribute("src", before[2], timeout=20_000)
             after = [charts.nth(i).get_attribute("src") for i in range(7)]
             assert sum(a != b for a, b in zip(after, before, strict=True)) >= 6  # the KPI views redrew
 
-            # Export the running scenario.
+            # Export the running scenario: the settings in force, the change made on day 3 in the header.
             field = page.get_by_label("File")
             field.fill("exported.yaml")  # relative to the server's directory, tmp_path
             field.press("Enter")
             page.get_by_role("button", name="Export scenario", exact=True).click()
             sync_api.expect(page.get_by_text("Saved ")).to_be_visible(timeout=20_000)
+
+            # A control that rebuilds the community waits for Reset, and says so.
+            seed = page.get_by_label("Seed (applies on Reset)")
+            seed.fill("7")
+            seed.press("Enter")
+            sync_api.expect(page.get_by_text("Pending: Seed")).to_be_visible(timeout=20_000)
+            sync_api.expect(running).to_contain_text("seed 42")
+            page.get_by_role("button", name="Reset", exact=True).click()
+            sync_api.expect(running).to_contain_text("seed 7", timeout=20_000)
+            sync_api.expect(running).to_contain_text("11 posts/day")  # the moved controls survive Reset
+            sync_api.expect(headline).to_contain_text("Day 0 of 365")
+            sync_api.expect(page.get_by_text("Pending: Seed")).to_be_hidden()
             page.wait_for_timeout(500)
             page.screenshot(path=tmp_path / "dashboard.png")
             if os.environ.get("UPDATE_DOCS_SCREENSHOT"):  # docs/img/dashboard.png: about two months in
                 page.get_by_role("slider", name="Render Interval (steps)").press("PageUp")  # 21 days a click
-                for day in (24, 45, 66):
-                    page.get_by_role("button", name="Step", exact=True).click()
+                for day in (21, 42):
+                    step.click()
                     sync_api.expect(headline).to_contain_text(f"Day {day} of 365", timeout=60_000)
+                page.get_by_text("Points program", exact=True).click()  # a live change, dated on the charts
+                sync_api.expect(running).to_contain_text("points on", timeout=20_000)
+                step.click()
+                sync_api.expect(headline).to_contain_text("Day 63 of 365", timeout=60_000)
                 page.wait_for_timeout(1000)
                 page.screenshot(path=ROOT / "docs" / "img" / "dashboard.png")
         finally:
             browser.close()
     assert (tmp_path / "dashboard.png").stat().st_size > 50_000
     assert load_scenario(exported) == build_scenario(base, {"posts_per_day": 11.0})
+    assert "#   day 3: brand posts/day 6 → 11" in exported.read_text()
+    log = (tmp_path / "server.log").read_text()
+    assert "samesite" not in log and "Traceback" not in log, log

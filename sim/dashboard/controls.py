@@ -38,6 +38,25 @@ OTHER_TYPES = tuple(t for t in CONTENT_TYPES if t != "promotional")
 FOCUS_CHOICES = (SCENARIO_MIX, EVEN_MIX, *(f"{t}-led" for t in OTHER_TYPES))
 COUPON_TARGETS = ("all", "churn_risk", "lapsed", "segment")
 
+#: Controls that act on the running model from its next day on (``sim.dashboard.live``).
+LIVE = (
+    "content_focus",
+    "promotional_share",
+    "posts_per_day",
+    "reward_inviter",
+    "reward_invitee",
+    "points",
+    "coupons",
+    "coupon_target",
+    "coupon_value",
+    "operators",
+    "koc_incubation",
+)
+#: Controls that rebuild the community (its people, network and random numbers): they apply on Reset.
+ON_RESET = ("operating_model", "seed")
+#: Said after the label of a control that applies on Reset.
+ON_RESET_NOTE = " (applies on Reset)"
+
 #: Controls that set one scenario key each: name -> key path (the grammar of --set).
 KEYS: dict[str, tuple[keypath.Token, ...]] = {
     name: keypath.split(path)
@@ -121,8 +140,8 @@ def control_values(data: Mapping[str, Any]) -> dict[str, Any]:
     return values
 
 
-def model_params(base_path: str, data: Mapping[str, Any]) -> dict[str, Any]:
-    """SolaraViz ``model_params``: one widget per control, starting at the scenario's values."""
+def widgets(data: Mapping[str, Any]) -> dict[str, Any]:
+    """One widget per control (in SolaraViz's ``model_params`` format), starting at the scenario's values."""
     v = control_values(data)
 
     def top(value: float, at_least: float) -> float:
@@ -133,10 +152,9 @@ def model_params(base_path: str, data: Mapping[str, Any]) -> dict[str, Any]:
 
     targets = [t for t in COUPON_TARGETS if t != "segment" or v["coupon_target"] == "segment"]
     return {
-        "base": base_path,
         "operating_model": {
             "type": "Select",
-            "label": "Operating-model preset",
+            "label": "Operating-model preset" + ON_RESET_NOTE,
             "value": v["operating_model"],
             "values": [NO_PRESET, *preset_names()],
         },
@@ -156,8 +174,25 @@ def model_params(base_path: str, data: Mapping[str, Any]) -> dict[str, Any]:
         "coupon_value": slider("SliderFloat", "Coupon value (CNY off)", "coupon_value", 1, 50, 1),
         "operators": slider("SliderInt", "Operators (headcount)", "operators", 0, 20, 1),
         "koc_incubation": {"type": "Checkbox", "label": "KOC incubation", "value": v["koc_incubation"]},
-        "seed": {"type": "InputText", "label": "Seed", "value": v["seed"]},
+        "seed": {"type": "InputText", "label": "Seed" + ON_RESET_NOTE, "value": v["seed"]},
     }
+
+
+def describe(name: str, old: Any, new: Any) -> str:
+    """A short dated-event label for control ``name`` moved from ``old`` to ``new``."""
+    if isinstance(new, bool):
+        what = {"points": "points program", "coupons": "coupon program", "koc_incubation": "KOC incubation"}
+        return f"{what.get(name, name)} {'on' if new else 'off'}"
+    if name == "promotional_share":
+        return f"promotional share {float(old):.0%} → {float(new):.0%}"
+    if name == "content_focus":
+        return f"content mix {new}"
+    fmt = lambda x: f"{x:g}" if isinstance(x, int | float) else str(x)  # noqa: E731
+    money = {"reward_inviter": "inviter reward", "reward_invitee": "new-member reward", "coupon_value": "coupon value"}
+    if name in money:
+        return f"{money[name]} ¥{fmt(old)} → ¥{fmt(new)}"
+    short = {"posts_per_day": "brand posts/day", "coupon_target": "coupons to"}.get(name, name)
+    return f"{short} {fmt(old)} → {fmt(new)}"
 
 
 # --- the content mix -----------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,10 +29,22 @@ _Dumper.add_representer(dict, lambda d, v: _flow_if_flat(d, v, yaml.SafeDumper.r
 _Dumper.add_representer(list, lambda d, v: _flow_if_flat(d, v, yaml.SafeDumper.represent_list))
 
 
-def scenario_yaml(scenario: Scenario, note: str = "") -> str:
+def changes_note(live_changes: Sequence[Mapping[str, Any]]) -> str:
+    """Comment lines naming the settings changed during the run (a scenario cannot schedule such changes)."""
+    if not live_changes:
+        return ""
+    days = "\n".join(f"#   day {c['day']}: {c['label']}" for c in live_changes)
+    return (
+        "# Settings changed during the dashboard's run are not in this file: it holds the settings in force\n"
+        "# at export, from day 0 (a scenario cannot schedule setting changes). The run started with other\n"
+        f"# settings and changed them from these days on:\n{days}\n"
+    )
+
+
+def scenario_yaml(scenario: Scenario, note: str = "", live_changes: Sequence[Mapping[str, Any]] = ()) -> str:
     """The full resolved scenario as compact YAML (no ``extends``), with a comment header."""
     body = yaml.dump(scenario.model_dump(mode="json"), Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=110)
-    header = f"# {note}\n" if note else ""
+    header = (f"# {note}\n" if note else "") + changes_note(live_changes)
     return f"{header}# Every key is written out: run it as is with `community-sim run <this file>`.\n{body}"
 
 
@@ -41,10 +54,11 @@ def default_path(scenario: Scenario, now: datetime.datetime | None = None) -> Pa
     return Path("results") / "dashboard" / f"{dir_name(scenario.name)}-{stamp}.yaml"
 
 
-def export_scenario(scenario: Scenario, path: str | Path) -> Path:
+def export_scenario(scenario: Scenario, path: str | Path, live_changes: Sequence[Mapping[str, Any]] = ()) -> Path:
     """Write ``scenario`` to the new file ``path`` atomically (parent directories created) and return the path.
 
-    An existing file is never replaced (``ValueError``).
+    ``live_changes`` (the dashboard model's) are named in the header. An existing file is never replaced
+    (``ValueError``).
     """
     path = Path(path).expanduser()
     if path.suffix.lower() not in (".yaml", ".yml"):
@@ -53,7 +67,9 @@ def export_scenario(scenario: Scenario, path: str | Path) -> Path:
         raise ValueError(f"{path} is a directory; give a file name ending in .yaml")
     stamp = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
     try:
-        write_text_new(path, scenario_yaml(scenario, f"Exported from the community-sim dashboard on {stamp}."))
+        write_text_new(
+            path, scenario_yaml(scenario, f"Exported from the community-sim dashboard on {stamp}.", live_changes)
+        )
     except OutputError as exc:
         raise ValueError(str(exc).replace("--out", "file name")) from None
     return path

@@ -18,6 +18,7 @@ from sim.dashboard.controls import check_small, load_base
 
 APP_MODULE = "sim.dashboard.app"
 SCENARIO_ENV = "COMMUNITY_SIM_DASHBOARD_SCENARIO"
+COOKIE_WARNING = "Cookies with samesite=none require https"
 INSTALL_HINT = "the dashboard needs the optional extra: pip install 'community-sim[dashboard]'"
 
 
@@ -42,10 +43,15 @@ def solara_command(host: str, port: int) -> list[str]:
 
 
 def server_env(scenario: Path | None) -> dict[str, str]:
-    """The server's environment: the scenario to start from; no telemetry, no hook lint of Mesa's code."""
+    """The server's environment: the scenario to start from; no telemetry, no hook lint of Mesa's code, no
+    cookie warning per page load."""
     env = dict(os.environ)
     env[SCENARIO_ENV] = str(scenario.resolve()) if scenario else ""
     env["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] = "False"
+    # Solara warns on every page load over plain http that its session cookie falls back to samesite=lax
+    # (13 lines each time); expected on this machine's own address, so that one warning is filtered.
+    quiet = f"ignore:{COOKIE_WARNING}:UserWarning"
+    env["PYTHONWARNINGS"] = ",".join(w for w in (env.get("PYTHONWARNINGS", ""), quiet) if w)
     env.setdefault("SOLARA_CHECK_HOOKS", "off")
     return env
 

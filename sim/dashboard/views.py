@@ -12,6 +12,7 @@ import solara
 from mesa.visualization.utils import update_counter
 
 from sim.dashboard import figures
+from sim.dashboard.controls import LIVE, ON_RESET_NOTE, widgets
 from sim.dashboard.export import default_path, export_scenario
 from sim.dashboard.figures import thin_markers
 from sim.dashboard.model import DashboardModel
@@ -24,7 +25,9 @@ TILE = (
     "background:rgba(0,114,178,0.07);vertical-align:top"
 )
 #: Page styles: Chinese fonts after Vuetify's Roboto, the headline, slider values shown on the handles,
-#: images kept inside their grid cells, and Mesa's single "Page 0" tab hidden.
+#: images kept inside their grid cells; hidden: Mesa's single "Page 0" tab, its "Use Threads" checkbox (the
+#: only checkbox of its first sidebar card; threads would only let the charts skip days) and its "Model
+#: Parameters" card, empty here (the controls are the dashboard's own "Strategy" card).
 CSS = (
     """
 .v-application { font-family: Roboto, """
@@ -41,6 +44,8 @@ CSS = (
   font-size: 11px; }
 .v-slider__thumb-label > * { transform: none !important; }
 .v-tabs:has(+ .v-window) { display: none; }
+.v-navigation-drawer .v-sheet.d-flex > .v-card:first-child > .v-card__text > .v-input--checkbox { display: none; }
+.v-navigation-drawer .v-sheet.d-flex > .v-card:nth-child(2):not(:has(.v-input)) { display: none; }
 """
 )
 
@@ -111,8 +116,58 @@ def Overview(model: DashboardModel):
         shown = thin_markers(model.markers)[-4:]
         events = "; ".join(f"day {m['day']}: {m['kind']} {m['label']}" for m in shown) or "none yet"
         solara.Text(f"Events and rule firings: {events}", classes=["kpi-small"])
-        solara.Text("Moved a control? Press Reset to rebuild the community with it.", classes=["kpi-small"])
+        solara.Text(
+            "Strategy controls act from the next day on; those marked “applies on Reset” rebuild the community.",
+            classes=["kpi-small"],
+        )
+    StrategyControls(model)
     ExportCard(model)
+
+
+def _widget(spec: dict, value, on_value) -> None:
+    """One control, as SolaraViz draws its ``model_params`` widgets."""
+    kind, label = spec["type"], spec["label"]
+    if kind in ("SliderInt", "SliderFloat"):
+        slider = solara.SliderInt if kind == "SliderInt" else solara.SliderFloat
+        slider(label, value=value, on_value=on_value, min=spec["min"], max=spec["max"], step=spec["step"])
+    elif kind == "Select":
+        solara.Select(label, value=value, values=spec["values"], on_value=on_value)
+    elif kind == "Checkbox":
+        solara.Checkbox(label=label, value=value, on_value=on_value)
+    else:
+        solara.InputText(label, value=value, on_value=on_value)
+
+
+@solara.component
+def StrategyControls(model: DashboardModel):
+    """The strategy's controls (shown in the sidebar): live ones act on the running model, the others on Reset."""
+    update_counter.get()
+    specs = solara.use_memo(lambda: widgets(model.base_data), [])
+    _, set_moves = solara.use_state(0)
+    panel = model.panel
+    if panel is None:
+        return
+
+    def change(name: str, value) -> None:
+        panel.values[name] = value
+        if name in LIVE and model.apply_controls(panel.values):
+            update_counter.value += 1  # the views show the new settings and the dated change now
+        set_moves(lambda n: n + 1)
+
+    with solara.Sidebar(), solara.Card("Strategy"):
+        solara.Text(
+            "Controls act on the running community from the next day; "
+            f"those marked “{ON_RESET_NOTE.strip(' ()')}” wait for Reset.",
+            classes=["kpi-small"],
+            style={"margin-bottom": "14px"},
+        )
+        for name, spec in specs.items():
+            _widget(spec, panel.values.get(name, spec["value"]), lambda v, name=name: change(name, v))
+        if pending := model.pending(panel.values):
+            moved = ", ".join(specs[k]["label"].removesuffix(ON_RESET_NOTE) for k in pending)
+            solara.Warning(f"Pending: {moved} — press Reset to rebuild the community with it.")
+        if model.live_error:
+            solara.Error(f"Not applied — {model.live_error}")
 
 
 @solara.component
@@ -123,7 +178,7 @@ def ExportCard(model: DashboardModel):
 
     def export():
         try:
-            written = export_scenario(model.scenario, path)
+            written = export_scenario(model.scenario, path, model.live_changes)
         except (OSError, ValueError) as exc:
             set_message((f"Not saved: {exc}", "error"))
             return
@@ -131,7 +186,10 @@ def ExportCard(model: DashboardModel):
         set_path(str(default_path(model.scenario)))
 
     with solara.Sidebar(), solara.Card("Export scenario"):
-        solara.Text("Saves the running scenario (press Reset first to apply moved controls).", classes=["kpi-small"])
+        note = "Saves the settings in force now."
+        if model.live_changes:
+            note += " Changes made during the run are listed in the file's header, not replayed by it."
+        solara.Text(note, classes=["kpi-small"])
         solara.InputText("File", value=path, on_value=set_path)
         solara.Button("Export scenario", color="primary", on_click=export, disabled=model.error is not None)
         if message[0]:

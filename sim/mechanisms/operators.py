@@ -38,13 +38,17 @@ def content_plan(content: ContentConfig, members: int) -> float:
 
 
 def review_staffing(model: CommunityModel) -> None:
-    """Every ``staffing_review_days`` days the team is sized to the community (hires act the same day).
+    """Every ``staffing_review_days`` days the team is sized to the community (hires act the same day)."""
+    if model.day.day % model.scenario.operators.staffing_review_days == 0:
+        resize_team(model)
+
+
+def resize_team(model: CommunityModel) -> None:
+    """Size the team to the community and the content plan now (a staffing review, or a changed setting).
 
     ``ceil(fte)`` operators work, all full-time but the last, who works the remaining fraction.
     """
     cfg, policy = model.scenario.operators, model.policy
-    if model.day.day % cfg.staffing_review_days:
-        return
     fte = team_size(cfg, policy.floor, model.n_members, content_plan(model.scenario.content, model.n_members))
     agents = math.ceil(fte - 1e-9)
     have = len(model.operators)
