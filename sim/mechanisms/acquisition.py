@@ -56,14 +56,23 @@ def backdate_visits(model: CommunityModel, members: np.ndarray) -> None:
     The community already exists, so the days since a member's last visit follow
     their visit process: geometric with their habitual daily visit probability
     (capped at ``MAX_BACKDATE_DAYS``). Without this every initial member counts as
-    active for the first 30 days and MAU drops the day the window rolls past day 0.
+    active for the first 30 days and MAU drops the day the window rolls past day 0. Their earlier
+    visits (the churn-risk score's 64-day visit history) follow the same habit, so the score does
+    not read an established member as one who never visits.
     """
     if members.size == 0:
         return
+    pop = model.pop
     p = np.clip(habitual_visit_prob(model, members), 1e-6, 1.0 - 1e-9)
-    u = model.streams.uniform("acquisition", model.pop.n)[members].astype(np.float64)
+    u = model.streams.uniform("acquisition", pop.n)[members].astype(np.float64)
     gap = np.ceil(np.log1p(-u) / np.log1p(-p)) - 1  # failures before the first visit: 0, 1, 2, ...
-    model.pop.last_visit[members] = -np.minimum(gap, MAX_BACKDATE_DAYS).astype(np.int32)
+    last = -np.minimum(gap, MAX_BACKDATE_DAYS).astype(np.int32)
+    pop.last_visit[members] = last
+    # the 63 days before that visit, as the churn-risk score's visit history sees them: visits by the same habit
+    earlier = model.streams["acquisition"].random((members.size, 63)) < p[:, None]
+    weights = np.left_shift(np.uint64(1), np.arange(1, 64, dtype=np.uint64))
+    pop.visit_bits[members] = (earlier.astype(np.uint64) * weights).sum(axis=1, dtype=np.uint64) | np.uint64(1)
+    pop.visit_bits_day[members] = last
 
 
 def paid_cac(model: CommunityModel, n_prospects: int) -> float:
