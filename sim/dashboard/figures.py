@@ -16,7 +16,13 @@ from sim.plots import GMV_COLOR, LOSS_COLOR, SOURCE_COLORS, fonts, source_name  
 
 FIGSIZE = (6.0, 4.6)
 DPI = 100
-MARKER_COLORS = {"crisis": "#D55E00", "promotion": "#009E73", "competitor": "#CC79A7", "rule": "#555555"}
+MARKER_COLORS = {
+    "crisis": "#D55E00",
+    "promotion": "#009E73",
+    "competitor": "#CC79A7",
+    "rule": "#555555",
+    "setting": "#0072B2",
+}
 MAX_MARKER_LABELS = 6
 #: Margins as figure fractions: the title's line on top, then the axes (lowered by a legend's rows).
 LEFT, RIGHT, BOTTOM, TOP = 0.12, 0.97, 0.11, 0.92
