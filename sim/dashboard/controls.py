@@ -36,7 +36,7 @@ SCENARIO_MIX = "as in the scenario"
 EVEN_MIX = "even"
 OTHER_TYPES = tuple(t for t in CONTENT_TYPES if t != "promotional")
 FOCUS_CHOICES = (SCENARIO_MIX, EVEN_MIX, *(f"{t}-led" for t in OTHER_TYPES))
-COUPON_TARGETS = ("all", "churn_risk", "lapsed", "segment")
+COUPON_TARGETS = ("all", "churn_risk", "silent", "core", "lapsed", "segment")
 
 #: Controls that act on the running model from its next day on (``sim.dashboard.live``).
 LIVE = (
