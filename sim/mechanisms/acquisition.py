@@ -2,10 +2,18 @@
 or a campaign an adaptive rule orders).
 
 Organic joining follows the Bass model on the network: a prospect joins on a day
-with probability 1 - exp(-(p + q * m_i) / 365), where p and q are the annual
-innovation and imitation coefficients and m_i the share of the prospect's contacts
-who are members. On the complete graph m_i is the market's adoption share and the
-cumulative adoption follows the classic mean-field Bass curve.
+with probability 1 - exp(-w_i (p + q * m_i) / 365), where p and q are the annual
+innovation and imitation coefficients, m_i the share of the prospect's contacts
+who are members and w_i the prospect's join weight by awareness stage (0 while
+unaware; ``sim.mechanisms.awareness``). With awareness off, w_i = 1 and on the
+complete graph the cumulative adoption follows the classic mean-field Bass curve.
+
+Paid acquisition buys k = budget / CAC members a day (stochastically rounded) at
+CAC = cac (N / P)^e (r_0 / r)^f, with P the prospects left, r their mean join
+weight today and r_0 that of the market on day 0 (e = saturation_elasticity,
+f = funnel_elasticity): members cost more as the market is used up and less as it
+becomes aware. The k are drawn among the prospects in proportion to their join
+weights. No buying on days when the CAC exceeds ``max_cac``.
 """
 
 from __future__ import annotations
@@ -17,6 +25,7 @@ import numpy as np
 from sim.core.mathutil import stochastic_round
 from sim.core.membership import join, prospects
 from sim.core.population import CHURNED, MEMBER
+from sim.mechanisms import awareness
 from sim.mechanisms.spec import KPI, Mechanism, counter
 
 if TYPE_CHECKING:
@@ -44,11 +53,26 @@ def seed_initial_members(model: CommunityModel) -> None:
         model.pop.is_koc[joined[order[: s.koc.initial_count]]] = True
 
 
-def paid_cac(model: CommunityModel, n_prospects: int) -> float:
-    """Cost per acquisition today: rises as the market is used up."""
+def paid_cac(model: CommunityModel, prospects: np.ndarray) -> float:
+    """Cost per acquisition today: rises as the market is used up, falls as prospects become aware and
+    considering (``awareness.cac_factor``)."""
     cfg = model.scenario.acquisition.paid
-    left = max(n_prospects, 1) / model.pop.n
-    return cfg.cac * left ** (-cfg.saturation_elasticity)
+    left = max(prospects.size, 1) / model.pop.n
+    cac = cfg.cac * left ** (-cfg.saturation_elasticity)
+    return cac * awareness.cac_factor(model, prospects) ** cfg.funnel_elasticity if cfg.funnel_elasticity else cac
+
+
+def _pick_weighted(candidates: np.ndarray, k: int, keys: np.ndarray, weight: np.ndarray | None) -> np.ndarray:
+    """``k`` candidates drawn without replacement with probability in proportion to ``weight`` (all alike when
+    None), by the smallest exponential keys -ln(1 - u) / w (Efraimidis & Spirakis 2006); weight 0 never."""
+    if weight is None:
+        return _pick(candidates, k, keys)
+    ready = weight > 0
+    candidates, weight = candidates[ready], weight[ready]
+    if k >= candidates.size:
+        return candidates
+    score = -np.log1p(-keys[candidates]) / weight
+    return np.sort(candidates[np.argpartition(score, k)[:k]])
 
 
 def acquisition_phase(model: CommunityModel) -> None:
@@ -62,15 +86,22 @@ def acquisition_phase(model: CommunityModel) -> None:
     budget = model.policy.paid_budget(model.scenario, model.day.day)
     factor = model.policy.acquisition_factor
     cap = model.scenario.acquisition.paid.max_cac
-    cac = paid_cac(model, cand.size) / factor if cand.size else 0.0  # a competitor makes each member dearer
-    if budget > 0 and cand.size and (cap is None or cac <= cap):
+    cac = paid_cac(model, cand) / factor if cand.size else 0.0  # a competitor makes each member dearer
+    if budget > 0 and cand.size and np.isfinite(cac) and (cap is None or cac <= cap):
         k = stochastic_round(budget / cac, u_round)
-        got = join(model, _pick(cand, k, keys), "paid")
+        got = join(model, _pick_weighted(cand, k, keys, awareness.join_weight(model, cand)), "paid")
         model.ledger.book("paid_acquisition", got.size * cac)
+        model.day.paid_spend = got.size * cac
         cand = prospects(model) if got.size else cand
     if (s.organic.p > 0 or s.organic.q > 0) and cand.size:
+        weight = awareness.join_weight(model, cand)
+        if weight is not None:  # only the aware and the considering join, at their weights
+            cand, weight = cand[weight > 0], weight[weight > 0]
         share = model.network.contact_share(pop.member_contacts, model.n_members, pop.status == MEMBER, cand)
-        hazard = 1.0 - np.exp(-factor * (s.organic.p + s.organic.q * share) / 365.0)
+        rate = s.organic.p + s.organic.q * share
+        if weight is not None:
+            rate *= weight
+        hazard = 1.0 - np.exp(-factor * rate / 365.0)
         join(model, cand[u_org[cand] < hazard], "organic")
     if s.winback_prob > 0 and model.n_churned:
         gone = np.flatnonzero(pop.status == CHURNED)
@@ -108,4 +139,5 @@ SPEC = Mechanism(
     join_sources=("initial", "paid", "organic", "winback"),
     kpis=(KPI("winback_contacts", "flow", counter("winback_contacts"), group="operations"),),
     uses=("membership", "streams", "policy", "force_visit", "day", "member_index"),
+    leaves=("paid_spend",),
 )

@@ -1,0 +1,159 @@
+"""Prospects' awareness of the community: unaware -> aware -> considering, and members forwarding posts.
+
+Every prospect is in one stage (column ``awareness``: 0 unaware, 1 aware, 2
+considering). Only the aware and the considering join by the organic and paid
+channels, at ``aware_weight`` and ``considering_weight`` (``join_weight``);
+invitations (referral, group buy) and store visits reach people directly.
+
+Each evening a prospect exposed to the community that day moves up one stage;
+one exposed to nothing falls back one stage with probability ``forgetting``.
+A prospect is exposed with probability 1 - exp(-lambda_i), where
+  lambda_i = word_of_mouth x (member contacts of i) + content_reach x (brand posts)
+           + ad_recall x (paid impressions) / N,
+paid impressions being the paid channel's spend x 1000 / cpm and N the market
+(on the complete graph every member is a contact); and surely when a member
+forwarded a post to them or invited them that day.
+
+Forwarding: a visiting member views s = V0 (1 - exp(-V / V0)) of the V posts in
+the feed (V0 = ``content.saturation_posts``), every post alike, and forwards one
+to a random contact with probability 1 - exp(-s (B f + U f (1 + u)) / V), where
+B and U are the brand and user posts (members' UGC of yesterday and KOC posts of
+today), f = ``forwarding.brand_prob`` and u = ``forwarding.ugc_uplift``. The post
+forwarded is user content with probability U f (1 + u) / (B f + U f (1 + u)), so a
+view of user content is forwarded (1 + u) times as often as a view of a brand post.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.core.population import MEMBER, PROSPECT
+from sim.mechanisms.spec import KPI, Column, Mechanism, counter
+
+if TYPE_CHECKING:
+    from sim.config.acquisition import AwarenessConfig
+    from sim.model import CommunityModel
+
+STAGES: tuple[str, ...] = ("unaware", "aware", "considering")
+UNAWARE, AWARE, CONSIDERING = 0, 1, 2
+
+
+def weights(cfg: AwarenessConfig) -> np.ndarray:
+    """Join weight of each stage (float32): 0 for the unaware."""
+    return np.array([0.0, cfg.aware_weight, cfg.considering_weight], dtype=np.float32)
+
+
+def join_weight(model: CommunityModel, people: np.ndarray) -> np.ndarray | None:
+    """How fast each of ``people`` (prospects) joins relative to the Bass rate; None when awareness is off."""
+    cfg = model.scenario.awareness
+    return np.take(weights(cfg), model.pop.awareness[people]) if cfg.enabled else None
+
+
+def readiness(cfg: AwarenessConfig, stage_counts: np.ndarray) -> float:
+    """Mean join weight of prospects counted by stage (unaware, aware, considering)."""
+    total = float(stage_counts.sum())
+    return float(stage_counts @ weights(cfg).astype(np.float64)) / total if total else 0.0
+
+
+def cac_factor(model: CommunityModel, prospects: np.ndarray) -> float:
+    """How much dearer a paid member is today than in the untouched market: the day-0 readiness over today's.
+
+    An ad platform charging per conversion prices a member at the cost of the impressions it takes, so
+    the CAC falls as prospects become aware and considering, and rises as they forget. 1 when off.
+    """
+    cfg = model.scenario.awareness
+    if not cfg.enabled:
+        return 1.0
+    now = readiness(cfg, np.bincount(model.pop.awareness[prospects], minlength=len(STAGES)))
+    start = np.array([1.0 - cfg.initial_aware - cfg.initial_considering, cfg.initial_aware, cfg.initial_considering])
+    ref = readiness(cfg, np.maximum(start, 0.0))
+    if ref == 0.0:  # nobody could join at the start: price from weight 1
+        ref = 1.0
+    return ref / now if now > 0 else float("inf")
+
+
+def awareness_start(model: CommunityModel) -> None:
+    """Day 0: the market's initial stages, drawn person by person."""
+    cfg = model.scenario.awareness
+    if model.day.day != 0 or not cfg.enabled:
+        return
+    u = model.streams.uniform("awareness", model.pop.n)
+    aware = np.float32(cfg.initial_aware + cfg.initial_considering)
+    model.pop.awareness[:] = (u < aware).astype(np.int8) + (u < np.float32(cfg.initial_considering))
+
+
+def forwards(model: CommunityModel, cfg: AwarenessConfig, later) -> np.ndarray:
+    """Today's forwards by visiting members: counts them and returns the contacts they reached."""
+    pop, day = model.pop, model.day
+    fwd = cfg.forwarding
+    brand = float(day.pgc_counts.sum())
+    user = float(model.ugc_yesterday.sum()) + day.koc_posts
+    volume = brand + user
+    v = day.visitors
+    if volume <= 0 or v.size == 0 or fwd.brand_prob <= 0:
+        return np.zeros(0, dtype=np.int64)
+    v = v[pop.status[v] == MEMBER]
+    v0 = model.scenario.content.saturation_posts
+    viewed = v0 * -np.expm1(-volume / v0) / volume  # share of the feed's posts a visit views
+    rate_brand = viewed * brand * fwd.brand_prob
+    rate_user = viewed * user * fwd.brand_prob * (1.0 + fwd.ugc_uplift)
+    day.counts["brand_views"] = v.size * viewed * brand
+    day.counts["ugc_views"] = v.size * viewed * user
+    p = np.float32(-np.expm1(-(rate_brand + rate_user)))
+    senders = v[later(0, v) < p]
+    is_user = later(1, senders) < np.float32(rate_user / (rate_brand + rate_user))
+    n_user = int(np.count_nonzero(is_user))
+    day.counts["ugc_forwards"] = float(n_user)
+    day.counts["brand_forwards"] = float(senders.size - n_user)
+    targets = model.network.random_neighbor(senders, later(2, senders))
+    return targets[targets >= 0]
+
+
+def awareness_phase(model: CommunityModel) -> None:
+    """Tonight's exposures and forgetting, then the prospects counted by stage."""
+    cfg, pop, day = model.scenario.awareness, model.pop, model.day
+    cand = np.flatnonzero(pop.status == PROSPECT)
+    if not cfg.enabled:
+        day.counts["prospect_considering"] = float(cand.size)
+        return
+    n = pop.n
+    later = model.streams.packed("awareness", n)  # prospects: exposure, forgetting; visitors: forwarding
+    reached = forwards(model, cfg, later)
+    outside = cfg.content_reach * float(day.pgc_counts.sum()) + cfg.ad_recall * day.paid_spend * 1000.0 / cfg.cpm / n
+    contacts = model.n_members if model.network.complete else pop.member_contacts[cand].astype(np.float32)
+    rate = np.float32(cfg.word_of_mouth) * contacts + np.float32(outside)
+    exposed = later(0, cand) < -np.expm1(-rate, dtype=np.float32)
+    direct = np.zeros(n, dtype=bool)
+    direct[reached] = True
+    direct[day.invitees] = True
+    exposed |= direct[cand]
+    reached = np.unique(reached)
+    newly = (pop.status[reached] == PROSPECT) & (pop.awareness[reached] == UNAWARE)
+    day.counts["forward_reach"] = float(np.count_nonzero(newly))
+    stage = pop.awareness[cand]
+    forget = ~exposed & (stage > UNAWARE) & (later(1, cand) < np.float32(cfg.forgetting))
+    stage = np.minimum(stage + exposed, CONSIDERING) - forget
+    pop.awareness[cand] = stage
+    for name, count in zip(STAGES, np.bincount(stage, minlength=len(STAGES)), strict=True):
+        day.counts[f"prospect_{name}"] = float(count)
+
+
+SPEC = Mechanism(
+    name="awareness",
+    section="awareness",
+    phases=(("joining", awareness_start), ("status", awareness_phase)),
+    streams=("awareness",),
+    kpis=(
+        *(KPI(f"prospect_{name}", "stock", counter(f"prospect_{name}"), group="community") for name in STAGES),
+        KPI("brand_views", "flow", counter("brand_views"), group="community"),
+        KPI("ugc_views", "flow", counter("ugc_views"), group="community"),
+        KPI("ugc_forwards", "flow", counter("ugc_forwards"), True, "community"),
+        KPI("brand_forwards", "flow", counter("brand_forwards"), True, "community"),
+        KPI("forward_reach", "flow", counter("forward_reach"), True, "community"),
+    ),
+    columns=(Column("awareness", np.int8, UNAWARE),),
+    uses=("scenario", "pop", "day", "streams", "network", "n_members", "ugc_yesterday"),
+    takes=("visitors", "invitees", "paid_spend", "pgc_counts", "koc_posts"),
+)
