@@ -13,7 +13,11 @@ class PaidAcquisition(Section):
 
     daily_budget: float = Field(1000.0, ge=0.0, le=1e9, description="Yuan spent on paid acquisition per day.")
     cac: float = Field(
-        40.0, gt=0.0, le=1e6, description="Cost per acquired member (yuan) while the market is untouched."
+        40.0,
+        gt=0.0,
+        le=1e6,
+        description="Cost per acquired member (yuan) while the market is untouched: nobody has joined yet and "
+        "prospects' awareness is at its day-0 shares.",
     )
     max_cac: float | None = Field(
         100.0,
@@ -147,10 +151,11 @@ class AwarenessConfig(Section):
         ge=0.0,
         le=1.0,
         description="Daily chance that one member contact tells a prospect about the community (an exposure): a "
-        "prospect with k member contacts is exposed at rate k x this (calibrated: baseline joins as without awareness).",
+        "prospect with k member contacts is exposed at rate k x this (calibrated: the baseline's joins at 20,000 and "
+        "100,000 people within 10% of the model without awareness).",
     )
     content_reach: float = Field(
-        0.0006,
+        0.001,
         ge=0.0,
         le=1.0,
         description="Share of the market outside the community that one brand post reaches as an exposure (public "
@@ -164,7 +169,7 @@ class AwarenessConfig(Section):
         "impressions spread over the market (assumption, within the tens of yuan social ad platforms charge).",
     )
     ad_recall: float = Field(
-        0.002,
+        0.001,
         ge=0.0,
         le=1.0,
         description="Share of paid impressions that move a prospect a stage (an exposure). Low: paid ads mostly "
