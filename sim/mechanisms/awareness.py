@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.core.population import MEMBER, PROSPECT
+from sim.core.population import PROSPECT
 from sim.mechanisms.spec import KPI, Column, Mechanism, counter
 
 if TYPE_CHECKING:
@@ -79,30 +79,28 @@ def awareness_start(model: CommunityModel) -> None:
     cfg = model.scenario.awareness
     if model.day.day != 0 or not cfg.enabled:
         return
-    u = model.streams.uniform("awareness", model.pop.n)
+    u = model.streams.uniform("awareness_start", model.pop.n)  # its own stream: the daily draw keeps rank 0
     aware = np.float32(cfg.initial_aware + cfg.initial_considering)
     model.pop.awareness[:] = (u < aware).astype(np.int8) + (u < np.float32(cfg.initial_considering))
 
 
 def forwards(model: CommunityModel, cfg: AwarenessConfig, later) -> np.ndarray:
     """Today's forwards by visiting members: counts them and returns the contacts they reached."""
-    pop, day = model.pop, model.day
+    day = model.day
     fwd = cfg.forwarding
     brand = float(day.pgc_counts.sum())
     user = float(model.ugc_yesterday.sum()) + day.koc_posts
     volume = brand + user
-    v = day.visitors
+    v = day.visitors  # all still members: nobody leaves before the churn stage
     if volume <= 0 or v.size == 0 or fwd.brand_prob <= 0:
         return np.zeros(0, dtype=np.int64)
-    v = v[pop.status[v] == MEMBER]
     v0 = model.scenario.content.saturation_posts
     viewed = v0 * -np.expm1(-volume / v0) / volume  # share of the feed's posts a visit views
     rate_brand = viewed * brand * fwd.brand_prob
     rate_user = viewed * user * fwd.brand_prob * (1.0 + fwd.ugc_uplift)
     day.counts["brand_views"] = v.size * viewed * brand
     day.counts["ugc_views"] = v.size * viewed * user
-    p = np.float32(-np.expm1(-(rate_brand + rate_user)))
-    senders = v[later(0, v) < p]
+    senders = v[later.below(0, v, -np.expm1(-(rate_brand + rate_user)))]
     is_user = later(1, senders) < np.float32(rate_user / (rate_brand + rate_user))
     n_user = int(np.count_nonzero(is_user))
     day.counts["ugc_forwards"] = float(n_user)
@@ -144,7 +142,7 @@ SPEC = Mechanism(
     name="awareness",
     section="awareness",
     phases=(("joining", awareness_start), ("status", awareness_phase)),
-    streams=("awareness",),
+    streams=("awareness", "awareness_start"),
     kpis=(
         *(KPI(f"prospect_{name}", "stock", counter(f"prospect_{name}"), group="community") for name in STAGES),
         KPI("brand_views", "flow", counter("brand_views"), group="community"),
