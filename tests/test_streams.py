@@ -103,17 +103,3 @@ def test_strategies_that_act_on_different_days_share_every_other_number(monkeypa
     assert live_days == {3, 10, 17}
     # the runs did differ: b's extra shows drew livestream numbers a never drew
     assert {k[1] for k in more if k[0] == "livestream"} == {3, 6, 10, 13, 17}
-
-
-def test_packed_below_is_the_float_comparison():
-    """``below`` decides exactly as comparing the float uniform with the float32 probability."""
-    from sim.core.streams import PackedUniforms
-
-    rng = np.random.default_rng(5)
-    bits = rng.integers(0, 2**64, size=50_000, dtype=np.uint64)
-    bits[:3] = (0, 2**64 - 1, 1 << 43)  # the smallest and largest cuts, and cut 1 in slot 0
-    packed = PackedUniforms(bits)
-    idx = np.arange(bits.size)
-    for slot in (0, 1, 2):
-        for p in (0.0, 2.0**-21, 3 * 2.0**-21, 0.0123, 1 / 3, 0.5, 1 - 2.0**-21, 1.0, 1.5, -0.1):
-            assert np.array_equal(packed.below(slot, idx, p), packed(slot, idx) < np.float32(p)), (slot, p)

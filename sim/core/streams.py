@@ -22,7 +22,6 @@ streams from one seed; positioning one costs a few microseconds.
 from __future__ import annotations
 
 import hashlib
-import math
 from collections import defaultdict
 
 import numpy as np
@@ -153,13 +152,3 @@ class PackedUniforms:
         """Uniform number ``slot`` (0, 1 or 2), in [0, 1), of the people ``idx`` (float32)."""
         cut = (self.bits[idx] >> np.uint64(self.SHIFTS[slot])) & self.MASK
         return cut.astype(np.float32) * self.SCALE
-
-    def below(self, slot: int, idx: np.ndarray, p: float) -> np.ndarray:
-        """``self(slot, idx) < np.float32(p)``, compared on the 21 bits without making the floats (for a
-        decision over many people with one probability). The uniform is cut / 2^21, so it is below p
-        exactly when cut < ceil(p 2^21)."""
-        limit = np.uint64(min(max(math.ceil(float(np.float32(p)) * 2.0**21), 0), 1 << 21))
-        cut = self.bits[idx] >> np.uint64(self.SHIFTS[slot])
-        if slot:
-            cut &= self.MASK
-        return cut < limit

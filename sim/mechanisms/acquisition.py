@@ -53,26 +53,34 @@ def seed_initial_members(model: CommunityModel) -> None:
         model.pop.is_koc[joined[order[: s.koc.initial_count]]] = True
 
 
-def paid_cac(model: CommunityModel, prospects: np.ndarray) -> float:
-    """Cost per acquisition today: rises as the market is used up, falls as prospects become aware and
-    considering (``awareness.cac_factor``)."""
+def paid_cac(model: CommunityModel, n_prospects: int, stage: np.ndarray | None) -> float:
+    """Cost per acquisition today: rises as the market is used up, falls as prospects (their awareness
+    ``stage``, None when off) become aware and considering (``awareness.cac_factor``)."""
     cfg = model.scenario.acquisition.paid
-    left = max(prospects.size, 1) / model.pop.n
+    left = max(n_prospects, 1) / model.pop.n
     cac = cfg.cac * left ** (-cfg.saturation_elasticity)
-    return cac * awareness.cac_factor(model, prospects) ** cfg.funnel_elasticity if cfg.funnel_elasticity else cac
+    if not cfg.funnel_elasticity:
+        return cac
+    return cac * awareness.cac_factor(model.scenario.awareness, stage) ** cfg.funnel_elasticity
 
 
-def _pick_weighted(candidates: np.ndarray, k: int, keys: np.ndarray, weight: np.ndarray | None) -> np.ndarray:
-    """``k`` candidates drawn without replacement with probability in proportion to ``weight`` (all alike when
-    None), by the smallest exponential keys -ln(1 - u) / w (Efraimidis & Spirakis 2006); weight 0 never."""
-    if weight is None:
-        return _pick(candidates, k, keys)
-    ready = weight > 0
-    candidates, weight = candidates[ready], weight[ready]
-    if k >= candidates.size:
-        return candidates
-    score = -np.log1p(-keys[candidates]) / weight
-    return np.sort(candidates[np.argpartition(score, k)[:k]])
+def _pick_by_stage(candidates: np.ndarray, k: int, keys: np.ndarray, stage: np.ndarray, weight) -> np.ndarray:
+    """``k`` candidates drawn without replacement with chances in proportion to the ``weight`` of their
+    ``stage`` (weight 0 never): the k smallest keys -ln(1 - u) / w (Efraimidis & Spirakis 2006). Within a
+    stage the keys are in the order of u, so only each stage's k smallest u can be among them."""
+    pools = []
+    for code, w in enumerate(weight):
+        if w > 0:
+            pool = candidates[stage == code]
+            pools.append((pool if pool.size <= k else _pick(pool, k, keys), w))
+    if not pools:
+        return candidates[:0]
+    pool = np.concatenate([p for p, _ in pools])
+    if k >= pool.size:
+        return np.sort(pool)
+    w = np.concatenate([np.full(p.size, w, dtype=np.float32) for p, w in pools])
+    score = -np.log1p(-keys[pool]) / w
+    return np.sort(pool[np.argpartition(score, k)[:k]])
 
 
 def acquisition_phase(model: CommunityModel) -> None:
@@ -83,23 +91,28 @@ def acquisition_phase(model: CommunityModel) -> None:
     u_org = model.streams.uniform("acquisition", n)
     u_round = float(model.streams["acquisition"].random())  # drawn daily, used or not, to keep streams aligned
     cand = prospects(model)
+    stage = awareness.stage_of(model, cand)  # None when awareness is off: everyone joins alike
+    weight = awareness.weights(model.scenario.awareness)
     budget = model.policy.paid_budget(model.scenario, model.day.day)
     factor = model.policy.acquisition_factor
     cap = model.scenario.acquisition.paid.max_cac
-    cac = paid_cac(model, cand) / factor if cand.size else 0.0  # a competitor makes each member dearer
+    cac = paid_cac(model, cand.size, stage) / factor if cand.size else 0.0  # a competitor makes members dearer
     if budget > 0 and cand.size and np.isfinite(cac) and (cap is None or cac <= cap):
         k = stochastic_round(budget / cac, u_round)
-        got = join(model, _pick_weighted(cand, k, keys, awareness.join_weight(model, cand)), "paid")
+        picked = _pick(cand, k, keys) if stage is None else _pick_by_stage(cand, k, keys, stage, weight)
+        got = join(model, picked, "paid")
         model.ledger.book("paid_acquisition", got.size * cac)
         model.day.paid_spend = got.size * cac
-        cand = prospects(model) if got.size else cand
+        if got.size:
+            cand = prospects(model)
+            stage = awareness.stage_of(model, cand)
     if (s.organic.p > 0 or s.organic.q > 0) and cand.size:
-        weight = awareness.join_weight(model, cand)
-        if weight is not None:  # only the aware and the considering join, at their weights
-            cand, weight = cand[weight > 0], weight[weight > 0]
+        if stage is not None:  # only the aware and the considering join, at their weights
+            w = np.take(weight, stage)
+            cand, weight = cand[w > 0], w[w > 0]
         share = model.network.contact_share(pop.member_contacts, model.n_members, pop.status == MEMBER, cand)
         rate = s.organic.p + s.organic.q * share
-        if weight is not None:
+        if stage is not None:
             rate *= weight
         hazard = 1.0 - np.exp(-factor * rate / 365.0)
         join(model, cand[u_org[cand] < hazard], "organic")

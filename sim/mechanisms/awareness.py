@@ -2,7 +2,7 @@
 
 Every prospect is in one stage (column ``awareness``: 0 unaware, 1 aware, 2
 considering). Only the aware and the considering join by the organic and paid
-channels, at ``aware_weight`` and ``considering_weight`` (``join_weight``);
+channels, at ``aware_weight`` and ``considering_weight`` (``weights``);
 invitations (referral, group buy) and store visits reach people directly.
 
 Each evening a prospect exposed to the community that day moves up one stage;
@@ -45,10 +45,9 @@ def weights(cfg: AwarenessConfig) -> np.ndarray:
     return np.array([0.0, cfg.aware_weight, cfg.considering_weight], dtype=np.float32)
 
 
-def join_weight(model: CommunityModel, people: np.ndarray) -> np.ndarray | None:
-    """How fast each of ``people`` (prospects) joins relative to the Bass rate; None when awareness is off."""
-    cfg = model.scenario.awareness
-    return np.take(weights(cfg), model.pop.awareness[people]) if cfg.enabled else None
+def stage_of(model: CommunityModel, people: np.ndarray) -> np.ndarray | None:
+    """The awareness stage of ``people`` (prospects); None when awareness is off."""
+    return model.pop.awareness[people] if model.scenario.awareness.enabled else None
 
 
 def readiness(cfg: AwarenessConfig, stage_counts: np.ndarray) -> float:
@@ -57,16 +56,17 @@ def readiness(cfg: AwarenessConfig, stage_counts: np.ndarray) -> float:
     return float(stage_counts @ weights(cfg).astype(np.float64)) / total if total else 0.0
 
 
-def cac_factor(model: CommunityModel, prospects: np.ndarray) -> float:
-    """How much dearer a paid member is today than in the untouched market: the day-0 readiness over today's.
+def cac_factor(cfg: AwarenessConfig, stage: np.ndarray | None) -> float:
+    """How much dearer a paid member is today than in the untouched market: the day-0 readiness over that of
+    prospects in ``stage`` (their stages; None when off, factor 1).
 
     An ad platform charging per conversion prices a member at the cost of the impressions it takes, so
-    the CAC falls as prospects become aware and considering, and rises as they forget. 1 when off.
+    the CAC falls as prospects become aware and considering, and rises as they forget.
     """
-    cfg = model.scenario.awareness
-    if not cfg.enabled:
+    if stage is None:
         return 1.0
-    now = readiness(cfg, np.bincount(model.pop.awareness[prospects], minlength=len(STAGES)))
+    aware, considering = np.count_nonzero(stage == AWARE), np.count_nonzero(stage == CONSIDERING)
+    now = readiness(cfg, np.array([stage.size - aware - considering, aware, considering]))
     start = np.array([1.0 - cfg.initial_aware - cfg.initial_considering, cfg.initial_aware, cfg.initial_considering])
     ref = readiness(cfg, np.maximum(start, 0.0))
     if ref == 0.0:  # nobody could join at the start: price from weight 1
@@ -84,8 +84,9 @@ def awareness_start(model: CommunityModel) -> None:
     model.pop.awareness[:] = (u < aware).astype(np.int8) + (u < np.float32(cfg.initial_considering))
 
 
-def forwards(model: CommunityModel, cfg: AwarenessConfig, later) -> np.ndarray:
-    """Today's forwards by visiting members: counts them and returns the contacts they reached."""
+def forwards(model: CommunityModel, cfg: AwarenessConfig, u: np.ndarray) -> np.ndarray:
+    """Today's forwards by visiting members (``u``: the per-person uniforms): counts them and returns the
+    contacts they reached."""
     day = model.day
     fwd = cfg.forwarding
     brand = float(day.pgc_counts.sum())
@@ -100,12 +101,13 @@ def forwards(model: CommunityModel, cfg: AwarenessConfig, later) -> np.ndarray:
     rate_user = viewed * user * fwd.brand_prob * (1.0 + fwd.ugc_uplift)
     day.counts["brand_views"] = v.size * viewed * brand
     day.counts["ugc_views"] = v.size * viewed * user
-    senders = v[later.below(0, v, -np.expm1(-(rate_brand + rate_user)))]
-    is_user = later(1, senders) < np.float32(rate_user / (rate_brand + rate_user))
+    senders = v[u[v] < np.float32(-np.expm1(-(rate_brand + rate_user)))]
+    rng = model.streams["awareness"]  # the few senders' post and contact, in the order of their ids
+    is_user = rng.random(senders.size) < rate_user / (rate_brand + rate_user)
     n_user = int(np.count_nonzero(is_user))
     day.counts["ugc_forwards"] = float(n_user)
     day.counts["brand_forwards"] = float(senders.size - n_user)
-    targets = model.network.random_neighbor(senders, later(2, senders))
+    targets = model.network.random_neighbor(senders, rng.random(senders.size))
     return targets[targets >= 0]
 
 
@@ -116,26 +118,53 @@ def awareness_phase(model: CommunityModel) -> None:
     if not cfg.enabled:
         day.counts["prospect_considering"] = float(cand.size)
         return
-    n = pop.n
-    later = model.streams.packed("awareness", n)  # prospects: exposure, forgetting; visitors: forwarding
-    reached = forwards(model, cfg, later)
-    outside = cfg.content_reach * float(day.pgc_counts.sum()) + cfg.ad_recall * day.paid_spend * 1000.0 / cfg.cpm / n
-    contacts = model.n_members if model.network.complete else pop.member_contacts[cand].astype(np.float32)
-    rate = np.float32(cfg.word_of_mouth) * contacts + np.float32(outside)
-    exposed = later(0, cand) < -np.expm1(-rate, dtype=np.float32)
-    direct = np.zeros(n, dtype=bool)
-    direct[reached] = True
-    direct[day.invitees] = True
-    exposed |= direct[cand]
+    u = model.streams.uniform("awareness", pop.n)  # prospects: exposure and forgetting; visitors: forwarding
+    reached = forwards(model, cfg, u)
+    impressions = day.paid_spend * 1000.0 / cfg.cpm
+    outside = cfg.content_reach * float(day.pgc_counts.sum()) + cfg.ad_recall * impressions / pop.n
+    # a prospect is exposed when u < P; if not, forgets when u < P + forgetting (1 - P): given no exposure,
+    # (u - P) / (1 - P) is a uniform of its own. P depends only on the number of member contacts: looked up
+    if model.network.complete:  # every member is a contact
+        chance = exposure(cfg, model.n_members, outside)
+    else:
+        contacts = pop.member_contacts[cand]
+        chance = exposure(cfg, np.arange(int(contacts.max(initial=0)) + 1), outside)
+    keep = chance + np.float32(cfg.forgetting) * (np.float32(1.0) - chance)
+    if not model.network.complete:
+        chance, keep = chance[contacts], keep[contacts]
+    mine = u[cand]
+    exposed = mine < chance
+    forget = (mine < keep) ^ exposed  # exposed implies mine < keep
+    direct = np.concatenate([positions(cand, day.invitees), positions(cand, reached)])
+    exposed[direct] = True
+    forget[direct] = False
     reached = np.unique(reached)
     newly = (pop.status[reached] == PROSPECT) & (pop.awareness[reached] == UNAWARE)
     day.counts["forward_reach"] = float(np.count_nonzero(newly))
     stage = pop.awareness[cand]
-    forget = ~exposed & (stage > UNAWARE) & (later(1, cand) < np.float32(cfg.forgetting))
-    stage = np.minimum(stage + exposed, CONSIDERING) - forget
+    forget &= stage > UNAWARE
+    stage += exposed
+    np.minimum(stage, CONSIDERING, out=stage)
+    stage -= forget
     pop.awareness[cand] = stage
-    for name, count in zip(STAGES, np.bincount(stage, minlength=len(STAGES)), strict=True):
-        day.counts[f"prospect_{name}"] = float(count)
+    aware, considering = np.count_nonzero(stage == AWARE), np.count_nonzero(stage == CONSIDERING)
+    day.counts["prospect_unaware"] = float(cand.size - aware - considering)
+    day.counts["prospect_aware"] = float(aware)
+    day.counts["prospect_considering"] = float(considering)
+
+
+def exposure(cfg: AwarenessConfig, contacts, outside: float) -> np.ndarray:
+    """Chance of an exposure today (float32) for a prospect with ``contacts`` member contacts."""
+    rate = np.float32(cfg.word_of_mouth) * np.asarray(contacts, dtype=np.float32) + np.float32(outside)
+    return -np.expm1(-rate, dtype=np.float32)
+
+
+def positions(sorted_ids: np.ndarray, people: np.ndarray) -> np.ndarray:
+    """Where those of ``people`` who are in ``sorted_ids`` stand in it."""
+    at = np.searchsorted(sorted_ids, people)
+    found = at < sorted_ids.size
+    found[found] = sorted_ids[at[found]] == people[found]
+    return at[found]
 
 
 SPEC = Mechanism(
