@@ -46,6 +46,7 @@ def test_complete_graph_tracks_bass_curve():
             }
         },
         koc={"initial_count": 0},
+        awareness={"enabled": False},  # every prospect may join at the Bass rate: the curve of the join rule itself
     )
     model = CommunityModel(scenario)
     model.run()

@@ -71,9 +71,9 @@ def test_paid_joins_scale_with_budget_and_respect_it():
 
 
 def test_more_operators_fewer_unanswered_questions():
-    load = {"engagement": {"question_prob": 0.3}}
-    few = total("unanswered", operators={"headcount": 1, "replies_capacity": 20}, **load)
-    many = total("unanswered", operators={"headcount": 6, "replies_capacity": 20}, **load)
+    load = {"engagement": {"question_prob": 0.3}}  # about 11 questions a day: over one operator's 10, under six's
+    few = total("unanswered", operators={"headcount": 1, "replies_capacity": 10}, **load)
+    many = total("unanswered", operators={"headcount": 6, "replies_capacity": 10}, **load)
     assert many < 0.5 * few
 
 

@@ -1,4 +1,4 @@
-"""Run plots: six valid PNGs of the expected size, also for tiny and purchase-free runs, without warnings;
+"""Run plots: seven valid PNGs of the expected size, also for tiny and purchase-free runs, without warnings;
 dated markers (crises, promotions, competitor entries, rule firings) laid out without overlaps."""
 
 from __future__ import annotations
@@ -23,16 +23,26 @@ from sim.plots import (
     plot_gmv_profit,
     plot_members_by_source,
     plot_operations,
+    plot_stage_flow,
     write_run_plots,
 )
 from sim.plots import markers as pm
 from sim.plots import operations as ops_module
+from sim.plots import stages as stages_module
 from sim.plots.operations import OPS_FIGSIZE, alert_name
 from sim.run.runner import run_to_directory
 from sim.run.summary import cohort_retention, funnel
 from tests.conftest import small
 
-NAMES = ["members_by_source.png", "dau.png", "gmv_profit.png", "funnel.png", "cohort_retention.png", "operations.png"]
+NAMES = [
+    "members_by_source.png",
+    "dau.png",
+    "gmv_profit.png",
+    "funnel.png",
+    "cohort_retention.png",
+    "operations.png",
+    "stage_flow.png",
+]
 SHAPE = (round(FIGSIZE[1] * DPI), round(FIGSIZE[0] * DPI))
 SHAPES = {n: SHAPE for n in NAMES} | {"operations.png": (round(OPS_FIGSIZE[1] * DPI), round(OPS_FIGSIZE[0] * DPI))}
 EVENTS = [{"kind": "crisis", "day": 10}, {"kind": "promotion", "day": 20}, {"kind": "competitor", "day": 30}]
@@ -65,7 +75,7 @@ def _check_pngs(paths, out_dir):
         assert float(img[..., :3].std()) > 0.05, f"{p} looks blank"
 
 
-def test_six_pngs_written_and_returned(tmp_path):
+def test_seven_pngs_written_and_returned(tmp_path):
     """Also: the output folder is created, a long title fits, and no pyplot figure is left behind."""
     plt = pytest.importorskip("matplotlib.pyplot")
     before = plt.get_fignums()
@@ -89,6 +99,7 @@ def test_one_day_run(tmp_path):
         paths = [
             plot_members_by_source(ts, "one day", tmp_path / "m.png"),
             plot_gmv_profit(ts, "one day", tmp_path / "g.png"),
+            plot_stage_flow(ts, "one day", tmp_path / "s.png"),
         ]
     for p in paths:
         assert mpimg.imread(p).shape[:2] == SHAPE
@@ -209,8 +220,8 @@ def test_run_directory_has_marked_plots(tmp_path):
     assert (tmp_path / "run" / "plots" / "operations.png").is_file()
 
 
-TIME_FIGURES = ("members_by_source.png", "dau.png", "gmv_profit.png", "operations.png")
-TIME_PLOTS = (plot_members_by_source, plot_dau, plot_gmv_profit, plot_operations)
+TIME_FIGURES = ("members_by_source.png", "dau.png", "gmv_profit.png", "operations.png", "stage_flow.png")
+TIME_PLOTS = (plot_members_by_source, plot_dau, plot_gmv_profit, plot_operations, plot_stage_flow)
 
 
 def _saved_figures(monkeypatch) -> dict:
@@ -225,6 +236,7 @@ def _saved_figures(monkeypatch) -> dict:
 
     monkeypatch.setattr(plots, "_save", keep)
     monkeypatch.setattr(ops_module, "_save", keep)
+    monkeypatch.setattr(stages_module, "_save", keep)
     return figures
 
 

@@ -55,7 +55,7 @@ def test_every_run_writes_a_self_contained_report(tmp_path):
     assert "report.html" in json.loads((out / "manifest.json").read_text())["files"]
     assert external_links('<img src="a.png"><a href="#kpis">') == ["a.png"]  # the check itself sees links
     assert external_links(page) == [] and "<script" not in page and "<link" not in page
-    assert page.count('src="data:image/png;base64,') == 6
+    assert page.count('src="data:image/png;base64,') == 7
     for name in ("members_by_source", "dau", "gmv_profit", "funnel", "cohort_retention", "operations"):
         assert f'alt="{name}"' in page
     summary = json.loads((out / "summary.json").read_text())
@@ -108,7 +108,7 @@ def test_report_renders_in_headless_chromium(tmp_path):
     page = (out / "report.html").as_uri()
     flags = [*CHROMIUM_ARGS, f"--user-data-dir={tmp_path / 'profile'}"]
     dom = subprocess.run(["chromium", *flags, "--dump-dom", page], capture_output=True, text=True, timeout=120).stdout
-    assert 'id="headline"' in dom and dom.count("<img") == 6
+    assert 'id="headline"' in dom and dom.count("<img") == 7
     shot = tmp_path / "report.png"
     subprocess.run(
         ["chromium", *flags, "--window-size=1280,3000", f"--screenshot={shot}", page], capture_output=True, timeout=120

@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from sim.config.acquisition import AcquisitionConfig
+from sim.config.acquisition import AcquisitionConfig, AwarenessConfig
 from sim.config.base import CONTENT_TYPES, Name, Section
 from sim.config.behaviour import ChurnConfig, EngagementConfig, LifecycleConfig, ReferralConfig, SatisfactionConfig
 from sim.config.incentives import IncentivesConfig
@@ -385,6 +385,9 @@ class Scenario(Section):
     seed: int = Field(42, ge=0, le=2**63 - 1, description="Seed of the run; all randomness flows from it.")
     market: MarketConfig = Field(default_factory=MarketConfig, description="The addressable market.")
     acquisition: AcquisitionConfig = Field(default_factory=AcquisitionConfig, description="How people join.")
+    awareness: AwarenessConfig = Field(
+        default_factory=AwarenessConfig, description="Prospects' awareness of the community and forwarding."
+    )
     engagement: EngagementConfig = Field(default_factory=EngagementConfig, description="Visits and engagement.")
     content: ContentConfig = Field(default_factory=ContentConfig, description="The content plan.")
     purchase: PurchaseConfig = Field(default_factory=PurchaseConfig, description="Purchases.")

@@ -48,6 +48,8 @@ class DayState:
     gmv: float = 0.0
     gross_margin: float = 0.0
     invitations: int = 0
+    invitees: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # prospects invited today
+    paid_spend: float = 0.0  # yuan the paid channel spent today (it buys impressions)
     accepted: int = 0
     redemptions: int = 0
     revenue: float = 0.0  # what customers paid, after every discount

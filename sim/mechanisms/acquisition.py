@@ -2,10 +2,18 @@
 or a campaign an adaptive rule orders).
 
 Organic joining follows the Bass model on the network: a prospect joins on a day
-with probability 1 - exp(-(p + q * m_i) / 365), where p and q are the annual
-innovation and imitation coefficients and m_i the share of the prospect's contacts
-who are members. On the complete graph m_i is the market's adoption share and the
-cumulative adoption follows the classic mean-field Bass curve.
+with probability 1 - exp(-w_i (p + q * m_i) / 365), where p and q are the annual
+innovation and imitation coefficients, m_i the share of the prospect's contacts
+who are members and w_i the prospect's join weight by awareness stage (0 while
+unaware; ``sim.mechanisms.awareness``). With awareness off, w_i = 1 and on the
+complete graph the cumulative adoption follows the classic mean-field Bass curve.
+
+Paid acquisition buys k = budget / CAC members a day (stochastically rounded) at
+CAC = cac (N / P)^e (r_0 / r)^f, with P the prospects left, r their mean join
+weight today and r_0 that of the market on day 0 (e = saturation_elasticity,
+f = funnel_elasticity): members cost more as the market is used up and less as it
+becomes aware. The k are drawn among the prospects in proportion to their join
+weights. No buying on days when the CAC exceeds ``max_cac``.
 """
 
 from __future__ import annotations
@@ -17,6 +25,7 @@ import numpy as np
 from sim.core.mathutil import stochastic_round
 from sim.core.membership import join, prospects
 from sim.core.population import CHURNED, MEMBER
+from sim.mechanisms import awareness
 from sim.mechanisms.engagement import habitual_visit_prob
 from sim.mechanisms.spec import KPI, Mechanism, counter
 
@@ -75,11 +84,34 @@ def backdate_visits(model: CommunityModel, members: np.ndarray) -> None:
     pop.visit_bits_day[members] = last
 
 
-def paid_cac(model: CommunityModel, n_prospects: int) -> float:
-    """Cost per acquisition today: rises as the market is used up."""
+def paid_cac(model: CommunityModel, n_prospects: int, stage: np.ndarray | None) -> float:
+    """Cost per acquisition today: rises as the market is used up, falls as prospects (their awareness
+    ``stage``, None when off) become aware and considering (``awareness.cac_factor``)."""
     cfg = model.scenario.acquisition.paid
     left = max(n_prospects, 1) / model.pop.n
-    return cfg.cac * left ** (-cfg.saturation_elasticity)
+    cac = cfg.cac * left ** (-cfg.saturation_elasticity)
+    if not cfg.funnel_elasticity:
+        return cac
+    return cac * awareness.cac_factor(model.scenario.awareness, stage) ** cfg.funnel_elasticity
+
+
+def _pick_by_stage(candidates: np.ndarray, k: int, keys: np.ndarray, stage: np.ndarray, weight) -> np.ndarray:
+    """``k`` candidates drawn without replacement with chances in proportion to the ``weight`` of their
+    ``stage`` (weight 0 never): the k smallest keys -ln(1 - u) / w (Efraimidis & Spirakis 2006). Within a
+    stage the keys are in the order of u, so only each stage's k smallest u can be among them."""
+    pools = []
+    for code, w in enumerate(weight):
+        if w > 0:
+            pool = candidates[stage == code]
+            pools.append((pool if pool.size <= k else _pick(pool, k, keys), w))
+    if not pools:
+        return candidates[:0]
+    pool = np.concatenate([p for p, _ in pools])
+    if k >= pool.size:
+        return np.sort(pool)
+    w = np.concatenate([np.full(p.size, w, dtype=np.float32) for p, w in pools])
+    score = -np.log1p(-keys[pool]) / w
+    return np.sort(pool[np.argpartition(score, k)[:k]])
 
 
 def acquisition_phase(model: CommunityModel) -> None:
@@ -90,18 +122,30 @@ def acquisition_phase(model: CommunityModel) -> None:
     u_org = model.streams.uniform("acquisition", n)
     u_round = float(model.streams["acquisition"].random())  # drawn daily, used or not, to keep streams aligned
     cand = prospects(model)
+    stage = awareness.stage_of(model, cand)  # None when awareness is off: everyone joins alike
+    weight = awareness.weights(model.scenario.awareness)
     budget = model.policy.paid_budget(model.scenario, model.day.day)
     factor = model.policy.acquisition_factor
     cap = model.scenario.acquisition.paid.max_cac
-    cac = paid_cac(model, cand.size) / factor if cand.size else 0.0  # a competitor makes each member dearer
-    if budget > 0 and cand.size and (cap is None or cac <= cap):
+    cac = paid_cac(model, cand.size, stage) / factor if cand.size else 0.0  # a competitor makes members dearer
+    if budget > 0 and cand.size and np.isfinite(cac) and (cap is None or cac <= cap):
         k = stochastic_round(budget / cac, u_round)
-        got = join(model, _pick(cand, k, keys), "paid")
+        picked = _pick(cand, k, keys) if stage is None else _pick_by_stage(cand, k, keys, stage, weight)
+        got = join(model, picked, "paid")
         model.ledger.book("paid_acquisition", got.size * cac)
-        cand = prospects(model) if got.size else cand
+        model.day.paid_spend = got.size * cac
+        if got.size:
+            cand = prospects(model)
+            stage = awareness.stage_of(model, cand)
     if (s.organic.p > 0 or s.organic.q > 0) and cand.size:
+        if stage is not None:  # only the aware and the considering join, at their weights
+            w = np.take(weight, stage)
+            cand, weight = cand[w > 0], w[w > 0]
         share = model.network.contact_share(pop.member_contacts, model.n_members, pop.status == MEMBER, cand)
-        hazard = 1.0 - np.exp(-factor * (s.organic.p + s.organic.q * share) / 365.0)
+        rate = s.organic.p + s.organic.q * share
+        if stage is not None:
+            rate *= weight
+        hazard = 1.0 - np.exp(-factor * rate / 365.0)
         join(model, cand[u_org[cand] < hazard], "organic")
     if s.winback_prob > 0 and model.n_churned:
         gone = np.flatnonzero(pop.status == CHURNED)
@@ -139,4 +183,5 @@ SPEC = Mechanism(
     join_sources=("initial", "paid", "organic", "winback"),
     kpis=(KPI("winback_contacts", "flow", counter("winback_contacts"), group="operations"),),
     uses=("membership", "streams", "policy", "force_visit", "day", "member_index"),
+    leaves=("paid_spend",),
 )

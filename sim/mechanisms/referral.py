@@ -12,7 +12,8 @@ invites: k w2 R2 (w2 = ``second_level_weight``) is added to the log-odds of a
 member with an accepted invitee (their invitees' invitations now pay them), and
 again to a referred member whose referrer is still a member (the referrer, who
 earns R2 on their invitations, encourages them). When the invitee is paid, a ``hunter_share``
-of invitees are reward hunters who leave within ``hunter_days``.
+of invitees are reward hunters who leave within ``hunter_days``. An invitation makes
+its invitee aware of the community (``sim.mechanisms.awareness``), accepted or not.
 """
 
 from __future__ import annotations
@@ -60,6 +61,7 @@ def referral_phase(model: CommunityModel) -> None:
     valid = pop.status[targets] == PROSPECT
     inviters, targets = inviters[valid], targets[valid]
     day.invitations += int(targets.size)
+    day.invitees = targets  # an invitation makes the invitee aware of the community
 
     p_acc = logistic(logit(cfg.base_acceptance) + cfg.reward_sensitivity * cfg.reward_invitee)
     ok = later(1, targets) < p_acc
@@ -111,5 +113,6 @@ SPEC = Mechanism(
         Column("invites_accepted", np.int32, 0),  # referrals this person brought in
     ),
     uses=("membership", "streams", "segments", "tiers"),
+    leaves=("invitees",),
     takes=("visitors", "eff_referral", "koc_reached"),
 )

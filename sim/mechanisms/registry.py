@@ -29,6 +29,7 @@ from sim.core.daystate import DayState, Modifiers
 from sim.core.ledger import CATEGORIES
 from sim.mechanisms import (
     acquisition,
+    awareness,
     calendar_events,
     churn,
     churn_score,
@@ -60,6 +61,7 @@ REGISTRY: tuple[Mechanism, ...] = (
     content.SPEC,
     calendar_events.SPEC,
     sentiment.SPEC,
+    awareness.SPEC,  # before acquisition: day 0's stages are drawn before anyone joins
     acquisition.SPEC,
     offline.SPEC,
     purchase.SPEC,

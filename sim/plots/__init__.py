@@ -1,4 +1,5 @@
-"""PNG plots of a single run: growth by join source, activity, money, funnel, cohort retention, operations.
+"""PNG plots of a single run: growth by join source, activity, money, funnel, cohort retention, operations,
+lifecycle stages of the market.
 
 Figures are built as ``matplotlib.figure.Figure`` objects on an Agg canvas, never
 through pyplot, so no global state leaks between runs, threads or processes. The
@@ -32,6 +33,7 @@ from sim.plots.base import (
 )
 from sim.plots.operations import plot_operations
 from sim.plots.sources import SOURCE_COLORS, SOURCE_NAMES, source_color, source_name
+from sim.plots.stages import plot_stage_flow
 
 __all__ = [
     "DPI",
@@ -44,6 +46,7 @@ __all__ = [
     "plot_gmv_profit",
     "plot_members_by_source",
     "plot_operations",
+    "plot_stage_flow",
     "source_color",
     "source_name",
     "write_run_plots",
@@ -295,7 +298,7 @@ def write_run_plots(
     markers: list[dict] | None = None,
     negative_threshold: float | None = None,
 ) -> list[Path]:
-    """Write the six PNGs of one run into ``out_dir`` (created if missing) and return their paths.
+    """Write the seven PNGs of one run into ``out_dir`` (created if missing) and return their paths.
 
     ``markers`` are the run's dated events (``CommunityModel.markers``: dicts with ``day``,
     ``kind`` and ``label``), marked on every time-axis figure. ``negative_threshold`` is the
@@ -310,4 +313,5 @@ def write_run_plots(
         plot_funnel(funnel, title, out / "funnel.png"),
         plot_cohort_retention(cohorts, title, out / "cohort_retention.png"),
         plot_operations(ts, title, out / "operations.png", markers, negative_threshold),
+        plot_stage_flow(ts, title, out / "stage_flow.png", markers),
     ]

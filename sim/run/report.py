@@ -1,7 +1,7 @@
 """report.html of one run: a self-contained page to share (figures inlined, no other file needed).
 
 It leads with one sentence (how members and money moved), then the headline KPIs,
-the KPI table by window (as the terminal prints it), the run's six figures, how
+the KPI table by window (as the terminal prints it), the run's seven figures, how
 often each health alert was on, the dated events, and the scenario as run. Every
 text that comes from the scenario (description, event and rule names) is escaped.
 """
@@ -41,6 +41,8 @@ CAPTIONS = {
     "funnel": "Lifecycle funnel at the end of the run: joined, bought, bought again, brought a friend.",
     "cohort_retention": "Retention by monthly join cohort: the share still a member n months after joining.",
     "operations": "Operations: negative sentiment against its alert threshold, KOCs, and which health alerts were on.",
+    "stage_flow": "Everyone in the market by stage, day by day: unaware, aware and considering prospects, the member "
+    "stages and the churned.",
 }
 #: Words for the kinds of dated events (``CommunityModel.markers``).
 MARKER_KINDS = {"crisis": "crisis", "promotion": "promotion", "competitor": "competitor entry", "rule": "rule fired"}

@@ -129,6 +129,18 @@ def dwell_minutes(r: RunResult) -> float:
     return float(r.timeseries["dwell_minutes"].iloc[30:].mean())
 
 
+@metric(
+    "UGC forwards per view of user content / brand forwards per view of a brand post, over the whole run "
+    "(forwards drawn one by one; views are visits x the posts a visit views, every post of the feed alike, so it "
+    "is also forwards per post per visit)."
+)
+def ugc_forward_ratio(r: RunResult) -> float:
+    ts = r.timeseries
+    ugc = ts["ugc_forwards"].sum() / max(ts["ugc_views"].sum(), 1e-12)
+    brand = ts["brand_forwards"].sum() / max(ts["brand_views"].sum(), 1e-12)
+    return float(ugc / brand) if brand > 0 else float("nan")
+
+
 @metric("Revenue (what customers paid) per person who ever joined, over the run, in CNY.")
 def ltv_per_member(r: RunResult) -> float:
     pop = r.model.pop
