@@ -129,19 +129,6 @@ def plot_dau(ts: pd.DataFrame, title: str, path: Path, markers: list[dict] | Non
     bottom.set_ylim(0, max(0.05, float(ts["dau_mau"].max()) * 1.15))
     bottom.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     bottom.set_ylabel("DAU/MAU")
-    if len(ts) > 1:
-        # The 30-day MAU window counts every member until it has filled: the ratio is not comparable there.
-        for ax in (top, bottom):
-            ax.axvspan(0, min(29, len(ts) - 1), color="#eeeeee", zorder=0)
-        bottom.text(
-            0.01,
-            0.05,
-            "shaded: 30-day MAU window still filling (MAU counts every member)",
-            transform=bottom.transAxes,
-            fontsize=8,
-            color="#555555",
-            va="bottom",
-        )
     top.tick_params(labelbottom=False)
     _day_axis(bottom, len(ts))
     _marker_legend(fig, strip, [top, bottom], marks)
