@@ -162,7 +162,7 @@ def test_run_draws_its_figures_in_its_own_process_and_loads_matplotlib_only_to_d
     drawn = _run_fresh(probe.format(args=[*args, "--out", str(tmp_path / "drawn")]))
     assert drawn.returncode == 0, drawn.stderr
     assert drawn.stdout.split()[-2:] == ["alone", "True"]
-    assert len(list((tmp_path / "drawn" / "plots").glob("*.png"))) == 6
+    assert len(list((tmp_path / "drawn" / "plots").glob("*.png"))) == 7
     plain = _run_fresh(probe.format(args=[*args, "--set", "output.plots=false", "--out", str(tmp_path / "plain")]))
     assert plain.returncode == 0, plain.stderr
     assert plain.stdout.split()[-2:] == ["alone", "False"]
