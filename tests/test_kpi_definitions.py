@@ -25,9 +25,9 @@ GROUP_BUY = {
         "group_size": 3,
         "window_days": 1,
         "discount": 0.25,
-        "initiate_prob": 0.5,
+        "initiate_prob": 0.7,
         "invites": 8,
-        "daily_accept_prob": 0.32,
+        "daily_accept_prob": 0.4,
     }
 }
 
