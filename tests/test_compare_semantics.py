@@ -307,3 +307,12 @@ def test_analyze_analyses_identical_columns_once_and_reports_its_steps(tmp_path)
     assert "response-final_new_referral.png" in names and "response-final_referrals_accepted.png" not in names
     assert any("final.referrals_accepted equals final.new_referral" in n for n in report.notes)
     assert ("figures", 0, 2) in steps and ("figures", 1, 2) in steps
+
+
+def test_months_of_a_difference_read_as_one_list_per_direction():
+    from sim.compare.table import months_phrase
+
+    assert months_phrase([(0, 0, -1), (2, 3, -1), (5, 5, -1)]) == "lower in months 1, 3 to 4 and 6"
+    assert months_phrase([(0, 11, 1)]) == "higher in months 1 to 12"
+    assert months_phrase([(4, 4, 1), (7, 8, -1)]) == "higher in month 5, and lower in months 8 to 9"
+    assert months_phrase([]) == ""

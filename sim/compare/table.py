@@ -404,8 +404,20 @@ def _monthly_pattern(ens: Ensemble, s: str, baseline: str, kpi: str, word: str) 
     for m in range(months):
         st = paired(a[:, 30 * m : 30 * (m + 1)].sum(1), b[:, 30 * m : 30 * (m + 1)].sum(1))
         p[m], sign[m] = (st.p_value if np.isfinite(st.p_value) else 1.0), np.sign(st.diff)
+    phrase = months_phrase(significant_runs(p, sign))
+    return f"its {word} is {phrase}" if phrase else ""
+
+
+def months_phrase(runs) -> str:
+    """Runs of months ``(start, end, sign)`` (0-based) as words: "lower in months 1, 3 to 4 and 6"."""
+    spans: dict[str, list[str]] = {}  # by direction, in month order
+    for start, end, sg in runs:
+        spans.setdefault("higher" if sg > 0 else "lower", []).append(
+            f"{start + 1}" if start == end else f"{start + 1} to {end + 1}"
+        )
     parts = []
-    for start, end, sg in significant_runs(p, sign):
-        when = f"month {start + 1}" if start == end else f"months {start + 1} to {end + 1}"
-        parts.append(f"{'higher' if sg > 0 else 'lower'} in {when}")
-    return f"its {word} is " + ", and ".join(parts) if parts else ""
+    for direction, listed in spans.items():
+        single = len(listed) == 1 and "to" not in listed[0]
+        text = listed[0] if len(listed) == 1 else ", ".join(listed[:-1]) + " and " + listed[-1]
+        parts.append(f"{direction} in {'month' if single else 'months'} {text}")
+    return ", and ".join(parts)
