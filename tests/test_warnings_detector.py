@@ -115,3 +115,13 @@ def test_a_horizon_longer_than_the_run_is_refused(tmp_path, capsys):
     assert main([*args, "--out", str(tmp_path / "w")]) == 2
     assert "--horizon" in capsys.readouterr().err
     assert not (tmp_path / "w").exists()
+
+
+def test_two_plain_runs_write_two_timestamped_directories(tmp_path):
+    """Without --out, each run reserves results/warnings/<UTC time>, so a second run does not refuse."""
+    args = ["warnings", str(ROOT / "scenarios" / "smoke.yaml"), "--runs", "4", "--days", "100", "--horizon", "30"]
+    common = ["--results", str(tmp_path), "--quiet", "--workers", "1", "--set", "market.size=800"]
+    assert main([*args, *common]) == 0
+    assert main([*args, *common]) == 0
+    written = sorted((tmp_path / "warnings").iterdir())
+    assert len(written) == 2 and all((d / "warnings.csv").exists() for d in written)

@@ -263,7 +263,11 @@ def warnings_(
         float, typer.Option(help="Most of the calm runs' days a proposed warning may be on.", min=0.0, max=1.0)
     ] = 0.3,
     seed: Annotated[int, typer.Option(help="Master seed of the runs' seeds and shocks.", min=0)] = 20261204,
-    out: Annotated[Path, typer.Option(help="Output directory; must not exist or be empty.")] = Path("results/warnings"),
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Output directory; must not exist or be empty (default: RESULTS/warnings/<UTC time>)."),
+    ] = None,
+    results: Annotated[Path, typer.Option(help="Results root for the default output directory.")] = Path("results"),
     workers: Annotated[int, typer.Option(help="Worker processes.", min=1)] = 2,
     set_: Annotated[list[str] | None, typer.Option("--set", help="Override a key of the scenario.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or table.")] = False,
@@ -272,14 +276,14 @@ def warnings_(
     from sim.validation.detect import warnings_command
 
     interruptible(warnings_command)(
-        scenario, runs, days, horizon, max_calm_share, seed, out, workers, set_ or [], quiet
+        scenario, runs, days, horizon, max_calm_share, seed, out, workers, set_ or [], quiet, results
     )
 
 
 @app.command()
 def dashboard(
     scenario: Annotated[
-        Path | None, typer.Argument(help="Scenario YAML (default: the baseline, 3,000 people).")
+        Path | None, typer.Argument(help="Scenario YAML (default: the baseline's community in 20,000 people).")
     ] = None,
     port: Annotated[int, typer.Option(help="Port to listen on (0: any free port).", min=0, max=65535)] = 8765,
     host: Annotated[str, typer.Option(help="Address to bind; the default serves this machine only.")] = "127.0.0.1",

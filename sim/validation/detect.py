@@ -153,10 +153,11 @@ def warnings_command(
     horizon: int,
     max_calm_share: float,
     seed: int,
-    out: Path,
+    out: Path | None,
     workers: int,
     overrides: list[str],
     quiet: bool,
+    results: Path = Path("results"),
 ) -> int:
     from rich.console import Console
     from rich.table import Table
@@ -164,20 +165,25 @@ def warnings_command(
     from sim.cli.errors import UserError
     from sim.cli.output import runs_bar
     from sim.config.loader import load_scenario
-    from sim.run.atomic import atomic_directory, check_destination
+    from sim.run.atomic import atomic_directory, check_destination, default_output_dir, release
 
     scenario = load_scenario(scenario_path, ["output.events=false", *overrides], days=days)
     if scenario.days <= horizon + 30:
         raise UserError(f"--horizon {horizon} leaves nothing to score in a {scenario.days}-day run: give more --days")
-    check_destination(out)
-    base = scenario.model_dump(mode="json")
-    with runs_bar("shocked runs", quiet) as bar:
-        task = bar.add_task("runs", total=runs)
-        table, run_table = run_detector(
-            base, runs, seed, horizon, max_calm_share, workers, lambda done, total: bar.update(task, completed=done)
-        )
-    with atomic_directory(out) as tmp:
-        write_outputs(table, run_table, base, tmp)
+    if out is not None:
+        check_destination(out)
+    out = out if out is not None else default_output_dir(results, "warnings")  # reserved: a free name, now
+    try:
+        base = scenario.model_dump(mode="json")
+        with runs_bar("shocked runs", quiet) as bar:
+            task = bar.add_task("runs", total=runs)
+            table, run_table = run_detector(
+                base, runs, seed, horizon, max_calm_share, workers, lambda done, total: bar.update(task, completed=done)
+            )
+        with atomic_directory(out) as tmp:
+            write_outputs(table, run_table, base, tmp)
+    finally:
+        release(out)  # a reserved directory left empty by a failure; nothing once the outputs are in place
     if not quiet:
         view = Table(title=f"Warnings against net member decline over the next {horizon} days ({runs} runs)")
         view.add_column("warning", no_wrap=True)
