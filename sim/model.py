@@ -57,10 +57,8 @@ class CommunityModel(MemberRows, mesa.Model):
             self.streams.draw_ahead()
         self.network = build_network(scenario.market.network, n, self.streams["network"])
         self.pop = create_population(scenario, self.streams["population"], COLUMNS)
-        self.segments = segment_tables(scenario, self.pop.segment)  # segments never change
         self.mods = Modifiers.zeros(n)
-        self.tiers = tiers.tables(scenario, self.segments.status_sensitivity, self.segments.price_sensitivity)
-        self.effects = effect_table(self)
+        self.derive_tables()
         self.koc_reach = np.zeros(n, dtype=np.int32)
         self.ugc_yesterday = np.zeros(N_TYPES)
         self.question_backlog = 0.0
@@ -108,6 +106,14 @@ class CommunityModel(MemberRows, mesa.Model):
             self._community_scenario = value
         else:
             self.mesa_scenario = value
+
+    def derive_tables(self) -> None:
+        """Build what the days read from the scenario once: segment, tier and content effect tables
+        (again when the scenario is swapped on a running model, as the dashboard's live controls do)."""
+        scenario = self.scenario
+        self.segments = segment_tables(scenario, self.pop.segment)  # a person's segment never changes
+        self.tiers = tiers.tables(scenario, self.segments.status_sensitivity, self.segments.price_sensitivity)
+        self.effects = effect_table(self)
 
     def step(self) -> None:
         """Simulate one day."""

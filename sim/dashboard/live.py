@@ -16,9 +16,6 @@ import numpy as np
 
 from sim.config.base import CONTENT_TYPES
 from sim.config.schema import Scenario
-from sim.core.population import segment_tables
-from sim.mechanisms.content import effect_table
-from sim.mechanisms.incentives import tiers
 from sim.mechanisms.operators import resize_team
 from sim.mechanisms.registry import COLUMNS
 
@@ -82,9 +79,7 @@ def apply(model: CommunityModel, new: Scenario) -> dict[str, tuple[Any, Any]]:
         return diff
     old = model.scenario
     model.scenario = new
-    model.segments = segment_tables(new, model.pop.segment)
-    model.tiers = tiers.tables(new, model.segments.status_sensitivity, model.segments.price_sensitivity)
-    model.effects = effect_table(model)
+    model.derive_tables()
     if "content.mix" in diff:
         mix = np.array([new.content.mix.get(t, 0.0) for t in CONTENT_TYPES])
         model.policy.mix = mix / mix.sum()

@@ -26,6 +26,7 @@ from sim.core.mathutil import stochastic_round
 from sim.core.membership import join, prospects
 from sim.core.population import CHURNED, MEMBER
 from sim.mechanisms import awareness
+from sim.mechanisms.churn_score import set_history
 from sim.mechanisms.engagement import habitual_visit_prob
 from sim.mechanisms.spec import KPI, Mechanism, counter
 
@@ -78,10 +79,7 @@ def backdate_visits(model: CommunityModel, members: np.ndarray) -> None:
     last = -np.minimum(gap, MAX_BACKDATE_DAYS).astype(np.int32)
     pop.last_visit[members] = last
     # the 63 days before that visit, as the churn-risk score's visit history sees them: visits by the same habit
-    earlier = model.streams["acquisition"].random((members.size, 63)) < p[:, None]
-    weights = np.left_shift(np.uint64(1), np.arange(1, 64, dtype=np.uint64))
-    pop.visit_bits[members] = (earlier.astype(np.uint64) * weights).sum(axis=1, dtype=np.uint64) | np.uint64(1)
-    pop.visit_bits_day[members] = last
+    set_history(pop, members, last, model.streams["acquisition"].random((members.size, 63)) < p[:, None])
 
 
 def paid_cac(model: CommunityModel, n_prospects: int, stage: np.ndarray | None) -> float:

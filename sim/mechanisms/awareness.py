@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.core.membership import prospects
 from sim.core.population import PROSPECT
 from sim.mechanisms.spec import KPI, Column, Mechanism, counter
 
@@ -114,7 +115,7 @@ def forwards(model: CommunityModel, cfg: AwarenessConfig, u: np.ndarray) -> np.n
 def awareness_phase(model: CommunityModel) -> None:
     """Tonight's exposures and forgetting, then the prospects counted by stage."""
     cfg, pop, day = model.scenario.awareness, model.pop, model.day
-    cand = np.flatnonzero(pop.status == PROSPECT)
+    cand = prospects(model)
     if not cfg.enabled:
         day.counts["prospect_considering"] = float(cand.size)
         return

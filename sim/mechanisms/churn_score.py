@@ -55,12 +55,26 @@ HORIZON = 30  # days after a scoring in which a departure counts as churn
 _ONE = np.uint64(1)
 
 
-def visits_within(pop: Population, people: np.ndarray | slice, day: int, windows: tuple[int, ...]) -> list[np.ndarray]:
-    """Visits of ``people`` in the last ``w`` days (today included) for each ``w`` of ``windows`` (at most 64)."""
+def history_on(pop: Population, people: np.ndarray | slice, day: int) -> np.ndarray:
+    """The visit bit sets of ``people`` moved to ``day``: bit k is a visit k days before ``day``."""
     age = day - pop.visit_bits_day[people].astype(np.int64)
     bits = pop.visit_bits[people] << np.minimum(age, 63).astype(np.uint64)
     bits[age >= 64] = 0
+    return bits
+
+
+def visits_within(pop: Population, people: np.ndarray | slice, day: int, windows: tuple[int, ...]) -> list[np.ndarray]:
+    """Visits of ``people`` in the last ``w`` days (today included) for each ``w`` of ``windows`` (at most 64)."""
+    bits = history_on(pop, people, day)
     return [np.bitwise_count(bits & np.uint64((1 << w) - 1)).astype(np.float32) for w in windows]
+
+
+def set_history(pop: Population, people: np.ndarray, last: np.ndarray, earlier: np.ndarray) -> None:
+    """Give ``people`` a visit on day ``last`` and, in the 63 days before it, the visits ``earlier`` marks
+    (bool, one column per day back: column 0 is the day before ``last``)."""
+    weights = np.left_shift(_ONE, np.arange(1, 64, dtype=np.uint64))
+    pop.visit_bits[people] = (earlier.astype(np.uint64) * weights).sum(axis=1, dtype=np.uint64) | _ONE
+    pop.visit_bits_day[people] = last
 
 
 def features(model: CommunityModel, people: np.ndarray | slice) -> dict[str, np.ndarray]:
@@ -178,10 +192,7 @@ class ScoreBook:
 def record_visits(model: CommunityModel) -> None:
     """Today's visitors enter the visit history (bit 0 of their bit set is today)."""
     pop, day, v = model.pop, model.day.day, model.day.visitors
-    age = day - pop.visit_bits_day[v].astype(np.int64)
-    bits = pop.visit_bits[v] << np.minimum(age, 63).astype(np.uint64)
-    bits[age >= 64] = 0
-    pop.visit_bits[v] = bits | _ONE
+    pop.visit_bits[v] = history_on(pop, v, day) | _ONE
     pop.visit_bits_day[v] = day
 
 
