@@ -21,6 +21,7 @@ from sim.core.network import build_network
 from sim.core.policy import Policy
 from sim.core.population import create_population, segment_tables
 from sim.core.streams import Streams
+from sim.core.treatment import Treatment
 from sim.engine.options import EngineOptions, default
 from sim.engine.rows import MemberRows
 from sim.mechanisms.acquisition import seed_initial_members
@@ -78,6 +79,7 @@ class CommunityModel(MemberRows, mesa.Model):
         self.health = HealthTracker()
         self.score_book = ScoreBook()  # the churn-risk score's scorings, for its AUC
         self.rules = RuleEngine(self)
+        self.treatment: Treatment | None = None  # an A/B test's treated arm (sim.core.treatment); none by default
         self.day = DayState(day=0)
         self.today: dict[str, float] = {}
 

@@ -25,6 +25,7 @@ import numpy as np
 from sim.core.mathutil import logistic, logit
 from sim.core.membership import join, referrer_is_member
 from sim.core.population import MEMBER, PROSPECT
+from sim.core.treatment import per_person
 from sim.engine.arrays import add_at, f32
 from sim.mechanisms.incentives import engagement_rewards, points
 from sim.mechanisms.spec import KPI, Column, Mechanism, ratio
@@ -43,11 +44,12 @@ def referral_phase(model: CommunityModel) -> None:
     v = day.visitors
     v = v[pop.status[v] == MEMBER]
     seg = model.segments.index[v]
-    capped = pop.invites_accepted[v] >= cfg.reward_cap
+    capped = pop.invites_accepted[v] >= per_person(model, v, lambda s: s.referral.reward_cap)
     by_segment = logit(cfg.base_invite_prob) - 0.5 * cfg.satisfaction_weight + day.eff_referral
     x = np.take(f32(by_segment), seg) + cfg.satisfaction_weight * pop.satisfaction[v]  # float32, as for visits
-    if cfg.reward_inviter:
-        x = np.where(capped, x, x + np.float32(cfg.reward_sensitivity * cfg.reward_inviter))
+    r_inviter = per_person(model, v, lambda s: s.referral.reward_inviter)  # an A/B test may treat some only
+    if np.any(r_inviter):
+        x = np.where(capped, x, x + f32(cfg.reward_sensitivity * r_inviter))
     if cfg.second_level_reward and cfg.second_level_weight:
         x += np.float32(cfg.reward_sensitivity * cfg.second_level_weight * cfg.second_level_reward) * downline_pull(
             model, v
@@ -63,7 +65,8 @@ def referral_phase(model: CommunityModel) -> None:
     day.invitations += int(targets.size)
     day.invitees = targets  # an invitation makes the invitee aware of the community
 
-    p_acc = logistic(logit(cfg.base_acceptance) + cfg.reward_sensitivity * cfg.reward_invitee)
+    invitee_reward = per_person(model, inviters, lambda s: s.referral.reward_invitee)  # the inviter's offer
+    p_acc = logistic(logit(cfg.base_acceptance) + cfg.reward_sensitivity * invitee_reward)
     ok = later(1, targets) < p_acc
     inviters, targets = inviters[ok], targets[ok]
     targets, first = np.unique(targets, return_index=True)  # inviters are sorted: first = lowest id
@@ -73,19 +76,28 @@ def referral_phase(model: CommunityModel) -> None:
     if cfg.resemblance and joined.size:  # friends resemble each other: the friend comes about as often
         mix = np.float32(cfg.resemblance)
         pop.set_activity(joined, (1 - mix) * pop.activity[joined] + mix * pop.activity[pop.referrer[joined]])
-    rewarded = pop.invites_accepted[inviters] < cfg.reward_cap
+    rewarded = pop.invites_accepted[inviters] < per_person(model, inviters, lambda s: s.referral.reward_cap)
     add_at(pop.invites_accepted, inviters, 1)
     grand = np.count_nonzero(referrer_is_member(pop, inviters))  # second-level rewards to members' referrers
-    cost = rewarded.sum() * cfg.reward_inviter + joined.size * cfg.reward_invitee + grand * cfg.second_level_reward
+    r_inviter = per_person(model, inviters, lambda s: s.referral.reward_inviter)
+    r_invitee = per_person(model, inviters, lambda s: s.referral.reward_invitee)
+    cost = total(rewarded, r_inviter) + total(joined, r_invitee) + grand * cfg.second_level_reward
     model.ledger.book("referral_rewards", float(cost))
-    reward = cfg.reward_inviter * rewarded + cfg.reward_invitee
+    reward = r_inviter * rewarded + r_invitee
     model.events.add(day.day, "referral", joined, amount=reward, counterpart=inviters)
     points.earn(model, inviters, model.scenario.incentives.points.per_referral)
     engagement_rewards.add_reputation(model, inviters, model.scenario.incentives.badges.per_referral)
-    if cfg.reward_invitee > 0 and cfg.hunter_share > 0:
-        hunters = joined[later(2, joined) < cfg.hunter_share]
+    if np.any(r_invitee > 0) and cfg.hunter_share > 0:  # only paid invitees hunt rewards
+        hunters = joined[(later(2, joined) < cfg.hunter_share) & (r_invitee > 0)]
         stay = 1 + (later(0, hunters) * cfg.hunter_days).astype(np.int32)
         pop.hunter_leave[hunters] = day.day + np.minimum(stay, cfg.hunter_days)
+
+
+def total(who: np.ndarray, value: float | np.ndarray) -> float:
+    """The sum of ``value`` over ``who`` (a mask or a list of people): one scalar for all, or one value each."""
+    if np.ndim(value) == 0:
+        return (np.count_nonzero(who) if who.dtype == bool else who.size) * value
+    return float(np.sum(value * who)) if who.dtype == bool else float(np.sum(value))
 
 
 def downline_pull(model: CommunityModel, v: np.ndarray) -> np.ndarray:
@@ -112,7 +124,8 @@ SPEC = Mechanism(
         Column("hunter_leave", np.int32, -1),  # day a reward hunter leaves (-1 not a hunter)
         Column("invites_accepted", np.int32, 0),  # referrals this person brought in
     ),
-    uses=("membership", "streams", "segments", "tiers"),
+    uses=("membership", "streams", "segments", "tiers", "treatment"),
     leaves=("invitees",),
     takes=("visitors", "eff_referral", "koc_reached"),
+    targetable=("referral.reward_inviter", "referral.reward_invitee", "referral.reward_cap"),
 )

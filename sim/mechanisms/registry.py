@@ -12,7 +12,9 @@
   referral, a group buy), whose joins ``k_factor`` counts, in registry order;
 - ``STREAMS``: every random stream's name;
 - ``KPIS``: the mechanisms' own daily KPIs, with flow or stock;
-- ``COLUMNS``: the population columns the mechanisms own.
+- ``COLUMNS``: the population columns the mechanisms own;
+- ``TARGETABLE``: the scenario keys an A/B test may set for its treated arm only
+  (``sim.core.treatment``), with the mechanism that reads each per person.
 
 Registry order matters only between phases of one stage; the ``status`` and
 ``after_visits`` phases touch disjoint state, so their order within the stage
@@ -124,6 +126,7 @@ class Derived:
     streams: tuple[str, ...]
     kpis: tuple[KPI, ...]
     columns: tuple[Column, ...]
+    targetable: dict[str, str]
 
 
 def _check_handoffs(specs: tuple[Mechanism, ...], order: dict[str, int]) -> None:
@@ -154,6 +157,7 @@ def derive(specs: tuple[Mechanism, ...]) -> Derived:
         ("join source", [(src, m.name) for m in specs for src in m.join_sources]),
         ("KPI", [(kpi.name, m.name) for m in specs for kpi in m.kpis]),
         ("population column", [(col.name, m.name) for m in specs for col in m.columns]),
+        ("targetable key", [(key, m.name) for m in specs for key in m.targetable]),
     ):
         seen: dict[str, str] = {}
         for name, owner in names:
@@ -175,6 +179,7 @@ def derive(specs: tuple[Mechanism, ...]) -> Derived:
         streams=tuple(dict.fromkeys((*MODEL_STREAMS, *(s for m in specs for s in m.streams)))),
         kpis=tuple(kpi for m in specs for kpi in m.kpis),
         columns=tuple(col for m in specs for col in m.columns),
+        targetable={key: m.name for m in specs for key in m.targetable},
     )
 
 
@@ -186,3 +191,4 @@ INVITED_SOURCES: tuple[str, ...] = _DERIVED.invited_sources
 STREAMS: tuple[str, ...] = _DERIVED.streams
 KPIS: tuple[KPI, ...] = _DERIVED.kpis
 COLUMNS: tuple[Column, ...] = _DERIVED.columns
+TARGETABLE: dict[str, str] = _DERIVED.targetable

@@ -6,7 +6,9 @@ streams, its ledger lines, its join sources (and which of them are driven by a
 member's invitation), its own KPIs, the population
 columns it owns and the model state
 its phases may touch (``uses``, enforced by ``sim.mechanisms.scope``) and what it
-hands to others within the day (``leaves`` and ``takes``: typed ``DayState`` fields). The registry
+hands to others within the day (``leaves`` and ``takes``: typed ``DayState`` fields), and the
+scenario keys its phases read per person (``targetable``: an A/B test may give them to some
+members only, ``sim.core.treatment``). The registry
 (``sim.mechanisms.registry``) derives the day's phase order, the ledger's lines,
 the join sources, the invitation-driven join sources (``k_factor``), the stream names
 and the KPI columns from these specs, so nothing of the kind is listed by hand anywhere
@@ -94,6 +96,7 @@ class Mechanism:
     uses: tuple[str, ...] = ()  # model state and services its phases may touch (names or scope.GROUPS)
     leaves: tuple[str, ...] = ()  # DayState fields it fills for other mechanisms' later phases that day
     takes: tuple[str, ...] = ()  # DayState fields it reads that another mechanism leaves
+    targetable: tuple[str, ...] = ()  # scenario keys its phases read per person, so an A/B test may treat some only
 
     def __post_init__(self) -> None:
         for stage, _ in self.phases:

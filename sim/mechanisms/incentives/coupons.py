@@ -22,10 +22,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.core.treatment import arms
 from sim.engine.arrays import f32, select
 from sim.mechanisms.spec import KPI, Column, Mechanism, cumulative
 
 if TYPE_CHECKING:
+    from sim.config.incentives import CouponsConfig
     from sim.core.daystate import Modifiers
     from sim.model import CommunityModel
 
@@ -40,13 +42,13 @@ def give(model: CommunityModel, people: np.ndarray, value: float, rate: float, m
     model.day.coupons_issued += int(people.size)
 
 
-def _targets(model: CommunityModel, mi: np.ndarray) -> np.ndarray:
+def _targets(model: CommunityModel, mi: np.ndarray, cfg: CouponsConfig) -> np.ndarray:
     from sim.mechanisms.churn_score import TAGS, score, tags
 
-    cfg, pop, day = model.scenario.incentives.coupons, model.pop, model.day.day
+    pop, day = model.pop, model.day.day
     if cfg.target == "segment":
         codes = [i for i, g in enumerate(model.scenario.market.segments) if g.name in cfg.segments]
-        return mi[np.isin(model.member_segments(), codes)]
+        return mi[np.isin(model.segments.index[mi], codes)]
     if cfg.target == "churn_risk":
         return mi[score(model, mi) >= cfg.churn_risk_min]
     if cfg.target == "lapsed":
@@ -57,16 +59,19 @@ def _targets(model: CommunityModel, mi: np.ndarray) -> np.ndarray:
 
 
 def issue(model: CommunityModel, mi: np.ndarray) -> None:
-    """Issue today's coupons, if today is an issue day."""
-    cfg = model.scenario.incentives.coupons
-    if not cfg.enabled or model.day.day % cfg.every_days != 0:
-        return
-    u = model.streams.uniform("coupons", model.pop.n)
-    targets = _targets(model, mi)
-    reached = targets[u[targets] < cfg.reach]
-    fixed = cfg.kind == "fixed"
-    give(model, reached, cfg.value if fixed else 0.0, 0.0 if fixed else cfg.value, cfg.min_spend, cfg.validity_days)
-    model.pop.fatigue[reached] = np.minimum(model.pop.fatigue[reached] + cfg.fatigue_per_issue, 1.0)
+    """Issue today's coupons, if today is an issue day (for each arm of an A/B test, by its own program)."""
+    u = None
+    for scenario, people in arms(model, mi):
+        cfg = scenario.incentives.coupons
+        if not cfg.enabled or model.day.day % cfg.every_days != 0:
+            continue
+        u = model.streams.uniform("coupons", model.pop.n) if u is None else u  # one draw a day for both arms
+        targets = _targets(model, people, cfg)
+        reached = targets[u[targets] < cfg.reach]
+        fixed = cfg.kind == "fixed"
+        value, rate = (cfg.value, 0.0) if fixed else (0.0, cfg.value)
+        give(model, reached, value, rate, cfg.min_spend, cfg.validity_days)
+        model.pop.fatigue[reached] = np.minimum(model.pop.fatigue[reached] + cfg.fatigue_per_issue, 1.0)
 
 
 def issue_phase(model: CommunityModel) -> None:
@@ -139,5 +144,22 @@ SPEC = Mechanism(
         Column("coupon_expiry", np.int32, -1),  # last valid day of the coupon held (-1 none)
         Column("coupon_habit", np.float32, 0),  #  in [0, 1], learned waiting for coupons
     ),
-    uses=("scenario", "pop", "day", "mods", "streams", "network", "rows", "segments", "coupon_habits", "n_churned"),
+    uses=(
+        "scenario",
+        "pop",
+        "day",
+        "mods",
+        "streams",
+        "network",
+        "rows",
+        "segments",
+        "coupon_habits",
+        "n_churned",
+        "treatment",
+    ),
+    targetable=tuple(
+        f"incentives.coupons.{key}"
+        for key in ("enabled", "target", "segments", "churn_risk_min", "lapsed_days", "kind", "value")
+        + ("min_spend", "validity_days", "every_days", "reach", "fatigue_per_issue")
+    ),
 )
