@@ -343,6 +343,68 @@ def compare(
 
 
 @app.command()
+def abtest(
+    scenario: Annotated[Path, typer.Argument(help="Scenario YAML file: the community the test runs in.")],
+    treatment: Annotated[
+        list[str], typer.Option(help="Lever the treated arm gets, e.g. referral.reward_inviter=20 (repeatable).")
+    ],
+    unit: Annotated[
+        str, typer.Option(help="Randomize members one by one (member) or network communities (cluster).")
+    ] = "member",
+    share: Annotated[float, typer.Option(help="Share of units treated.")] = 0.5,
+    days: Annotated[
+        int, typer.Option(help="Test duration in days (whole weeks up to it are evaluated too).", min=1)
+    ] = 56,
+    warmup: Annotated[int, typer.Option(help="Days the community runs before the test starts.", min=0)] = 0,
+    replications: Annotated[int, typer.Option(help="Replications (seeds).", min=2)] = 20,
+    alpha: Annotated[float, typer.Option(help="Significance level of the test.")] = 0.05,
+    metric: Annotated[
+        str | None, typer.Option(help="Outcome per member: joins, purchases, spend or churned (default by treatment).")
+    ] = None,
+    max_bias: Annotated[
+        float, typer.Option(help="Largest acceptable spillover bias, as a share of the true effect.")
+    ] = (0.1),
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Output directory; must not exist or be empty (default: RESULTS/abtest/<UTC time>)."),
+    ] = None,
+    results: Annotated[Path, typer.Option(help="Results root for the default output directory.")] = Path("results"),
+    seed: Annotated[int, typer.Option(help="Master seed of the replication seeds.", min=0)] = 20261122,
+    executor: Annotated[str, typer.Option(help="local or dask.")] = "local",
+    workers: Annotated[int | None, typer.Option(help="Worker processes (default: one per CPU).", min=1)] = None,
+    scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address.")] = None,
+    set_: Annotated[list[str] | None, typer.Option("--set", help="Override a key of the scenario (both arms).")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or sentences.")] = False,
+) -> None:
+    """Simulate an A/B test inside one community: power, detectable effect, A/A false positives, spillover bias."""
+    from sim.abtest.cli import AbtestError, abtest_command
+
+    try:
+        interruptible(abtest_command)(
+            scenario,
+            treatment,
+            unit=unit,
+            share=share,
+            days=days,
+            warmup=warmup,
+            replications=replications,
+            alpha=alpha,
+            metric=metric,
+            max_bias=max_bias,
+            out=out,
+            results=results,
+            seed=seed,
+            executor=executor,
+            workers=workers,
+            scheduler=scheduler,
+            overrides=set_ or [],
+            quiet=quiet,
+        )
+    except AbtestError as exc:
+        raise UserError(str(exc)) from None
+
+
+@app.command()
 def calibrate(
     scenario: Annotated[Path, typer.Argument(help="Scenario YAML file to calibrate.")],
     observed: Annotated[Path, typer.Option(help="CSV: a day or date column plus KPI columns.")],

@@ -1,0 +1,84 @@
+"""The test's figures: power by duration, and spillover bias by duration, one line per design.
+
+Colour tells the unit (member, cluster), line style the treated share; the legend sits below the
+axes so it never covers a line.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sim.abtest.analysis import POWER_TARGET
+from sim.abtest.design import METRICS, UNITS, Design
+from sim.compare.plots import _figure
+
+COLOURS = {"member": "#D55E00", "cluster": "#0072B2"}
+STYLES = ("-", "--", ":", "-.")
+
+
+def _lines(ax, rows: pd.DataFrame, design: Design, column: str, scale: float = 1.0) -> None:
+    for unit in UNITS:
+        for i, share in enumerate(design.shares):
+            r = rows[(rows.unit == unit) & (rows.share == share)].sort_values("days")
+            ax.plot(
+                r.days / 7,
+                r[column] * scale,
+                color=COLOURS[unit],
+                linestyle=STYLES[i % len(STYLES)],
+                marker="o",
+                markersize=3,
+                label=f"{unit} randomization, {share:.0%} treated",
+            )
+
+
+def _finish(fig, ax, design: Design) -> None:
+    ax.set_xlabel("test duration (weeks)")
+    ax.grid(True, color="#dddddd", linewidth=0.6)
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.set_xlim(0, design.days / 7 + 0.2)
+    handles, labels = ax.get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncols=2, frameon=False, fontsize=9)
+
+
+def plot_power(tab: pd.DataFrame, design: Design, title: str, path: Path) -> Path:
+    """Power (share of replications where the test finds the effect at alpha) against duration."""
+    rows = tab[tab.metric == design.metric]
+    fig = _figure((8.0, 5.2))
+    ax = fig.subplots()
+    _lines(ax, rows, design, "power", 100)
+    ax.axhline(POWER_TARGET * 100, color="#555555", linewidth=0.9, linestyle="--")
+    ax.annotate(f"{POWER_TARGET:.0%} power", (0.1, POWER_TARGET * 100), xytext=(0, 3), textcoords="offset points")
+    ax.set_ylim(0, 102)
+    ax.set_ylabel(f"power at alpha {design.alpha:g} (% of replications)")
+    ax.set_title(f"Power of the test on {METRICS[design.metric][0]} — {title}", fontsize=11)
+    _finish(fig, ax, design)
+    fig.savefig(path, metadata={"Software": None})
+    return path
+
+
+def plot_bias(tab: pd.DataFrame, design: Design, title: str, path: Path) -> Path:
+    """Spillover bias (the test's estimate minus the effect of rolling out to everyone) as a share of that
+    effect, with a band of two standard errors and the acceptable bound shaded."""
+    rows = tab[tab.metric == design.metric]
+    fig = _figure((8.0, 5.2))
+    ax = fig.subplots()
+    ax.axhspan(-design.max_bias * 100, design.max_bias * 100, color="#e8f3e8", zorder=0)
+    ax.axhline(0, color="#555555", linewidth=0.9)
+    _lines(ax, rows, design, "relative_bias", 100)
+    for unit in UNITS:
+        for share in design.shares:
+            r = rows[(rows.unit == unit) & (rows.share == share)].sort_values("days")
+            band = 2 * r.bias_se / r.true_effect.abs().replace(0, np.nan) * 100
+            mid = r.relative_bias * 100
+            ax.fill_between(r.days / 7, mid - band, mid + band, color=COLOURS[unit], alpha=0.08, linewidth=0)
+    ax.set_ylabel("bias (% of the effect of rolling out to everyone)")
+    ax.set_title(
+        f"Spillover bias on {METRICS[design.metric][0]} (shaded: within ±{design.max_bias:.0%}) — {title}",
+        fontsize=11,
+    )
+    _finish(fig, ax, design)
+    fig.savefig(path, metadata={"Software": None})
+    return path

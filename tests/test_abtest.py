@@ -1,0 +1,161 @@
+"""``abtest``: per-person treatment inside the model, the test's statistics, and the command.
+
+The treated arm's levers reach the treated members only (and everyone when all are treated, exactly
+as the treated scenario); A/A tests reject at about alpha; without a spillover mechanism the test
+estimates the effect of rolling out to everyone without bias; with referrals competing for the
+same friends, member randomization overstates it; bad input exits 2 with nothing written.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from sim.abtest import analysis, assign
+from sim.abtest.design import make_design, parse_treatment, treated_scenario
+from sim.abtest.runs import run_replications
+from sim.cli import main
+from sim.config.loader import load_scenario
+from sim.core.population import MEMBER
+from sim.core.treatment import Treatment
+from sim.model import CommunityModel
+
+ROOT = Path(__file__).resolve().parents[1]
+BASELINE = ROOT / "scenarios" / "baseline.yaml"
+SMALL = [
+    "market.size=1200",
+    "acquisition.initial_members=600",
+    "acquisition.paid.daily_budget=0",
+    "koc.initial_count=2",
+]
+#: no spillover between members: few invitations, no churn or sentiment contagion
+QUIET = [*SMALL, "referral.base_invite_prob=0.0001", "churn.social_weight=0", "sentiment.spread=0"]
+#: referrals that compete for the few prospects left
+CROWDED = [
+    "market.size=3000",
+    "acquisition.initial_members=2400",
+    "acquisition.paid.daily_budget=0",
+    "koc.initial_count=2",
+    "referral.base_invite_prob=0.5",
+    "referral.base_acceptance=0.5",
+    "referral.reward_sensitivity=0.08",
+]
+COUPON = ["incentives.coupons.enabled=true", "incentives.coupons.every_days=7", "incentives.coupons.reach=1"]
+REFERRAL = ["referral.reward_inviter=30", "referral.reward_invitee=30"]
+
+
+def _simulate(sets: list[str], treatment: list[str], replications: int, days: int = 14):
+    base = load_scenario(BASELINE, sets)
+    chosen = parse_treatment(treatment)
+    design = make_design(
+        base, chosen, unit="member", share=0.5, days=days, warmup=0, alpha=0.05, metric=None, max_bias=0.1
+    )
+    design = replace(design, shares=(0.5,))  # the grid's other shares are not needed here
+    reps = run_replications(base, treated_scenario(base, chosen), design, replications, 7, executor="serial")
+    return analysis.table(reps, design), design
+
+
+def _model(sets: list[str], treatment: Treatment | None = None, scenario=None, days: int = 21) -> CommunityModel:
+    model = CommunityModel(scenario or load_scenario(BASELINE, sets), seed=3, record_events=False)
+    model.treatment = treatment
+    model.run(days)
+    return model
+
+
+def test_everyone_treated_runs_exactly_as_the_treated_scenario_and_no_one_as_the_base():
+    base = load_scenario(BASELINE, SMALL)
+    treated = treated_scenario(base, parse_treatment(COUPON + REFERRAL))
+    n = base.market.size
+    pd.testing.assert_frame_equal(
+        _model(SMALL, Treatment(np.ones(n, bool), treated)).timeseries(), _model(SMALL, scenario=treated).timeseries()
+    )
+    pd.testing.assert_frame_equal(
+        _model(SMALL, Treatment(np.zeros(n, bool), treated)).timeseries(), _model(SMALL).timeseries()
+    )
+
+
+def test_a_coupon_treatment_reaches_the_treated_arm_only():
+    base = load_scenario(BASELINE, SMALL)
+    treated = treated_scenario(base, parse_treatment(COUPON))
+    arm = np.random.default_rng(0).random(base.market.size) < 0.5
+    model = _model(SMALL, Treatment(arm, treated), days=8)
+    holders = model.pop.coupon_expiry >= 0
+    members = model.pop.status == MEMBER
+    assert holders[arm & members].mean() > 0.5  # reach 1: every treated member got the issues
+    assert not holders[~arm].any()
+
+
+def test_aa_tests_reject_at_alpha_within_the_binomial_interval():
+    rng = np.random.default_rng(11)
+    n, draws, alpha = 2000, 400, 0.05
+    y = rng.poisson(rng.gamma(0.5, 2.0, n)).astype(float)  # skewed counts, as purchases are
+    clusters = rng.integers(0, 60, n) ** 2 % 47  # clusters of unequal size
+    lo, hi = stats.binom.ppf([0.0005, 0.9995], draws, alpha) / draws
+    for unit in ("member", "cluster"):
+        units = clusters if unit == "cluster" else np.arange(n)
+        p = [
+            analysis.run_test(
+                unit, y, assign.treated(units, 0.5, assign.arm_rng(1, k)), clusters, "purchases", 0.5, (2, k)
+            ).p
+            for k in range(draws)
+        ]
+        rate = np.mean(np.array(p) < alpha)
+        assert lo <= rate <= hi, (unit, rate, lo, hi)
+
+
+def test_without_spillover_the_test_estimates_the_rollout_effect_without_bias():
+    tab, design = _simulate(QUIET, COUPON, replications=4)
+    rows = tab[(tab.metric == "purchases") & (tab.days == 14)]
+    assert (rows.true_effect > 0).all()  # coupons do make members buy more
+    for r in rows.itertuples():
+        assert abs(r.bias) <= 3 * r.bias_se + 0.02 * r.true_effect, r
+    aa = tab[tab.aa_tests > 0]
+    assert len(aa) == 2 and (aa.aa_false_positive_rate <= 0.2).all()
+
+
+def test_with_crowded_referrals_member_randomization_overstates_the_effect_on_joins():
+    tab, design = _simulate(CROWDED, REFERRAL, replications=4)
+    assert design.metric == "joins"
+    row = tab[(tab.metric == "joins") & (tab.unit == "member") & (tab.days == 14)].iloc[0]
+    assert row.true_effect > 0
+    assert row.bias > 2 * row.bias_se, row  # treated members invite the friends control members would have
+    assert row.relative_bias > 0.15
+
+
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (["--treatment", "market.size=100"], ["market.size", "referral.reward_inviter", "incentives.coupons.value"]),
+        (["--treatment", "referral.reward_inviter"], ["key=value"]),
+        (["--treatment", "referral.reward_inviter=-5"], ["reward_inviter"]),
+        (["--treatment", "referral.reward_inviter=20", "--unit", "household"], ["--unit", "cluster"]),
+        (["--treatment", "referral.reward_inviter=20", "--share", "1.5"], ["--share"]),
+    ],
+)
+def test_bad_input_exits_2_naming_the_problem_and_writes_nothing(tmp_path, capsys, args, named):
+    out = tmp_path / "out"
+    code = main(["abtest", str(BASELINE), *args, "--out", str(out), "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 2 and err.startswith("error: ") and "Traceback" not in err, err
+    for word in named:
+        assert word in err, (word, err)
+    assert not out.exists()
+
+
+def test_the_command_writes_the_table_figures_and_sentences(tmp_path, capsys):
+    out = tmp_path / "ab"
+    args = ["abtest", str(BASELINE), *[a for s in QUIET for a in ("--set", s)]]
+    args += ["--treatment", "referral.reward_inviter=30", "--days", "7", "--replications", "2"]
+    args += ["--workers", "1", "--out", str(out)]
+    assert main(args) == 0
+    said = capsys.readouterr().out
+    assert {p.name for p in out.iterdir()} >= {"abtest.csv", "power.png", "bias.png", "summary.txt"}
+    tab = pd.read_csv(out / "abtest.csv")
+    assert set(tab.unit) == {"member", "cluster"} and set(tab.share) == {0.2, 0.5} and set(tab.days) == {7}
+    assert "member randomization" in said and "Randomizing by network community" in said
+    assert "Recommended" in said or "No design" in said
