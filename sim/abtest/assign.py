@@ -41,3 +41,9 @@ def treated(units: np.ndarray, share: float, rng: np.random.Generator) -> np.nda
     """One flag per person: whether their unit (``units[i]``, a person's own index for member
     randomization) is treated; each unit is treated with probability ``share``."""
     return rng.random(int(units.max()) + 1)[units] < share
+
+
+def ties_within(network: Network, units: np.ndarray) -> float:
+    """Share of friendships between two people of the same unit (cluster): the ties an arm keeps to itself."""
+    src = np.repeat(np.arange(network.n), np.diff(network.indptr))
+    return float(np.mean(units[src] == units[network.indices])) if src.size else 1.0

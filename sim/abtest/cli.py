@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 from rich.console import Console
 from rich.markup import escape
 
@@ -76,7 +77,8 @@ def abtest_command(
             tab = table(reps, design)
             tab.to_csv(tmp / "abtest.csv", index=False, float_format="%.6g", lineterminator="\n")
             best = recommend(tab, design)
-            said = sentences(tab, design, treatment, best)
+            ties = float(np.mean([r.ties_within for r in reps]))
+            said = sentences(tab, design, treatment, best, ties)
             shown = ", ".join(f"{k}={v}" for k, v in treatment.items())
             (tmp / "summary.txt").write_text(
                 f"{base.name}: {shown}, {replications} replications\n" + "".join(f"- {s}\n" for s in said),

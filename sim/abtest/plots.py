@@ -14,6 +14,7 @@ import pandas as pd
 from sim.abtest.analysis import POWER_TARGET
 from sim.abtest.design import METRICS, UNITS, Design
 from sim.compare.plots import _figure
+from sim.plots.base import _suptitle
 
 COLOURS = {"member": "#D55E00", "cluster": "#0072B2"}
 STYLES = ("-", "--", ":", "-.")
@@ -52,8 +53,8 @@ def plot_power(tab: pd.DataFrame, design: Design, title: str, path: Path) -> Pat
     ax.axhline(POWER_TARGET * 100, color="#555555", linewidth=0.9, linestyle="--")
     ax.annotate(f"{POWER_TARGET:.0%} power", (0.1, POWER_TARGET * 100), xytext=(0, 3), textcoords="offset points")
     ax.set_ylim(0, 102)
-    ax.set_ylabel(f"power at alpha {design.alpha:g} (% of replications)")
-    ax.set_title(f"Power of the test on {METRICS[design.metric][0]} — {title}", fontsize=11)
+    ax.set_ylabel(f"power at alpha {design.alpha:g} (% of runs)")
+    _suptitle(fig, f"Power of the test on {METRICS[design.metric][0]}", title)
     _finish(fig, ax, design)
     fig.savefig(path, metadata={"Software": None})
     return path
@@ -74,11 +75,8 @@ def plot_bias(tab: pd.DataFrame, design: Design, title: str, path: Path) -> Path
             band = 2 * r.bias_se / r.true_effect.abs().replace(0, np.nan) * 100
             mid = r.relative_bias * 100
             ax.fill_between(r.days / 7, mid - band, mid + band, color=COLOURS[unit], alpha=0.08, linewidth=0)
-    ax.set_ylabel("bias (% of the effect of rolling out to everyone)")
-    ax.set_title(
-        f"Spillover bias on {METRICS[design.metric][0]} (shaded: within ±{design.max_bias:.0%}) — {title}",
-        fontsize=11,
-    )
+    ax.set_ylabel("bias (% of the rollout's effect)")
+    _suptitle(fig, f"Spillover bias on {METRICS[design.metric][0]} (shaded: within ±{design.max_bias:.0%})", title)
     _finish(fig, ax, design)
     fig.savefig(path, metadata={"Software": None})
     return path

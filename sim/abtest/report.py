@@ -36,6 +36,12 @@ def _per_member(x: float) -> str:
     return f"{x:+.3g} per member"
 
 
+def _band(row: pd.Series) -> str:
+    """`` ± 12%``: two standard errors of the relative bias."""
+    band = 2 * row.bias_se / abs(row.true_effect) if row.true_effect else np.nan
+    return f" ± {fmt.pct(band, signed=False)}" if np.isfinite(band) else ""
+
+
 def bias_sentence(row: pd.Series, design: Design, treatment: dict[str, str]) -> str:
     """How far the test's estimate is from the effect of rolling out to everyone."""
     what = METRICS[design.metric][0]
@@ -47,13 +53,13 @@ def bias_sentence(row: pd.Series, design: Design, treatment: dict[str, str]) -> 
     if abs(row.bias) <= noise:
         return (
             f"{head} the test's estimate of the effect on {what} matches the effect of rolling out to everyone "
-            f"within noise (bias {fmt.pct(row.relative_bias)}, {effects})."
+            f"within noise (bias {fmt.pct(row.relative_bias)}{_band(row)}, {effects})."
         )
     over = (row.bias > 0) == (row.true_effect > 0)
     verb = "overstates" if over else "understates"
     return (
-        f"{head} the test {verb} the treatment's effect on {what} by {fmt.pct(abs(row.relative_bias), signed=False)} "
-        f"({effects}) because {_reason(over, treatment)}."
+        f"{head} the test {verb} the treatment's effect on {what} by {fmt.pct(abs(row.relative_bias), signed=False)}"
+        f"{_band(row)} ({effects}) because {_reason(over, treatment)}."
     )
 
 
@@ -64,19 +70,21 @@ def first_powered(tab: pd.DataFrame, design: Design, unit: str, share: float) ->
     return None if r.empty else r.iloc[0]
 
 
-def other_unit_sentence(tab: pd.DataFrame, design: Design) -> str:
-    """What the other unit of randomization does to bias and to the duration needed."""
+def other_unit_sentence(tab: pd.DataFrame, design: Design, ties: float) -> str:
+    """What the other unit of randomization does to bias and to the duration needed (``ties``: the share of
+    friendships inside a network community)."""
     other = "cluster" if design.unit == "member" else "member"
     row = _row(tab, design, other, design.share, design.days)
     by = "by network community" if other == "cluster" else "member by member"
-    bias = fmt.pct(row.relative_bias) if np.isfinite(row.relative_bias) else "undefined"
+    bias = fmt.pct(row.relative_bias) + _band(row) if np.isfinite(row.relative_bias) else "undefined"
     powered = first_powered(tab, design, other, design.share)
     need = (
         f"needs {weeks(int(powered.days))} for {POWER_TARGET:.0%} power"
         if powered is not None
         else f"does not reach {POWER_TARGET:.0%} power within {weeks(design.days)} ({row.power:.0%})"
     )
-    return f"Randomizing {by} instead leaves a bias of {bias} after {weeks(design.days)} and {need}."
+    kept = f" (the communities hold {ties:.0%} of the friendships)"
+    return f"Randomizing {by}{kept} instead leaves a bias of {bias} after {weeks(design.days)} and {need}."
 
 
 def power_sentence(row: pd.Series, design: Design) -> str:
@@ -111,15 +119,17 @@ def recommendation_sentence(best: pd.Series | None, design: Design) -> str:
         )
     return (
         f"Recommended: {best.unit} randomization with {best.share:.0%} treated for {weeks(int(best.days))} "
-        f"({best.power:.0%} power, bias {fmt.pct(best.relative_bias)}, {bound})."
+        f"({best.power:.0%} power; bias {fmt.pct(best.relative_bias)}{_band(best)}, its estimate {bound})."
     )
 
 
-def sentences(tab: pd.DataFrame, design: Design, treatment: dict[str, str], best: pd.Series | None) -> list[str]:
+def sentences(
+    tab: pd.DataFrame, design: Design, treatment: dict[str, str], best: pd.Series | None, ties: float
+) -> list[str]:
     chosen = _row(tab, design, design.unit, design.share, design.days)
     return [
         bias_sentence(chosen, design, treatment),
-        other_unit_sentence(tab, design),
+        other_unit_sentence(tab, design, ties),
         power_sentence(chosen, design),
         aa_sentence(tab, design),
         recommendation_sentence(best, design),

@@ -34,6 +34,7 @@ class Replication:
     clusters: np.ndarray  # network community of each test member
     worlds: dict[str, Outcomes]  # "none", "all", and "unit/share" for each A/B design
     arms: dict[str, np.ndarray] = field(default_factory=dict)  # "unit/share" -> treated flag of each test member
+    ties_within: float = 0.0  # share of friendships inside one network community
 
 
 def world_name(unit: str, share: float) -> str:
@@ -87,6 +88,7 @@ def run_replication(plan: dict, task: tuple[int, int]) -> Replication:
     cohort, none, model = simulate(base, seed, design, lambda m: None)
     units = {"member": np.arange(model.pop.n), "cluster": assign.communities(model.network, seed)}
     rep = Replication(replication, seed, units["cluster"][cohort], {"none": none})
+    rep.ties_within = assign.ties_within(model.network, units["cluster"])
     everyone = np.ones(model.pop.n, dtype=bool)
     _, rep.worlds["all"], _ = simulate(base, seed, design, lambda m: Treatment(everyone, treated, design.warmup))
     for u, unit in enumerate(UNITS):
