@@ -111,10 +111,10 @@ def aa_sentence(tab: pd.DataFrame, design: Design) -> str:
 
 
 def recommendation_sentence(best: pd.Series | None, design: Design) -> str:
-    bound = f"bias within ±{design.max_bias:.0%}"
+    bound = f"within ±{design.max_bias:.0%}"
     if best is None:
         return (
-            f"No design of the grid reaches {POWER_TARGET:.0%} power with {bound} within {weeks(design.days)}: "
+            f"No design of the grid reaches {POWER_TARGET:.0%} power with a bias {bound} in {weeks(design.days)}: "
             "run longer (--days), on a larger community, or test a stronger treatment."
         )
     return (
