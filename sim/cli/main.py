@@ -393,3 +393,38 @@ def export(
     from sim.calibration.cli import export_command
 
     interruptible(export_command)(run_dir, fmt=format_, unit=unit, out=out)
+
+
+@app.command()
+def explain(
+    a: Annotated[Path, typer.Argument(help="Scenario A (the reference), YAML.")],
+    b: Annotated[Path, typer.Argument(help="Scenario B (the one to explain), YAML.")],
+    kpi: Annotated[str, typer.Option(help="KPIs to attribute, comma-separated: profit,members,w90.gmv.")] = (
+        "profit,members,churned"
+    ),
+    replications: Annotated[int, typer.Option(help="Replications per coalition, same seeds for all.", min=1)] = 5,
+    days: Annotated[int | None, typer.Option(help="Days to simulate (default: the scenarios').", min=1)] = None,
+    group: Annotated[
+        list[str] | None, typer.Option(help="A group by hand: NAME=key[,key] (repeatable; keys or key prefixes).")
+    ] = None,
+    groups: Annotated[Path | None, typer.Option(help="YAML of groups by hand: {NAME: [key, ...]}.")] = None,
+    orders: Annotated[int, typer.Option(help="Sampled orders of the groups when there are more than 8.", min=2)] = 64,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Output directory; must not exist or be empty (default: RESULTS/explain/<UTC time>)."),
+    ] = None,
+    results: Annotated[Path, typer.Option(help="Results root for the default output directory.")] = Path("results"),
+    seed: Annotated[int, typer.Option(help="Master seed of the replication seeds.", min=0)] = 20261122,
+    executor: Annotated[str, typer.Option(help="local or dask.")] = "local",
+    workers: Annotated[int | None, typer.Option(help="Worker processes (default: one per CPU).", min=1)] = None,
+    scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address.")] = None,
+    set_: Annotated[list[str] | None, typer.Option("--set", help="Override a key in both scenarios.")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or sentences.")] = False,
+) -> None:
+    """Which changes from A to B made the difference: Shapley attribution by mechanism (attribution.csv, figures)."""
+    from sim.explain.cli import explain_command
+
+    interruptible(explain_command)(
+        a, b, kpi, replications, days, out, seed, executor, workers, scheduler,
+        group or [], groups, orders, set_ or [], quiet, results,
+    )  # fmt: skip

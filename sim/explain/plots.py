@@ -1,0 +1,60 @@
+"""The waterfall figure of one KPI: A's mean, each group's Shapley value, B's mean."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sim.compare.plots import THOUSANDS, _figure, _save
+
+UP, DOWN, LEVEL = "#009E73", "#D55E00", "#7f7f7f"
+
+
+def plot_waterfall(rows: pd.DataFrame, a: str, b: str, label: str, unit: str, path: Path) -> Path:
+    """Horizontal waterfall, top to bottom: A, the groups (largest first), B; 95% CI whiskers on each step.
+
+    A and B are marked as levels, not bars from zero, so that small changes on a large level stay visible.
+    """
+    total = rows[rows["kind"] == "total"].iloc[0]
+    groups = rows[rows["kind"] == "group"]
+    groups = groups.reindex(groups["contribution"].abs().sort_values(ascending=False).index)
+    names = [f"A: {a}", *groups["name"], f"B: {b}"]
+    fig = _figure((9, 1.6 + 0.45 * len(names)))
+    ax = fig.add_subplot()
+    y = np.arange(len(names))[::-1]
+    _level(ax, y[0], total.a_mean, unit)
+    level = total.a_mean
+    levels = [level]
+    for yi, g in zip(y[1:-1], groups.itertuples(), strict=True):
+        ax.barh(yi, g.contribution, left=level, color=UP if g.contribution >= 0 else DOWN, height=0.6)
+        if np.isfinite(g.ci_low):
+            end = level + g.contribution
+            ax.errorbar(end, yi, xerr=[[g.contribution - g.ci_low], [g.ci_high - g.contribution]],
+                        color="#222222", capsize=3, lw=1)  # fmt: skip
+        ax.plot([level, level], [yi + 0.3, yi + 0.7], color="#444444", lw=0.8)
+        level += g.contribution
+        tip = max(
+            level, level - g.contribution, g.ci_high + level - g.contribution if np.isfinite(g.ci_high) else level
+        )
+        ax.annotate(f"{'+' if g.contribution > 0 else ''}{THOUSANDS(g.contribution)}", (tip, yi), xytext=(6, 0),
+                    textcoords="offset points", va="center", fontsize=9)  # fmt: skip
+        levels += [level]
+    _level(ax, y[-1], total.b_mean, unit)
+    ax.plot([level, level], [y[-1] + 0.3, y[-1] + 0.7], color="#444444", lw=0.8)
+    ax.set_yticks(y, names)
+    ax.margins(x=0.12)
+    ax.xaxis.set_major_formatter(THOUSANDS)
+    if min(levels) < 0 < max(levels):
+        ax.axvline(0, color="#555555", lw=0.8)
+    ax.set_xlabel(f"{label} ({unit})" if unit else label)
+    ax.grid(axis="x", alpha=0.3)
+    ax.set_title(f"Why {label} differs: each group's Shapley share of B - A (95% CI), same seeds")
+    return _save(fig, path)
+
+
+def _level(ax, y: float, x: float, unit: str) -> None:
+    ax.plot([x], [y], marker="D", color=LEVEL, ms=9)
+    ax.annotate(f"{THOUSANDS(x)} {unit}".strip(), (x, y), xytext=(8, 0), textcoords="offset points",
+                va="center", fontsize=9)  # fmt: skip
