@@ -428,3 +428,39 @@ def explain(
         a, b, kpi, replications, days, out, seed, executor, workers, scheduler,
         group or [], groups, orders, set_ or [], quiet, results,
     )  # fmt: skip
+
+
+@app.command()
+def discover(
+    sweep_dir: Annotated[
+        Path, typer.Argument(help="Results directory of a finished sweep with uncertainties as factors.")
+    ],
+    kpi: Annotated[str, typer.Option(help="KPI column of the sweep, e.g. profit or final.members.")],
+    below: Annotated[float | None, typer.Option(help="Cases: runs with the KPI below this value.")] = None,
+    above: Annotated[float | None, typer.Option(help="Cases: runs with the KPI above this value.")] = None,
+    worst: Annotated[float | None, typer.Option(help="Cases: the worst share of runs, e.g. 0.25.")] = None,
+    method: Annotated[str, typer.Option(help="prim, or cart (needs scikit-learn).")] = "prim",
+    out: Annotated[
+        Path | None, typer.Option(help="Output directory; must not exist or be empty (default: DIR/discover-METHOD).")
+    ] = None,
+    peel_alpha: Annotated[
+        float, typer.Option(help="Share of the box's runs peeled per step.", min=0.01, max=0.5)
+    ] = 0.05,
+    mass_min: Annotated[
+        float, typer.Option(help="Smallest share of all runs a box may hold.", min=0.0, max=1.0)
+    ] = 0.05,
+    paste: Annotated[
+        bool, typer.Option("--paste", help="Widen the chosen box again where that raises its density.")
+    ] = False,
+    box: Annotated[
+        int | None,
+        typer.Option(help="Box of the trajectory to report (default: best coverage/density trade-off).", min=0),
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No sentences.")] = False,
+) -> None:
+    """Which factor ranges make a strategy's runs bad: PRIM boxes or a CART tree (boxes.csv, figures)."""
+    from sim.discover.cli import discover_command
+
+    interruptible(discover_command)(
+        sweep_dir, kpi, below, above, worst, method, out, peel_alpha, mass_min, paste, box, quiet
+    )
