@@ -11,7 +11,7 @@ import pandas as pd
 from sim.compare import fmt
 from sim.explain.attribution import Attribution
 from sim.explain.changes import Group, value_at
-from sim.explain.words import breakdown_frame, label_of, unit_of
+from sim.explain.words import breakdown_frame, label_of, share_text, unit_of
 from sim.run.html import CSS, img
 
 
@@ -36,7 +36,7 @@ def _kpi_table(rows: pd.DataFrame, unit: str) -> str:
         if r.kind == "total":
             continue
         ci = f"{fmt.change(r.ci_low, unit)} to {fmt.change(r.ci_high, unit)}" if pd.notna(r.ci_low) else "–"
-        share = f"{r.share_of_total:.0%}" if r.kind == "group" and pd.notna(r.share_of_total) else ""
+        share = share_text(r.share_of_total) if r.kind == "group" and pd.notna(r.share_of_total) else ""
         body += (
             f"<tr><td>{html.escape(r.kind)}</td><td>{html.escape(r.name)}</td>"
             f"<td>{fmt.change(r.contribution, unit)}</td><td>{ci}</td><td>{share}</td></tr>"

@@ -37,6 +37,11 @@ def component_label(component: str) -> str:
     )
 
 
+def share_text(x: float) -> str:
+    """A share of the total, ``under 1%`` rather than ``-0%``."""
+    return "under 1%" if abs(x) < 0.005 else f"{x:.0%}"
+
+
 def cost_only_groups(att: Attribution) -> dict[str, list[str]]:
     """Groups that moved nothing but ledger lines, with those lines."""
     out = {}
@@ -67,6 +72,7 @@ def sentences(att: Attribution, a: str, b: str, days: int, replications: int) ->
             f"95% CI {fmt.change(total.ci_low, unit)} to {fmt.change(total.ci_high, unit)}, "
             f"{replications} paired replications)."
         )
+        sure = np.isfinite(total.ci_low) and (total.ci_low > 0 or total.ci_high < 0)  # shares of a clear change only
         groups = rows[rows["kind"] == "group"]
         groups = groups.reindex(groups["contribution"].abs().sort_values(ascending=False).index)
         parts = []
@@ -74,7 +80,7 @@ def sentences(att: Attribution, a: str, b: str, days: int, replications: int) ->
             if g.contribution == 0 and g.ci_low == g.ci_high:
                 parts.append(f"{g.name} nothing")
                 continue
-            share = f", {g.share_of_total:.0%} of the change" if np.isfinite(g.share_of_total) else ""
+            share = f", {share_text(g.share_of_total)} of the change" if sure else ""
             detail = _parts(att, g.name, str(kpi), unit) if kpi in ("final.profit", "final.members") else ""
             parts.append(f"{g.name} {fmt.change(g.contribution, unit)}{share}" + (f" ({detail})" if detail else ""))
         if parts:
