@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import itertools
+import shutil
+import subprocess
 
 import numpy as np
 import pandas as pd
@@ -16,7 +18,7 @@ from sim.explain.attribution import attribute, plan
 from sim.explain.changes import changed_keys, coalition_scenario, group_keys, mechanism_of
 from sim.explain.cli import parse_kpis
 from sim.explain.coalitions import components, evaluate
-from tests.conftest import deep_update, small
+from tests.conftest import CHROMIUM_ARGS, deep_update, small
 from tests.test_compare import TINY as TINY_COMPARE
 
 TINY = {**TINY_COMPARE, "days": 20, "market": {"size": 600}}  # a small market: every test here runs in seconds
@@ -171,6 +173,23 @@ def test_explain_command_writes_csv_figures_and_report(tmp_path, capsys):
     assert set(table[table.kind == "group"].name) == {"referral", "incentives.badges"}
     page = (out / "report.html").read_text(encoding="utf-8")
     assert 'id="explain"' in page and page.count("data:image/png;base64,") == 3
+    if shutil.which("chromium"):  # the page renders: its section and tables reach the browser's DOM
+        flags = [*CHROMIUM_ARGS, f"--user-data-dir={tmp_path / 'profile'}"]
+        dom = subprocess.run(["chromium", *flags, "--dump-dom", (out / "report.html").as_uri()],
+                             capture_output=True, text=True, timeout=120).stdout  # fmt: skip
+        assert 'id="explain"' in dom and dom.count("<table>") >= 5
+
+
+def test_coalitions_give_the_same_numbers_on_every_executor():
+    a = tiny()
+    b = tiny(referral={"reward_inviter": 20.0}, incentives={"badges": {"enabled": True}})
+    groups = group_keys(changed_keys(a, b))
+    masks = shapley.exact_coalitions(len(groups))
+    serial = evaluate(a, b, groups, masks, ["final.profit"], 1, 3, executor="serial")
+    local = evaluate(a, b, groups, masks, ["final.profit"], 1, 3, executor="local", workers=2)
+    assert serial.seeds == local.seeds
+    for mask in masks:
+        np.testing.assert_array_equal(serial.values[mask], local.values[mask])
 
 
 @pytest.mark.parametrize(
