@@ -6,10 +6,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from matplotlib.patches import Patch
 
 from sim.compare.plots import THOUSANDS, _figure, _save
 
-UP, DOWN, LEVEL = "#009E73", "#D55E00", "#7f7f7f"
+UP, DOWN, LEVEL = "#0072B2", "#E69F00", "#7f7f7f"  # raises, lowers: no good or bad meant
 
 
 def plot_waterfall(rows: pd.DataFrame, a: str, b: str, label: str, unit: str, path: Path) -> Path:
@@ -43,6 +44,7 @@ def plot_waterfall(rows: pd.DataFrame, a: str, b: str, label: str, unit: str, pa
     ax.plot([level, level], [y[-1] + 0.3, y[-1] + 0.7], color="#444444", lw=0.8)
     labels.append((y[-1], total.b_mean, total.b_mean, f"{THOUSANDS(total.b_mean)} {unit}".strip()))
     ax.set_yticks(y, names)
+    ax.use_sticky_edges = False  # bars stick to their base, which would keep the margin off A's level
     ax.margins(x=0.18)
     ax.xaxis.set_major_formatter(THOUSANDS)
     left, right = ax.get_xlim()
@@ -58,4 +60,6 @@ def plot_waterfall(rows: pd.DataFrame, a: str, b: str, label: str, unit: str, pa
     ax.set_xlabel(f"{label} ({unit})" if unit else label)
     ax.grid(axis="x", alpha=0.3)
     ax.set_title(f"Why {label} differs: each group's Shapley share of B - A (95% CI), same seeds")
+    handles = [Patch(color=UP, label=f"raises {label}"), Patch(color=DOWN, label=f"lowers {label}")]
+    fig.legend(handles=handles, loc="outside lower center", ncols=2, frameon=False)
     return _save(fig, path)

@@ -31,10 +31,10 @@ def label_of(kpi: str) -> str:
 
 
 def component_label(component: str) -> str:
+    """``line:koc_support`` -> ``via koc_support (ledger line)``; ``joins:paid`` -> ``via paid joins``."""
     kind, _, name = component.partition(":")
-    return {"line": f"{name} (ledger line)", "joins": f"{name} joins"}.get(
-        kind, "gross margin" if kind == "margin" else kind
-    )
+    words = {"line": f"{name} (ledger line)", "joins": f"{name} joins", "margin": "gross margin", "churned": "churn"}
+    return "via " + words.get(kind, kind)
 
 
 def share_text(x: float) -> str:
