@@ -31,12 +31,15 @@ def _changes_table(a: dict, b: dict, groups: list[Group]) -> str:
 
 
 def _kpi_table(rows: pd.DataFrame, unit: str) -> str:
+    """Groups, residual and interactions; shares only of a change whose 95% CI excludes 0."""
+    total = rows[rows["kind"] == "total"].iloc[0]
+    sure = pd.notna(total.ci_low) and (total.ci_low > 0 or total.ci_high < 0)
     body = ""
     for r in rows.itertuples():
         if r.kind == "total":
             continue
         ci = f"{fmt.change(r.ci_low, unit)} to {fmt.change(r.ci_high, unit)}" if pd.notna(r.ci_low) else "–"
-        share = share_text(r.share_of_total) if r.kind == "group" and pd.notna(r.share_of_total) else ""
+        share = share_text(r.share_of_total) if sure and r.kind == "group" and pd.notna(r.share_of_total) else ""
         body += (
             f"<tr><td>{html.escape(r.kind)}</td><td>{html.escape(r.name)}</td>"
             f"<td>{fmt.change(r.contribution, unit)}</td><td>{ci}</td><td>{share}</td></tr>"
