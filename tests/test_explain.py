@@ -221,3 +221,25 @@ def test_identical_scenarios_and_a_broken_file_exit_2(tmp_path, capsys):
     err = " ".join(capsys.readouterr().err.split())
     assert "bad.yaml" in err and "reward_inviter" in err and "bad.yaml:3" in err
     assert not (tmp_path / "o").exists()
+
+
+def test_above_eight_groups_orders_are_sampled_and_still_add_up():
+    """Nine groups: a synthetic game on the coalitions the sampled orders need, through the same attribution."""
+    from sim.explain.changes import Group
+    from sim.explain.coalitions import Evaluated
+
+    k, kpis = 9, ["final.profit"]
+    masks, orders = plan(k, 16, 5)
+    assert orders is not None and orders.shape == (16, k)
+    assert len(masks) < 2**k and set(shapley.solo_coalitions(k)) <= set(masks)
+    rng = np.random.default_rng(2)
+    width = len(kpis) + len(components())
+    values = {m: rng.normal(size=(3, width)) for m in masks}
+    groups = [Group(f"g{i}", (f"key{i}",)) for i in range(k)]
+    att = attribute(Evaluated(values, [1, 2, 3], kpis + components()), groups, kpis, orders)
+    assert att.method == "sampled (16 orders)"
+    rows = att.table[att.table.kind == "group"]
+    total = att.table[att.table.kind == "total"].contribution.iloc[0]
+    assert rows.contribution.sum() == pytest.approx(total, abs=1e-9)
+    assert rows.se_sampling.notna().all() and (rows.se_sampling > 0).all()
+    assert "interaction" not in set(att.table.kind) and "residual" in set(att.table.kind)
