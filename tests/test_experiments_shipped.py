@@ -19,12 +19,17 @@ from tests.experiment_helpers import ROOT
 
 EXPERIMENTS = sorted((ROOT / "experiments").glob("*.yaml"))
 SHORT = ["set.days=30", "set.market.size=2000", "set.acquisition.initial_members=100", "replications=2"]
-SMALLER_DESIGN = {"content_mix_lhs": ["design.n=6"], "incentives_sobol": ["design.n=2"]}
+SMALLER_DESIGN = {
+    "content_mix_lhs": ["design.n=6"],
+    "incentives_sobol": ["design.n=2"],
+    "referral_push_uncertainty": ["design.n=6"],
+}
 EXPECTED = {
     "referral_reward_sweep": {"points.csv", "contrasts.csv", "response-final_members.png", "heatmap-final_members.png"},
     "content_mix_lhs": {"points.csv", "response-final_members.png"},
     "incentives_sobol": {"points.csv", "sobol.csv", "sobol-final_members.png", "response-final_members.png"},
     "operating_models": {"points.csv", "contrasts.csv", "compare-final_members.png"},
+    "referral_push_uncertainty": {"points.csv", "response-final_members.png"},
 }
 
 

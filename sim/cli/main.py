@@ -455,3 +455,74 @@ def export(
     from sim.calibration.cli import export_command
 
     interruptible(export_command)(run_dir, fmt=format_, unit=unit, out=out)
+
+
+@app.command()
+def explain(
+    a: Annotated[Path, typer.Argument(help="Scenario A (the reference), YAML.")],
+    b: Annotated[Path, typer.Argument(help="Scenario B (the one to explain), YAML.")],
+    kpi: Annotated[str, typer.Option(help="KPIs to attribute, comma-separated: profit,members,w90.gmv.")] = (
+        "profit,members,churned"
+    ),
+    replications: Annotated[int, typer.Option(help="Replications per coalition, same seeds for all.", min=1)] = 5,
+    days: Annotated[int | None, typer.Option(help="Days to simulate (default: the scenarios').", min=1)] = None,
+    group: Annotated[
+        list[str] | None, typer.Option(help="A group by hand: NAME=key[,key] (repeatable; keys or key prefixes).")
+    ] = None,
+    groups: Annotated[Path | None, typer.Option(help="YAML of groups by hand: {NAME: [key, ...]}.")] = None,
+    orders: Annotated[int, typer.Option(help="Sampled orders of the groups when there are more than 8.", min=2)] = 64,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Output directory; must not exist or be empty (default: RESULTS/explain/<UTC time>)."),
+    ] = None,
+    results: Annotated[Path, typer.Option(help="Results root for the default output directory.")] = Path("results"),
+    seed: Annotated[int, typer.Option(help="Master seed of the replication seeds.", min=0)] = 20261122,
+    executor: Annotated[str, typer.Option(help="local or dask.")] = "local",
+    workers: Annotated[int | None, typer.Option(help="Worker processes (default: one per CPU).", min=1)] = None,
+    scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address.")] = None,
+    set_: Annotated[list[str] | None, typer.Option("--set", help="Override a key in both scenarios.")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or sentences.")] = False,
+) -> None:
+    """Which changes from A to B made the difference: Shapley attribution by mechanism (attribution.csv, figures)."""
+    from sim.explain.cli import explain_command
+
+    interruptible(explain_command)(
+        a, b, kpi, replications, days, out, seed, executor, workers, scheduler,
+        group or [], groups, orders, set_ or [], quiet, results,
+    )  # fmt: skip
+
+
+@app.command()
+def discover(
+    sweep_dir: Annotated[
+        Path, typer.Argument(help="Results directory of a finished sweep with uncertainties as factors.")
+    ],
+    kpi: Annotated[str, typer.Option(help="KPI column of the sweep, e.g. profit or final.members.")],
+    below: Annotated[float | None, typer.Option(help="Cases: runs with the KPI below this value.")] = None,
+    above: Annotated[float | None, typer.Option(help="Cases: runs with the KPI above this value.")] = None,
+    worst: Annotated[float | None, typer.Option(help="Cases: the worst share of runs, e.g. 0.25.")] = None,
+    method: Annotated[str, typer.Option(help="prim, or cart (needs scikit-learn).")] = "prim",
+    out: Annotated[
+        Path | None, typer.Option(help="Output directory; must not exist or be empty (default: DIR/discover-METHOD).")
+    ] = None,
+    peel_alpha: Annotated[
+        float, typer.Option(help="Share of the box's runs peeled per step.", min=0.01, max=0.5)
+    ] = 0.05,
+    mass_min: Annotated[
+        float, typer.Option(help="Smallest share of all runs a box may hold.", min=0.0, max=1.0)
+    ] = 0.05,
+    paste: Annotated[
+        bool, typer.Option("--paste", help="Widen the chosen box again where that raises its density.")
+    ] = False,
+    box: Annotated[
+        int | None,
+        typer.Option(help="Box of the trajectory to report (default: best coverage/density trade-off).", min=0),
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No sentences.")] = False,
+) -> None:
+    """Which factor ranges make a strategy's runs bad: PRIM boxes or a CART tree (boxes.csv, figures)."""
+    from sim.discover.cli import discover_command
+
+    interruptible(discover_command)(
+        sweep_dir, kpi, below, above, worst, method, out, peel_alpha, mass_min, paste, box, quiet
+    )

@@ -1,0 +1,85 @@
+"""The question put to a sweep: which runs are the cases of interest (bad, or good), and on which factors.
+
+``--below X`` and ``--above X`` mark runs whose KPI is below or above X;
+``--worst Q`` marks the worst share Q of runs: the lowest values, or the highest
+for KPIs where less is better (churn, costs, unanswered questions, negative
+sentiment). The factors are the sweep's numeric factors that vary.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sim.compare.fmt import number
+from sim.experiment.analysis import AnalysisError, choose_kpis, load_sweep
+
+#: Words in a KPI's name that mean less is better (its "worst" runs are the highest).
+LESS_IS_BETTER = ("churn", "cost", "unanswered", "negative", "dormant", "at_risk")
+
+
+class DiscoverError(ValueError):
+    """The sweep or the question cannot be used (reported with exit code 2)."""
+
+
+@dataclass(frozen=True)
+class Question:
+    """A sweep's factor values, the KPI and which runs are cases."""
+
+    strategy: str  # the sweep's base scenario, by its file stem
+    kpi: str
+    factors: list[str]
+    x: np.ndarray  # runs x factors
+    values: np.ndarray  # the KPI per run
+    cases: np.ndarray  # bool per run
+    rule: str  # e.g. "final.profit below 0"
+    threshold: float
+
+
+def less_is_better(kpi: str) -> bool:
+    return any(w in kpi for w in LESS_IS_BETTER)
+
+
+def question(root: Path, kpi: str, below: float | None, above: float | None, worst: float | None) -> Question:
+    """Read the sweep in ``root`` and mark its cases."""
+    try:
+        sweep = load_sweep(root)
+        (column,) = choose_kpis(sweep, [kpi])
+    except AnalysisError as exc:
+        raise DiscoverError(str(exc)) from None
+    runs = sweep.ok()
+    factors = [f["name"] for f in sweep.factors if f["name"] in runs and pd.api.types.is_numeric_dtype(runs[f["name"]])]
+    factors = [f for f in factors if runs[f].nunique() > 1]
+    if not factors:
+        raise DiscoverError(
+            f"{root}: the sweep has no numeric factor that varies; discover needs uncertainties as factors"
+        )
+    runs = runs.dropna(subset=[column])
+    if len(runs) < 20:
+        raise DiscoverError(f"{root}: {len(runs)} finished runs with {column}; discover needs at least 20")
+    values = runs[column].to_numpy(dtype=float)
+    label = column.removeprefix("final.")
+    given = [v is not None for v in (below, above, worst)]
+    if sum(given) != 1:
+        raise DiscoverError("give exactly one of --below X, --above X or --worst Q")
+    if below is not None:
+        cases, rule, threshold = values < below, f"{label} below {number(below)}", below
+    elif above is not None:
+        cases, rule, threshold = values > above, f"{label} above {number(above)}", above
+    else:
+        if not 0 < worst < 1:
+            raise DiscoverError(f"--worst {worst:g}: give a share of runs between 0 and 1, e.g. --worst 0.25")
+        high = less_is_better(column)
+        threshold = float(np.quantile(values, 1 - worst if high else worst))
+        cases = values >= threshold if high else values <= threshold
+        side = "at or above" if high else "at or below"
+        rule = f"{label} in the worst {worst:.0%} ({side} {number(threshold)})"
+    if not cases.any() or cases.all():
+        share = "every" if cases.all() else "no"
+        raise DiscoverError(f"{share} run has {rule} ({len(values)} runs, {column} from {values.min():,.4g} to "
+                            f"{values.max():,.4g}): choose a threshold inside that range")  # fmt: skip
+    strategy = Path(str(sweep.manifest["experiment"].get("scenario", sweep.manifest.get("name", "")))).stem
+    return Question(strategy, column, factors, runs[factors].to_numpy(dtype=float), values, cases, rule, threshold)

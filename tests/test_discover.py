@@ -1,0 +1,148 @@
+"""discover: PRIM finds a planted box, agrees with EMA Workbench, and the command runs on the shipped example."""
+
+from __future__ import annotations
+
+import importlib.util
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim.cli import main
+from sim.discover import prim
+from sim.experiment.resolve import resolve_experiment
+from sim.experiment.sweep import run_sweep
+from tests.experiment_helpers import ROOT
+
+EXAMPLE = ROOT / "experiments" / "referral_push_uncertainty.yaml"
+SHORT = ["set.days=20", "set.market.size=1000", "set.acquisition.initial_members=40", "replications=1", "design.n=20"]
+
+
+def planted(n: int = 1000, noise: float = 0.05, seed: int = 5) -> tuple[np.ndarray, np.ndarray]:
+    """Three factors on [0, 1], [0, 1], [0, 50]; cases where x0 < 0.3 and x1 > 0.6, 5% of labels flipped."""
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(size=(n, 3)) * [1.0, 1.0, 50.0]
+    y = (x[:, 0] < 0.3) & (x[:, 1] > 0.6)
+    return x, y ^ (rng.uniform(size=n) < noise)
+
+
+def test_prim_recovers_a_planted_box():
+    x, y = planted()
+    trajectory = prim.peel(x, y)
+    step = trajectory[prim.choose(trajectory)]
+    assert step.box.upper[0] == pytest.approx(0.3, abs=0.05)
+    assert step.box.lower[1] == pytest.approx(0.6, abs=0.05)
+    assert step.density > 0.75 and step.coverage > 0.75
+    qp = prim.quasi_p(x, y, step)
+    assert qp[0, 1] < 1e-6 and qp[1, 0] < 1e-6  # the planted limits are highly significant
+    restricted_x2 = np.isfinite(qp[2]).any()
+    assert not restricted_x2 or np.nanmin(qp[2]) > 0.05  # the idle factor is not restricted, or not significantly
+    coverage = [s.coverage for s in trajectory]
+    density = [s.density for s in trajectory]
+    assert coverage == sorted(coverage, reverse=True) and density[-1] > density[0]
+
+
+def test_pasting_never_lowers_the_density():
+    x, y = planted(noise=0.15, seed=9)
+    trajectory = prim.peel(x, y, alpha=0.1)
+    for step in trajectory[::4]:
+        pasted = prim.paste(x, y, step)
+        densities = [step.density] + [s.density for s in pasted]
+        assert densities == sorted(densities) and all(s.n > step.n for s in pasted)
+
+
+@pytest.mark.skipif(importlib.util.find_spec("ema_workbench") is None, reason="EMA Workbench is not installed")
+def test_prim_gives_the_boxes_of_ema_workbench_on_the_same_data():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from ema_workbench.analysis import prim as ema
+
+    x, y = planted(n=400, noise=0.1, seed=11)
+    theirs = ema.Prim(pd.DataFrame(x, columns=["a", "b", "c"]), y.astype(int), threshold=0.5).find_box()
+    trajectory = prim.peel(x, y)
+    pasted = prim.paste(x, y, trajectory[-1])
+    ours = trajectory + pasted
+    ref = theirs.peeling_trajectory
+    assert len(ours) == len(ref)
+    np.testing.assert_allclose([s.coverage for s in ours], ref["coverage"], rtol=1e-12)
+    np.testing.assert_allclose([s.density for s in ours], ref["density"], rtol=1e-12)
+    limits = theirs.box_lims[-1]
+    np.testing.assert_allclose(ours[-1].box.lower, limits.loc[0].to_numpy(dtype=float), rtol=1e-12)
+    np.testing.assert_allclose(ours[-1].box.upper, limits.loc[1].to_numpy(dtype=float), rtol=1e-12)
+    qp = prim.quasi_p(x, y, ours[-1])
+    for j, name in enumerate("abc"):
+        for side in (0, 1):
+            expected = theirs.qp[-1].get(name, [-1, -1])[side]
+            assert (np.isnan(qp[j, side]) and expected == -1) or qp[j, side] == pytest.approx(expected, rel=1e-9)
+
+
+@pytest.mark.skipif(importlib.util.find_spec("sklearn") is None, reason="scikit-learn is not installed")
+def test_cart_finds_the_planted_box():
+    from sim.discover.cart import fit_tree, leaves
+
+    x, y = planted()
+    found = [s for s in leaves(fit_tree(x, y), x, y) if s.density > 0.5]
+    assert sum(s.coverage for s in found) > 0.7  # the case leaves (three splits deep) hold most cases ...
+    for s in found:  # ... and lie inside the planted box, up to the tolerance
+        assert s.density > 0.8 and s.box.upper[0] < 0.35 and s.box.lower[1] > 0.55
+
+
+@pytest.fixture(scope="module")
+def example_sweep(tmp_path_factory):
+    """The shipped example, shortened: 20 points, one replication, 20 days."""
+    folder = tmp_path_factory.mktemp("example") / "sweep"
+    full = resolve_experiment(EXAMPLE)
+    assert full.n_runs >= 100 and len(full.factors) == 4  # as shipped: a real study of four uncertainties
+    outcome = run_sweep(resolve_experiment(EXAMPLE, SHORT), folder, executor="serial")
+    assert outcome.failed == 0
+    return folder
+
+
+def test_discover_on_the_shipped_example_writes_boxes_figures_and_a_sentence(example_sweep, tmp_path, capsys):
+    out = tmp_path / "prim"
+    assert main(["discover", str(example_sweep), "--kpi", "profit", "--worst", "0.25", "--out", str(out)]) == 0
+    said = " ".join(capsys.readouterr().out.split())
+    assert "referral_push is among its worst 25%" in said and "of runs where" in said and "quasi-p" in said
+    assert {p.name for p in out.iterdir()} >= {"boxes.csv", "trajectory.csv", "trajectory.png", "box.png"}
+    boxes = pd.read_csv(out / "boxes.csv")
+    assert list(boxes.box.unique()) == ["significant limits", "peeled"] and len(boxes) == 8  # 4 factors each
+    peeled = boxes[boxes.box == "peeled"]
+    assert peeled.restricted.any() and (boxes.lower <= boxes.upper).all()
+    assert 0 < peeled.coverage.iloc[0] <= 1 and peeled.density.iloc[0] > 0.25  # denser than the 25% base rate
+    assert peeled.qp_lower.notna().sum() + peeled.qp_upper.notna().sum() >= peeled.restricted.sum()
+
+
+@pytest.mark.skipif(importlib.util.find_spec("sklearn") is None, reason="scikit-learn is not installed")
+def test_discover_cart_draws_the_tree(example_sweep, tmp_path):
+    out = tmp_path / "cart"
+    assert main(["discover", str(example_sweep), "--kpi", "profit", "--worst", "0.3", "--method", "cart",
+                 "--out", str(out), "--quiet"]) == 0  # fmt: skip
+    assert {"boxes.csv", "tree.png"} <= {p.name for p in out.iterdir()}
+    assert set(pd.read_csv(out / "boxes.csv").method) == {"cart"}
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--kpi", "profit", "--below", "0", "--worst", "0.2"], "exactly one of --below"),
+        (["--kpi", "profit"], "exactly one of --below"),
+        (["--kpi", "profit", "--above", "1e12"], "no run has profit above"),
+        (["--kpi", "profitt", "--below", "0"], "not in this sweep's KPI columns: profitt"),
+        (["--kpi", "profit", "--worst", "1.5"], "between 0 and 1"),
+        (["--kpi", "profit", "--worst", "0.2", "--method", "forest"], "use prim or cart"),
+    ],
+)
+def test_bad_questions_exit_2_and_write_nothing(example_sweep, tmp_path, capsys, extra, message):
+    out = tmp_path / "d"
+    assert main(["discover", str(example_sweep), *extra, "--out", str(out)]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert message in err and "Traceback" not in err
+    assert not out.exists()
+
+
+def test_a_directory_that_is_not_a_sweep_exits_2(tmp_path, capsys):
+    assert main(["discover", str(tmp_path), "--kpi", "profit", "--below", "0"]) == 2
+    assert "not a sweep directory" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
