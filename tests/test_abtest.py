@@ -55,10 +55,12 @@ POINTS = [
     "incentives.points.per_referral=600",
     "incentives.points.value_per_point=0.02",
 ]
+OUTREACH = ["operators.outreach.enabled=true", "operators.outreach.target=all", "operators.outreach.per_operator=40"]
 #: per lever: the base's settings and the treatment
 LEVERS = {
     "coupons and referral rewards": ([], COUPON + REFERRAL),
     "points": (POINTS_ON, POINTS),
+    "outreach": ([], OUTREACH),
 }
 
 
@@ -122,6 +124,18 @@ def test_points_earning_rates_and_redemption_value_reach_the_treated_arm_only():
     model, arm = _half_treated(sets, ["incentives.points.value_per_point=0.02"])
     redeemed = model.pop.last_redeem >= 0
     assert redeemed[arm].sum() >= 5 and not redeemed[~arm].any()  # about as many would redeem in control
+
+
+def test_outreach_contacts_the_treated_arm_only_and_shares_the_team_between_arms_that_run_it():
+    model, arm = _half_treated(SMALL, OUTREACH, days=14)
+    contacted = model.pop.last_outreach >= 0
+    assert contacted[arm].sum() > 100 and not contacted[~arm].any()
+    both_on = [*SMALL, *OUTREACH[:2], "operators.outreach.min_gap_days=30"]  # each member contacted once at most
+    model, arm = _half_treated(both_on, ["operators.outreach.purchase_lift=3"], days=14)
+    contacted = model.pop.last_outreach >= 0
+    members = (model.pop.status == MEMBER) | contacted
+    share = contacted[arm].sum() / contacted.sum()
+    assert abs(share - arm[members].mean()) < 0.05, share  # the team's capacity in proportion to the arms' members
 
 
 def test_aa_tests_reject_at_alpha_within_the_binomial_interval():
