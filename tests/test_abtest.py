@@ -48,6 +48,20 @@ CROWDED = [
 ]
 COUPON = ["incentives.coupons.enabled=true", "incentives.coupons.every_days=7", "incentives.coupons.reach=1"]
 REFERRAL = ["referral.reward_inviter=30", "referral.reward_invitee=30"]
+POINTS_ON = ["incentives.points.enabled=true", "incentives.points.redeem_min=100"]
+POINTS = [
+    "incentives.points.per_yuan=3",
+    "incentives.points.per_post=60",
+    "incentives.points.per_referral=600",
+    "incentives.points.value_per_point=0.02",
+]
+OUTREACH = ["operators.outreach.enabled=true", "operators.outreach.target=all", "operators.outreach.per_operator=40"]
+#: per lever: the base's settings and the treatment
+LEVERS = {
+    "coupons and referral rewards": ([], COUPON + REFERRAL),
+    "points": (POINTS_ON, POINTS),
+    "outreach": ([], OUTREACH),
+}
 
 
 def _simulate(sets: list[str], treatment: list[str], replications: int, days: int = 14):
@@ -68,16 +82,25 @@ def _model(sets: list[str], treatment: Treatment | None = None, scenario=None, d
     return model
 
 
-def test_everyone_treated_runs_exactly_as_the_treated_scenario_and_no_one_as_the_base():
-    base = load_scenario(BASELINE, SMALL)
-    treated = treated_scenario(base, parse_treatment(COUPON + REFERRAL))
+@pytest.mark.parametrize("lever", LEVERS)
+def test_everyone_treated_runs_exactly_as_the_treated_scenario_and_no_one_as_the_base(lever):
+    sets, treatment = LEVERS[lever]
+    sets = SMALL + sets
+    base = load_scenario(BASELINE, sets)
+    treated = treated_scenario(base, parse_treatment(treatment))
     n = base.market.size
-    pd.testing.assert_frame_equal(
-        _model(SMALL, Treatment(np.ones(n, bool), treated)).timeseries(), _model(SMALL, scenario=treated).timeseries()
-    )
-    pd.testing.assert_frame_equal(
-        _model(SMALL, Treatment(np.zeros(n, bool), treated)).timeseries(), _model(SMALL).timeseries()
-    )
+    everyone = _model(sets, Treatment(np.ones(n, bool), treated)).timeseries()
+    pd.testing.assert_frame_equal(everyone, _model(sets, scenario=treated).timeseries(), check_exact=True)
+    no_one = _model(sets, Treatment(np.zeros(n, bool), treated)).timeseries()
+    pd.testing.assert_frame_equal(no_one, _model(sets).timeseries(), check_exact=True)
+    assert not everyone.equals(no_one)  # the treatment does change the run
+
+
+def _half_treated(sets: list[str], treatment: list[str], days: int = 21) -> tuple[CommunityModel, np.ndarray]:
+    """A run with a random half of the population treated, and who that is."""
+    base = load_scenario(BASELINE, sets)
+    arm = np.random.default_rng(0).random(base.market.size) < 0.5
+    return _model(sets, Treatment(arm, treated_scenario(base, parse_treatment(treatment))), days=days), arm
 
 
 def test_a_coupon_treatment_reaches_the_treated_arm_only():
@@ -89,6 +112,30 @@ def test_a_coupon_treatment_reaches_the_treated_arm_only():
     members = model.pop.status == MEMBER
     assert holders[arm & members].mean() > 0.5  # reach 1: every treated member got the issues
     assert not holders[~arm].any()
+
+
+def test_points_earning_rates_and_redemption_value_reach_the_treated_arm_only():
+    model, arm = _half_treated(SMALL + POINTS_ON, ["incentives.points.per_yuan=5", "incentives.points.per_post=100"])
+    members = model.pop.status == MEMBER
+    earned = model.pop.points + (model.pop.last_redeem >= 0) * 100  # a redemption spends at least redeem_min
+    assert earned[arm & members].mean() > 2 * earned[~arm & members].mean()
+    # points worth nothing in the control arm: only treated members ever redeem
+    sets = [*SMALL, *POINTS_ON, "incentives.points.per_yuan=10", "incentives.points.value_per_point=0"]
+    model, arm = _half_treated(sets, ["incentives.points.value_per_point=0.02"])
+    redeemed = model.pop.last_redeem >= 0
+    assert redeemed[arm].sum() >= 5 and not redeemed[~arm].any()  # about as many would redeem in control
+
+
+def test_outreach_contacts_the_treated_arm_only_and_shares_the_team_between_arms_that_run_it():
+    model, arm = _half_treated(SMALL, OUTREACH, days=14)
+    contacted = model.pop.last_outreach >= 0
+    assert contacted[arm].sum() > 100 and not contacted[~arm].any()
+    both_on = [*SMALL, *OUTREACH[:2], "operators.outreach.min_gap_days=30"]  # each member contacted once at most
+    model, arm = _half_treated(both_on, ["operators.outreach.purchase_lift=3"], days=14)
+    contacted = model.pop.last_outreach >= 0
+    members = (model.pop.status == MEMBER) | contacted
+    share = contacted[arm].sum() / contacted.sum()
+    assert abs(share - arm[members].mean()) < 0.05, share  # the team's capacity in proportion to the arms' members
 
 
 def test_aa_tests_reject_at_alpha_within_the_binomial_interval():
@@ -176,3 +223,13 @@ def test_the_same_seed_gives_the_same_table_in_this_process_and_in_worker_proces
     ]
     pd.testing.assert_frame_equal(*tables)
     assert tables[0].true_effect.abs().sum() > 0
+
+
+def test_the_docs_list_exactly_the_keys_a_test_can_treat():
+    import re
+
+    from sim.mechanisms.registry import TARGETABLE
+
+    text = (ROOT / "docs" / "abtest.md").read_text(encoding="utf-8")
+    section = text[text.index("**Treatments**") : text.index("Any other key is refused")]
+    assert set(re.findall(r"`([a-z_]+(?:\.[a-z_]+)+)`", section)) == set(TARGETABLE)

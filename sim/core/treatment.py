@@ -49,7 +49,12 @@ def per_person(model, people: np.ndarray, read: Callable[[Scenario], Any]) -> An
     other = read(t.scenario)
     if other == base:
         return base
-    return np.where(t.treated[people], other, base)
+    treated = t.treated[people]
+    if treated.all():  # one arm only: its scalar, so that everyone treated computes as the treated scenario
+        return other
+    if not treated.any():
+        return base
+    return np.where(treated, other, base)
 
 
 def arms(model, people: np.ndarray) -> list[tuple[Scenario, np.ndarray]]:

@@ -139,7 +139,7 @@ def engagement_phase(model: CommunityModel) -> None:
     posters = v[posts]
     pop.posts[posters] += 1  # visitors are distinct: one post each at most
     pop.last_post[posters] = day.day
-    points.earn(model, posters, s.incentives.points.per_post)
+    points.earn(model, posters, points.rate(model, posters, "per_post"))
     tiers.add_growth(model, posters, tiers.GROWTH_PER_ACTION, action=True)
     engagement_rewards.add_reputation(model, posters, s.incentives.badges.per_post)
     engagement_rewards.add_reputation(model, v[interact], s.incentives.badges.per_interaction)
@@ -160,7 +160,7 @@ SPEC = Mechanism(
         KPI("dwell_minutes", "stock", lambda m: m.day.dwell_minutes),
         KPI("response_hours", "stock", lambda m: m.day.response_hours),
     ),
-    uses=("scenario", "pop", "day", "mods", "streams", "rows", "segments", "tiers", "question_backlog"),
+    uses=("scenario", "pop", "day", "mods", "streams", "rows", "segments", "tiers", "question_backlog", "treatment"),
     leaves=("visitors", "interactions", "ugc_posts"),
     takes=(
         "appeal",

@@ -8,7 +8,8 @@ Every unhandled incident is seen by ``harm_reach`` random visitors, who lose
 Outreach (私域 1:1): operators message up to ``per_operator`` members each a day,
 chosen by target (highest churn-risk score, longest since a purchase, or at random),
 none twice within ``min_gap_days``. A message adds ``satisfaction``, raises the
-log-odds of visiting and buying that day and adds ``fatigue``.
+log-odds of visiting and buying that day and adds ``fatigue``. An A/B test may give its
+treated members another outreach program (``sim.core.treatment``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.core.treatment import arms
 from sim.mechanisms import sentiment
 from sim.mechanisms.spec import KPI, Column, Mechanism
 
@@ -25,30 +27,57 @@ if TYPE_CHECKING:
 
 
 def outreach_phase(model: CommunityModel) -> None:
-    """Before the day's visits: operators reach members one by one."""
-    cfg, pop, day = model.scenario.operators.outreach, model.pop, model.day
-    if not cfg.enabled:
-        return
-    k = int(model.policy.headcount * cfg.per_operator)
-    rows = model.member_rows()
-    _, due = model.members_where(rows, pop.last_outreach[rows] <= day.day - cfg.min_gap_days)
-    if k <= 0 or due.size == 0:
-        return
-    if cfg.target == "churn_risk":
-        from sim.mechanisms.churn_score import score
+    """Before the day's visits: operators reach members one by one.
 
-        priority = score(model, due)
-    elif cfg.target == "lapsed":
-        priority = day.day - np.maximum(pop.last_purchase[due], pop.join_day[due])  # days, int32
-    else:
-        priority = model.streams.uniform("operators", pop.n)[due]
-    chosen = _first_k(due, priority, k)
-    pop.last_outreach[chosen] = day.day
-    pop.satisfaction[chosen] = np.minimum(pop.satisfaction[chosen] + cfg.satisfaction, 1.0)
-    pop.fatigue[chosen] = np.minimum(pop.fatigue[chosen] + cfg.fatigue, 1.0)
-    model.mods.visit[chosen] += cfg.visit_lift
-    model.mods.purchase[chosen] += cfg.purchase_lift
-    day.outreach = int(chosen.size)
+    In an A/B test each arm's members are reached by that arm's program, and the team's daily capacity
+    is shared among the arms whose program runs, in proportion to their members: with outreach on in the
+    treated arm only, the whole team contacts the treated members."""
+    pop, day = model.pop, model.day
+    programs = [s.operators.outreach for s, _ in arms(model, NOBODY)]
+    if not any(cfg.enabled for cfg in programs):
+        return
+    gap = min(cfg.min_gap_days for cfg in programs if cfg.enabled)
+    rows = model.member_rows()
+    _, due = model.members_where(rows, pop.last_outreach[rows] <= day.day - gap)
+    split = [(s.operators.outreach, people) for s, people in arms(model, due)]
+    shares = _capacity_shares(model, [cfg.enabled for cfg, _ in split])
+    u, reached = None, 0
+    for (cfg, people), share in zip(split, shares, strict=True):
+        k = int(model.policy.headcount * cfg.per_operator * share)
+        if cfg.min_gap_days > gap:
+            people = people[pop.last_outreach[people] <= day.day - cfg.min_gap_days]
+        if not cfg.enabled or k <= 0 or people.size == 0:
+            continue
+        if cfg.target == "churn_risk":
+            from sim.mechanisms.churn_score import score
+
+            priority = score(model, people)
+        elif cfg.target == "lapsed":
+            priority = day.day - np.maximum(pop.last_purchase[people], pop.join_day[people])  # days, int32
+        else:
+            u = model.streams.uniform("operators", pop.n) if u is None else u  # one draw a day for both arms
+            priority = u[people]
+        chosen = _first_k(people, priority, k)
+        pop.last_outreach[chosen] = day.day
+        pop.satisfaction[chosen] = np.minimum(pop.satisfaction[chosen] + cfg.satisfaction, 1.0)
+        pop.fatigue[chosen] = np.minimum(pop.fatigue[chosen] + cfg.fatigue, 1.0)
+        model.mods.visit[chosen] += cfg.visit_lift
+        model.mods.purchase[chosen] += cfg.purchase_lift
+        reached += int(chosen.size)
+    day.outreach = reached
+
+
+NOBODY = np.empty(0, dtype=np.int64)
+
+
+def _capacity_shares(model: CommunityModel, running: list[bool]) -> list[float]:
+    """The team's share each arm gets: 1 without a test, else its share of the members of the arms that run."""
+    if len(running) == 1:
+        return [1.0]
+    arm_members = arms(model, model.member_index())
+    members = [people.size if run else 0 for run, (_, people) in zip(running, arm_members, strict=True)]
+    total = sum(members)
+    return [m / total if total else 0.0 for m in members]
 
 
 def _first_k(people: np.ndarray, priority: np.ndarray, k: int) -> np.ndarray:
@@ -109,6 +138,23 @@ SPEC = Mechanism(
     columns=(
         Column("last_outreach", np.int32, -(10**6)),  # int32, day of the last 1:1 message (-1 never)
     ),
-    uses=("scenario", "pop", "day", "mods", "streams", "policy", "network", "rows", "n_negative", "n_churned"),
+    uses=(
+        "scenario",
+        "pop",
+        "day",
+        "mods",
+        "streams",
+        "policy",
+        "network",
+        "rows",
+        "n_negative",
+        "n_churned",
+        "treatment",
+    ),
     takes=("visitors", "interactions", "ugc_posts"),
+    targetable=tuple(
+        f"operators.outreach.{key}"
+        for key in ("enabled", "per_operator", "target", "satisfaction", "purchase_lift", "visit_lift", "fatigue")
+        + ("min_gap_days",)
+    ),
 )

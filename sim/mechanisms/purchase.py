@@ -119,7 +119,7 @@ def record_purchases(
     pop.second_purchase[buyers[pop.purchases[buyers] == 1]] = day.day
     pop.purchases[buyers] += 1
     pop.spend[buyers] += paid
-    points.earn(model, buyers, model.scenario.incentives.points.per_yuan * paid)
+    points.earn(model, buyers, points.rate(model, buyers, "per_yuan") * paid)
     tiers.add_growth(model, buyers, paid)
     model.events.add(day.day, "purchase", buyers, amount=list_value, net=paid)
     return list_value, paid
@@ -144,6 +144,7 @@ SPEC = Mechanism(
         "tiers",
         "coupon_habits",
         "product",
+        "treatment",
     ),
     leaves=("buyers_today", "buyers_list", "buyers_paid"),
     takes=("visitors", "eff_purchase", "koc_reached", "promotion_discount", "flash_sale"),

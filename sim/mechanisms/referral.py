@@ -85,7 +85,7 @@ def referral_phase(model: CommunityModel) -> None:
     model.ledger.book("referral_rewards", float(cost))
     reward = r_inviter * rewarded + r_invitee
     model.events.add(day.day, "referral", joined, amount=reward, counterpart=inviters)
-    points.earn(model, inviters, model.scenario.incentives.points.per_referral)
+    points.earn(model, inviters, points.rate(model, inviters, "per_referral"))
     engagement_rewards.add_reputation(model, inviters, model.scenario.incentives.badges.per_referral)
     if np.any(r_invitee > 0) and cfg.hunter_share > 0:  # only paid invitees hunt rewards
         hunters = joined[(later(2, joined) < cfg.hunter_share) & (r_invitee > 0)]

@@ -90,6 +90,6 @@ SPEC = Mechanism(
         KPI("groups_succeeded", "flow", lambda m: m.day.groups_succeeded, group="incentives"),
         KPI("group_success_rate", "stock", cumulative("groups_succeeded", "groups_opened"), group="incentives"),
     ),
-    uses=("membership", "streams", "segments", "tiers", "coupon_habits", "product"),
+    uses=("membership", "streams", "segments", "tiers", "coupon_habits", "product", "treatment"),
     takes=("buyers_today", "buyers_list", "buyers_paid", "promotion_discount", "flash_sale"),
 )

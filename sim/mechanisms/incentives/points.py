@@ -12,6 +12,9 @@ earns points and so keeps the balance). A lapsing balance costs the member
 outstanding balance is a liability on the ledger (reported, booked as cost only
 when redeemed).
 
+An A/B test may give its treated members other earning rates (``per_yuan``,
+``per_post``, ``per_referral``) and another ``value_per_point`` (``sim.core.treatment``).
+
 Goal gradient (Kivetz, Urminsky & Zheng 2006): the log-odds of buying rise by
 ``strength * progress^2`` with progress = balance / redeem_min (capped at 1), and
 fall by ``post_reward_drop`` for ``post_reward_days`` after a redemption.
@@ -24,6 +27,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.core.population import MEMBER
+from sim.core.treatment import arms, per_person
 from sim.engine.arrays import add_at
 from sim.mechanisms.spec import KPI, Column, Mechanism, cumulative
 
@@ -46,16 +50,28 @@ def earn(model: CommunityModel, people: np.ndarray, amount: np.ndarray | float) 
     model.day.points_earned += float(pts.sum())
 
 
+def rate(model: CommunityModel, people: np.ndarray, key: str) -> float | np.ndarray:
+    """Points ``people`` earn per action ``key`` (``per_yuan``, ``per_post``, ``per_referral``): one number for
+    all, or one each when an A/B test gives its treated arm another rate."""
+    return per_person(model, people, lambda s: getattr(s.incentives.points, key))
+
+
 def redeem(model: CommunityModel, buyers: np.ndarray, due: np.ndarray) -> np.ndarray:
     """Redeem eligible balances against ``due`` (yuan still to pay); returns the yuan covered."""
     cfg, pop, day = model.scenario.incentives.points, model.pop, model.day
     covered = np.zeros(buyers.size)
-    if not cfg.enabled or cfg.value_per_point <= 0:
+    value = per_person(model, buyers, lambda s: s.incentives.points.value_per_point)  # an A/B test may treat some
+    if not cfg.enabled or np.all(value <= 0):
         return covered
     bal = pop.points[buyers]
     ok = bal >= max(cfg.redeem_min, 1e-9)
-    covered[ok] = np.minimum(bal[ok] * cfg.value_per_point, due[ok])
-    used = covered / cfg.value_per_point
+    if np.ndim(value):  # one value each: a buyer whose points are worth nothing redeems none
+        ok &= value > 0
+        covered[ok] = np.minimum(bal[ok] * value[ok], due[ok])
+        used = np.divide(covered, value, out=np.zeros(buyers.size), where=ok)
+    else:
+        covered[ok] = np.minimum(bal[ok] * value, due[ok])
+        used = covered / value
     pop.points[buyers] = bal - used
     pop.last_redeem[buyers[ok]] = day.day
     day.redemptions += int(ok.sum())
@@ -105,8 +121,12 @@ def expire(model: CommunityModel) -> None:
 
 def liability(model: CommunityModel) -> float:
     """Yuan value of all outstanding points."""
-    cfg = model.scenario.incentives.points
-    return float(model.pop.points.sum() * cfg.value_per_point) if cfg.enabled else 0.0
+    if not model.scenario.incentives.points.enabled:
+        return 0.0
+    everyone = arms(model, np.arange(model.pop.n))
+    if len(everyone) == 1:
+        return float(model.pop.points.sum() * model.scenario.incentives.points.value_per_point)
+    return float(sum(model.pop.points[people].sum() * s.incentives.points.value_per_point for s, people in everyone))
 
 
 SPEC = Mechanism(
@@ -128,5 +148,6 @@ SPEC = Mechanism(
         Column("points_last_earn", np.int32, -1),  # day points were last earned (-1 never)
         Column("last_redeem", np.int32, -1),  # day of the last points redemption (-1 never)
     ),
-    uses=("scenario", "pop", "day", "tiers"),
+    uses=("scenario", "pop", "day", "tiers", "treatment"),
+    targetable=tuple(f"incentives.points.{key}" for key in ("per_yuan", "per_post", "per_referral", "value_per_point")),
 )
