@@ -155,3 +155,19 @@ def test_bad_input_names_file_line_and_key_and_exits_2(tmp_path, capsys, body, l
     assert f"{spec}:{line}: {key}: " in stderr and message in stderr, stderr
     assert "Traceback" not in stderr
     assert not (tmp_path / "o").exists()
+
+
+def test_same_study_on_two_workers_as_in_process(tmp_path):
+    """Batches are asked and told in trial order and each proposal is seeded by its trial number:
+    the worker count does not change the study."""
+    from sim.batch.executors import LocalExecutor
+    from sim.optimize.run import prepare
+    from sim.optimize.search import open_study, run_search
+
+    spec = write_spec(tmp_path)
+    search_synthetic(spec, tmp_path / "serial", 8)
+    resolved = resolve_optimization(spec)
+    prepare(tmp_path / "local", resume=False)
+    with LocalExecutor(2) as ex:
+        run_search(resolved, open_study(resolved, tmp_path / "local"), ex, 8, run=synthetic)
+    assert _trials(tmp_path / "local") == _trials(tmp_path / "serial")

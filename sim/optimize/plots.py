@@ -13,6 +13,7 @@ import pandas as pd
 from matplotlib.ticker import FuncFormatter
 
 from sim.compare.stats import mean_ci
+from sim.experiment.kpis import column_support
 from sim.optimize.resolve import Resolved
 from sim.optimize.results import OBJECTIVE, objective_name, sense
 from sim.plots.base import _fixed_margins, _legend_above, _new_figure, _num, _save, _title
@@ -20,14 +21,16 @@ from sim.plots.base import _fixed_margins, _legend_above, _new_figure, _num, _sa
 FEASIBLE, INFEASIBLE, BEST, VERIFIED = "#1f77b4", "#bbbbbb", "#d62728", "#2ca02c"
 
 
-def _ci(values: np.ndarray) -> tuple[float, float, float]:
-    mean, lo, hi = mean_ci(np.asarray(values, dtype=float))
+def _ci(values: np.ndarray, column: str) -> tuple[float, float, float]:
+    """Mean and the distances to its 95% interval's ends, cut to the values the KPI can take."""
+    support = column_support(column) if "." in column else (-np.inf, np.inf)
+    mean, lo, hi = mean_ci(np.asarray(values, dtype=float), support=support)
     return mean, (mean - lo) if np.isfinite(lo) else 0.0, (hi - mean) if np.isfinite(hi) else 0.0
 
 
 def _interval_table(runs: pd.DataFrame, column: str, key: str = "trial") -> pd.DataFrame:
     ok = runs[runs["status"] == "ok"]
-    rows = [(k, *_ci(g[column].to_numpy())) for k, g in ok.groupby(key)]
+    rows = [(k, *_ci(g[column].to_numpy(), column)) for k, g in ok.groupby(key)]
     return pd.DataFrame(rows, columns=[key, "mean", "minus", "plus"]).set_index(key)
 
 
@@ -53,7 +56,7 @@ def pareto_plot(
     for subset, color, label in (
         (ran[~ran["feasible"]], INFEASIBLE, "trial breaking a constraint"),
         (ran[ran["feasible"]], FEASIBLE, "feasible trial"),
-        (front, BEST, "best (front)" if len(resolved.objective_columns) > 1 else "verified candidates"),
+        (front, BEST, "verified candidates, in the search"),
     ):
         keys = [k for k in subset["trial"] if k in y.index and k in x.index]
         if not keys:
@@ -83,21 +86,29 @@ def pareto_plot(
             color=VERIFIED,
             mfc="white",
             elinewidth=1.2,
-            label="on fresh seeds (incl. base)",
+            label="the same and the base, on fresh seeds",
         )
         if -1 in vy.index:
-            ax.annotate("base", (vx.loc[-1, "mean"], vy.loc[-1, "mean"]), xytext=(6, -12), textcoords="offset points")
+            ax.annotate(
+                "base",
+                (vx.loc[-1, "mean"], vy.loc[-1, "mean"]),
+                xytext=(-8, 0),
+                textcoords="offset points",
+                ha="right",
+                va="center",
+                color=VERIFIED,
+            )
     for c, col in zip(resolved.spec.constraints, resolved.constraint_columns, strict=True):
         if col == xcol:
             for bound in (c.min, c.max):
                 if bound is not None:
-                    ax.axvline(bound, color="#444444", linestyle="--", linewidth=1)
+                    ax.axvline(bound, color="#444444", linestyle="--", linewidth=1, label=f"constraint {bound:g}")
     ax.set_xlabel(f"{xcol} (mean, 95% CI)")
     ax.set_ylabel(f"{ycol} (mean, 95% CI)")
     ax.xaxis.set_major_formatter(FuncFormatter(_num))
-    _legend_above(ax, ncols=2)
+    _legend_above(ax, ncols=3)
     lines = _title(fig, f"{resolved.spec.name}: candidates", "each point a trial, bars its 95% interval")
-    _fixed_margins(fig, 1.1, 0.3, 0.7, 0.55 + 0.25 * lines + 0.5)
+    _fixed_margins(fig, 1.1, 0.3, 0.7, 0.95 + 0.25 * (lines - 1))
     return _save(fig, path)
 
 
@@ -124,13 +135,17 @@ def convergence_plot(resolved: Resolved, table: pd.DataFrame, path: Path) -> Pat
         label="feasible trial",
     )
     feasible = ran[col].where(ran["feasible"])
-    best = (feasible * s).cummax() * s
-    ax.step(ran["trial"], best, where="post", color=BEST, linewidth=1.8, label="best feasible so far")
+    best = ((feasible * s).cummax() * s).ffill()  # the best so far, carried over trials that break a constraint
+    if best.notna().any():
+        x = [*ran["trial"], ran["trial"].max() + 0.5]
+        ax.step(x, [*best, best.iloc[-1]], where="post", color=BEST, linewidth=1.8, label="best feasible so far")
     ax.set_xlabel("trial")
     ax.set_ylabel(objective_name(resolved, 0))
     _legend_above(ax, ncols=3)
-    lines = _title(fig, f"{resolved.spec.name}: convergence", "")
-    _fixed_margins(fig, 1.1, 0.3, 0.7, 0.55 + 0.25 * lines + 0.3)
+    skipped = int((table["status"] == "over_budget").sum())
+    note = f"{skipped} trial(s) over the committed budget, not run, not shown" if skipped else ""
+    lines = _title(fig, f"{resolved.spec.name}: convergence", note)
+    _fixed_margins(fig, 1.1, 0.3, 0.7, 0.75 + 0.25 * (lines - 1))
     return _save(fig, path)
 
 
@@ -150,5 +165,5 @@ def importance_plot(resolved: Resolved, importance: pd.DataFrame, path: Path) ->
     _legend_above(ax, ncols=min(2, len(cols)))
     label_width = max(len(str(i)) for i in importance.index) * 0.075 + 0.3
     lines = _title(fig, f"{resolved.spec.name}: which levers matter", "")
-    _fixed_margins(fig, label_width, 0.3, 0.6, 0.45 + 0.25 * lines + 0.3)
+    _fixed_margins(fig, label_width, 0.3, 0.6, 0.75 + 0.25 * (lines - 1))
     return _save(fig, path)

@@ -15,10 +15,14 @@ import numpy as np
 import pandas as pd
 
 from sim.compare import fmt
+from sim.optimize.evaluate import SPEND
 from sim.optimize.resolve import Resolved
-from sim.optimize.results import LEVER, OBJECTIVE, objective_name
+from sim.optimize.results import LEVER, OBJECTIVE, objective_name, sense
 from sim.optimize.verify import Verification
 from sim.run.html import CSS, img
+
+#: Verification rows named for a reader rather than by their column.
+KPI_LABELS = {SPEND: "measured spend (CNY a day)"}
 
 
 def setting(resolved: Resolved, row: pd.Series) -> str:
@@ -39,6 +43,11 @@ def setting(resolved: Resolved, row: pd.Series) -> str:
 
 def _level(x: float, column: str) -> str:
     return f"{x:.2f}" if column.startswith("retention.") or abs(x) < 10 else fmt.number(x)
+
+
+def _breakable(name: str) -> str:
+    """A dotted column name that may wrap after its dots (a zero-width space), so tables fit the page."""
+    return name.replace(".", ".\u200b").replace("_", "_\u200b")
 
 
 def _money_column(resolved: Resolved) -> str | None:
@@ -64,12 +73,20 @@ def sentences(resolved: Resolved, table: pd.DataFrame, picked: pd.DataFrame, ver
         for trial in picked["trial"]:
             row = picked[picked["trial"] == trial].iloc[0]
             v = vt[(vt["trial"] == trial) & (vt["kpi"] == obj_col)].iloc[0]
-            rel = (
-                f"{fmt.pct(v['rel'])} (95% CI {fmt.pct_range(v['rel_low'], v['rel_high'])})"
-                if np.isfinite(v["rel"])
-                else f"by {fmt.change(v['diff'], '')}"
-            )
+            if np.isfinite(v["rel"]):
+                rel = f" ({fmt.pct(v['rel'])} of the base, 95% CI {fmt.pct_range(v['rel_low'], v['rel_high'])})"
+            else:
+                rel = f" (95% CI {fmt.number(v['ci_low'])} to {fmt.number(v['ci_high'])})"
+            show = fmt.money if obj_col.endswith(".profit") else fmt.number
             verb = "raises" if v["diff"] > 0 else "lowers" if v["diff"] < 0 else "leaves"
+            also = []
+            for col in resolved.objective_columns[1:]:
+                ov = vt[(vt["trial"] == trial) & (vt["kpi"] == col)].iloc[0]
+                also.append(
+                    f"{col} from {_level(ov['base_mean'], col)} to {_level(ov['mean'], col)} ({fmt.pct(ov['rel'])})"
+                )
+            if also:
+                rel += ", and " + ", ".join(also)
             keeps = []
             for c, col in zip(resolved.spec.constraints, resolved.constraint_columns, strict=True):
                 cv = vt[(vt["trial"] == trial) & (vt["kpi"] == col)].iloc[0]
@@ -85,16 +102,22 @@ def sentences(resolved: Resolved, table: pd.DataFrame, picked: pd.DataFrame, ver
                 tail = f"; it keeps {', '.join(keeps)}" if keeps else ""
             rank = "The best candidate" if trial == picked["trial"].iloc[0] else f"Trial {trial}"
             out.append(
-                f"{rank} ({setting(resolved, row)}) {verb} {obj_col} {rel} over the base scenario on "
-                f"{len(ver.seeds)} fresh seeds{tail}."
+                f"{rank} ({setting(resolved, row)}) {verb} {obj_col} from {show(v['base_mean'])} in the base "
+                f"scenario to {show(v['mean'])}{rel} on {len(ver.seeds)} fresh seeds{tail}."
             )
             if trial == picked["trial"].iloc[0]:
                 searched = row[f"mean.{obj_col}"]
                 if np.isfinite(searched) and searched != 0:
                     shrink = (v["mean"] - searched) / abs(searched)
+                    worse = (shrink < 0) == (first.direction == "maximize")
+                    verdict = (
+                        "the winner's curse, measured"
+                        if worse and shrink != 0
+                        else "no sign of a winner's curse at this number of replications"
+                    )
                     out.append(
                         f"The search estimated its mean {obj_col} at {fmt.number(searched)}; on fresh seeds it is "
-                        f"{fmt.number(v['mean'])} ({fmt.pct(shrink)}): the winner's curse, measured."
+                        f"{fmt.number(v['mean'])} ({fmt.pct(shrink)} against the estimate): {verdict}."
                     )
             if len(out) >= 6:
                 break
@@ -109,7 +132,7 @@ def sentences(resolved: Resolved, table: pd.DataFrame, picked: pd.DataFrame, ver
                 base_profit = ver.table[ver.table["kpi"] == money]["base_mean"].iloc[0]
             base = f"; the base scenario: {fmt.money(base_profit)}" if np.isfinite(base_profit) else ""
             out.append(
-                f"Everything loses money: even the most profitable of the {len(ran)} trials makes "
+                f"Everything loses money: even the most profitable of the {len(ran)} trials that ran makes "
                 f"{fmt.money(best_profit)} ({money}){base}. The search found the smallest loss, not a profit."
             )
     if first.statistic != "mean":
@@ -153,7 +176,8 @@ def write_report(
         ]
         for r in ver.table.itertuples():
             rows.append(
-                f"<tr><td>{r.trial}</td><td>{esc(r.kpi)}</td><td>{_level(r.base_mean, r.kpi)}</td>"
+                f"<tr><td>{r.trial}</td><td>{esc(KPI_LABELS.get(r.kpi, r.kpi))}</td>"
+                f"<td>{_level(r.base_mean, r.kpi)}</td>"
                 f"<td>{_level(r.mean, r.kpi)}</td><td>{fmt.change(r.diff, '')} ({fmt.number(r.ci_low)} to "
                 f"{fmt.number(r.ci_high)})</td><td>{fmt.pct(r.rel)}</td><td>{esc(fmt.p_value(r.p_value))}</td>"
                 f"<td>{'yes' if ver.holds.get(r.trial) else 'no'}</td></tr>"
@@ -166,12 +190,15 @@ def write_report(
     cols = ["trial", "status", "feasible", *[LEVER + k for k in resolved.levers]]
     cols += [c for c in table.columns if c.startswith(OBJECTIVE)] + [f"mean.{c}" for c in resolved.constraint_columns]
     cols += [c for c in ("committed_per_day", "spend_per_day") if c in table and table[c].notna().any()]
-    ranked = table.sort_values(OBJECTIVE + objective_name(resolved, 0), ascending=False, kind="stable")
+    first = OBJECTIVE + objective_name(resolved, 0)
+    ranked = table.sort_values(first, ascending=sense(resolved, 0) < 0, kind="stable", na_position="last")
+    shown = ranked[[c for c in dict.fromkeys(cols) if c in ranked]].head(20)
+    shown.columns = [_breakable(c.removeprefix(LEVER)) for c in shown.columns]
     parts.append(f"<h2>Trials ({len(table)}; the first 20 by the first objective)</h2>")
     parts.append(
-        ranked[[c for c in dict.fromkeys(cols) if c in ranked]]
-        .head(20)
-        .to_html(index=False, float_format=lambda x: f"{x:,.3g}" if abs(x) < 100 else f"{x:,.0f}")
+        "<div style='overflow-x:auto'>"
+        + shown.to_html(index=False, float_format=lambda x: f"{x:,.3g}" if abs(x) < 100 else f"{x:,.0f}")
+        + "</div>"
     )
     parts.append("</body></html>")
     return "\n".join(p for p in parts if p)
