@@ -23,11 +23,13 @@ import argparse
 import json
 import os
 import shutil
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # this checkout's sim, wherever the package is installed from
 EXAMPLE = ROOT / "experiments" / "budget_split_optimize.yaml"
 
 

@@ -14,7 +14,7 @@ from sim.cli.main import main
 from sim.optimize.resolve import resolve_optimization
 from sim.optimize.run import optimize
 from sim.optimize.search import STUDY_NAME, storage_url
-from tests.optimize_helpers import OPTIMUM, ROOT, search_synthetic, synthetic, write_spec
+from tests.optimize_helpers import OPTIMUM, ROOT, SYNTHETIC, search_synthetic, synthetic, write_spec
 
 
 def _run(tmp_path, trials=60, name="out", spec=None):
@@ -171,3 +171,18 @@ def test_same_study_on_two_workers_as_in_process(tmp_path):
     with LocalExecutor(2) as ex:
         run_search(resolved, open_study(resolved, tmp_path / "local"), ex, 8, run=synthetic)
     assert _trials(tmp_path / "local") == _trials(tmp_path / "serial")
+
+
+def test_report_leads_with_plain_verified_sentences_and_says_when_everything_loses_money(tmp_path):
+    """Eight mostly random trials: the candidates lose to the base (x = 200, y = 0: profit -180 + 100 u),
+    which breaks the retention constraint; the report says both first, then the best candidate's numbers."""
+    body = SYNTHETIC.replace("low: 0.1, high: 0.4", "low: 0.01, high: 0.05")  # the best mean profit is below 0
+    outcome = _run(tmp_path, trials=8, spec=write_spec(tmp_path, body))
+    page = (outcome.out / "report.html").read_text(encoding="utf-8")
+    items = page.split("<ul class='summary'>")[1].split("</ul>")[0].split("</li>")
+    assert "No verified candidate beats the base scenario on final.profit" in items[0]
+    assert "the base itself breaks a constraint (retention.day_180 at 0.50)" in items[0]
+    assert "The best candidate" in items[1] and "4 fresh seeds" in items[1] and "95% CI" in items[1]
+    assert "it keeps retention.day_180 at 0.90 (asked &gt;= 0.7)" in items[1]  # the constraint, as verified
+    assert any("Everything loses money" in item for item in items)
+    assert (outcome.table["mean.final.profit"].dropna() < 0).all()

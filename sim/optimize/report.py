@@ -123,6 +123,27 @@ def sentences(resolved: Resolved, table: pd.DataFrame, picked: pd.DataFrame, ver
                 break
         if not holding:
             out.append("No verified candidate kept every constraint on fresh seeds: treat the search's best with care.")
+        mine = vt[vt["kpi"] == obj_col]
+        better = mine["ci_low"] > 0 if first.direction == "maximize" else mine["ci_high"] < 0
+        worse = mine["ci_high"] < 0 if first.direction == "maximize" else mine["ci_low"] > 0
+        base_breaks = []
+        for c, col in zip(resolved.spec.constraints, resolved.constraint_columns, strict=True):
+            level = vt[vt["kpi"] == col]["base_mean"].iloc[0]
+            if (c.min is not None and level < c.min) or (c.max is not None and level > c.max):
+                base_breaks.append(f"{col} at {_level(level, col)}")
+        if len(mine) and worse.all():
+            keep = (
+                f"the base itself breaks a constraint ({', '.join(base_breaks)}): that is the price of keeping it"
+                if base_breaks
+                else "keep the base, or widen the levers"
+            )
+            out.insert(
+                0,
+                f"No verified candidate beats the base scenario on {obj_col}: every one is worse on fresh seeds "
+                f"(95% intervals exclude no change); {keep}.",
+            )
+        elif len(mine) and not better.any():
+            out.insert(0, f"No verified candidate is better than the base scenario on {obj_col} beyond the noise.")
     money = _money_column(resolved)
     if money is not None and len(ran):
         best_profit = ran[f"mean.{money}"].max()

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +48,6 @@ class Resolved:
     seeds: list[int]
     samples: list[tuple[Any, ...]]
     sha256: str = ""
-    extra: dict = field(default_factory=dict)
 
     @property
     def lines(self) -> list[str]:
@@ -220,8 +218,3 @@ def optimization_hash(r: Resolved) -> str:
     content = {"spec": spec, "base": r.base, "seeds": r.seeds, "samples": r.samples}
     canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
-
-
-def relative_to(source: str, file: str) -> str:
-    """A path given in the optimization file, as seen from the current directory."""
-    return os.path.normpath(os.path.join(os.path.dirname(source), file))
