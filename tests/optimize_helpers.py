@@ -5,11 +5,11 @@ so it runs through the same search, budget, constraint, storage and verification
 With x = acquisition.paid.daily_budget, y = referral.reward_inviter and u = the sampled
 referral.base_acceptance:
 
-    final.profit      = -(x - 600)^2 / 1000 - (y - 10)^2 + 100 u
+    final.profit      = -(x - 600)^2 / 1000 - 0.2 (y - 10)^2 + 100 u - 10
     retention.day_180 = 0.5 + 0.01 y                       (>= 0.70 needs y >= 20)
     budget (per_day)  = x + 10 y <= 750                    (at y = 20: x <= 550)
 
-so the constrained optimum is x = 550, y = 20, where the mean profit is -102.5 + 100 E[u]:
+so the constrained optimum is x = 550, y = 20, where the mean profit is -32.5 + 100 E[u]:
 both the KPI constraint and the budget bind there.
 """
 
@@ -70,7 +70,7 @@ def synthetic(plan, tasks):
         x = given.get("acquisition.paid.daily_budget", base["acquisition"]["paid"]["daily_budget"])
         y = given.get("referral.reward_inviter", base["referral"]["reward_inviter"])
         u = given["referral.base_acceptance"]
-        profit = -((x - 600) ** 2) / 1000 - 0.2 * (y - 10) ** 2 + 100 * u
+        profit = -((x - 600) ** 2) / 1000 - 0.2 * (y - 10) ** 2 + 100 * u - 10
         row = {
             "point": task.point,
             "replication": task.replication,
