@@ -106,9 +106,10 @@ def pareto_plot(
     ax.set_xlabel(f"{xcol} (mean, 95% CI)")
     ax.set_ylabel(f"{ycol} (mean, 95% CI)")
     ax.xaxis.set_major_formatter(FuncFormatter(_num))
-    _legend_above(ax, ncols=3)
+    legend = _legend_above(ax, ncols=2)
+    rows = -(-len(legend.get_texts()) // 2)
     lines = _title(fig, f"{resolved.spec.name}: candidates", "each point a trial, bars its 95% interval")
-    _fixed_margins(fig, 1.1, 0.3, 0.7, 0.95 + 0.25 * (lines - 1))
+    _fixed_margins(fig, 1.1, 0.3, 0.7, 0.55 + 0.2 * rows + 0.25 * (lines - 1))
     return _save(fig, path)
 
 

@@ -122,7 +122,11 @@ def sentences(resolved: Resolved, table: pd.DataFrame, picked: pd.DataFrame, ver
             if len(out) >= 6:
                 break
         if not holding:
-            out.append("No verified candidate kept every constraint on fresh seeds: treat the search's best with care.")
+            out.insert(
+                0,
+                "No verified candidate kept every constraint on fresh seeds, so none is recommended: ask for a "
+                "margin on the constraint or more replications, and run more trials.",
+            )
         mine = vt[vt["kpi"] == obj_col]
         better = mine["ci_low"] > 0 if first.direction == "maximize" else mine["ci_high"] < 0
         worse = mine["ci_high"] < 0 if first.direction == "maximize" else mine["ci_low"] > 0
