@@ -228,6 +228,40 @@ def analyze(
 
 
 @app.command()
+def optimize(
+    experiment: Annotated[Path, typer.Argument(help="Optimization YAML file (see docs/optimize.md).")],
+    trials: Annotated[
+        int | None, typer.Option(help="Trials the study should hold (default: the file's).", min=1)
+    ] = None,
+    executor: Annotated[str, typer.Option(help="local (processes on this machine) or dask.")] = "local",
+    workers: Annotated[int | None, typer.Option(help="Worker processes (default: one per CPU).", min=1)] = None,
+    scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address (default: a LocalCluster).")] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Output directory; rerunning into it resumes or adds trials.")
+    ] = None,
+    resume: Annotated[bool, typer.Option("--resume", help="Require --out to hold this optimization already.")] = False,
+    set_: Annotated[list[str] | None, typer.Option("--set", help="Override a key: --set replications=2")] = None,
+    results: Annotated[Path, typer.Option(help="Results root for the default directory.")] = Path("results"),
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines.")] = False,
+) -> None:
+    """Search the levers for the best strategy under constraints and uncertainty; verify it on fresh seeds."""
+    from sim.optimize.cli import optimize_command
+
+    interruptible(optimize_command)(
+        experiment,
+        trials=trials,
+        executor=executor,
+        workers=workers,
+        scheduler=scheduler,
+        out=out,
+        resume=resume,
+        overrides=set_ or [],
+        results=results,
+        quiet=quiet,
+    )
+
+
+@app.command()
 def validate(
     suite: Annotated[Path | None, typer.Option(help="Suite YAML (default: scenarios/validation/suite.yaml).")] = None,
     replications: Annotated[

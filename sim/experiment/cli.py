@@ -114,9 +114,7 @@ def sweep_command(
             )
         except KeyboardInterrupt as exc:
             bar.stop()
-            what = "terminated (SIGTERM)" if isinstance(exc, Terminated) else "interrupted"
-            err.print(f"{what}: finished chunks are saved in {out_dir}; rerun the same command to resume")
-            raise typer.Exit(EXIT_TERMINATED if isinstance(exc, Terminated) else EXIT_INTERRUPTED) from None
+            raise stopped(exc, err, f"finished chunks are saved in {out_dir}") from None
         except ExecutorError as exc:
             bar.stop()
             err.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)
@@ -141,6 +139,13 @@ def sweep_command(
         if len(bad) > 5:
             err.print(f"  ... and {len(bad) - 5} more (status == 'failed' in runs.parquet)")
         raise typer.Exit(EXIT_FAILED_RUNS)
+
+
+def stopped(exc: KeyboardInterrupt, err: Console, saved: str) -> typer.Exit:
+    """Say that the command was interrupted or terminated and what it kept; the exit to raise."""
+    what = "terminated (SIGTERM)" if isinstance(exc, Terminated) else "interrupted"
+    err.print(f"{what}: {saved}; rerun the same command to resume")
+    return typer.Exit(EXIT_TERMINATED if isinstance(exc, Terminated) else EXIT_INTERRUPTED)
 
 
 def _failed(n: int) -> str:

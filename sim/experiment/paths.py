@@ -23,7 +23,11 @@ Token = keypath.Token
 
 
 class PathError(ValueError):
-    """A factor path that does not name a single scenario value."""
+    """A factor path that does not name a single scenario value; ``field`` names the sub-key at fault, if any."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 @dataclass(frozen=True)
@@ -99,6 +103,15 @@ def resolve(path: str, bases: Sequence[dict]) -> Target:
         first = next(iter(nodes[0]), None) if isinstance(nodes[0], dict) else 0
         raise PathError(f"{path} is {what}, not a single value; vary one of its entries, e.g. {path}.{first}")
     return Target(tokens, value_kind, ann, info)
+
+
+def resolve_entry(path: str, bases: Sequence[dict], renormalize: str | None) -> tuple[Target, tuple | None]:
+    """``resolve`` a varied key, and the table of shares it renormalizes (which must hold it), if any."""
+    target = resolve(path, bases)
+    shares = table(renormalize) if renormalize else None
+    if shares is not None and target.tokens[:-1] != shares:
+        raise PathError(f"{path} is not an entry of {renormalize}", field="renormalize")
+    return target, shares
 
 
 def table(path: str) -> tuple[Token, ...]:

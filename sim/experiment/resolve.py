@@ -111,13 +111,9 @@ def resolve_experiment(path: str | Path, overrides: Sequence[str] = (), *, max_r
         if not bases:
             continue
         try:
-            target = paths.resolve(name, list(bases.values()))
-            table = paths.table(spec.renormalize) if spec.renormalize else None
+            target, table = paths.resolve_entry(name, list(bases.values()), spec.renormalize)
         except paths.PathError as exc:
-            fail(key, str(exc))
-            continue
-        if table is not None and target.tokens[:-1] != table:
-            fail(key + ("renormalize",), f"{name} is not an entry of {spec.renormalize}")
+            fail(key + ((exc.field,) if exc.field else ()), str(exc))
             continue
         if spec.range is not None and target.kind not in ("int", "float"):
             fail(key + ("range",), f"a range needs a numeric value; {name} takes {target.describe()}: list levels")
@@ -157,9 +153,11 @@ def resolve_experiment(path: str | Path, overrides: Sequence[str] = (), *, max_r
     return resolved
 
 
-def _bases(exp: Experiment, path: Path, display: str, doc, fail) -> dict[str, dict]:
-    """The resolved base scenario(s), keyed by the ``scenario`` factor's level ("" for a single base)."""
-    factor = exp.factors.get(SCENARIO_FACTOR)
+def _bases(exp, path: Path, display: str, doc, fail) -> dict[str, dict]:
+    """The resolved base scenario(s), keyed by the ``scenario`` factor's level ("" for a single base).
+
+    ``exp`` is an experiment or an optimization (``scenario`` and ``set``, no factors)."""
+    factor = getattr(exp, "factors", {}).get(SCENARIO_FACTOR)  # an optimization has no factors
     if factor is not None and exp.scenario is not None:
         fail(("scenario",), "give the base either as 'scenario:' or as levels of the scenario factor, not both")
         return {}

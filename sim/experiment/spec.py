@@ -43,22 +43,31 @@ class _Spec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class Factor(_Spec):
-    """One varied scenario value: ``levels`` (any design) or a numeric ``range``."""
+class Ranged(_Spec):
+    """What a varied key shares in sweeps and optimizations: a numeric range, a table to renormalize."""
 
-    levels: list[Scalar] | None = Field(None, description="Values to run (grid, zip).")
     range: tuple[float, float] | None = Field(None, description="[low, high] of a numeric value.")
-    steps: int | None = Field(None, ge=2, le=10_000, description="grid/zip: evenly spaced values over the range.")
     renormalize: str | None = Field(
         None, description="A table of shares (e.g. content.mix) whose other entries are rescaled to sum to 1."
     )
 
-    @model_validator(mode="after")
-    def _one_kind(self) -> Factor:
-        if (self.levels is None) == (self.range is None):
-            raise ValueError("give either levels: [...] or range: [low, high]")
+    def _one_of(self, other: str, given: object) -> None:
+        """Exactly one of ``range`` and ``other`` (``given`` its value); a range has low < high."""
+        if (given is None) == (self.range is None):
+            raise ValueError(f"give either {other}: [...] or range: [low, high]")
         if self.range is not None and not self.range[0] < self.range[1]:
             raise ValueError(f"range must be [low, high] with low < high, got {list(self.range)}")
+
+
+class Factor(Ranged):
+    """One varied scenario value: ``levels`` (any design) or a numeric ``range``."""
+
+    levels: list[Scalar] | None = Field(None, description="Values to run (grid, zip).")
+    steps: int | None = Field(None, ge=2, le=10_000, description="grid/zip: evenly spaced values over the range.")
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Factor:
+        self._one_of("levels", self.levels)
         if self.steps is not None and self.range is None:
             raise ValueError("steps goes with a range; levels are listed as they are")
         return self
@@ -124,9 +133,14 @@ class Experiment(_Spec):
         data = dict(data)
         if isinstance(data.get("design"), str):
             data["design"] = {"kind": data["design"]}
-        if isinstance(data.get("factors"), dict):
-            data["factors"] = {k: {"levels": v} if isinstance(v, list) else v for k, v in data["factors"].items()}
-        return data
+        return lists_as(data, "factors", "levels")
+
+
+def lists_as(data: dict, key: str, field: str) -> dict:
+    """In the mapping ``data[key]``, an entry given as a list means ``{field: that list}``."""
+    if isinstance(data.get(key), dict):
+        data[key] = {k: {field: v} if isinstance(v, list) else v for k, v in data[key].items()}
+    return data
 
 
 # --- reading ---------------------------------------------------------------------------
@@ -134,20 +148,28 @@ class Experiment(_Spec):
 
 def read_experiment(path: str | Path, overrides: Sequence[str] = ()) -> tuple[Experiment, Document]:
     """Read, override (``key=value``) and validate the experiment file's own shape."""
+    return read_spec(path, Experiment, "experiment", overrides)
+
+
+def read_spec(
+    path: str | Path, root: type[BaseModel], what: str, overrides: Sequence[str] = ()
+) -> tuple[Any, Document]:
+    """Read a YAML file, apply ``key=value`` overrides and validate it as ``root``; raise ``ScenarioError``
+    naming the file, line and key of every problem. Shared by experiments and optimizations."""
     display = str(path)
     doc = read_document(Path(path), display)
     for item in overrides:
         apply_override(doc, item)
-    doc.data.setdefault("name", name_from_stem(Path(path).stem, "experiment"))
+    doc.data.setdefault("name", name_from_stem(Path(path).stem, what))
     try:
-        return Experiment.model_validate(doc.data), doc
+        return root.model_validate(doc.data), doc
     except ValidationError as exc:
         problems = []
         for err in exc.errors(include_url=False):
-            problem = _problem(err, doc, display)
+            problem = _problem(err, doc, display, root)
             if problem not in problems:
                 problems.append(problem)
-        title = None if len(problems) == 1 else f"{len(problems)} problems in experiment {display}"
+        title = None if len(problems) == 1 else f"{len(problems)} problems in {what} {display}"
         raise ScenarioError(problems, title) from None
 
 
@@ -196,7 +218,7 @@ def apply_override(doc: Document, item: str) -> None:
     doc.origins[path] = (shown, None)
 
 
-def _problem(err: Any, doc: Document, source: str) -> Problem:
+def _problem(err: Any, doc: Document, source: str, root: type[BaseModel] | None = None) -> Problem:
     loc = tuple(p for p in err["loc"] if p not in ("[key]",) and not str(p).startswith(("function-", "tagged-union")))
     union_branch = len(loc) > 1 and loc[-1] in ("bool", "int", "float", "str")  # one of Scalar's alternatives
     loc = loc[:-1] if union_branch else loc
@@ -205,7 +227,7 @@ def _problem(err: Any, doc: Document, source: str) -> Problem:
     if union_branch:
         return Problem(src, line, format_path(loc), f"a level is a number, text or true/false, got {_show(got)}")
     if kind == "extra_forbidden":
-        model = _model_at(loc[:-1])
+        model = _model_at(loc[:-1], root or Experiment)
         allowed = list(model.model_fields) if model else []
         close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
         hint = f"did you mean '{close[0]}'?" if close else f"allowed keys: {', '.join(allowed)}"
@@ -227,16 +249,25 @@ def _show(value: Any) -> str:
     return "a mapping" if isinstance(value, dict) else "a list" if isinstance(value, list) else repr(value)
 
 
-def _model_at(path: KeyPath) -> type[BaseModel] | None:
-    model: Any = Experiment
+def _model_at(path: KeyPath, root: type[BaseModel]) -> type[BaseModel] | None:
+    """The model whose fields are the keys at ``path`` (through mappings and lists of models), or None."""
+    ann: Any = root
     for step in path:
-        if model is Experiment and step == "factors":
-            model = dict
-        elif model is dict:
-            model = Factor
-        elif isinstance(model, type) and issubclass(model, BaseModel) and step in model.model_fields:
+        model = _model_in(ann)
+        if model is not None and step in model.model_fields:
             ann = model.model_fields[step].annotation
-            model = next((a for a in (Design, Series) if a is ann or a in getattr(ann, "__args__", ())), None)
-        else:
+            continue
+        items = [a for a in getattr(ann, "__args__", ()) if a is not type(None)]
+        container = next((a for a in items if getattr(a, "__origin__", None) in (dict, list)), ann)
+        if getattr(container, "__origin__", None) not in (dict, list):
             return None
-    return model if isinstance(model, type) and issubclass(model, BaseModel) else None
+        ann = container.__args__[-1]
+    return _model_in(ann)
+
+
+def _model_in(ann: Any) -> type[BaseModel] | None:
+    """``ann`` itself if it is a model, else the one model among its alternatives (``Design | None``)."""
+    if isinstance(ann, type) and issubclass(ann, BaseModel):
+        return ann
+    found = [a for a in getattr(ann, "__args__", ()) if isinstance(a, type) and issubclass(a, BaseModel)]
+    return found[0] if len(found) == 1 else None

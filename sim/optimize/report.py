@@ -1,0 +1,229 @@
+"""report.html of an optimization: plain sentences first, then the verified table, figures and trials.
+
+The sentences say what a strategist asks: which setting, how much better than
+the base on fresh seeds (with its interval), whether the constraints still hold
+there, how much the search's own estimate overstated it, and when every
+candidate loses money.
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sim.compare import fmt
+from sim.optimize.evaluate import SPEND
+from sim.optimize.resolve import Resolved
+from sim.optimize.results import LEVER, OBJECTIVE, objective_name, sense
+from sim.optimize.verify import Verification
+from sim.run.html import CSS, img
+
+#: Verification rows named for a reader rather than by their column.
+KPI_LABELS = {SPEND: "measured spend (CNY a day)"}
+
+
+def setting(resolved: Resolved, row: pd.Series) -> str:
+    """``acquisition.paid.daily_budget 1,200, livestream.enabled on``."""
+    parts = []
+    for name in resolved.levers:
+        v = row[LEVER + name]
+        text = (
+            ("on" if v else "off")
+            if isinstance(v, bool | np.bool_)
+            else fmt.number(v)
+            if isinstance(v, int | float | np.number)
+            else str(v)
+        )
+        parts.append(f"{name} {text}")
+    return ", ".join(parts)
+
+
+def _level(x: float, column: str) -> str:
+    return f"{x:.2f}" if column.startswith("retention.") or abs(x) < 10 else fmt.number(x)
+
+
+def _breakable(name: str) -> str:
+    """A dotted column name that may wrap after its dots (a zero-width space), so tables fit the page."""
+    return name.replace(".", ".\u200b").replace("_", "_\u200b")
+
+
+def _money_column(resolved: Resolved) -> str | None:
+    return next((c for c in resolved.kpis if c.endswith(".profit")), None)
+
+
+def sentences(resolved: Resolved, table: pd.DataFrame, picked: pd.DataFrame, ver: Verification | None) -> list[str]:
+    """The plain-language summary, most important first."""
+    out: list[str] = []
+    ran = table[table["status"] == "ok"]
+    feasible = ran[ran["feasible"]]
+    obj_col, first = resolved.objective_columns[0], resolved.spec.objectives[0]
+    if not len(ran):
+        return ["No trial ran to the end: see the status column of trials.parquet."]
+    if not len(feasible):
+        out.append(
+            f"None of the {len(ran)} trials that ran met every constraint, so nothing is recommended; "
+            "loosen a constraint, widen the levers, or run more trials."
+        )
+    holding = [t for t in picked["trial"] if ver is not None and ver.holds.get(int(t))]
+    if ver is not None and len(picked):
+        vt = ver.table
+        for trial in picked["trial"]:
+            row = picked[picked["trial"] == trial].iloc[0]
+            v = vt[(vt["trial"] == trial) & (vt["kpi"] == obj_col)].iloc[0]
+            if np.isfinite(v["rel"]):
+                rel = f" ({fmt.pct(v['rel'])} of the base, 95% CI {fmt.pct_range(v['rel_low'], v['rel_high'])})"
+            else:
+                rel = f" (95% CI {fmt.number(v['ci_low'])} to {fmt.number(v['ci_high'])})"
+            show = fmt.money if obj_col.endswith(".profit") else fmt.number
+            verb = "raises" if v["diff"] > 0 else "lowers" if v["diff"] < 0 else "leaves"
+            also = []
+            for col in resolved.objective_columns[1:]:
+                ov = vt[(vt["trial"] == trial) & (vt["kpi"] == col)].iloc[0]
+                also.append(
+                    f"{col} from {_level(ov['base_mean'], col)} to {_level(ov['mean'], col)} ({fmt.pct(ov['rel'])})"
+                )
+            if also:
+                rel += ", and " + ", ".join(also)
+            keeps = []
+            for c, col in zip(resolved.spec.constraints, resolved.constraint_columns, strict=True):
+                cv = vt[(vt["trial"] == trial) & (vt["kpi"] == col)].iloc[0]
+                bound = " and ".join(
+                    ([f">= {c.min:g}"] if c.min is not None else []) + ([f"<= {c.max:g}"] if c.max is not None else [])
+                )
+                keeps.append(f"{col} at {_level(cv['mean'], col)} (asked {bound})")
+            holds = ver.holds.get(int(trial))
+            if not holds:
+                broken = ", ".join(keeps) or "the measured budget"
+                tail = f"; but on fresh seeds it breaks a constraint ({broken}), so it is not recommended"
+            else:
+                tail = f"; it keeps {', '.join(keeps)}" if keeps else ""
+            rank = "The best candidate" if trial == picked["trial"].iloc[0] else f"Trial {trial}"
+            out.append(
+                f"{rank} ({setting(resolved, row)}) {verb} {obj_col} from {show(v['base_mean'])} in the base "
+                f"scenario to {show(v['mean'])}{rel} on {len(ver.seeds)} fresh seeds{tail}."
+            )
+            if trial == picked["trial"].iloc[0]:
+                searched = row[f"mean.{obj_col}"]
+                if np.isfinite(searched) and searched != 0:
+                    shrink = (v["mean"] - searched) / abs(searched)
+                    worse = (shrink < 0) == (first.direction == "maximize")
+                    verdict = (
+                        "the winner's curse, measured"
+                        if worse and shrink != 0
+                        else "no sign of a winner's curse at this number of replications"
+                    )
+                    out.append(
+                        f"The search estimated its mean {obj_col} at {fmt.number(searched)}; on fresh seeds it is "
+                        f"{fmt.number(v['mean'])} ({fmt.pct(shrink)} against the estimate): {verdict}."
+                    )
+            if len(out) >= 6:
+                break
+        if not holding:
+            out.insert(
+                0,
+                "No verified candidate kept every constraint on fresh seeds, so none is recommended: ask for a "
+                "margin on the constraint or more replications, and run more trials.",
+            )
+        mine = vt[vt["kpi"] == obj_col]
+        better = mine["ci_low"] > 0 if first.direction == "maximize" else mine["ci_high"] < 0
+        worse = mine["ci_high"] < 0 if first.direction == "maximize" else mine["ci_low"] > 0
+        base_breaks = []
+        for c, col in zip(resolved.spec.constraints, resolved.constraint_columns, strict=True):
+            level = vt[vt["kpi"] == col]["base_mean"].iloc[0]
+            if (c.min is not None and level < c.min) or (c.max is not None and level > c.max):
+                base_breaks.append(f"{col} at {_level(level, col)}")
+        if len(mine) and worse.all():
+            keep = (
+                f"the base itself breaks a constraint ({', '.join(base_breaks)}): that is the price of keeping it"
+                if base_breaks
+                else "keep the base, or widen the levers"
+            )
+            out.insert(
+                0,
+                f"No verified candidate beats the base scenario on {obj_col}: every one is worse on fresh seeds "
+                f"(95% intervals exclude no change); {keep}.",
+            )
+        elif len(mine) and not better.any():
+            out.insert(0, f"No verified candidate is better than the base scenario on {obj_col} beyond the noise.")
+    money = _money_column(resolved)
+    if money is not None and len(ran):
+        best_profit = ran[f"mean.{money}"].max()
+        if best_profit < 0:
+            base_profit = np.nan
+            if ver is not None and len(ver.table):
+                base_profit = ver.table[ver.table["kpi"] == money]["base_mean"].iloc[0]
+            base = f"; the base scenario: {fmt.money(base_profit)}" if np.isfinite(base_profit) else ""
+            out.append(
+                f"Everything loses money: even the most profitable of the {len(ran)} trials that ran makes "
+                f"{fmt.money(best_profit)} ({money}){base}. The search found the smallest loss, not a profit."
+            )
+    if first.statistic != "mean":
+        out.append(
+            f"{objective_name(resolved, 0)}: candidates are ranked by this robustness statistic over "
+            f"{resolved.spec.replications} uncertainty samples, not by the mean."
+        )
+    return out
+
+
+def write_report(
+    resolved: Resolved,
+    table: pd.DataFrame,
+    picked: pd.DataFrame,
+    ver: Verification | None,
+    figures: dict[str, Path],
+    importance: pd.DataFrame | None,
+    path: Path,
+) -> str:
+    """The page's HTML (written by the caller, atomically)."""
+    spec = resolved.spec
+    esc = html.escape
+    parts = [
+        f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{esc(spec.name)}: optimization</title>",
+        f"<style>{CSS}</style></head><body>",
+        f"<h1>{esc(spec.name)}: optimization</h1>",
+        f"<p class='muted'>{esc(spec.description)}</p>" if spec.description else "",
+        "<ul class='summary'>"
+        + "".join(f"<li>{esc(s)}</li>" for s in sentences(resolved, table, picked, ver))
+        + "</ul>",
+    ]
+    if ver is not None and len(ver.table):
+        parts.append("<h2>Verified on fresh seeds (paired with the base scenario)</h2>")
+        parts.append(
+            f"<p class='muted'>{len(ver.seeds)} replications with seeds and uncertainty samples the search never used; "
+            "differences paired by replication, 95% t-intervals.</p>"
+        )
+        rows = [
+            "<tr><th>trial</th><th>KPI</th><th>base</th><th>candidate</th><th>difference (95% CI)</th>"
+            "<th>relative</th><th>p</th><th>constraints hold</th></tr>"
+        ]
+        for r in ver.table.itertuples():
+            rows.append(
+                f"<tr><td>{r.trial}</td><td>{esc(KPI_LABELS.get(r.kpi, r.kpi))}</td>"
+                f"<td>{_level(r.base_mean, r.kpi)}</td>"
+                f"<td>{_level(r.mean, r.kpi)}</td><td>{fmt.change(r.diff, '')} ({fmt.number(r.ci_low)} to "
+                f"{fmt.number(r.ci_high)})</td><td>{fmt.pct(r.rel)}</td><td>{esc(fmt.p_value(r.p_value))}</td>"
+                f"<td>{'yes' if ver.holds.get(r.trial) else 'no'}</td></tr>"
+            )
+        parts.append("<table>" + "".join(rows) + "</table>")
+    for name, fig in figures.items():
+        parts.append(f"<h2>{esc(name)}</h2>{img(fig, name)}")
+    if importance is not None and len(importance):
+        parts.append("<h2>Lever importance (fANOVA)</h2>" + importance.to_html(float_format=lambda x: f"{x:.0%}"))
+    cols = ["trial", "status", "feasible", *[LEVER + k for k in resolved.levers]]
+    cols += [c for c in table.columns if c.startswith(OBJECTIVE)] + [f"mean.{c}" for c in resolved.constraint_columns]
+    cols += [c for c in ("committed_per_day", "spend_per_day") if c in table and table[c].notna().any()]
+    first = OBJECTIVE + objective_name(resolved, 0)
+    ranked = table.sort_values(first, ascending=sense(resolved, 0) < 0, kind="stable", na_position="last")
+    shown = ranked[[c for c in dict.fromkeys(cols) if c in ranked]].head(20)
+    shown.columns = [_breakable(c.removeprefix(LEVER)) for c in shown.columns]
+    parts.append(f"<h2>Trials ({len(table)}; the first 20 by the first objective)</h2>")
+    parts.append(
+        "<div style='overflow-x:auto'>"
+        + shown.to_html(index=False, float_format=lambda x: f"{x:,.3g}" if abs(x) < 100 else f"{x:,.0f}")
+        + "</div>"
+    )
+    parts.append("</body></html>")
+    return "\n".join(p for p in parts if p)

@@ -1,0 +1,188 @@
+"""The optimization machinery on a synthetic evaluator with a known optimum (no simulation runs)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import optuna
+import pandas as pd
+import pytest
+
+from sim.cli.main import main
+from sim.optimize.resolve import resolve_optimization
+from sim.optimize.run import optimize
+from sim.optimize.search import STUDY_NAME, storage_url
+from tests.optimize_helpers import OPTIMUM, ROOT, SYNTHETIC, search_synthetic, synthetic, write_spec
+
+
+def _run(tmp_path, trials=60, name="out", spec=None):
+    spec = spec or write_spec(tmp_path)
+    return optimize(resolve_optimization(spec), tmp_path / name, trials=trials, executor="serial", run=synthetic)
+
+
+@pytest.fixture(scope="module")
+def searched(tmp_path_factory):
+    """One synthetic search of 60 trials, shared by the tests that only read it."""
+    folder = tmp_path_factory.mktemp("searched")
+    return _run(folder), resolve_optimization(write_spec(folder))
+
+
+def test_search_finds_the_constrained_optimum(searched):
+    """The best feasible trial comes within the tolerance of (550, 20), where the constraint and the budget bind.
+
+    Tolerance: the best mean profit within 20 of the optimum (-32.5 + 100 E[u]), under 4% of the objective's
+    range over the space (about 540: 360 from x, 180 from y). Only 26 of the 4,141 grid points (0.6%) are
+    feasible and that close, so 60 random trials would find one with probability 1 - (1 - 0.0063)^60 = 31%;
+    the test asks the search to do what chance rarely does, with the constraint and the budget both binding.
+    """
+    outcome, resolved = searched
+    table = outcome.table
+    best = outcome.picked.iloc[0]
+    u = [s[0] for s in resolved.samples]
+    optimum = -32.5 + 100 * sum(u) / len(u)
+    assert best["feasible"]
+    assert optimum - 20 <= best["mean.final.profit"] <= optimum + 1e-9  # nothing feasible beats the optimum
+    assert 20 <= best["lever.referral.reward_inviter"] <= 23
+    assert abs(best["lever.acquisition.paid.daily_budget"] - OPTIMUM["acquisition.paid.daily_budget"]) <= 100
+    assert (~table["feasible"]).any()  # the constraints did reject some trials
+    assert (table["status"] == "over_budget").any()  # over the committed budget: recorded, not run
+
+
+def test_reported_candidates_never_break_a_constraint(searched):
+    outcome, _ = searched
+    picked = outcome.picked
+    assert len(picked) >= 1
+    assert (picked["mean.retention.day_180"] >= 0.70).all()
+    assert (picked["lever.acquisition.paid.daily_budget"] + 10 * picked["lever.referral.reward_inviter"] <= 750).all()
+    front = pd.read_csv(outcome.out / "pareto.csv")
+    assert front["feasible"].all()
+    assert sorted(os.listdir(outcome.out / "best")) == [
+        f"rank{i + 1}-trial{t}.yaml" for i, t in enumerate(picked["trial"])
+    ]
+
+
+def test_verification_seeds_are_fresh_and_uncertainty_shared(searched):
+    outcome, resolved = searched
+    ver = outcome.verification
+    assert set(ver.seeds).isdisjoint(resolved.seeds)
+    runs = pd.read_parquet(outcome.out / "trials.parquet")
+    ran = runs[runs["status"] == "ok"]
+    # common random numbers: replication r has the same seed and uncertainty sample in every trial
+    per_rep = ran.groupby("replication").agg(
+        seeds=("seed", "nunique"),
+        samples=("uncertainty.referral.base_acceptance", "nunique"),
+        trials=("trial", "nunique"),
+    )
+    assert (per_rep["seeds"] == 1).all() and (per_rep["samples"] == 1).all() and (per_rep["trials"] > 1).all()
+    assert ran.groupby("trial")["seed"].apply(list).map(tuple).nunique() == 1
+    # verification: base and candidates share seeds among themselves, none of the search's
+    assert set(ver.runs["seed"]) == set(ver.seeds)
+    assert ver.runs.groupby("point")["seed"].apply(tuple).nunique() == 1
+
+
+def _trials(out):
+    study = optuna.load_study(study_name=STUDY_NAME, storage=storage_url(out))
+    return [(t.number, t.state.name, t.params, t.values, t.user_attrs.get("constraints")) for t in study.trials]
+
+
+def test_resume_after_sigkill_gives_the_same_study(tmp_path):
+    spec = write_spec(tmp_path)
+    search_synthetic(spec, tmp_path / "whole", 14)
+    env = dict(os.environ, OPT_KILL_AFTER="4", OPT_KILL_COUNTER=str(tmp_path / "count"))
+    code = (
+        f"import sys; sys.path.insert(0, {str(ROOT)!r}); from tests.optimize_helpers import search_synthetic; "
+        f"search_synthetic({str(spec)!r}, {str(tmp_path / 'killed')!r}, 14)"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], env=env, cwd=tmp_path, capture_output=True, timeout=120)
+    assert proc.returncode == -9, proc.stderr.decode()[-2000:]
+    partial = _trials(tmp_path / "killed")
+    assert any(state == "RUNNING" for _, state, *_ in partial)  # killed in the middle of a batch
+    assert 0 < sum(state != "RUNNING" for _, state, *_ in partial) < 14
+    search_synthetic(spec, tmp_path / "killed", 14)
+    assert _trials(tmp_path / "killed") == _trials(tmp_path / "whole")
+
+
+def test_rerun_adds_trials(tmp_path):
+    spec = write_spec(tmp_path)
+    search_synthetic(spec, tmp_path / "out", 4)
+    more = search_synthetic(spec, tmp_path / "out", 8)
+    assert len(more.study.trials) == 8 and more.ran == 4
+    search_synthetic(spec, tmp_path / "again", 4)
+    assert _trials(tmp_path / "out")[:4] == _trials(tmp_path / "again")
+
+
+@pytest.mark.parametrize(
+    ("body", "line", "key", "message"),
+    [
+        ("levers:\n  referral.reward_invter: {range: [0, 40]}\n", 3, "levers.referral.reward_invter", "did you mean"),
+        ("levers:\n  market.network.kind: {range: [0, 1]}\n", 3, "levers.market.network.kind.range", "numeric"),
+        ("levers:\n  referral.reward_inviter: {choices: []}\n", 3, "levers.referral.reward_inviter", "empty"),
+        (
+            "levers:\n  referral.reward_inviter: {range: [10, 40]}\nbudget:\n  limit: 100\n"
+            "  per_day: {referral.reward_inviter: 20}\n",
+            5,
+            "budget.limit",
+            "no lever setting meets the budget",
+        ),
+        (
+            "levers:\n  referral.reward_inviter: {range: [0, 40]}\nuncertainties:\n"
+            "  churn.base_hazard: {dist: uniform, low: 0.1, high: 2}\n",
+            5,
+            "uncertainties.churn.base_hazard",
+            "outside",
+        ),
+        (
+            "levers:\n  referral.reward_inviter: {range: [0, 40]}\nconstraints:\n  - {kpi: retention.day_18, min: 1}\n",
+            5,
+            "constraints[0].kpi",
+            "unknown KPI",
+        ),
+        (
+            "levers:\n  referral.reward_inviter: {range: [0, 40]}\nbudget: {limit: 5, lines: [referal_rewards]}\n",
+            4,
+            "budget.lines[0]",
+            "unknown ledger line",
+        ),
+    ],
+)
+def test_bad_input_names_file_line_and_key_and_exits_2(tmp_path, capsys, body, line, key, message):
+    rest = "objectives: [final.profit]\nseed: 1\n"
+    spec = write_spec(tmp_path, body + rest)
+    assert main(["optimize", str(spec), "--out", str(tmp_path / "o")]) == 2
+    stderr = " ".join(capsys.readouterr().err.split())  # the console wraps long lines
+    assert f"{spec}:{line}: {key}: " in stderr and message in stderr, stderr
+    assert "Traceback" not in stderr
+    assert not (tmp_path / "o").exists()
+
+
+def test_same_study_on_two_workers_as_in_process(tmp_path):
+    """Batches are asked and told in trial order and each proposal is seeded by its trial number:
+    the worker count does not change the study."""
+    from sim.batch.executors import LocalExecutor
+    from sim.optimize.run import prepare
+    from sim.optimize.search import open_study, run_search
+
+    spec = write_spec(tmp_path)
+    search_synthetic(spec, tmp_path / "serial", 8)
+    resolved = resolve_optimization(spec)
+    prepare(tmp_path / "local", resume=False)
+    with LocalExecutor(2) as ex:
+        run_search(resolved, open_study(resolved, tmp_path / "local"), ex, 8, run=synthetic)
+    assert _trials(tmp_path / "local") == _trials(tmp_path / "serial")
+
+
+def test_report_leads_with_plain_verified_sentences_and_says_when_everything_loses_money(tmp_path):
+    """Eight mostly random trials: the candidates lose to the base (x = 200, y = 0: profit -190 + 100 u),
+    which breaks the retention constraint; the report says both first, then the best candidate's numbers."""
+    body = SYNTHETIC.replace("low: 0.1, high: 0.4", "low: 0.01, high: 0.05")  # every profit is below 0
+    outcome = _run(tmp_path, trials=8, spec=write_spec(tmp_path, body))
+    page = (outcome.out / "report.html").read_text(encoding="utf-8")
+    items = page.split("<ul class='summary'>")[1].split("</ul>")[0].split("</li>")
+    assert "No verified candidate beats the base scenario on final.profit" in items[0]
+    assert "the base itself breaks a constraint (retention.day_180 at 0.50)" in items[0]
+    assert "The best candidate" in items[1] and "4 fresh seeds" in items[1] and "95% CI" in items[1]
+    assert "it keeps retention.day_180 at 0.90 (asked &gt;= 0.7)" in items[1]  # the constraint, as verified
+    assert any("Everything loses money" in item for item in items)
+    assert (outcome.table["mean.final.profit"].dropna() < 0).all()
