@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import mesa
 import numpy as np
 
 from sim.config.schema import Scenario
@@ -21,6 +20,7 @@ from sim.core.network import build_network
 from sim.core.policy import Policy
 from sim.core.population import create_population, segment_tables
 from sim.core.streams import Streams
+from sim.engine.mesa_core import mesa as _mesa_core
 from sim.engine.options import EngineOptions, default
 from sim.engine.rows import MemberRows
 from sim.mechanisms.acquisition import seed_initial_members
@@ -32,6 +32,8 @@ from sim.mechanisms.surveys import Product
 from sim.observe.health import HealthTracker
 from sim.observe.metrics import KPI_NAMES, KPITracker
 from sim.observe.rules_engine import RuleEngine
+
+mesa = _mesa_core()  # Agent, Model and DataCollector; the rest of Mesa loads when first asked for
 
 
 class CommunityModel(MemberRows, mesa.Model):

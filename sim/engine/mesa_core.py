@@ -1,0 +1,55 @@
+"""Mesa's core (``Agent``, ``Model``, ``DataCollector``) without the rest of the package at import.
+
+``import mesa`` runs the package's ``__init__``, which also imports its batch runner
+(multiprocessing, tqdm), its spaces (networkx), its experimental modules (scipy.spatial)
+and its discrete spaces: about half a second, and more than a small run's simulation,
+though the model uses none of them. ``mesa()`` registers the package without running
+its ``__init__``, imports the three core modules, and runs the ``__init__`` the first
+time anything else is asked of the package (``mesa.space``, ``mesa.batch_run``,
+``mesa.__version__``), so code that imports Mesa in full afterwards sees the usual package.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import sys
+from types import ModuleType
+
+CORE = ("agent", "model", "datacollection")
+
+
+def mesa() -> ModuleType:
+    """The ``mesa`` package with ``Agent``, ``Model``, ``DataCollector`` and ``agent`` loaded."""
+    pkg = sys.modules.get("mesa")
+    if pkg is None:
+        pkg = _register_package()
+    if "DataCollector" not in pkg.__dict__:  # registered here and not yet initialised in full
+        for name in CORE:
+            setattr(pkg, name, importlib.import_module(f"mesa.{name}"))
+        pkg.Agent = pkg.agent.Agent
+        pkg.Model = pkg.model.Model
+        pkg.DataCollector = pkg.datacollection.DataCollector
+    return pkg
+
+
+def _register_package() -> ModuleType:
+    spec = importlib.util.find_spec("mesa")
+    pkg = importlib.util.module_from_spec(spec)
+    sys.modules["mesa"] = pkg
+
+    def complete(name: str):
+        """Run the package's own ``__init__`` once, then answer as it would."""
+        del pkg.__getattr__
+        try:
+            spec.loader.exec_module(pkg)
+        except BaseException:
+            pkg.__getattr__ = complete
+            raise
+        try:
+            return pkg.__dict__[name]
+        except KeyError:
+            raise AttributeError(f"module 'mesa' has no attribute {name!r}") from None
+
+    pkg.__getattr__ = complete
+    return pkg
