@@ -57,7 +57,9 @@ class CommunityModel(MemberRows, mesa.Model):
         n = scenario.market.size
         if self.engine.draws_ahead(n):
             self.streams.draw_ahead()
-        self.network = build_network(scenario.market.network, n, self.streams["network"])
+        self.network = build_network(
+            scenario.market.network, n, self.streams["network"], second_core=self.engine.second_core
+        )
         self.pop = create_population(scenario, self.streams["population"], COLUMNS)
         self.mods = Modifiers.zeros(n)
         self.derive_tables()
