@@ -86,11 +86,36 @@ class CommunityModel(MemberRows, mesa.Model):
         self.today: dict[str, float] = {}
 
         self.operators = Operator.create_agents(self, scenario.operators.headcount)
-        if agent_views if agent_views is not None else n <= self.engine.agent_views_up_to:
-            Person.create_agents(self, n, row=list(range(n)))
+        views = agent_views if agent_views is not None else n <= self.engine.agent_views_up_to
+        self._views_due = n if views else 0  # created when first asked for (``agents``): no phase needs them
         seed_initial_members(self)
         self.datacollector = mesa.DataCollector(model_reporters={k: (lambda m, k=k: m.today[k]) for k in KPI_NAMES})
         self.initial_joins = dict(self.day.joins)
+
+    def _create_views(self) -> None:
+        """The Person agent views, on first use: building 10^5 of them takes longer than a 90-day run of 10^3
+        people, and runs, sweeps and validation never read them. Their ids are those they would have had."""
+        n, self._views_due = getattr(self, "_views_due", 0), 0
+        if n:
+            Person.create_agents(self, n, row=list(range(n)))
+
+    @property
+    def agents(self) -> mesa.agent.AgentSet:
+        """Every agent (operators, and the Person views if the market has them), as Mesa's ``Model.agents``."""
+        self._create_views()
+        return super().agents
+
+    @property
+    def agents_by_type(self) -> dict[type[mesa.Agent], mesa.agent.AgentSet]:
+        """Mesa's ``Model.agents_by_type``, with the Person views created first."""
+        self._create_views()
+        return super().agents_by_type
+
+    @property
+    def agent_types(self) -> list[type]:
+        """Mesa's ``Model.agent_types``, with the Person views created first."""
+        self._create_views()
+        return super().agent_types
 
     @property
     def persons(self) -> mesa.agent.AgentSet:
