@@ -1,4 +1,5 @@
-"""Mesa's core loads without the rest of the package, and the rest still loads when asked for."""
+"""Mesa's core loads without the rest of the package (and without reading the stack's source files), and the
+rest still loads when asked for."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ import sim.model
 from sim.model import CommunityModel, mesa
 heavy = ('mesa.batchrunner', 'mesa.space', 'mesa.experimental', 'networkx', 'scipy')
 print(sorted(m for m in heavy if m in sys.modules))
+import inspect, mesa.mesa_logging as logs  # its loggers are named as on a plain import, its inspect is restored
+print(sorted(logs._module_loggers), logs.inspect is inspect)
 assert issubclass(CommunityModel, mesa.Model)
 import mesa as package
 assert package is mesa
@@ -27,7 +30,8 @@ print(sorted(m for m in heavy[:3] if m in sys.modules))
 def test_model_imports_mesa_core_only_and_the_rest_on_demand():
     out = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert out.returncode == 0, out.stderr
-    before, asked, after = out.stdout.splitlines()
+    before, loggers, asked, after = out.stdout.splitlines()
     assert before == "[]"
+    assert loggers == "['mesa.mesa_logging', 'mesa.model'] True"
     assert asked == "True True NetworkGrid"
     assert after == "['mesa.batchrunner', 'mesa.experimental', 'mesa.space']"
