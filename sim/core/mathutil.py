@@ -63,19 +63,15 @@ def roc_auc(scores: np.ndarray, labels: np.ndarray) -> float | None:
     return u / (n_pos * n_neg)
 
 
-def _by_power(numerator: tuple[float, ...], denominator: tuple[float, ...]) -> np.ndarray:
-    return np.array([numerator, denominator]).T[:, :, None]
-
-
 # AS241 (Wichura, Applied Statistics 37(3), 1988) as Python's ``statistics.NormalDist.inv_cdf`` evaluates
-# it: the rational functions' numerator and denominator coefficients by power, highest first.
-_CENTRAL = _by_power(  # |p - 0.5| <= 0.425
+# it: the rational functions' numerator and denominator coefficients, highest power first.
+_CENTRAL = (  # |p - 0.5| <= 0.425
     (2509.0809287301226727, 33430.575583588128105, 67265.770927008700853, 45921.953931549871457,
      13731.693765509461125, 1971.5909503065514427, 133.14166789178437745, 3.387132872796366608),
     (5226.495278852854561, 28729.085735721942674, 39307.89580009271061, 21213.794301586595867,
      5394.1960214247511077, 687.1870074920579083, 42.313330701600911252, 1.0),
 )  # fmt: skip
-_TAIL = _by_power(  # beyond, while sqrt(-log(min(p, 1 - p))) <= 5, i.e. p > 1.4e-11
+_TAIL = (  # beyond, while sqrt(-log(min(p, 1 - p))) <= 5, i.e. p > 1.4e-11
     (7.7454501427834140764e-4, 0.0227238449892691845833, 0.24178072517745061177, 1.27045825245236838258,
      3.64784832476320460504, 5.7694972214606914055, 4.6303378461565452959, 1.42343711074968357734),
     (1.05075007164441684324e-9, 5.475938084995344946e-4, 0.015198666563616457197, 0.14810397642748007459,
@@ -112,15 +108,22 @@ def normal_quantile(p: np.ndarray) -> np.ndarray:
     return z
 
 
-def _ratio(c: np.ndarray, r: np.ndarray, times: np.ndarray | None = None) -> np.ndarray:
-    """Numerator (times ``times``) over denominator, by Horner's rule on both at once (half the numpy calls)."""
-    y = c[0] * r
-    y += c[1]
-    for ci in c[2:]:
+def _ratio(c: tuple[tuple[float, ...], ...], r: np.ndarray, times: np.ndarray | None = None) -> np.ndarray:
+    """Numerator (times ``times``) over denominator, each by Horner's rule, in the standard library's order."""
+    num, den = (_horner(coefficients, r) for coefficients in c)
+    if times is not None:
+        num *= times
+    num /= den
+    return num
+
+
+def _horner(coefficients: tuple[float, ...], r: np.ndarray) -> np.ndarray:
+    y = coefficients[0] * r
+    for c in coefficients[1:-1]:
+        y += c
         y *= r
-        y += ci
-    num = y[0] if times is None else y[0] * times
-    return num / y[1]
+    y += coefficients[-1]
+    return y
 
 
 def _scalar(p: np.ndarray) -> np.ndarray:
