@@ -9,6 +9,12 @@ Times (median of ``--repeat``, wall clock of the whole subprocess):
 - the same run's simulation alone (``sim.run.runner.simulate``), for what the rest costs.
 One JSON line per measurement, then a summary line.
 
+``--against CHECKOUT`` instead compares this checkout with another one (an older commit's
+worktree) pair by pair: the run with and without figures, alternating the two checkouts
+(``python -m sim`` started in each, so each imports its own code), with the wall time, the
+CPU time (user + system, which other jobs on a shared machine inflate less than the wall
+time), the peak RSS and the load average of every process, and the ratio of each pair.
+
 Python caches compiled bytecode (``__pycache__``) on the first import of a module
 unless ``PYTHONDONTWRITEBYTECODE`` is set, as it is on some machines; the project's
 own modules, installed in editable mode, are then compiled again on every run. The
@@ -71,10 +77,58 @@ def cached_bytecode_env(cache: Path) -> dict[str, str]:
     return env
 
 
+def measured(cmd: list[str], cwd: Path, env: dict) -> dict:
+    """Wall and CPU seconds and peak RSS (MB) of one run of ``cmd`` in ``cwd``, with its own output directory."""
+    with tempfile.TemporaryDirectory() as tmp:
+        t = time.perf_counter()
+        proc = subprocess.Popen(
+            [*cmd, "--out", str(Path(tmp) / "run")],
+            cwd=cwd,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        _, status, usage = os.wait4(proc.pid, 0)  # this child's own resource usage
+        wall_s = time.perf_counter() - t
+        proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode:
+        raise SystemExit(f"{' '.join(cmd)} in {cwd} failed with exit code {proc.returncode}")
+    cpu = usage.ru_utime + usage.ru_stime
+    return {
+        "wall": round(wall_s, 3),
+        "cpu": round(cpu, 3),
+        "rss_mb": round(usage.ru_maxrss / 1024),
+        "load": os.getloadavg()[0],
+    }
+
+
+def against(other: Path, repeat: int) -> None:
+    """Alternate this checkout (new) and ``other`` (old), pair by pair; CPU ratios new/old and their medians."""
+    module = [sys.executable, "-m", "sim", *RUN]
+    summary = {}
+    with tempfile.TemporaryDirectory() as cache:
+        env = cached_bytecode_env(Path(cache))
+        for name, extra in (("no_plots", ["--set", "output.plots=false"]), ("as_shipped", [])):
+            for checkout in (other, ROOT):  # fill the bytecode caches; not timed
+                measured([*module, *extra], checkout, env)
+            ratios = []
+            for i in range(repeat):
+                old = measured([*module, *extra], other, env)
+                new = measured([*module, *extra], ROOT, env)
+                ratios.append(round(new["cpu"] / old["cpu"], 3))
+                print(json.dumps({"case": name, "pair": i, "old": old, "new": new, "cpu_ratio": ratios[-1]}))
+            summary[name] = {"cpu_ratio_median": statistics.median(ratios), "cpu_ratios": ratios}
+    print(json.dumps({"benchmark": "startup_ab", "old": str(other), **summary}))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--against", type=Path, help="another checkout of the project to compare with, pair by pair")
     args = ap.parse_args()
+    if args.against is not None:
+        against(args.against.resolve(), args.repeat)
+        return
     py = sys.executable
     cases = {
         "python_pass": ([py, "-c", "pass"], False),

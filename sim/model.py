@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import mesa
 import numpy as np
 
 from sim.config.schema import Scenario
@@ -22,6 +21,7 @@ from sim.core.policy import Policy
 from sim.core.population import create_population, segment_tables
 from sim.core.streams import Streams
 from sim.core.treatment import Treatment
+from sim.engine.mesa_core import mesa as _mesa_core
 from sim.engine.options import EngineOptions, default
 from sim.engine.rows import MemberRows
 from sim.mechanisms.acquisition import seed_initial_members
@@ -33,6 +33,8 @@ from sim.mechanisms.surveys import Product
 from sim.observe.health import HealthTracker
 from sim.observe.metrics import KPI_NAMES, KPITracker
 from sim.observe.rules_engine import RuleEngine
+
+mesa = _mesa_core()  # Agent, Model and DataCollector; the rest of Mesa loads when first asked for
 
 
 class CommunityModel(MemberRows, mesa.Model):
@@ -56,7 +58,9 @@ class CommunityModel(MemberRows, mesa.Model):
         n = scenario.market.size
         if self.engine.draws_ahead(n):
             self.streams.draw_ahead()
-        self.network = build_network(scenario.market.network, n, self.streams["network"])
+        self.network = build_network(
+            scenario.market.network, n, self.streams["network"], second_core=self.engine.second_core
+        )
         self.pop = create_population(scenario, self.streams["population"], COLUMNS)
         self.mods = Modifiers.zeros(n)
         self.derive_tables()
@@ -84,11 +88,36 @@ class CommunityModel(MemberRows, mesa.Model):
         self.today: dict[str, float] = {}
 
         self.operators = Operator.create_agents(self, scenario.operators.headcount)
-        if agent_views if agent_views is not None else n <= self.engine.agent_views_up_to:
-            Person.create_agents(self, n, row=list(range(n)))
+        views = agent_views if agent_views is not None else n <= self.engine.agent_views_up_to
+        self._views_due = n if views else 0  # created when first asked for (``agents``): no phase needs them
         seed_initial_members(self)
         self.datacollector = mesa.DataCollector(model_reporters={k: (lambda m, k=k: m.today[k]) for k in KPI_NAMES})
         self.initial_joins = dict(self.day.joins)
+
+    def _create_views(self) -> None:
+        """The Person agent views, on first use: building 10^5 of them takes longer than a 90-day run of 10^3
+        people, and runs, sweeps and validation never read them. Their ids are those they would have had."""
+        n, self._views_due = getattr(self, "_views_due", 0), 0
+        if n:
+            Person.create_agents(self, n, row=list(range(n)))
+
+    @property
+    def agents(self) -> mesa.agent.AgentSet:
+        """Every agent (operators, and the Person views if the market has them), as Mesa's ``Model.agents``."""
+        self._create_views()
+        return super().agents
+
+    @property
+    def agents_by_type(self) -> dict[type[mesa.Agent], mesa.agent.AgentSet]:
+        """Mesa's ``Model.agents_by_type``, with the Person views created first."""
+        self._create_views()
+        return super().agents_by_type
+
+    @property
+    def agent_types(self) -> list[type]:
+        """Mesa's ``Model.agent_types``, with the Person views created first."""
+        self._create_views()
+        return super().agent_types
 
     @property
     def persons(self) -> mesa.agent.AgentSet:

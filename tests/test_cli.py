@@ -151,21 +151,23 @@ def _run_fresh(code: str) -> subprocess.CompletedProcess:
 
 
 def test_run_draws_its_figures_in_its_own_process_and_loads_matplotlib_only_to_draw(tmp_path):
-    """No child process draws; a run without figures never imports matplotlib."""
+    """No child process draws; a run without figures never imports matplotlib, and no run imports
+    scipy or the parts of Mesa the model does not use (batch runner, spaces: networkx)."""
     args = ["run", SMOKE, "--days", "30", "--quiet", "--set", "market.size=1000"]
     probe = (
         "import os, sys; from sim.cli import main\n"
         "code = main({args!r})\n"
         "try:\n    os.waitpid(-1, os.WNOHANG); print('child')\nexcept ChildProcessError:\n    print('alone')\n"
+        "print(sorted(m for m in ('scipy', 'networkx', 'mesa.batchrunner', 'mesa.space') if m in sys.modules))\n"
         "print('matplotlib' in sys.modules); sys.exit(code)"
     )
     drawn = _run_fresh(probe.format(args=[*args, "--out", str(tmp_path / "drawn")]))
     assert drawn.returncode == 0, drawn.stderr
-    assert drawn.stdout.split()[-2:] == ["alone", "True"]
+    assert drawn.stdout.split()[-3:] == ["alone", "[]", "True"]
     assert len(list((tmp_path / "drawn" / "plots").glob("*.png"))) == 7
     plain = _run_fresh(probe.format(args=[*args, "--set", "output.plots=false", "--out", str(tmp_path / "plain")]))
     assert plain.returncode == 0, plain.stderr
-    assert plain.stdout.split()[-2:] == ["alone", "False"]
+    assert plain.stdout.split()[-3:] == ["alone", "[]", "False"]
     assert not (tmp_path / "plain" / "plots").exists()
 
 

@@ -92,3 +92,26 @@ def test_complete_graph_share_is_mean_field():
     own[:10] = True
     share = net.contact_share(np.zeros(101), 10, own, np.array([0, 50]))
     assert share.tolist() == pytest.approx([9 / 100, 10 / 100])
+
+
+def test_scale_free_build_uses_a_second_thread_only_when_allowed_and_gives_the_same_graph(monkeypatch):
+    """A sweep's worker builds on one thread (its process is one core); the graph is the same as with two."""
+    import sim.core.network as network
+
+    started = []
+
+    class Counting(network.ThreadPoolExecutor):
+        def __init__(self, *args, **kwargs):
+            started.append(1)
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(network, "PARALLEL_SORT", 1000)  # thread from small draws, so that N people use it
+    monkeypatch.setattr(network, "ThreadPoolExecutor", Counting)
+    cfg = NetworkConfig(kind="scale_free", mean_degree=10)
+    two = build_network(cfg, N, np.random.default_rng(7))
+    assert started
+    started.clear()
+    one = build_network(cfg, N, np.random.default_rng(7), second_core=False)
+    assert not started
+    np.testing.assert_array_equal(one.indptr, two.indptr)
+    np.testing.assert_array_equal(one.indices, two.indices)

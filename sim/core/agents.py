@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import mesa
-
 from sim.core.population import STATUS_NAMES
+from sim.engine.mesa_core import mesa as _mesa_core
+
+mesa = _mesa_core()  # Agent, Model and DataCollector; the rest of Mesa loads when first asked for
 
 if TYPE_CHECKING:
     from sim.core.daystate import DayState

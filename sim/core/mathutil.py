@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from statistics import NormalDist
 
 import numpy as np
 
@@ -60,3 +61,70 @@ def roc_auc(scores: np.ndarray, labels: np.ndarray) -> float | None:
     rank = top - (counts - 1) / 2.0  # 1-based, ties take the mean of their ranks
     u = float(rank[where.ravel()][y].sum()) - n_pos * (n_pos + 1) / 2.0
     return u / (n_pos * n_neg)
+
+
+# AS241 (Wichura, Applied Statistics 37(3), 1988) as Python's ``statistics.NormalDist.inv_cdf`` evaluates
+# it: the rational functions' numerator and denominator coefficients, highest power first.
+_CENTRAL = (  # |p - 0.5| <= 0.425
+    (2509.0809287301226727, 33430.575583588128105, 67265.770927008700853, 45921.953931549871457,
+     13731.693765509461125, 1971.5909503065514427, 133.14166789178437745, 3.387132872796366608),
+    (5226.495278852854561, 28729.085735721942674, 39307.89580009271061, 21213.794301586595867,
+     5394.1960214247511077, 687.1870074920579083, 42.313330701600911252, 1.0),
+)  # fmt: skip
+_TAIL = (  # beyond, while sqrt(-log(min(p, 1 - p))) <= 5, i.e. p > 1.4e-11
+    (7.7454501427834140764e-4, 0.0227238449892691845833, 0.24178072517745061177, 1.27045825245236838258,
+     3.64784832476320460504, 5.7694972214606914055, 4.6303378461565452959, 1.42343711074968357734),
+    (1.05075007164441684324e-9, 5.475938084995344946e-4, 0.015198666563616457197, 0.14810397642748007459,
+     0.68976733498510000455, 1.6763848301838038494, 2.05319162663775882187, 1.0),
+)  # fmt: skip
+#: Up to this many probabilities, ``normal_quantile`` calls the standard library for each (fewer numpy calls).
+SCALAR_UP_TO = 128
+_NORMAL = NormalDist()
+
+
+def normal_quantile(p: np.ndarray) -> np.ndarray:
+    """The standard normal inverse CDF of probabilities in (0, 1), in float64, as
+    ``statistics.NormalDist().inv_cdf`` gives it for each, without importing scipy (whose ``ndtri``
+    differs from it by a few ulp at most).
+
+    Short arrays go to the standard library element by element; longer ones are computed by numpy
+    in the standard library's order of operations, so that the results are the same bits (checked on
+    every argument the purchase phase can pass) whatever the length.
+    """
+    p = np.asarray(p, dtype=np.float64)
+    if p.size <= SCALAR_UP_TO:
+        return _scalar(p.ravel()).reshape(p.shape)
+    q = p - 0.5
+    z = _ratio(_CENTRAL, 0.180625 - q * q, q)
+    tail = np.flatnonzero(np.abs(q) > 0.425)
+    if tail.size:
+        pt, qt = p[tail], q[tail]
+        r = np.sqrt(-np.log(np.where(qt <= 0.0, pt, 1.0 - pt)))
+        zt = _ratio(_TAIL, r - 1.6)
+        np.negative(zt, out=zt, where=qt < 0.0)
+        far = np.flatnonzero(r > 5.0)
+        zt[far] = _scalar(pt[far])
+        z[tail] = zt
+    return z
+
+
+def _ratio(c: tuple[tuple[float, ...], ...], r: np.ndarray, times: np.ndarray | None = None) -> np.ndarray:
+    """Numerator (times ``times``) over denominator, each by Horner's rule, in the standard library's order."""
+    num, den = (_horner(coefficients, r) for coefficients in c)
+    if times is not None:
+        num *= times
+    num /= den
+    return num
+
+
+def _horner(coefficients: tuple[float, ...], r: np.ndarray) -> np.ndarray:
+    y = coefficients[0] * r
+    for c in coefficients[1:-1]:
+        y += c
+        y *= r
+    y += coefficients[-1]
+    return y
+
+
+def _scalar(p: np.ndarray) -> np.ndarray:
+    return np.fromiter(map(_NORMAL.inv_cdf, p.tolist()), np.float64, p.size)

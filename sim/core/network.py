@@ -204,7 +204,7 @@ def _search_sorted(cdf: np.ndarray, u: np.ndarray) -> np.ndarray:
 
 
 def _power_law_clustered(
-    n: int, k: float, gamma: float, closure: float, rng: np.random.Generator
+    n: int, k: float, gamma: float, closure: float, rng: np.random.Generator, second_core: bool = True
 ) -> tuple[np.ndarray, np.ndarray]:
     """Chung–Lu graph with power-law expected degrees, then triadic closure.
 
@@ -214,6 +214,7 @@ def _power_law_clustered(
     tunable clustering, with vectorized steps: edges are drawn with endpoints
     proportional to Pareto weights, then a ``closure`` share of people introduce
     two of their contacts to each other. Returns the sorted distinct pair keys and ``_swapped`` of them.
+    Large draws sort their two endpoint arrays on two threads unless ``second_core`` is False.
     """
     weights = (1.0 - rng.random(n)) ** (-1.0 / (gamma - 1.0))
     weights = np.minimum(weights, np.sqrt(n) * weights.mean())  # structural cutoff
@@ -229,7 +230,7 @@ def _power_law_clustered(
         draw = int(missing * 1.1) + 16
         # searching sorted uniforms is cache-friendly; the permutation restores random pairing
         ua, ub = rng.random(draw), rng.random(draw)
-        if draw < PARALLEL_SORT:
+        if draw < PARALLEL_SORT or not second_core:
             pairing = rng.permutation(draw)
             a, b = _search_sorted(cdf, ua), _search_sorted(cdf, ub)[pairing]
         else:
@@ -256,13 +257,16 @@ def _power_law_clustered(
     return _insert(key, fresh), _insert(low, _swapped(fresh))
 
 
-def build_network(cfg: NetworkConfig, n: int, rng: np.random.Generator) -> Network:
-    """Generate the network described by ``cfg`` on ``n`` people."""
+def build_network(cfg: NetworkConfig, n: int, rng: np.random.Generator, *, second_core: bool = True) -> Network:
+    """Generate the network described by ``cfg`` on ``n`` people (on one thread unless ``second_core``).
+
+    The thread changes no result: the same graph either way.
+    """
     if cfg.kind == "complete":
         return Network(n=n, kind="complete", indptr=None, indices=None)
     k = min(cfg.mean_degree, n - 1)
     if cfg.kind == "scale_free":
-        key, low = _power_law_clustered(n, k, cfg.degree_exponent, cfg.clustering, rng)
+        key, low = _power_law_clustered(n, k, cfg.degree_exponent, cfg.clustering, rng, second_core)
     else:
         edges = _erdos_renyi(n, k, rng) if cfg.kind == "random" else _watts_strogatz(n, k, cfg.rewire_prob, rng)
         key = _upper_keys(*edges)

@@ -18,9 +18,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy.special import ndtri
 
-from sim.core.mathutil import logistic, logit
+from sim.core.mathutil import logistic, logit, normal_quantile
 from sim.engine.arrays import f32
 from sim.mechanisms import koc, sentiment
 from sim.mechanisms.incentives import points, pricing, tiers
@@ -77,7 +76,7 @@ def standard_normal(u: np.ndarray) -> np.ndarray:
 
     Shifting by half a step keeps the argument inside (0, 1), so no infinity ever comes out (|z| < 5.1).
     """
-    return ndtri(u.astype(np.float64) + 2.0**-22)
+    return normal_quantile(u.astype(np.float64) + 2.0**-22)
 
 
 def record_purchases(
