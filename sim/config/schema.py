@@ -398,7 +398,9 @@ class Scenario(Section):
     incentives: IncentivesConfig = Field(default_factory=IncentivesConfig, description="Incentive programs.")
     koc: KOCConfig = Field(default_factory=KOCConfig, description="Key opinion consumers.")
     operators: OperatorConfig = Field(default_factory=OperatorConfig, description="Operators.")
-    operating_model: Literal["centralized", "decentralized", "hybrid", "private_domain", "platform"] | None = Field(
+    operating_model: (
+        Literal["centralized", "decentralized", "hybrid", "private_domain", "platform", "customer_base"] | None
+    ) = Field(
         None,
         description="Operating-model preset laid under this scenario (sim/config/presets/<name>.yaml); "
         "keys written here override it.",
