@@ -3,15 +3,21 @@ and the customer_base preset with every community mechanic off."""
 
 from __future__ import annotations
 
+import datetime
+
 import numpy as np
+import pandas as pd
 import pytest
 
+from sim.calibration import CalibrationError
+from sim.calibration.transactions import cohort_overrides, daily_rows, is_transaction_log, read_transactions
 from sim.config.loader import with_operating_model
 from sim.config.schema import Scenario
 from sim.model import CommunityModel
 from tests.conftest import small
 
 JOINS = [0, 0, 40, 25, 0, 10]
+START = datetime.date(2026, 1, 1)
 
 
 def closed_cohort(first_purchase: bool, **changes) -> Scenario:
@@ -81,3 +87,49 @@ def test_zero_acceptance_lets_invitations_happen_but_nobody_joins_by_referral():
 def test_cohort_joins_are_checked():
     with pytest.raises(ValueError, match=r"joins\[1\] is -1: a day's joins must be 0 to"):
         Scenario.model_validate({"acquisition": {"cohort": {"joins": [3, -1]}}})
+
+
+# --- transaction logs as the observed data ----------------------------------------------------
+
+
+def test_a_transaction_log_becomes_daily_cohort_rows(tmp_path):
+    log = tmp_path / "tx.csv"
+    log.write_text(
+        "customer_id,date,amount\n"
+        "a,2026-01-01,10\n"
+        "a,2026-01-01,5\n"  # a second order the same day: one purchase, as in the model
+        "b,2026-01-03,7\n"
+        "a,2026-01-04,20\n"
+    )
+    assert is_transaction_log(log)
+    daily = daily_rows(read_transactions(log, START))
+    assert daily["new_cohort"].tolist() == [1, 0, 1, 0]
+    assert daily["purchases"].tolist() == [1, 0, 1, 1]
+    assert daily["repeat_purchases"].tolist() == [0, 0, 0, 1]
+    assert daily["revenue"].tolist() == [15.0, 0.0, 7.0, 20.0]
+
+
+def test_transaction_log_errors_name_the_line(tmp_path):
+    log = tmp_path / "tx.csv"
+    log.write_text("customer_id,date,amount\na,2026-01-01,10\nb,01/02/2026,5\n")
+    with pytest.raises(CalibrationError, match=r"tx.csv:3: date '01/02/2026' is not a date"):
+        read_transactions(log, START)
+    log.write_text("customer_id,date,amount\na,2026-01-01,-4\n")
+    with pytest.raises(CalibrationError, match=r"tx.csv:2: column 'amount'"):
+        read_transactions(log, START)
+    log.write_text("customer_id,date\na,2025-12-30\n")
+    with pytest.raises(CalibrationError, match=r"before the scenario's start_date .*--set start_date=2025-12-30"):
+        read_transactions(log, START)
+
+
+def test_the_log_makes_a_closed_cohort_that_must_fit_the_market(tmp_path):
+    daily = pd.DataFrame({"new_cohort": [3.0, 0.0, 2.0]})
+    data = cohort_overrides(daily, small().model_dump(mode="json"), tmp_path / "tx.csv")
+    acq = Scenario.model_validate(data).acquisition
+    assert acq.cohort.joins == [3, 0, 2] and acq.cohort.first_purchase
+    assert Scenario.model_validate(data).koc.initial_count == 0
+    assert acq.initial_members == 0 and acq.paid.daily_budget == 0 and acq.organic.p == acq.organic.q == 0
+    tiny = small().model_dump(mode="json")
+    tiny["market"]["size"] = 4
+    with pytest.raises(CalibrationError, match="5 customers, more than the market's 4 people"):
+        cohort_overrides(daily, tiny, tmp_path / "tx.csv")

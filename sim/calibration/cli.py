@@ -13,10 +13,11 @@ from rich.table import Table
 from sim.batch.executors import make_executor
 from sim.batch.seeds import replication_seeds
 from sim.calibration import CalibrationError
-from sim.calibration.observed import load_observed, read_observed
+from sim.calibration.observed import load_observed, observed_from, read_observed
 from sim.calibration.params import parse_fit, parse_targets
 from sim.calibration.report import calibrated_yaml, error_metrics, fit_frame, metrics_json, plot_fit
 from sim.calibration.search import Problem, Trial, best, search
+from sim.calibration.transactions import cohort_overrides, daily_rows, is_transaction_log, read_transactions
 from sim.cli.errors import UserError
 from sim.config import keypath
 from sim.config.base import dir_name
@@ -77,8 +78,21 @@ def calibrate(
     highs, net = {p.path: p.high for p in params}, scenario.market.network
     size = int(max(scenario.market.size, highs.get("market.size", 0)))
     memory.check_fits(size, max(net.mean_degree, highs.get("market.network.mean_degree", 0)), net.kind == "complete")
-    targets = parse_targets(target or list(read_observed(observed, scenario.start_date).columns))
-    obs = load_observed(observed, scenario.start_date, period, stocks, [t.kpi for t in targets])
+    tx = None
+    if is_transaction_log(observed):  # a closed cohort's purchases: joins follow its first purchases
+        tx = read_transactions(observed, scenario.start_date)
+        daily = daily_rows(tx)
+        base = cohort_overrides(daily, base, observed)
+        targets = parse_targets(target or ["repeat_purchases"])
+        unknown = [t.kpi for t in targets if t.kpi not in daily.columns]
+        if unknown:
+            raise CalibrationError(
+                f"{observed} is a transaction log; it gives {', '.join(daily.columns)}, not {', '.join(unknown)}"
+            )
+        obs = observed_from(daily, observed, scenario.start_date, period or "week", stocks, [t.kpi for t in targets])
+    else:
+        targets = parse_targets(target or list(read_observed(observed, scenario.start_date).columns))
+        obs = load_observed(observed, scenario.start_date, period, stocks, [t.kpi for t in targets])
     split = parse_day(train_until, scenario.start_date)
     problem = Problem(base, params, targets, obs, replication_seeds(master, replications), split)
     if out is not None:
