@@ -193,10 +193,12 @@ def plot_fit(fit: pd.DataFrame, problem: Problem, path: Path, title: str, bands_
         (handles["observed"],) = ax.plot(x, rows["observed"], color=OBSERVED_COLOR, marker="o", ms=3.5, lw=0.8)
         ax.set_ylabel(axis_label(t.kpi, obs.period, obs.stocks))
         ax.yaxis.set_major_formatter(FuncFormatter(_num))
-        text = _mape_text(errors.get(t.kpi, {}))
-        cover = scores.get(t.kpi, {}).get("simulator", {}).get("coverage_90")
-        if cover is not None:
-            text += f", 90% band holds {cover:.0%} of holdout"
+        text = _mape_text({w: e for w, e in errors.get(t.kpi, {}).items() if w == "train"})
+        held = scores.get(t.kpi, {}).get("simulator", {})
+        if held.get("mape_percent") is not None:  # the forecast's median, as the holdout is scored
+            text += f", holdout MAPE {held['mape_percent']:.1f}% (median)"
+        if held.get("coverage_90") is not None:
+            text += f", 90% band holds {held['coverage_90']:.0%} of it"
         ax.set_title(f"{t.kpi} (weight {t.weight:g}) - {text}", loc="left", fontsize=10)
         ax.grid(alpha=0.3)
         if problem.train_until is not None and (problem.windows == "holdout").any():

@@ -189,7 +189,7 @@ def laplace(problem: Problem, best: dict[str, float], seed: int, noise_runs: int
         # the fit weighs the points near the optimum: a quadratic is a local description
         near = y_all <= np.quantile(y_all, 0.75) if len(y_all) > 3 * n // 2 else np.ones(len(y_all), bool)
         g, h = fit_quadratic(x_all[near] - center, y_all[near])
-        mean, cov, flat = _gaussian(center, g, h)
+        mean, cov, flat = _gaussian(center, g, h, half)
         center = mean
         half = np.clip(3.0 * np.sqrt(np.diag(cov)), 0.02, 0.5)
     keep = problem.windows == "train"
@@ -197,13 +197,16 @@ def laplace(problem: Problem, best: dict[str, float], seed: int, noise_runs: int
     return Posterior(params, mean, cov, flat, len(ys), max(noise_runs, 3), float(min(ys)), periods)
 
 
-def _gaussian(center: np.ndarray, g: np.ndarray, h: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[bool]]:
-    """Mean and covariance 2 H^-1 of the fitted quadratic; flat directions capped at a range-wide spread."""
+def _gaussian(
+    center: np.ndarray, g: np.ndarray, h: np.ndarray, half: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, list[bool]]:
+    """Mean and covariance 2 H^-1 of the fitted quadratic; flat directions capped at a range-wide spread.
+    The mean stays inside the design box (``center +- half``): a quadratic says nothing beyond its points."""
     w, v = np.linalg.eigh((h + h.T) / 2)
     w_capped = np.maximum(w, 2.0)  # sd along an eigenvector at most 1 (the whole range)
     h_pd = (v * w_capped) @ v.T
     step = -np.linalg.solve(h_pd, g)
-    mean = np.clip(center + step, 0.0, 1.0)
+    mean = np.clip(center + np.clip(step, -half, half), 0.0, 1.0)
     cov = 2.0 * (v / w_capped) @ v.T
     sd = np.sqrt(np.diag(cov))
     flat = [bool(2 * Z90 * s > UNIDENTIFIED_SHARE) for s in sd]

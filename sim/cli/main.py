@@ -58,12 +58,14 @@ def run(
     ] = None,
     results: Annotated[Path, typer.Option(help="Results root for the default run directory.")] = Path("results"),
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or table.")] = False,
+    members: Annotated[bool, typer.Option("--members", help="Also write members.parquet (output.members).")] = False,
 ) -> None:
     """Run one scenario and write its run directory."""
     from sim.cli.run import run_command
 
+    overrides = [*(set_ or []), *(["output.members=true"] if members else [])]
     interruptible(run_command)(
-        scenario, seed=seed, days=days, out=out, overrides=set_ or [], results=results, quiet=quiet
+        scenario, seed=seed, days=days, out=out, overrides=overrides, results=results, quiet=quiet
     )
 
 

@@ -369,6 +369,11 @@ class OutputConfig(Section):
 
     events: bool = Field(True, description="Write the event log (events.parquet).")
     plots: bool = Field(True, description="Write plots/*.png.")
+    members: bool = Field(
+        False,
+        description="Write members.parquet: the final state of everyone who ever joined (status, stage, join day "
+        "and source, purchases, spend, points balance, tier, referrer), for individual-level research.",
+    )
     incentive_counterfactual: bool = Field(
         True,
         description="When any incentive runs, also run the same seed with every incentive off, to report "
