@@ -16,7 +16,7 @@ import pytest
 
 from sim.calibration.forecast import holdout_scores, point_scores
 from sim.calibration.params import FitParam, Target
-from sim.calibration.uncertainty import Z90, Posterior, flags, from_unit, laplace, to_unit
+from sim.calibration.uncertainty import Z50, Z90, Posterior, flags, from_unit, laplace, profile_sets, to_unit
 
 T = np.arange(20, dtype=float)
 SIGMA = 2.0
@@ -102,6 +102,16 @@ def test_searches_that_end_far_apart_are_flagged():
     draws = post.draws(200, seed=1)
     assert all(0 <= d["a"] <= 20 for d in draws)
     assert np.std([d["a"] for d in draws]) == pytest.approx(0.01 * 20, rel=0.2)
+
+
+def test_points_along_a_ridge_widen_the_gaussian_interval():
+    post = Posterior(LINE, np.array([0.5, 0.5]), np.diag([0.01**2, 0.01**2]), [False, False], 10, 8, 0.0, 20)
+    xs = np.array([[0.5, 0.5], [0.8, 0.5], [0.1, 0.5], [0.5, 0.9]])
+    post.profile = profile_sets(xs, np.array([0.0, 2.0, 5.0, 0.3]))  # chi2 within 2.71 (90%) or 0.45 (50%)
+    (lo_a, hi_a), (lo_b, hi_b) = post.unit_interval(Z90)
+    assert lo_a == pytest.approx(0.5 - Z90 * 0.01) and hi_a == 0.8  # 0.1 lies 5 above the minimum: out
+    assert hi_b == 0.9
+    assert post.unit_interval(Z50)[0][1] == pytest.approx(0.5 + Z50 * 0.01)  # 0.8 is 2 above: not in the 50%
 
 
 def test_holdout_scores_are_those_clv_models_are_scored_by():

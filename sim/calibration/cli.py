@@ -140,7 +140,7 @@ def _calibrate(problem, plan, scenario, scenario_path, observed, overrides, mast
     trials_done = [t for search_trials in runs for t in search_trials]
     top = best(trials_done)
     at_best = problem.simulate(top.values)
-    post = laplace(problem, top.values, master) if plan.uncertainty else None
+    post = laplace(problem, top.values, master, trials=trials_done) if plan.uncertainty else None
     if post is not None and plan.draws > 0:
         points = post.draws(plan.draws, master)
         seeds = derived_seeds(master, DRAW_SEEDS, plan.draws)

@@ -142,6 +142,7 @@ class Trial:
     number: int
     values: dict[str, float]
     distance: float
+    sims: dict[str, np.ndarray] | None = field(default=None, repr=False)  # the runs, for the profile afterwards
 
 
 def run_point(plan: tuple[dict[str, Any], list[FitParam], int, list[str]], chunk: tuple[dict, int]) -> pd.DataFrame:
@@ -196,7 +197,7 @@ def search(
             for t, values, sims in zip(asked, points, problem.simulate_many(points), strict=True):
                 d = problem.score(sims)
                 study.tell(t, d)
-                done.append(Trial(number_from + t.number, values, d))
+                done.append(Trial(number_from + t.number, values, d, sims))
                 if on_trial is not None:
                     on_trial(done[-1], best(done))
     return done
