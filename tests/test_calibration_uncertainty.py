@@ -16,7 +16,17 @@ import pytest
 
 from sim.calibration.forecast import holdout_scores, point_scores
 from sim.calibration.params import FitParam, Target
-from sim.calibration.uncertainty import Z50, Z90, Posterior, flags, from_unit, laplace, profile_sets, to_unit
+from sim.calibration.uncertainty import (
+    Z50,
+    Z90,
+    Posterior,
+    flags,
+    from_unit,
+    laplace,
+    noise_variance,
+    profile_sets,
+    to_unit,
+)
 
 T = np.arange(20, dtype=float)
 SIGMA = 2.0
@@ -178,3 +188,20 @@ def test_bgnbd_baseline_forecasts_repeat_purchases_per_period():
     repeats = actual[actual["day"] > actual["customer_id"].map(first)].groupby("week").size()
     holdout_total = repeats.reindex(range(8, 16), fill_value=0).sum()
     assert weekly[8:].sum() == pytest.approx(holdout_total, rel=0.35)  # a model of this very process
+
+
+def test_noise_shared_by_every_period_is_not_counted_as_new_data():
+    class Shared(Formula):
+        def simulate_many(self, points, seeds=None):  # each run: one level for every period, plus small noise
+            out = []
+            for values, point_seeds in zip(points, seeds, strict=True):
+                rngs = [np.random.default_rng(s) for s in point_seeds]
+                out.append(
+                    {"y": np.vstack([self.shape(values) + r.normal(0, 3) + r.normal(0, 1, T.size) for r in rngs])}
+                )
+            return out
+
+    problem = Shared(LINE, line, line({"a": 8.0, "b": 1.0}))
+    var = noise_variance(problem, {"a": 8.0, "b": 1.0}, list(range(60)))["y"]
+    # per period 3^2 + 1 = 10; the periods move together, so each counts for much less than independent data
+    assert var.mean() > 5 * 10

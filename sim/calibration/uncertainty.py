@@ -5,7 +5,8 @@ Method (a Gaussian synthetic likelihood, Wood 2010, profiled by a quadratic resp
 
 1. The simulation noise: ``noise_runs`` runs at the best values, each with its own seed, give the
    variance s2[k, t] of one run's series of target k in training period t (floored, so an empty
-   period does not divide by 0).
+   period does not divide by 0), scaled up by var(total over the periods) / sum of the periods'
+   variances when that is above 1: the periods share their customers, so their noise is correlated.
 2. The misfit of a point theta is chi2(theta) = sum_k,t (obs - mean_R(theta))^2 / (s2 (1 + 1/R)),
    the observed series being one draw of the process and the mean over the R common seeds
    carrying s2 / R of noise of its own. -chi2 / 2 is then the log-likelihood up to a constant.
@@ -131,7 +132,12 @@ def noise_variance(problem: Problem, values: dict[str, float], seeds: list[int])
         var = runs.var(axis=0, ddof=1)
         scale = problem.scales[t.kpi]
         # a period where every run agrees (e.g. 0 repeat purchases in week 0) keeps a small variance
-        out[t.kpi] = np.maximum(var, (0.02 * scale) ** 2 + 0.25)
+        var = np.maximum(var, (0.02 * scale) ** 2 + 0.25)
+        # periods are not independent (the same customers, more or less active, buy in every week): the
+        # variance of a run's total over the periods, against the sum of the periods' variances, says how
+        # much; the periods' variances are scaled by that ratio so the misfit does not count them as new data
+        ratio = float(runs.sum(axis=1).var(ddof=1)) / float(var.sum())
+        out[t.kpi] = var * max(1.0, ratio)
     return out
 
 
