@@ -5,8 +5,9 @@ Method (a Gaussian synthetic likelihood, Wood 2010, profiled by a quadratic resp
 
 1. The simulation noise: ``noise_runs`` runs at the best values, each with its own seed, give the
    variance s2[k, t] of one run's series of target k in training period t (floored, so an empty
-   period does not divide by 0), scaled up by var(total over the periods) / sum of the periods'
-   variances when that is above 1: the periods share their customers, so their noise is correlated.
+   period does not divide by 0; a count at least its mean, as a Poisson count), scaled up by
+   var(total over the periods) / sum of the periods' variances when that is above 1: the periods
+   share their customers, so their noise is correlated.
 2. The misfit of a point theta is chi2(theta) = sum_k,t (obs - mean_R(theta))^2 / (s2 (1 + 1/R)),
    the observed series being one draw of the process and the mean over the R common seeds
    carrying s2 / R of noise of its own. -chi2 / 2 is then the log-likelihood up to a constant.
@@ -35,9 +36,13 @@ from typing import Any
 
 import numpy as np
 
+from sim.calibration.observed import is_flow
 from sim.calibration.params import FitParam
+from sim.calibration.report import unit
 from sim.calibration.search import MAX_SEED, Problem
 
+#: Units of flows that count events or people: their noise variance is at least their mean (Poisson).
+COUNTS = ("purchases", "people", "count")
 #: Two-sided standard normal quantiles of the 50% and 90% intervals.
 Z50, Z90 = 0.6744897501960817, 1.6448536269514722
 #: A parameter whose 90% interval covers more than this share of its search range is not identified.
@@ -133,6 +138,8 @@ def noise_variance(problem: Problem, values: dict[str, float], seeds: list[int])
         scale = problem.scales[t.kpi]
         # a period where every run agrees (e.g. 0 repeat purchases in week 0) keeps a small variance
         var = np.maximum(var, (0.02 * scale) ** 2 + 0.25)
+        if is_flow(t.kpi) and unit(t.kpi) in COUNTS:  # counts are at least Poisson: 8 runs of 0 or 1 say little
+            var = np.maximum(var, np.abs(runs.mean(axis=0)))
         # periods are not independent (the same customers, more or less active, buy in every week): the
         # variance of a run's total over the periods, against the sum of the periods' variances, says how
         # much; the periods' variances are scaled by that ratio so the misfit does not count them as new data
