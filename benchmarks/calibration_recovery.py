@@ -101,6 +101,7 @@ def experiment(work: Path, k: int, fit: list[str], truth: dict[str, float], args
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--experiments", type=int, default=20)
+    parser.add_argument("--first", type=int, default=0, help="number of the first experiment (its seeds)")
     parser.add_argument("--trials", type=int, default=10)
     parser.add_argument("--searches", type=int, default=2)
     parser.add_argument("--batch", type=int, default=2)
@@ -120,7 +121,7 @@ def main() -> None:
                 fh.write(json.dumps(row) + "\n")
             print("unidentifiable pair:", *row["flags"], sep="\n  ")
         hits = {key: 0 for key in TRUTH}
-        for k in range(args.experiments):
+        for k in range(args.first, args.first + args.experiments):
             row = experiment(work, k, FIT, TRUTH, args)
             row["kind"] = "recovery"
             with args.out.open("a") as fh:
