@@ -215,6 +215,7 @@ def test_weekly_repeat_transactions_of_a_cohort_calibrate_deterministically_on_a
     args = [
         *("calibrate", cohort, "--observed", str(csv), *small, "--fit", "purchase.base_prob=0.01:0.08"),
         *("--target", "purchases", "--trials", "4", "--replications", "2", "--quiet"),
+        *("--searches", "2", "--batch", "2", "--no-uncertainty"),  # restarts and batched trials
     ]
     assert main([*args, "--out", str(tmp_path / "a")]) == 0
     assert main([*args, "--workers", "2", "--out", str(tmp_path / "b")]) == 0
@@ -227,6 +228,8 @@ def test_weekly_repeat_transactions_of_a_cohort_calibrate_deterministically_on_a
     assert metrics["trials"][0]["params"] == {"purchase.base_prob": own}  # the input's own value first
     fit = pd.read_csv(tmp_path / "a" / "fit.csv")
     assert fit["observed"].tolist() == weekly.tolist()
+    assert len(metrics["trials"]) == 8 and len(metrics["searches"]) == 2
+    assert (fit["pred_p05"] <= fit["pred_median"]).all() and (fit["pred_median"] <= fit["pred_p95"]).all()
 
 
 # --- recovery of known parameters -----------------------------------------------------------
@@ -263,6 +266,7 @@ def test_recovers_the_parameters_that_generated_the_series(tmp_path):
     args = ["calibrate", str(scenario_file), "--observed", str(observed), "--period", "week", "--train-until", "84"]
     args += [a for f in FIT for a in ("--fit", f)] + ["--target", "conversion", "--target", "referral_conversion"]
     args += ["--trials", "30", "--replications", "2", "--seed", "1", "--out", str(out), "--quiet"]
+    args += ["--searches", "1", "--no-uncertainty"]  # the search alone (intervals: test_calibration_uncertainty)
     assert main(args) == 0
 
     metrics = json.loads((out / "metrics.json").read_text())
@@ -277,7 +281,8 @@ def test_recovers_the_parameters_that_generated_the_series(tmp_path):
         assert metrics["errors"][kpi]["holdout"]["periods"] == 5  # weeks 12-16; day 119 is a partial week
 
     fit = pd.read_csv(out / "fit.csv")
-    columns = ["period", "start_day", "date", "kpi", "observed", "sim_mean", "sim_p05", "sim_p95", "window"]
+    columns = ["period", "start_day", "date", "kpi", "observed", "sim_mean", "sim_p05", "sim_p95"]
+    columns += ["pred_p05", "pred_p25", "pred_median", "pred_p75", "pred_p95", "baseline", "window"]
     assert list(fit.columns) == columns
     assert (fit["sim_p05"] <= fit["sim_mean"] + 1e-12).all() and (fit["sim_mean"] <= fit["sim_p95"] + 1e-12).all()
     assert (fit["window"] == np.where(fit["period"] < 12, "train", "holdout")).all()

@@ -174,7 +174,9 @@ def test_operating_model_presets_apply_and_yield(tmp_path):
     assert load_scenario(child).operators.headcount == 9
 
 
-@pytest.mark.parametrize("preset", ["centralized", "decentralized", "hybrid", "private_domain", "platform"])
+@pytest.mark.parametrize(
+    "preset", ["centralized", "decentralized", "hybrid", "private_domain", "platform", "customer_base"]
+)
 def test_every_preset_runs(preset):
     s = scenario_from_mapping(deep_update(SMALL, {"days": 15, "operating_model": preset}))
     model = CommunityModel(s)

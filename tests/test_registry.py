@@ -14,7 +14,7 @@ from sim.mechanisms import registry
 from sim.mechanisms.registry import INVITED_SOURCES, JOIN_SOURCES, KPIS, LINES, PHASES, REGISTRY, STREAMS, derive
 from sim.mechanisms.spec import KPI, STAGES, Mechanism, counter
 from sim.model import CommunityModel
-from sim.observe.metrics import KPI_NAMES
+from sim.observe.metrics import INPUT_SOURCES, KPI_NAMES
 from sim.run.summary import FLOWS, STOCKS
 from tests.conftest import small
 
@@ -130,7 +130,8 @@ def test_flow_kpis_add_up_over_periods_and_headline_ones_are_in_the_summary():
         if kpi.headline:
             assert kpi.name in (FLOWS if kpi.kind == "flow" else STOCKS)
     for source in JOIN_SOURCES:
-        assert f"new_{source}" in KPI_NAMES and f"new_{source}" in FLOWS
+        assert f"new_{source}" in KPI_NAMES and is_flow(f"new_{source}")
+        assert (f"new_{source}" in FLOWS) == (source not in INPUT_SOURCES)
 
 
 def _programs() -> tuple[str, ...]:

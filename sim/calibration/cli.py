@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import datetime
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
@@ -13,10 +16,14 @@ from rich.table import Table
 from sim.batch.executors import make_executor
 from sim.batch.seeds import replication_seeds
 from sim.calibration import CalibrationError
-from sim.calibration.observed import load_observed, read_observed
+from sim.calibration.baseline import bgnbd_forecast
+from sim.calibration.forecast import holdout_scores
+from sim.calibration.observed import load_observed, observed_from, read_observed
 from sim.calibration.params import parse_fit, parse_targets
 from sim.calibration.report import calibrated_yaml, error_metrics, fit_frame, metrics_json, plot_fit
 from sim.calibration.search import Problem, Trial, best, search
+from sim.calibration.transactions import cohort_overrides, daily_rows, is_transaction_log, read_transactions
+from sim.calibration.uncertainty import Z50, Z90, derived_seeds, flags, laplace
 from sim.cli.errors import UserError
 from sim.config import keypath
 from sim.config.base import dir_name
@@ -54,6 +61,11 @@ def calibrate(
     stocks: str = "mean",
     train_until: str | None = None,
     trials: int = 50,
+    searches: int = 3,
+    batch: int = 1,
+    uncertainty: bool = True,
+    draws: int = 40,
+    baseline: str = "auto",
     replications: int = 3,
     workers: int = 1,
     seed: int | None = None,
@@ -65,6 +77,8 @@ def calibrate(
     """Fit ``fit`` so the simulated ``target`` KPIs match ``observed``; write and return the output directory."""
     if not fit:
         raise CalibrationError("give at least one --fit key.path=LOW:HIGH")
+    if baseline not in BASELINES:
+        raise CalibrationError(f"--baseline must be one of {', '.join(BASELINES)}, got {baseline!r}")
     overrides = list(overrides)
     scenario = load_scenario(scenario_path, overrides)
     master = scenario.seed if seed is None else seed
@@ -77,8 +91,21 @@ def calibrate(
     highs, net = {p.path: p.high for p in params}, scenario.market.network
     size = int(max(scenario.market.size, highs.get("market.size", 0)))
     memory.check_fits(size, max(net.mean_degree, highs.get("market.network.mean_degree", 0)), net.kind == "complete")
-    targets = parse_targets(target or list(read_observed(observed, scenario.start_date).columns))
-    obs = load_observed(observed, scenario.start_date, period, stocks, [t.kpi for t in targets])
+    tx = None
+    if is_transaction_log(observed):  # a closed cohort's purchases: joins follow its first purchases
+        tx = read_transactions(observed, scenario.start_date)
+        daily = daily_rows(tx)
+        base = cohort_overrides(daily, base, observed)
+        targets = parse_targets(target or ["repeat_purchases"])
+        unknown = [t.kpi for t in targets if t.kpi not in daily.columns]
+        if unknown:
+            raise CalibrationError(
+                f"{observed} is a transaction log; it gives {', '.join(daily.columns)}, not {', '.join(unknown)}"
+            )
+        obs = observed_from(daily, observed, scenario.start_date, period or "week", stocks, [t.kpi for t in targets])
+    else:
+        targets = parse_targets(target or list(read_observed(observed, scenario.start_date).columns))
+        obs = load_observed(observed, scenario.start_date, period, stocks, [t.kpi for t in targets])
     split = parse_day(train_until, scenario.start_date)
     problem = Problem(base, params, targets, obs, replication_seeds(master, replications), split)
     if out is not None:
@@ -88,32 +115,121 @@ def calibrate(
         # a trial's replications run on the batch layer's executors: the same numbers whatever the workers
         with make_executor("local" if workers > 1 else "serial", workers) as ex:
             problem.executor = ex
-            return _calibrate(problem, scenario, scenario_path, observed, overrides, trials, master, out_dir, quiet)
+            plan = Plan(trials, searches, batch, uncertainty, draws, baseline, tx)
+            return _calibrate(problem, plan, scenario, scenario_path, observed, overrides, master, out_dir, quiet)
     finally:
         release(out_dir)  # a reserved default directory left empty by a failure
 
 
-def _calibrate(problem, scenario, scenario_path, observed, overrides, trials, master, out_dir, quiet) -> Path:
+@dataclass
+class Plan:
+    """How to calibrate beyond the problem itself: the searches, the uncertainty, the baseline."""
+
+    trials: int  # per search
+    searches: int
+    batch: int
+    uncertainty: bool
+    draws: int
+    baseline: str
+    transactions: pd.DataFrame | None = None
+
+
+def _calibrate(problem, plan, scenario, scenario_path, observed, overrides, master, out_dir, quiet) -> Path:
     started = time.perf_counter()
-    trials_done = run_with_progress(problem, trials, master, quiet)
+    runs = run_with_progress(problem, plan, master, quiet)
+    trials_done = [t for search_trials in runs for t in search_trials]
     top = best(trials_done)
-    fit_table = fit_frame(problem, problem.simulate(top.values))
+    at_best = problem.simulate(top.values)
+    post = laplace(problem, top.values, master, trials=trials_done) if plan.uncertainty else None
+    if post is not None and plan.draws > 0:
+        points = post.draws(plan.draws, master)
+        seeds = derived_seeds(master, DRAW_SEEDS, plan.draws)
+        sims = problem.simulate_many(points, [[s] for s in seeds])
+        predictive = {t.kpi: np.vstack([s[t.kpi] for s in sims]) for t in problem.targets}
+    else:  # the simulation noise alone, at the best values
+        predictive = at_best
+    base_fc = baseline_forecast(problem, plan)
+    fit_table = fit_frame(problem, at_best, predictive, base_fc.get("repeat_purchases") if base_fc else None)
     name = f"{scenario.name}_calibrated"[:80]
     shown = " ".join([str(scenario_path), *(f"--set {o}" for o in overrides)])
     note = [f"Input: {shown}", f"Observed: {observed}", f"Best of {len(trials_done)} trials, seed {master}."]
     meta = {"scenario": str(scenario_path), "overrides": overrides, "observed": str(observed), "seed": master}
+    meta["searches"] = [{"best": best(r).values, "distance_train": best(r).distance} for r in runs]
+    meta["uncertainty"] = uncertainty_json(post, [best(r).values for r in runs])
+    meta["holdout"] = holdout_scores(fit_table)
+    if base_fc:
+        meta["baseline"] = {k: v for k, v in base_fc.items() if k != "repeat_purchases"}
     with atomic_directory(out_dir) as tmp:
         (tmp / "calibrated.yaml").write_text(calibrated_yaml(problem, top.values, name, note), encoding="utf-8")
         fit_table.to_csv(tmp / "fit.csv", index=False, float_format="%.10g", lineterminator="\n")
         (tmp / "metrics.json").write_text(metrics_json(problem, trials_done, top, fit_table, meta), encoding="utf-8")
         best_text = ", ".join(f"{k} = {v:.4g}" for k, v in top.values.items())
         title = f"Calibration of {scenario.name} against {observed.name}\nbest: {best_text}"
-        plot_fit(fit_table, problem, tmp / "fit.png", title)
+        plot_fit(fit_table, problem, tmp / "fit.png", title, bands_from=band_source(post, plan))
     if not quiet:
-        Console().print(summary_table(problem, top, fit_table))
+        Console().print(summary_table(problem, top, fit_table, post))
+        for flag in meta["uncertainty"].get("flags", []):
+            Console(stderr=True).print(f"[yellow]warning:[/yellow] {flag['message']}")
         Console(stderr=True).print(f"{len(trials_done)} trials in {time.perf_counter() - started:.1f} s")
     print(f"wrote {out_dir}")
     return out_dir
+
+
+#: Seeds of the forecast's draws: their own stream of the master seed.
+DRAW_SEEDS = 0xF0CA
+BASELINES = ("auto", "bgnbd", "none")
+
+
+def band_source(post, plan: Plan) -> str:
+    """What the plotted bands hold, for the legend."""
+    if post is not None and plan.draws > 0:
+        return f"{plan.draws} runs at parameters drawn from the fit's uncertainty"
+    return "the replications at the best values (simulation noise only)"
+
+
+def baseline_forecast(problem, plan: Plan) -> dict | None:
+    """BG/NBD beside the fit when the input is a transaction log (``auto``: when lifetimes is installed)."""
+    if plan.baseline == "none" or plan.transactions is None:
+        if plan.baseline == "bgnbd":
+            raise CalibrationError("--baseline bgnbd needs a transaction log as --observed (customer_id,date,...)")
+        return None
+    if not any(t.kpi == "repeat_purchases" for t in problem.targets):
+        return None
+    try:
+        return bgnbd_forecast(plan.transactions, problem)
+    except CalibrationError as exc:
+        if plan.baseline == "bgnbd":
+            raise
+        Console(stderr=True).print(f"no BG/NBD baseline: {exc}")
+        return None
+
+
+def uncertainty_json(post, search_bests: list[dict[str, float]]) -> dict:
+    """Estimate, 50% and 90% intervals, correlations and flags for metrics.json."""
+    if post is None:
+        return {}
+    i50, i90 = post.interval(Z50), post.interval(Z90)
+    keys = [p.path for p in post.params]
+    return {
+        "method": "Gaussian synthetic likelihood around the best trial, quadratic response surface (Laplace)",
+        "design_points": post.design_points,
+        "noise_runs": post.noise_runs,
+        "chi2_min": round(post.chi2_min, 4),
+        "training_periods": post.periods,
+        "params": {
+            k: {
+                "estimate": post.estimate()[k],
+                "interval_50": list(i50[k]),
+                "interval_90": list(i90[k]),
+                "identified": not post.flat[i],
+            }
+            for i, k in enumerate(keys)
+        },
+        "correlation": {
+            a: {b: round(float(post.corr[i, j]), 4) for j, b in enumerate(keys)} for i, a in enumerate(keys)
+        },
+        "flags": flags(post, search_bests),
+    }
 
 
 def parse_day(text: str | None, start: datetime.date) -> int | None:
@@ -135,8 +251,8 @@ def default_dir(results: Path, name: str, seed: int) -> Path:
     return reserve_directory(results / dir_name(name) / f"calibrate-{stamp}-s{seed}")
 
 
-def run_with_progress(problem: Problem, trials: int, seed: int, quiet: bool) -> list[Trial]:
-    """The search with a rich progress bar over trials showing the best distance so far."""
+def run_with_progress(problem: Problem, plan: Plan, seed: int, quiet: bool) -> list[list[Trial]]:
+    """The independent searches (``plan.searches``, seeds of their own) with one rich progress bar."""
     with Progress(
         TextColumn("[bold]calibrating"),
         BarColumn(),
@@ -147,18 +263,33 @@ def run_with_progress(problem: Problem, trials: int, seed: int, quiet: bool) -> 
         disable=quiet,
         transient=True,
     ) as bar:
-        task = bar.add_task("calibrate", total=trials, best="-")
-        return search(problem, trials, seed, lambda t, b: bar.update(task, advance=1, best=f"{b.distance:.4f}"))
+        task = bar.add_task("calibrate", total=plan.trials * plan.searches, best="-")
+        runs: list[list[Trial]] = []
+        for k, search_seed in enumerate(search_seeds(seed, plan.searches)):
+            found = min((best(r).distance for r in runs), default=float("inf"))
+
+            def advance(_t: Trial, b: Trial, found: float = found) -> None:
+                bar.update(task, advance=1, best=f"{min(b.distance, found):.4f}")
+
+            runs.append(search(problem, plan.trials, search_seed, advance, plan.batch, number_from=k * plan.trials))
+        return runs
 
 
-def summary_table(problem: Problem, top: Trial, fit_table) -> Table:
-    """Best values, then MAPE per target in the training and holdout windows."""
+def search_seeds(master: int, n: int) -> list[int]:
+    """The first search uses the master seed itself (one search = the search of earlier versions)."""
+    return [master, *derived_seeds(master, 0x5EA2, n - 1)] if n > 1 else [master]
+
+
+def summary_table(problem: Problem, top: Trial, fit_table, post=None) -> Table:
+    """Best values with their 90% intervals, then MAPE per target in the training and holdout windows."""
     table = Table(title=f"best trial {top.number}: training distance {top.distance:.4f}")
     table.add_column("fitted key / target")
     table.add_column("value / training MAPE", justify="right")
-    table.add_column("holdout MAPE", justify="right")
+    table.add_column("90% interval / holdout MAPE", justify="right")
+    intervals = post.interval(Z90) if post is not None else {}
     for p in problem.params:
-        table.add_row(p.path, f"{top.values[p.path]:.6g}", "")
+        lo_hi = intervals.get(p.path)
+        table.add_row(p.path, f"{top.values[p.path]:.6g}", f"{lo_hi[0]:.4g} to {lo_hi[1]:.4g}" if lo_hi else "")
     for kpi, windows in error_metrics(fit_table).items():
         cells = [windows.get(w, {}).get("mape_percent") for w in ("train", "holdout")]
         table.add_row(kpi, *("" if c is None else f"{c:.1f}%" for c in cells))

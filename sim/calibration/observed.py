@@ -255,7 +255,18 @@ def load_observed(
         raise CalibrationError(f"--period must be one of {', '.join(PERIODS)}, got {period!r}")
     if stocks not in STOCK_RULES:
         raise CalibrationError(f"--stocks must be one of {', '.join(STOCK_RULES)}, got {stocks!r}")
-    raw = read_observed(path, start)
+    return observed_from(read_observed(path, start), path, start, period, stocks, kpis)
+
+
+def observed_from(
+    raw: pd.DataFrame,
+    path: Path,
+    start: datetime.date,
+    period: str | None = None,
+    stocks: str = "mean",
+    kpis: list[str] | None = None,
+) -> Observed:
+    """Rows ``raw`` (index = run day, one column per KPI) read from ``path``, aggregated to ``period``."""
     if kpis is not None:
         missing = [k for k in kpis if k not in raw.columns]
         if missing:

@@ -21,6 +21,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
 from sim.calibration.distance import mape, nrmse
+from sim.calibration.forecast import QUANTILES, bands, holdout_scores
 from sim.calibration.observed import is_flow, period_bounds
 from sim.calibration.params import with_values
 from sim.calibration.search import Problem, Trial
@@ -28,8 +29,20 @@ from sim.config import fields
 from sim.config.loader import scenario_from_mapping, scenario_to_yaml
 from sim.plots import fonts
 
-OBSERVED_COLOR, SIM_COLOR = "#000000", "#0072B2"
-FIT_COLUMNS = ("period", "start_day", "date", "kpi", "observed", "sim_mean", "sim_p05", "sim_p95", "window")
+OBSERVED_COLOR, SIM_COLOR, BASELINE_COLOR = "#000000", "#0072B2", "#D55E00"
+FIT_COLUMNS = (
+    "period",
+    "start_day",
+    "date",
+    "kpi",
+    "observed",
+    "sim_mean",
+    "sim_p05",
+    "sim_p95",
+    *QUANTILES,
+    "baseline",
+    "window",
+)
 
 _MONEY = ("gmv", "revenue", "gross_margin", "profit", "aov", "points_liability", "incentive_cost_per_buyer")
 _SHARES = (
@@ -59,7 +72,7 @@ def unit(kpi: str) -> str:
     ratios = ("roi", "k_factor", "k_factor_referral", "interactions_per_active")
     if kpi in (*ratios, "monthly_growth", "activity_change", "interaction_growth"):
         return "ratio"
-    if kpi in ("purchases", "live_purchases", "redemptions"):
+    if kpi in ("purchases", "repeat_purchases", "live_purchases", "redemptions"):
         return "purchases"
     if kpi.startswith("new_") or kpi in (
         "members",
@@ -84,8 +97,16 @@ def axis_label(kpi: str, period: str, stocks: str) -> str:
     return f"{unit(kpi)}, {period}ly mean" if stocks == "mean" else f"{unit(kpi)}, end of {period}"
 
 
-def fit_frame(problem: Problem, sims: dict[str, np.ndarray]) -> pd.DataFrame:
-    """Observed vs simulated (mean and 5-95% band over replications), one row per target and period."""
+def fit_frame(
+    problem: Problem,
+    sims: dict[str, np.ndarray],
+    predictive: dict[str, np.ndarray] | None = None,
+    baseline: np.ndarray | None = None,
+) -> pd.DataFrame:
+    """Observed vs simulated, one row per target and period: the mean and 5-95% quantiles of the replications
+    at the best values, the forecast's median and bands over ``predictive`` runs (default: the replications),
+    and the baseline's forecast of ``repeat_purchases`` (empty for other targets or without one)."""
+    predictive = sims if predictive is None else predictive
     obs, start, period = problem.observed, problem.observed.start, problem.observed.period
     first = [period_bounds(int(p), period, start)[0] for p in problem.periods]
     frames = []
@@ -102,6 +123,8 @@ def fit_frame(problem: Problem, sims: dict[str, np.ndarray]) -> pd.DataFrame:
                     "sim_mean": runs.mean(axis=0),
                     "sim_p05": np.quantile(runs, 0.05, axis=0),
                     "sim_p95": np.quantile(runs, 0.95, axis=0),
+                    **bands(predictive[t.kpi]),
+                    "baseline": baseline if baseline is not None and t.kpi == "repeat_purchases" else np.nan,
                     "window": problem.windows,
                 }
             )
@@ -148,45 +171,51 @@ def calibrated_yaml(problem: Problem, values: dict[str, float], name: str, note:
     return "\n".join(header) + text
 
 
-def plot_fit(fit: pd.DataFrame, problem: Problem, path: Path, title: str) -> None:
-    """One panel per target: observed points, simulated mean and 5-95% band, the train/holdout split."""
+def plot_fit(fit: pd.DataFrame, problem: Problem, path: Path, title: str, bands_from: str = "") -> None:
+    """One panel per target: observed points, the forecast's median with its 50% and 90% bands, the baseline
+    when there is one, the train/holdout split, and the scores of each window."""
     obs = problem.observed
     targets = problem.targets
     fonts.use()
-    fig = Figure(figsize=(9.0, 1.2 + 2.7 * len(targets)), dpi=110, layout="constrained")
+    fig = Figure(figsize=(9.0, 1.6 + 2.8 * len(targets)), dpi=110, layout="constrained")
     FigureCanvasAgg(fig)
     axes = fig.subplots(len(targets), 1, sharex=True, squeeze=False)[:, 0]
-    errors = error_metrics(fit)
-    reps = len(problem.seeds)
+    errors, scores = error_metrics(fit), holdout_scores(fit)
+    handles: dict[str, Any] = {}
     for ax, t in zip(axes, targets, strict=True):
         rows = fit[fit["kpi"] == t.kpi]
         x = [_middle(int(p), obs.period, obs.start) for p in rows["period"]]
-        ax.fill_between(
-            x,
-            rows["sim_p05"],
-            rows["sim_p95"],
-            color=SIM_COLOR,
-            alpha=0.2,
-            lw=0,
-            label=f"simulated 5-95% quantiles of {reps} runs",
-        )
-        ax.plot(x, rows["sim_mean"], color=SIM_COLOR, lw=2, label="simulated mean")
-        ax.plot(x, rows["observed"], color=OBSERVED_COLOR, marker="o", ms=3.5, lw=0.8, label="observed")
+        handles["90% band"] = ax.fill_between(x, rows["pred_p05"], rows["pred_p95"], color=SIM_COLOR, alpha=0.15, lw=0)
+        handles["50% band"] = ax.fill_between(x, rows["pred_p25"], rows["pred_p75"], color=SIM_COLOR, alpha=0.3, lw=0)
+        (handles["simulated median"],) = ax.plot(x, rows["pred_median"], color=SIM_COLOR, lw=2)
+        if rows["baseline"].notna().any():
+            (handles["BG/NBD baseline"],) = ax.plot(x, rows["baseline"], color=BASELINE_COLOR, lw=1.6, ls="--")
+        (handles["observed"],) = ax.plot(x, rows["observed"], color=OBSERVED_COLOR, marker="o", ms=3.5, lw=0.8)
         ax.set_ylabel(axis_label(t.kpi, obs.period, obs.stocks))
         ax.yaxis.set_major_formatter(FuncFormatter(_num))
-        ax.set_title(f"{t.kpi} (weight {t.weight:g}) - {_mape_text(errors.get(t.kpi, {}))}", loc="left", fontsize=10)
+        text = _mape_text({w: e for w, e in errors.get(t.kpi, {}).items() if w == "train"})
+        held = scores.get(t.kpi, {}).get("simulator", {})
+        if held.get("mape_percent") is not None:  # the forecast's median, as the holdout is scored
+            text += f", holdout MAPE {held['mape_percent']:.1f}% (median)"
+        if held.get("coverage_90") is not None:
+            text += f", 90% band holds {held['coverage_90']:.0%} of it"
+        ax.set_title(f"{t.kpi} (weight {t.weight:g}) - {text}", loc="left", fontsize=10)
         ax.grid(alpha=0.3)
         if problem.train_until is not None and (problem.windows == "holdout").any():
             split = pd.Timestamp(obs.start) + pd.Timedelta(days=problem.train_until)
             ax.axvline(split, color="#555555", ls="--", lw=1)
             for label, ha in (("\u2190 training  ", "right"), ("  holdout \u2192", "left")):
                 ax.text(split, 0.97, label, transform=ax.get_xaxis_transform(), va="top", ha=ha, fontsize=8)
-    fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncol=3, fontsize=9, frameon=False)
+    labels = [k for k in ("observed", "simulated median", "50% band", "90% band", "BG/NBD baseline") if k in handles]
+    fig.legend(
+        [handles[k] for k in labels], labels, loc="outside lower center", ncol=len(labels), fontsize=9, frameon=False
+    )
     locator = AutoDateLocator()
     axes[-1].xaxis.set_major_locator(locator)
     axes[-1].xaxis.set_major_formatter(ConciseDateFormatter(locator, show_offset=False))
     where = f"middle of each {obs.period}" if obs.period != "day" else "day"
-    axes[-1].set_xlabel(f"date ({where}; run day 0 = {obs.start.isoformat()})")
+    label = f"date ({where}; run day 0 = {obs.start.isoformat()})"
+    axes[-1].set_xlabel(f"{label}\nbands: {bands_from}" if bands_from else label)
     fig.suptitle(title, fontsize=11)
     fig.savefig(path)
 

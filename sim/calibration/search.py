@@ -93,12 +93,25 @@ class Problem:
         The replications run on ``executor`` (the batch layer shared with sweeps, compare and
         validate); results are put back in seed order, so any executor gives the same numbers.
         """
-        plan = (with_values(self._trial_base, self.params, values), self.observed.horizon, list(self.observed.table))
-        daily: list[pd.DataFrame | None] = [None] * len(self.seeds)
-        for i, ts in (self.executor or SerialExecutor()).map(run_replication, plan, self.seeds):
+        return self.simulate_many([values])[0]
+
+    def simulate_many(
+        self, points: list[dict[str, float]], seeds: list[list[int]] | None = None
+    ) -> list[dict[str, np.ndarray]]:
+        """``simulate`` at several parameter points in one batch on ``executor`` (all their runs in parallel);
+        ``seeds[i]`` are point i's replication seeds (default: the common ``seeds``)."""
+        seeds = seeds if seeds is not None else [self.seeds] * len(points)
+        chunks = [(values, seed) for values, point_seeds in zip(points, seeds, strict=True) for seed in point_seeds]
+        plan = (self._trial_base, self.params, self.observed.horizon, list(self.observed.table))
+        daily: list[pd.DataFrame | None] = [None] * len(chunks)
+        for i, ts in (self.executor or SerialExecutor()).map(run_point, plan, chunks):
             daily[i] = ts
-        runs = [self.observed.align(ts) for ts in daily]
-        return {t.kpi: np.stack([r[t.kpi].to_numpy(dtype=float) for r in runs]) for t in self.targets}
+        out, at = [], 0
+        for point_seeds in seeds:
+            runs = [self.observed.align(ts) for ts in daily[at : at + len(point_seeds)]]
+            at += len(point_seeds)
+            out.append({t.kpi: np.stack([r[t.kpi].to_numpy(dtype=float) for r in runs]) for t in self.targets})
+        return out
 
     def score(self, sims: dict[str, np.ndarray], window: str = "train") -> float:
         """The distance of the replication means to the observed series in ``window``."""
@@ -129,6 +142,14 @@ class Trial:
     number: int
     values: dict[str, float]
     distance: float
+    sims: dict[str, np.ndarray] | None = field(default=None, repr=False)  # the runs, for the profile afterwards
+
+
+def run_point(plan: tuple[dict[str, Any], list[FitParam], int, list[str]], chunk: tuple[dict, int]) -> pd.DataFrame:
+    """One run of a batch: the trial base with the chunk's values and seed (a batch-layer task)."""
+    base, params, horizon, kpis = plan
+    values, seed = chunk
+    return run_replication((with_values(base, params, values), horizon, kpis), seed)
 
 
 def run_replication(plan: tuple[dict[str, Any], int, list[str]], seed: int) -> pd.DataFrame:
@@ -147,33 +168,38 @@ def suggest(trial: optuna.Trial, p: FitParam) -> float:
 
 
 def search(
-    problem: Problem, trials: int, seed: int, on_trial: Callable[[Trial, Trial], None] | None = None
+    problem: Problem,
+    trials: int,
+    seed: int,
+    on_trial: Callable[[Trial, Trial], None] | None = None,
+    batch: int = 1,
+    number_from: int = 0,
 ) -> list[Trial]:
     """Run ``trials`` TPE trials (the first at the input scenario's values when in range); returns all trials.
 
-    ``on_trial(trial, best)`` is called after each, e.g. to advance a progress bar.
+    ``batch`` trials are asked of the sampler at a time and their runs go to the executor together
+    (parallel trials); the result depends on ``batch``, never on the number of workers.
+    ``on_trial(trial, best)`` is called after each, e.g. to advance a progress bar; trials are
+    numbered from ``number_from`` (so the trials of several searches have distinct numbers).
     """
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         sampler = optuna.samplers.TPESampler(seed=sampler_seed(seed), multivariate=True)
-    study = optuna.create_study(direction="minimize", sampler=sampler)
-    start = problem.start_values()
-    if start is not None:
-        study.enqueue_trial(start)
-    done: list[Trial] = []
-
-    def objective(trial: optuna.Trial) -> float:
-        values = {p.path: suggest(trial, p) for p in problem.params}
-        d = problem.distance(values)
-        done.append(Trial(trial.number, values, d))
-        if on_trial is not None:
-            on_trial(done[-1], best(done))
-        return d
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        study.optimize(objective, n_trials=trials)
+        study = optuna.create_study(direction="minimize", sampler=sampler)
+        start = problem.start_values()
+        if start is not None:
+            study.enqueue_trial(start)
+        done: list[Trial] = []
+        while len(done) < trials:
+            asked = [study.ask() for _ in range(min(batch, trials - len(done)))]
+            points = [{p.path: suggest(t, p) for p in problem.params} for t in asked]
+            for t, values, sims in zip(asked, points, problem.simulate_many(points), strict=True):
+                d = problem.score(sims)
+                study.tell(t, d)
+                done.append(Trial(number_from + t.number, values, d, sims))
+                if on_trial is not None:
+                    on_trial(done[-1], best(done))
     return done
 
 

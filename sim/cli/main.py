@@ -58,12 +58,14 @@ def run(
     ] = None,
     results: Annotated[Path, typer.Option(help="Results root for the default run directory.")] = Path("results"),
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or table.")] = False,
+    members: Annotated[bool, typer.Option("--members", help="Also write members.parquet (output.members).")] = False,
 ) -> None:
     """Run one scenario and write its run directory."""
     from sim.cli.run import run_command
 
+    overrides = [*(set_ or []), *(["output.members=true"] if members else [])]
     interruptible(run_command)(
-        scenario, seed=seed, days=days, out=out, overrides=set_ or [], results=results, quiet=quiet
+        scenario, seed=seed, days=days, out=out, overrides=overrides, results=results, quiet=quiet
     )
 
 
@@ -447,9 +449,14 @@ def calibrate(
     period: Annotated[str | None, typer.Option(help="day, week or month (default: the observed rows').")] = None,
     stocks: Annotated[str, typer.Option(help="Non-flow KPIs per period: mean or last.")] = "mean",
     train_until: Annotated[str | None, typer.Option(help="First holdout day (run day or date).")] = None,
-    trials: Annotated[int, typer.Option(help="Optuna (TPE) trials.", min=1)] = 50,
+    trials: Annotated[int, typer.Option(help="Optuna (TPE) trials per search.", min=1)] = 50,
+    searches: Annotated[int, typer.Option(help="Independent searches (seeds of their own).", min=1)] = 3,
+    batch: Annotated[int, typer.Option(help="Trials evaluated together (in parallel on --workers).", min=1)] = 1,
+    uncertainty: Annotated[bool, typer.Option(help="Intervals, correlations and forecast bands.")] = True,
+    draws: Annotated[int, typer.Option(help="Parameter draws for the forecast bands.", min=0)] = 40,
+    baseline: Annotated[str, typer.Option(help="auto, bgnbd or none: BG/NBD beside a transaction log.")] = "auto",
     replications: Annotated[int, typer.Option(help="Runs per trial (common random numbers).", min=1)] = 3,
-    workers: Annotated[int, typer.Option(help="Worker processes for a trial's replications.", min=1)] = 1,
+    workers: Annotated[int, typer.Option(help="Worker processes for the runs of a batch of trials.", min=1)] = 1,
     seed: Annotated[int | None, typer.Option(help="Master seed (default: the scenario's).", min=0)] = None,
     set_: Annotated[list[str] | None, typer.Option("--set", help="Override a key: --set market.size=5000")] = None,
     out: Annotated[Path | None, typer.Option(help="Output directory; must not exist or be empty.")] = None,
@@ -468,6 +475,11 @@ def calibrate(
         stocks=stocks,
         train_until=train_until,
         trials=trials,
+        searches=searches,
+        batch=batch,
+        uncertainty=uncertainty,
+        draws=draws,
+        baseline=baseline,
         replications=replications,
         workers=workers,
         seed=seed,

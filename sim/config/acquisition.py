@@ -3,7 +3,7 @@ prospects' awareness of the community."""
 
 from __future__ import annotations
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from sim.config.base import Section
 
@@ -86,6 +86,31 @@ class OfflineTraffic(Section):
     )
 
 
+class CohortJoins(Section):
+    """A cohort whose joins are given day by day, e.g. the first purchases of a transaction log."""
+
+    joins: list[int] = Field(
+        default_factory=list,
+        max_length=3650,
+        description="People who join on each day: entry i is run day i (join source cohort), drawn at random among "
+        "the prospects. Empty: no cohort. `community-sim calibrate --transactions` fills it from the log's first "
+        "purchases.",
+    )
+    first_purchase: bool = Field(
+        False,
+        description="Joining is the first purchase, as in transaction data: each cohort joiner buys on the day they "
+        "join (a purchase of their segment's basket), so their need to buy again starts from zero that day.",
+    )
+
+    @field_validator("joins")
+    @classmethod
+    def _counts(cls, joins: list[int]) -> list[int]:
+        bad = next((i for i, k in enumerate(joins) if not 0 <= k <= 50_000_000), None)
+        if bad is not None:
+            raise ValueError(f"joins[{bad}] is {joins[bad]}: a day's joins must be 0 to 50,000,000")
+        return joins
+
+
 class AcquisitionConfig(Section):
     """How people join: initial members, paid, organic, win-back and store visitors."""
 
@@ -101,6 +126,7 @@ class AcquisitionConfig(Section):
     offline: OfflineTraffic = Field(
         default_factory=OfflineTraffic, description="Offline-to-online: store visitors invited into the community."
     )
+    cohort: CohortJoins = Field(default_factory=CohortJoins, description="Joins given day by day (a cohort).")
 
 
 class ForwardingConfig(Section):

@@ -133,9 +133,10 @@ class ReferralConfig(Section):
 
     base_invite_prob: float = Field(
         0.004,
-        gt=0.0,
+        ge=0.0,
         lt=1.0,
-        description="Daily invitation probability of a visiting member at satisfaction 0.5 and no reward.",
+        description="Daily invitation probability of a visiting member at satisfaction 0.5 and no reward; 0 turns "
+        "referrals off (nobody invites, whatever the rewards).",
     )
     satisfaction_weight: float = Field(
         4.0, ge=0.0, le=20.0, description="Log-odds of inviting per unit of satisfaction above 0.5."
@@ -152,10 +153,10 @@ class ReferralConfig(Section):
     )
     base_acceptance: float = Field(
         0.25,
-        gt=0.0,
+        ge=0.0,
         lt=1.0,
         description="Probability that an invitation is accepted with no invitee reward "
-        "(reports: community referral conversion about 25%).",
+        "(reports: community referral conversion about 25%); 0: no invitation is ever accepted.",
     )
     referred_satisfaction_bonus: float = Field(
         0.05,

@@ -369,6 +369,11 @@ class OutputConfig(Section):
 
     events: bool = Field(True, description="Write the event log (events.parquet).")
     plots: bool = Field(True, description="Write plots/*.png.")
+    members: bool = Field(
+        False,
+        description="Write members.parquet: the final state of everyone who ever joined (status, stage, join day "
+        "and source, purchases, spend, points balance, tier, referrer), for individual-level research.",
+    )
     incentive_counterfactual: bool = Field(
         True,
         description="When any incentive runs, also run the same seed with every incentive off, to report "
@@ -398,7 +403,9 @@ class Scenario(Section):
     incentives: IncentivesConfig = Field(default_factory=IncentivesConfig, description="Incentive programs.")
     koc: KOCConfig = Field(default_factory=KOCConfig, description="Key opinion consumers.")
     operators: OperatorConfig = Field(default_factory=OperatorConfig, description="Operators.")
-    operating_model: Literal["centralized", "decentralized", "hybrid", "private_domain", "platform"] | None = Field(
+    operating_model: (
+        Literal["centralized", "decentralized", "hybrid", "private_domain", "platform", "customer_base"] | None
+    ) = Field(
         None,
         description="Operating-model preset laid under this scenario (sim/config/presets/<name>.yaml); "
         "keys written here override it.",

@@ -23,7 +23,7 @@ from sim.core.mathutil import logistic, logit, normal_quantile
 from sim.engine.arrays import f32
 from sim.mechanisms import koc, sentiment
 from sim.mechanisms.incentives import points, pricing, tiers
-from sim.mechanisms.spec import Mechanism
+from sim.mechanisms.spec import KPI, Mechanism, counter
 
 if TYPE_CHECKING:
     from sim.model import CommunityModel
@@ -114,6 +114,7 @@ def record_purchases(
     pop.satisfaction[buyers] = np.clip(s_b + model.scenario.satisfaction.product_rate * (experienced - s_b), 0.0, 1.0)
     pop.last_purchase[buyers] = day.day
     first = pop.purchases[buyers] == 0
+    day.counts["repeat_purchases"] = day.counts.get("repeat_purchases", 0.0) + float(buyers.size - first.sum())
     pop.first_purchase[buyers[first]] = day.day
     pop.second_purchase[buyers[pop.purchases[buyers] == 1]] = day.day
     pop.purchases[buyers] += 1
@@ -145,6 +146,7 @@ SPEC = Mechanism(
         "product",
         "treatment",
     ),
+    kpis=(KPI("repeat_purchases", "flow", counter("repeat_purchases"), group="commerce"),),
     leaves=("buyers_today", "buyers_list", "buyers_paid"),
     takes=("visitors", "eff_purchase", "koc_reached", "promotion_discount", "flash_sale"),
 )

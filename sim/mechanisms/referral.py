@@ -37,6 +37,8 @@ if TYPE_CHECKING:
 def referral_phase(model: CommunityModel) -> None:
     """Invitations sent today and the joins they bring."""
     pop, day, cfg = model.pop, model.day, model.scenario.referral
+    if cfg.base_invite_prob == 0:  # referrals off: nobody invites (and no draws are made)
+        return
     n = pop.n
     u_inv = model.streams.uniform("referral", n)
     later = model.streams.packed("referral", n)  # contact picked, acceptance, reward hunting
@@ -65,8 +67,9 @@ def referral_phase(model: CommunityModel) -> None:
     day.invitations += int(targets.size)
     day.invitees = targets  # an invitation makes the invitee aware of the community
 
+    accept = cfg.base_acceptance  # 0: nobody accepts, whatever the reward
     invitee_reward = per_person(model, inviters, lambda s: s.referral.reward_invitee)  # the inviter's offer
-    p_acc = logistic(logit(cfg.base_acceptance) + cfg.reward_sensitivity * invitee_reward)
+    p_acc = logistic(logit(accept) + cfg.reward_sensitivity * invitee_reward) if accept else 0.0
     ok = later(1, targets) < p_acc
     inviters, targets = inviters[ok], targets[ok]
     targets, first = np.unique(targets, return_index=True)  # inviters are sorted: first = lowest id

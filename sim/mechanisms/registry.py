@@ -35,6 +35,7 @@ from sim.mechanisms import (
     calendar_events,
     churn,
     churn_score,
+    cohort,
     content,
     engagement,
     governance,
@@ -81,6 +82,7 @@ REGISTRY: tuple[Mechanism, ...] = (
     churn.SPEC,
     lifecycle.SPEC,  # after churn: counts the members who stay tonight
     churn_score.SPEC,  # after churn: scores and tags them
+    cohort.SPEC,  # joining stage, after the other channels; last so the older join sources keep their codes
 )
 
 #: Streams the model itself draws from while building (not a mechanism's).

@@ -22,6 +22,10 @@ from sim.observe.health import HEALTH_COLUMNS
 if TYPE_CHECKING:
     from sim.model import CommunityModel
 
+#: Join sources whose joins are given as input (a cohort's schedule), not an outcome: their ``new_*`` KPI is
+#: in the time series but not among the summary's headline KPIs.
+INPUT_SOURCES: tuple[str, ...] = ("cohort",)
+
 #: The KPIs this module computes itself (the mechanisms' own are in their specs), by column group:
 #: (name, kind, headline). Flows count what happened on a day and add up over windows and periods;
 #: stocks are read at a window's last day. Headline KPIs are also in summary.json's windows.
@@ -32,7 +36,7 @@ CORE: dict[str, tuple[tuple[str, Kind, bool], ...]] = {
         ("churned_total", "stock", True),
         ("ever_joined", "stock", True),
         ("new_members", "flow", True),
-        *((f"new_{s}", "flow", True) for s in JOIN_SOURCES),
+        *((f"new_{s}", "flow", s not in INPUT_SOURCES) for s in JOIN_SOURCES),
         ("churned", "flow", True),
         ("net_growth", "flow", False),
         ("dau", "stock", True),

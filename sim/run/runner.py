@@ -145,6 +145,10 @@ def write_outputs(
     ts.to_parquet(directory / "timeseries.parquet")
     if scenario.output.events:
         result.model.events.frame().to_parquet(directory / "events.parquet", index=False)
+    if scenario.output.members:
+        from sim.observe.members import members_frame
+
+        members_frame(result.model).to_parquet(directory / "members.parquet", index=False)
     (directory / "summary.json").write_text(json.dumps(result.summary, indent=2, sort_keys=True) + "\n")
     (directory / "scenario.yaml").write_text(scenario_to_yaml(scenario))
     manifest = {
@@ -159,6 +163,7 @@ def write_outputs(
         "files": sorted(
             ["timeseries.csv", "timeseries.parquet", "summary.json", "scenario.yaml"]
             + (["events.parquet"] if scenario.output.events else [])
+            + (["members.parquet"] if scenario.output.members else [])
         ),
     }
     if scenario.output.plots:

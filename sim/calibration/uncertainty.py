@@ -1,0 +1,338 @@
+"""How well the data pin the fitted keys down: agreement of independent searches, a local synthetic
+likelihood around the optimum, intervals, correlations, flags, and draws for forecasts.
+
+Method (a Gaussian synthetic likelihood, Wood 2010, profiled by a quadratic response surface):
+
+1. The simulation noise: ``noise_runs`` runs at the best values, each with its own seed, give the
+   variance s2[k, t] of one run's series of target k in training period t (floored, so an empty
+   period does not divide by 0; a count at least its mean, as a Poisson count), scaled up by
+   var(total over the periods) / sum of the periods' variances when that is above 1: the periods
+   share their customers, so their noise is correlated.
+2. The misfit of a point theta is chi2(theta) = sum_k,t (obs - mean_R(theta))^2 / (s2 (1 + 1/R)),
+   the observed series being one draw of the process and the mean over the R common seeds
+   carrying s2 / R of noise of its own. -chi2 / 2 is then the log-likelihood up to a constant.
+3. chi2 is evaluated on a design of points around the best values in the unit box of the
+   search ranges (log keys on their log scale) and a quadratic is fitted by least squares:
+   chi2 ~ c + g'x + x'Hx/2. Its minimum is the estimate and 2 H^-1 the covariance (the Laplace
+   approximation). A direction in which chi2 hardly curves (eigenvalue of H below 2, i.e. a
+   standard deviation above the whole range) is capped at the range: the data do not identify it.
+   The design is run twice, the second time in a box of +-3 standard deviations of the first.
+4. A profile set widens the Gaussian's intervals: every point run (the design's and every search
+   trial's, all over the ranges) whose chi2 lies within the chi-squared(1) quantile of the minimum
+   (0.45 for 50%, 2.71 for 90%) is a plausible value; an interval covers at least their span. Where
+   the Gaussian misses a long or curved ridge (a lower churn hazard compensated by less buying),
+   the points along it show it.
+
+Why not ABC-SMC (e.g. pyabc): a run of a cohort costs about a second, and ABC-SMC needs thousands
+of runs per fit to reach a small tolerance; the quadratic needs tens, and the restarts (several
+independent TPE searches) guard against the local view missing a second optimum.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from sim.calibration.observed import is_flow
+from sim.calibration.params import FitParam
+from sim.calibration.report import unit
+from sim.calibration.search import MAX_SEED, Problem
+
+#: Units of flows that count events or people: their noise variance is at least their mean (Poisson).
+COUNTS = ("purchases", "people", "count")
+#: Two-sided standard normal quantiles of the 50% and 90% intervals.
+Z50, Z90 = 0.6744897501960817, 1.6448536269514722
+#: A parameter whose 90% interval covers more than this share of its search range is not identified.
+UNIDENTIFIED_SHARE = 0.5
+#: Pairs correlated beyond this are flagged: the data constrain a combination, not each key.
+RIDGE = 0.85
+
+
+def to_unit(p: FitParam, value: float) -> float:
+    """``value`` as a position in the search range, 0 at LOW and 1 at HIGH (log scale for log keys)."""
+    if p.log:
+        return (math.log(value) - math.log(p.low)) / (math.log(p.high) - math.log(p.low))
+    return (value - p.low) / (p.high - p.low)
+
+
+def from_unit(p: FitParam, u: float) -> float:
+    """The key's value at unit position ``u`` (clipped to the range; rounded for integer keys)."""
+    u = min(max(float(u), 0.0), 1.0)
+    value = (
+        math.exp(math.log(p.low) + u * (math.log(p.high) - math.log(p.low))) if p.log else p.low + u * (p.high - p.low)
+    )
+    return float(round(value)) if p.integer else value
+
+
+def derived_seeds(master: int, word: int, n: int) -> list[int]:
+    """``n`` run seeds of their own stream (``word``) of the master seed: not the search's common seeds."""
+    state = np.random.SeedSequence([master, word]).generate_state(2 * n, np.uint32).astype(np.uint64)
+    return [
+        int(((hi << np.uint64(32)) | lo) % np.uint64(MAX_SEED)) for hi, lo in zip(state[::2], state[1::2], strict=True)
+    ]
+
+
+@dataclass
+class Posterior:
+    """The local Gaussian approximation of the fitted keys in unit coordinates."""
+
+    params: list[FitParam]
+    mean: np.ndarray  # unit coordinates of the estimate
+    cov: np.ndarray  # covariance in unit coordinates
+    flat: list[bool]  # whether each key's variance was capped at the range (not identified)
+    design_points: int
+    noise_runs: int
+    chi2_min: float
+    periods: int
+    profile: dict[float, np.ndarray] = field(default_factory=dict)  # z -> (keys, 2) unit bounds of the profile set
+
+    @property
+    def sd(self) -> np.ndarray:
+        return np.sqrt(np.diag(self.cov))
+
+    @property
+    def corr(self) -> np.ndarray:
+        sd = self.sd
+        return self.cov / np.outer(sd, sd)
+
+    def estimate(self) -> dict[str, float]:
+        return {p.path: from_unit(p, u) for p, u in zip(self.params, self.mean, strict=True)}
+
+    def unit_interval(self, z: float) -> np.ndarray:
+        """(keys, 2) bounds in unit coordinates: the Gaussian's, widened to the profile set's when wider."""
+        lo, hi = np.clip(self.mean - z * self.sd, 0, 1), np.clip(self.mean + z * self.sd, 0, 1)
+        if z in self.profile:
+            lo, hi = np.minimum(lo, self.profile[z][:, 0]), np.maximum(hi, self.profile[z][:, 1])
+        return np.column_stack([lo, hi])
+
+    def interval(self, z: float) -> dict[str, tuple[float, float]]:
+        return {
+            p.path: (from_unit(p, lo), from_unit(p, hi))
+            for p, (lo, hi) in zip(self.params, self.unit_interval(z), strict=True)
+        }
+
+    def draws(self, n: int, seed: int) -> list[dict[str, float]]:
+        """``n`` parameter sets from the Gaussian, redrawn when outside the ranges (up to 20 times), else clipped."""
+        rng = np.random.default_rng(np.random.SeedSequence([seed, 0xD4A5]))
+        out = []
+        for _ in range(n):
+            for _attempt in range(20):
+                u = rng.multivariate_normal(self.mean, self.cov, method="eigh")
+                if ((u >= 0) & (u <= 1)).all():
+                    break
+            out.append({p.path: from_unit(p, x) for p, x in zip(self.params, u, strict=True)})
+        return out
+
+
+def noise_variance(problem: Problem, values: dict[str, float], seeds: list[int]) -> dict[str, np.ndarray]:
+    """Variance over independent runs of one run's series of each target in the training periods (floored)."""
+    sims = problem.simulate_many([values], [seeds])[0]
+    keep = problem.windows == "train"
+    out = {}
+    for t in problem.targets:
+        runs = sims[t.kpi][:, keep]
+        var = runs.var(axis=0, ddof=1)
+        scale = problem.scales[t.kpi]
+        # a period where every run agrees (e.g. 0 repeat purchases in week 0) keeps a small variance
+        var = np.maximum(var, (0.02 * scale) ** 2 + 0.25)
+        if is_flow(t.kpi) and unit(t.kpi) in COUNTS:  # counts are at least Poisson: 8 runs of 0 or 1 say little
+            var = np.maximum(var, np.abs(runs.mean(axis=0)))
+        # periods are not independent (the same customers, more or less active, buy in every week): the
+        # variance of a run's total over the periods, against the sum of the periods' variances, says how
+        # much; the periods' variances are scaled by that ratio so the misfit does not count them as new data
+        ratio = float(runs.sum(axis=1).var(ddof=1)) / float(var.sum())
+        out[t.kpi] = var * max(1.0, ratio)
+    return out
+
+
+def chi2(problem: Problem, sims: dict[str, np.ndarray], var: dict[str, np.ndarray]) -> float:
+    """The misfit of one point's replications to the observed training series (see the module's step 2)."""
+    keep = problem.windows == "train"
+    reps = next(iter(sims.values())).shape[0]
+    total = 0.0
+    for t in problem.targets:
+        obs = problem.observed_values(t.kpi)[keep]
+        mean = sims[t.kpi].mean(axis=0)[keep]
+        ok = ~np.isnan(obs)
+        total += float(np.sum((obs[ok] - mean[ok]) ** 2 / (var[t.kpi][ok] * (1.0 + 1.0 / reps))))
+    return total
+
+
+def _quadratic_terms(x: np.ndarray) -> np.ndarray:
+    """Columns 1, x_i, and x_i x_j / (1 + [i != j]) ... arranged so the fit gives c, g and H directly."""
+    n, d = x.shape
+    cols = [np.ones(n), *x.T]
+    for i in range(d):
+        for j in range(i, d):
+            cols.append(0.5 * x[:, i] ** 2 if i == j else x[:, i] * x[:, j])
+    return np.column_stack(cols)
+
+
+def fit_quadratic(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Least-squares g and H of y ~ c + g'x + x'Hx/2."""
+    d = x.shape[1]
+    coef, *_ = np.linalg.lstsq(_quadratic_terms(x), y, rcond=None)
+    g = coef[1 : 1 + d]
+    h = np.zeros((d, d))
+    k = 1 + d
+    for i in range(d):
+        for j in range(i, d):
+            h[i, j] = h[j, i] = coef[k]
+            k += 1
+    return g, h
+
+
+def design(center: np.ndarray, half: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+    """``n`` points of a Latin hypercube in the box center +- half, cut to the unit box, plus the center."""
+    d = center.size
+    lhs = (rng.permuted(np.tile(np.arange(n), (d, 1)), axis=1).T + rng.random((n, d))) / n
+    lo, hi = np.clip(center - half, 0, 1), np.clip(center + half, 0, 1)
+    return np.vstack([center, lo + lhs * (hi - lo)])
+
+
+def laplace(
+    problem: Problem, best: dict[str, float], seed: int, noise_runs: int = 8, trials: list | None = None
+) -> Posterior:
+    """The local Gaussian of the fitted keys around ``best`` (see the module's docstring), with the profile
+    set of every evaluated point (the design's and the searches' ``trials``)."""
+    params = problem.params
+    d = len(params)
+    var = noise_variance(problem, best, derived_seeds(seed, 0x401E, max(noise_runs, 3)))
+    rng = np.random.default_rng(np.random.SeedSequence([seed, 0xDE51]))
+    center = np.array([to_unit(p, best[p.path]) for p in params])
+    half = np.full(d, 0.15)
+    n = 3 * (1 + d + d * (d + 1) // 2) + 4
+    xs: list[np.ndarray] = []
+    ys: list[float] = []
+    mean, cov, flat = center, np.eye(d), [True] * d
+    for _stage in range(2):
+        pts = design(center, half, n, rng)
+        sims = problem.simulate_many([{p.path: from_unit(p, u) for p, u in zip(params, x, strict=True)} for x in pts])
+        xs += list(pts)
+        ys += [chi2(problem, s, var) for s in sims]
+        x_all, y_all = np.array(xs), np.array(ys)
+        # the fit weighs the points near the optimum: a quadratic is a local description
+        near = y_all <= np.quantile(y_all, 0.75) if len(y_all) > 3 * n // 2 else np.ones(len(y_all), bool)
+        g, h = fit_quadratic(x_all[near] - center, y_all[near])
+        mean, cov, flat = _gaussian(center, g, h, half)
+        center = mean
+        half = np.clip(3.0 * np.sqrt(np.diag(cov)), 0.02, 0.5)
+    for t in trials or []:  # the searches' points, all over the ranges: a curved ridge shows among them
+        if t.sims is not None:
+            xs.append(np.array([to_unit(p, t.values[p.path]) for p in params]))
+            ys.append(chi2(problem, t.sims, var))
+    keep = problem.windows == "train"
+    periods = sum(int((~np.isnan(problem.observed_values(t.kpi)[keep])).sum()) for t in problem.targets)
+    post = Posterior(params, mean, cov, flat, len(ys), max(noise_runs, 3), float(min(ys)), periods)
+    post.profile = profile_sets(np.array(xs), np.array(ys))
+    post.flat = [bool(hi - lo > UNIDENTIFIED_SHARE) for lo, hi in post.unit_interval(Z90)]
+    return post
+
+
+#: chi-squared quantiles with one degree of freedom: the profile thresholds of 50% and 90% intervals.
+PROFILE_DROP = {Z50: 0.4549364231195724, Z90: 2.705543454095404}
+
+
+def profile_sets(xs: np.ndarray, ys: np.ndarray) -> dict[float, np.ndarray]:
+    """Per interval level, the unit bounds of the evaluated points within its chi2 drop of the minimum.
+
+    A likelihood-ratio (profile) interval read off the points that were run: where the Gaussian misses
+    a curved or long ridge, the points along it widen the interval.
+    """
+    out = {}
+    for z, drop in PROFILE_DROP.items():
+        inside = xs[ys <= ys.min() + drop]
+        out[z] = np.column_stack([inside.min(axis=0), inside.max(axis=0)])
+    return out
+
+
+def _gaussian(
+    center: np.ndarray, g: np.ndarray, h: np.ndarray, half: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, list[bool]]:
+    """Mean and covariance 2 H^-1 of the fitted quadratic; flat directions capped at a range-wide spread.
+    The mean stays inside the design box (``center +- half``): a quadratic says nothing beyond its points."""
+    w, v = np.linalg.eigh((h + h.T) / 2)
+    w_capped = np.maximum(w, 2.0)  # sd along an eigenvector at most 1 (the whole range)
+    h_pd = (v * w_capped) @ v.T
+    step = -np.linalg.solve(h_pd, g)
+    mean = np.clip(center + np.clip(step, -half, half), 0.0, 1.0)
+    cov = 2.0 * (v / w_capped) @ v.T
+    sd = np.sqrt(np.diag(cov))
+    flat = [bool(2 * Z90 * s > UNIDENTIFIED_SHARE) for s in sd]
+    return mean, cov, flat
+
+
+# --- agreement and flags ---------------------------------------------------------------------
+
+#: What observed series pins a key down, by words in its path (first match wins).
+EXTRA_DATA: tuple[tuple[str, str], ...] = (
+    ("churn", "the customers still active per period (members, or churned), or a longer holdout"),
+    ("visit", "visits per period (dau, visits), which separate how often people come from how long they stay"),
+    ("engagement", "visits per period (dau, visits)"),
+    ("purchase", "purchases per active customer (purchases with members or dau beside them)"),
+    ("referral", "joins by referral per period (new_referral) or invitations"),
+    ("organic", "joins by source per period (new_organic, new_paid)"),
+    ("paid", "joins by source per period (new_paid) and the spend"),
+    ("koc", "KOC posts and the purchases they reach"),
+)
+
+
+def extra_data(path: str) -> str:
+    for word, what in EXTRA_DATA:
+        if word in path:
+            return what
+    return "a series that this key moves and the other fitted keys do not"
+
+
+def flags(post: Posterior, searches: list[dict[str, float]]) -> list[dict[str, Any]]:
+    """Unidentified keys, strongly correlated pairs, and searches whose optima disagree, each with a message."""
+    out: list[dict[str, Any]] = []
+    corr = post.corr
+    ranges = post.interval(Z90)
+    for i, p in enumerate(post.params):
+        if post.flat[i]:
+            lo, hi = ranges[p.path]
+            out.append(
+                {
+                    "kind": "unidentified",
+                    "keys": [p.path],
+                    "message": f"{p.path} is not identified by the targets: its 90% interval {lo:.4g} to {hi:.4g} "
+                    f"covers more than {UNIDENTIFIED_SHARE:.0%} of the searched range. To pin it down, add "
+                    f"{extra_data(p.path)}.",
+                }
+            )
+    for i in range(len(post.params)):
+        for j in range(i + 1, len(post.params)):
+            r = float(corr[i, j])
+            if abs(r) >= RIDGE:
+                a, b = post.params[i].path, post.params[j].path
+                how = "raising both together" if r > 0 else "raising one and lowering the other"
+                out.append(
+                    {
+                        "kind": "correlated",
+                        "keys": [a, b],
+                        "correlation": round(r, 3),
+                        "message": f"{a} and {b} are correlated (r = {r:+.2f}): {how} fits the targets about as well "
+                        f"(they pin down a combination, not each key). To separate them, add {extra_data(a)}, "
+                        f"or {extra_data(b)}.",
+                    }
+                )
+    if len(searches) > 1:
+        width = {p.path: hi - lo for p, (lo, hi) in zip(post.params, ranges.values(), strict=True)}
+        for p in post.params:
+            values = [s[p.path] for s in searches]
+            spread = max(values) - min(values)
+            if spread > width[p.path]:
+                out.append(
+                    {
+                        "kind": "searches_disagree",
+                        "keys": [p.path],
+                        "message": f"the {len(searches)} searches end at {p.path} = "
+                        f"{', '.join(f'{v:.4g}' for v in values)}, further apart than its 90% interval is wide: "
+                        "the distance has several optima or is flat; run more trials or add data.",
+                    }
+                )
+    return out

@@ -1,0 +1,207 @@
+"""Identifiability and uncertainty of a calibration, forecast bands and holdout scores, the BG/NBD baseline.
+
+The synthetic-likelihood method is checked on a stand-in problem whose "simulation" is a formula with
+Gaussian noise, so that its answer is known: a straight line a + b t observed over 20 periods has
+known least-squares standard errors, and a series that depends on a * b only is unidentified.
+"""
+
+from __future__ import annotations
+
+import datetime
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim.calibration.forecast import holdout_scores, point_scores
+from sim.calibration.params import FitParam, Target
+from sim.calibration.uncertainty import (
+    Z50,
+    Z90,
+    Posterior,
+    flags,
+    from_unit,
+    laplace,
+    noise_variance,
+    profile_sets,
+    to_unit,
+)
+
+T = np.arange(20, dtype=float)
+SIGMA = 2.0
+
+
+class Formula:
+    """A stand-in for ``search.Problem``: the series of one target is ``shape(values, t)`` plus noise."""
+
+    def __init__(self, params, shape, observed, reps=2):
+        self.params, self.shape, self.reps = params, shape, reps
+        self.targets = [Target("y", 1.0)]
+        self.windows = np.array(["train"] * T.size)
+        self.scales = {"y": float(np.abs(observed).mean())}
+        self.seeds = list(range(reps))
+        self._observed = observed
+
+    def observed_values(self, kpi, window=None):
+        return self._observed
+
+    def simulate_many(self, points, seeds=None):
+        seeds = seeds if seeds is not None else [self.seeds] * len(points)
+        out = []
+        for values, point_seeds in zip(points, seeds, strict=True):
+            runs = [self.shape(values) + np.random.default_rng(s).normal(0, SIGMA, T.size) for s in point_seeds]
+            out.append({"y": np.vstack(runs)})
+        return out
+
+
+LINE = [FitParam("a", 0.0, 20.0, False, False), FitParam("b", 0.0, 4.0, False, False)]
+
+
+def line(values):
+    return values["a"] + values["b"] * T
+
+
+def test_unit_coordinates_round_trip_on_linear_and_log_scales():
+    p = FitParam("x", 0.001, 0.1, False, True)
+    assert to_unit(p, 0.01) == pytest.approx(0.5)
+    assert from_unit(p, to_unit(p, 0.0237)) == pytest.approx(0.0237)
+    assert from_unit(p, 1.7) == pytest.approx(0.1)  # clipped to the range
+
+
+def test_intervals_of_a_line_match_least_squares_and_hold_the_truth():
+    truth = {"a": 8.0, "b": 1.5}
+    observed = line(truth) + np.random.default_rng(99).normal(0, SIGMA, T.size)
+    problem = Formula(LINE, line, observed)
+    post = laplace(problem, {"a": 8.5, "b": 1.45}, seed=3, noise_runs=30)
+    # ordinary least squares: var(b) = s2 / sum (t - mean t)^2, inflated by 1 + 1/R for the mean of R runs
+    sd_b = SIGMA * math.sqrt(1.5) / math.sqrt(((T - T.mean()) ** 2).sum())
+    lo, hi = post.interval(Z90)["b"]
+    assert (hi - lo) / 2 == pytest.approx(Z90 * sd_b, rel=0.35)
+    for key, value in truth.items():
+        lo, hi = post.interval(Z90)[key]
+        assert lo <= value <= hi, (key, lo, hi)
+    assert post.corr[0, 1] < -0.6  # intercept and slope of a line trade off
+    assert post.flat == [False, False] and not [f for f in flags(post, []) if f["kind"] == "unidentified"]
+
+
+def test_a_pair_that_only_moves_the_series_through_its_product_is_flagged():
+    pair = [
+        FitParam("engagement.base_visit_prob", 0.5, 4.0, False, True),
+        FitParam("purchase.base_prob", 0.5, 4.0, False, True),
+    ]
+
+    def product(values):
+        return values["engagement.base_visit_prob"] * values["purchase.base_prob"] * (1 + T)
+
+    truth = {"engagement.base_visit_prob": 1.5, "purchase.base_prob": 1.2}
+    observed = product(truth) + np.random.default_rng(5).normal(0, SIGMA, T.size)
+    post = laplace(Formula(pair, product, observed), truth, seed=4)
+    assert post.corr[0, 1] < -0.85
+    found = flags(post, [])
+    correlated = [f for f in found if f["kind"] == "correlated"]
+    assert correlated and correlated[0]["keys"] == [p.path for p in pair]
+    message = correlated[0]["message"]
+    assert "raising one and lowering the other" in message and "visits per period" in message
+
+
+def test_searches_that_end_far_apart_are_flagged():
+    post = Posterior(LINE, np.array([0.4, 0.4]), np.diag([0.01**2, 0.01**2]), [False, False], 10, 8, 20.0, 20)
+    apart = flags(post, [{"a": 8.0, "b": 1.6}, {"a": 15.0, "b": 1.6}])
+    assert [f["keys"] for f in apart if f["kind"] == "searches_disagree"] == [["a"]]
+    draws = post.draws(200, seed=1)
+    assert all(0 <= d["a"] <= 20 for d in draws)
+    assert np.std([d["a"] for d in draws]) == pytest.approx(0.01 * 20, rel=0.2)
+
+
+def test_points_along_a_ridge_widen_the_gaussian_interval():
+    post = Posterior(LINE, np.array([0.5, 0.5]), np.diag([0.01**2, 0.01**2]), [False, False], 10, 8, 0.0, 20)
+    xs = np.array([[0.5, 0.5], [0.8, 0.5], [0.1, 0.5], [0.5, 0.9]])
+    post.profile = profile_sets(xs, np.array([0.0, 2.0, 5.0, 0.3]))  # chi2 within 2.71 (90%) or 0.45 (50%)
+    (lo_a, hi_a), (lo_b, hi_b) = post.unit_interval(Z90)
+    assert lo_a == pytest.approx(0.5 - Z90 * 0.01) and hi_a == 0.8  # 0.1 lies 5 above the minimum: out
+    assert hi_b == 0.9
+    assert post.unit_interval(Z50)[0][1] == pytest.approx(0.5 + Z50 * 0.01)  # 0.8 is 2 above: not in the 50%
+
+
+def test_holdout_scores_are_those_clv_models_are_scored_by():
+    obs = np.array([10.0, 20.0, 30.0])
+    fc = np.array([12.0, 18.0, 30.0])
+    s = point_scores(obs, fc, flow=True)
+    assert s["mape_percent"] == pytest.approx(100 * (0.2 + 0.1 + 0) / 3, abs=1e-3)
+    assert s["cumulative_mape_percent"] == pytest.approx(100 * (2 / 10 + 0 / 30 + 0 / 60) / 3, abs=1e-3)
+    assert s["total_error_percent"] == pytest.approx(0.0)
+    fit = pd.DataFrame(
+        {
+            "kpi": "repeat_purchases",
+            "window": ["train", "holdout", "holdout", "holdout"],
+            "observed": [5.0, *obs],
+            "pred_median": [5.0, *fc],
+            "pred_p25": [4.0, 11.0, 15.0, 29.0],
+            "pred_p75": [6.0, 13.0, 19.0, 31.0],
+            "pred_p05": [3.0, 9.0, 14.0, 25.0],
+            "pred_p95": [7.0, 15.0, 25.0, 35.0],
+            "baseline": [np.nan, 10.0, 10.0, 10.0],
+        }
+    )
+    scores = holdout_scores(fit)["repeat_purchases"]
+    assert scores["simulator"]["coverage_50"] == pytest.approx(1 / 3, abs=1e-3)  # 10 < 11 and 20 > 19
+    assert scores["simulator"]["coverage_90"] == 1.0
+    assert scores["baseline"]["total_error_percent"] == pytest.approx(100 * (30 - 60) / 60)
+
+
+def test_bgnbd_baseline_forecasts_repeat_purchases_per_period():
+    pytest.importorskip("lifetimes")
+    from sim.calibration.baseline import bgnbd_forecast, rfm_at
+    from sim.calibration.observed import observed_from
+
+    rng = np.random.default_rng(0)
+    rows = []
+    for c in range(300):
+        day = int(rng.integers(0, 14))
+        rate = rng.gamma(1.0, 0.05)
+        alive_until = day + rng.exponential(120)
+        while day < 112:
+            if day <= alive_until:
+                rows.append((str(c), day))
+            day += 1 + int(rng.exponential(1 / rate))
+    tx = pd.DataFrame(rows, columns=["customer_id", "day"]).assign(amount=1.0)
+    rfm = rfm_at(tx, 56)
+    first = tx.groupby("customer_id")["day"].min()
+    assert (rfm["T"] == 55 - first[rfm.index]).all() and (rfm["recency"] <= rfm["T"]).all()
+
+    class Split:
+        observed = observed_from(
+            pd.DataFrame({"repeat_purchases": np.zeros(112)}, index=pd.RangeIndex(112, name="day")),
+            None,
+            datetime.date(2026, 1, 5),
+            "week",
+        )
+        periods = observed.table.index.to_numpy()
+        train_until = 56
+        windows = np.where(periods < 8, "train", "holdout")
+
+    fc = bgnbd_forecast(tx, Split)
+    weekly = fc["repeat_purchases"]
+    assert weekly.shape == (16,) and (weekly >= 0).all()
+    actual = tx.assign(week=tx["day"] // 7).drop_duplicates(["customer_id", "day"])
+    repeats = actual[actual["day"] > actual["customer_id"].map(first)].groupby("week").size()
+    holdout_total = repeats.reindex(range(8, 16), fill_value=0).sum()
+    assert weekly[8:].sum() == pytest.approx(holdout_total, rel=0.35)  # a model of this very process
+
+
+def test_noise_shared_by_every_period_is_not_counted_as_new_data():
+    class Shared(Formula):
+        def simulate_many(self, points, seeds=None):  # each run: one level for every period, plus small noise
+            out = []
+            for values, point_seeds in zip(points, seeds, strict=True):
+                rngs = [np.random.default_rng(s) for s in point_seeds]
+                out.append(
+                    {"y": np.vstack([self.shape(values) + r.normal(0, 3) + r.normal(0, 1, T.size) for r in rngs])}
+                )
+            return out
+
+    problem = Shared(LINE, line, line({"a": 8.0, "b": 1.0}))
+    var = noise_variance(problem, {"a": 8.0, "b": 1.0}, list(range(60)))["y"]
+    # per period 3^2 + 1 = 10; the periods move together, so each counts for much less than independent data
+    assert var.mean() > 5 * 10
