@@ -52,5 +52,6 @@ SPEC = Mechanism(
         "segments",
         "tiers",
         "product",
+        "treatment",  # the first purchase earns points at the member's arm's rate
     ),
 )
