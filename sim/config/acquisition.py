@@ -93,8 +93,8 @@ class CohortJoins(Section):
         default_factory=list,
         max_length=3650,
         description="People who join on each day: entry i is run day i (join source cohort), drawn at random among "
-        "the prospects. Empty: no cohort. `community-sim calibrate --transactions` fills it from the log's first "
-        "purchases.",
+        "the prospects. Empty: no cohort. `community-sim calibrate` fills it from the first "
+        "purchases of a transaction log given as observed data.",
     )
     first_purchase: bool = Field(
         False,
