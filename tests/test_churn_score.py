@@ -170,7 +170,7 @@ def test_coupons_at_churn_risk_go_to_members_who_leave_more():
             model.step()
             if day % 30 == 29 and day + 30 < sc.days:
                 mi = model.member_index()
-                cohorts.append((day, mi, np.isin(mi, coupons._targets(model, mi))))
+                cohorts.append((day, mi, np.isin(mi, coupons._targets(model, mi, model.scenario.incentives.coupons))))
             for d, mi, chosen in [c for c in cohorts if c[0] + 30 == day]:
                 left = (model.pop.status[mi] != MEMBER) | (model.pop.join_day[mi] > d)
                 targeted += left[chosen].sum()
@@ -204,7 +204,7 @@ def test_consumers_read_the_score_not_the_hazard(monkeypatch):
     )
     mi = model.member_index()
     s = score(model, mi)
-    chosen = coupons._targets(model, mi)
+    chosen = coupons._targets(model, mi, model.scenario.incentives.coupons)
     assert 0 < chosen.size < mi.size and np.array_equal(chosen, mi[s >= 0.075])
     assert 0 < model.timeseries()["at_risk_share"].iloc[-1] < 1
 
@@ -226,7 +226,7 @@ def test_coupons_can_target_a_tag(tag):
     model = run(40, sc)
     assert model.timeseries()["coupons_issued"].sum() > 0
     mi = model.member_index()
-    chosen = coupons._targets(model, mi)
+    chosen = coupons._targets(model, mi, model.scenario.incentives.coupons)
     assert 0 < chosen.size < mi.size
     assert np.array_equal(chosen, mi[churn_score.tags(model, mi, score(model, mi)) == TAGS.index(tag)])
     cfg, day = sc.operators.churn_score, model.day.day
