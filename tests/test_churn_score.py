@@ -63,6 +63,30 @@ def test_visit_history_counts_the_last_days():
                 assert got[0] == sum(day - w < d <= day for d in days), (p, day, w)
 
 
+def test_set_history_puts_day_j_before_the_last_visit_on_bit_j():
+    rng = np.random.default_rng(3)
+    earlier = rng.random((50, 63)) < 0.4
+    pop = SimpleNamespace(visit_bits=np.zeros(60, dtype=np.uint64), visit_bits_day=np.zeros(60, dtype=np.int32))
+    people = rng.permutation(60)[:50]
+    churn_score.set_history(pop, people, np.full(50, -3, dtype=np.int32), earlier)
+    for row, person in enumerate(people):
+        want = 1 + sum(1 << (j + 1) for j in range(63) if earlier[row, j])
+        assert int(pop.visit_bits[person]) == want
+    assert (pop.visit_bits_day[people] == -3).all()
+
+
+def test_backdated_history_does_not_depend_on_the_block_size(monkeypatch):
+    from sim.mechanisms import acquisition
+
+    scenario = small(acquisition={"initial_members": 1500})
+    whole = CommunityModel(scenario, record_events=False)
+    monkeypatch.setattr(acquisition, "HISTORY_BLOCK", 7)
+    blocked = CommunityModel(scenario, record_events=False)
+    assert (whole.pop.visit_bits != 0).sum() >= 1500
+    assert np.array_equal(whole.pop.visit_bits, blocked.pop.visit_bits)
+    assert np.array_equal(whole.pop.last_visit, blocked.pop.last_visit)
+
+
 def test_score_is_a_probability_for_every_member():
     model = run(40, small(days=40, incentives={"points": {"enabled": True}}))
     mi = model.member_index()

@@ -66,6 +66,19 @@ def test_count_into_matches_recount():
     assert not counts.any()
 
 
+def test_count_into_of_everyone_matches_the_contact_by_contact_count():
+    net = build_network(NetworkConfig(kind="scale_free"), N, np.random.default_rng(4))
+    everyone = np.arange(N)
+    shortcut = np.full(N, 3, dtype=np.int32)
+    net.count_into(everyone, shortcut, -1)
+    by_contact = np.full(N, 3, dtype=np.int32)
+    np.add.at(by_contact, net.contacts(everyone), np.int32(-1))
+    assert np.array_equal(shortcut, by_contact)
+    almost = np.full(N, 3, dtype=np.int32)
+    net.count_into(everyone[1:], almost, -1)  # not everyone: counted contact by contact
+    assert np.array_equal(almost - shortcut, np.bincount(net.neighbors(0), minlength=N))
+
+
 def test_contacts_are_each_nodes_neighbours_in_turn():
     net = build_network(NetworkConfig(kind="small_world"), N, np.random.default_rng(5))
     rng = np.random.default_rng(6)

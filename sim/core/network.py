@@ -85,6 +85,9 @@ class Network:
         """
         if nodes.size == 0 or self.complete:
             return
+        if contacts is None and _everyone(nodes, self.n):  # every node's contacts: each node counted degree times
+            counts += (sign * self.degree()).astype(counts.dtype, copy=False)
+            return
         # ufunc.at with a scalar of the counts' own type takes numpy's fast path: quicker than an n-long
         # bincount whatever the number of contacts (a Python int would take the slow generic path)
         np.add.at(counts, self.contacts(nodes) if contacts is None else contacts, counts.dtype.type(sign))
@@ -116,6 +119,11 @@ class Network:
         pos = start + np.minimum((u * deg).astype(np.int64), np.maximum(deg - 1, 0))
         out = np.where(deg > 0, self.indices[np.minimum(pos, self.indices.size - 1)], -1)
         return out.astype(np.int64)
+
+
+def _everyone(nodes: np.ndarray, n: int) -> bool:
+    """Whether ``nodes`` is 0, 1, ..., n - 1 in order (all people, as when the whole market joins on day 0)."""
+    return nodes.size == n and bool(nodes[0] == 0) and bool((np.diff(nodes) == 1).all())
 
 
 #: Edge draws from which the two endpoint sorts run on two cores (below, a thread costs more than it saves).

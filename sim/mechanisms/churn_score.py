@@ -72,8 +72,10 @@ def visits_within(pop: Population, people: np.ndarray | slice, day: int, windows
 def set_history(pop: Population, people: np.ndarray, last: np.ndarray, earlier: np.ndarray) -> None:
     """Give ``people`` a visit on day ``last`` and, in the 63 days before it, the visits ``earlier`` marks
     (bool, one column per day back: column 0 is the day before ``last``)."""
-    weights = np.left_shift(_ONE, np.arange(1, 64, dtype=np.uint64))
-    pop.visit_bits[people] = (earlier.astype(np.uint64) * weights).sum(axis=1, dtype=np.uint64) | _ONE
+    bits = np.ones((people.size, 64), dtype=bool)  # bit 0: the visit on day ``last``
+    bits[:, 1:] = earlier
+    # eight bytes of bits per person read as one little-endian word: bit j is column j
+    pop.visit_bits[people] = np.packbits(bits, axis=1, bitorder="little").view("<u8")[:, 0]
     pop.visit_bits_day[people] = last
 
 
