@@ -56,11 +56,16 @@ POINTS = [
     "incentives.points.value_per_point=0.02",
 ]
 OUTREACH = ["operators.outreach.enabled=true", "operators.outreach.target=all", "operators.outreach.per_operator=40"]
+PERSONALIZATION = ["content.personalization=1"]
+#: every brand post published at the peak, which reaches far further: a fuller feed for the treated arm
+EXPOSURE = ["content.peak_share=1", "content.peak_reach_multiplier=10"]
 #: per lever: the base's settings and the treatment
 LEVERS = {
     "coupons and referral rewards": ([], COUPON + REFERRAL),
     "points": (POINTS_ON, POINTS),
     "outreach": ([], OUTREACH),
+    "personalization": ([], PERSONALIZATION),
+    "content exposure": ([], EXPOSURE),
 }
 
 
@@ -136,6 +141,50 @@ def test_outreach_contacts_the_treated_arm_only_and_shares_the_team_between_arms
     members = (model.pop.status == MEMBER) | contacted
     share = contacted[arm].sum() / contacted.sum()
     assert abs(share - arm[members].mean()) < 0.05, share  # the team's capacity in proportion to the arms' members
+
+
+def _arm_means(column: str, model: CommunityModel, base: CommunityModel, arm: np.ndarray) -> tuple[float, ...]:
+    """Mean ``column`` of the treated and the control arm's members, in ``model`` and in the untreated ``base``
+    (same seed: the arms' differences between the two runs are the treatment's, not chance's)."""
+    members = (model.pop.status == MEMBER) & (base.pop.status == MEMBER)
+    a, b = getattr(model.pop, column), getattr(base.pop, column)
+    return (*(float(x[arm & members].mean()) for x in (a, b)), *(float(x[~arm & members].mean()) for x in (a, b)))
+
+
+def test_personalization_makes_the_treated_arm_buy_more_and_leaves_the_control_arm_near_its_base():
+    base = _model(SMALL)
+    model, arm = _half_treated(SMALL, PERSONALIZATION)
+    treated, treated_base, control, control_base = _arm_means("purchases", model, base, arm)
+    assert treated > 1.2 * treated_base, (treated, treated_base)  # matched recommendations convert
+    assert abs(control - control_base) < 0.05 * control_base, (control, control_base)
+
+
+def test_content_exposure_fills_the_treated_arms_feed_only():
+    base = _model(SMALL)
+    model, arm = _half_treated(SMALL, EXPOSURE)
+    g = model.segments.interests.shape[0]
+    appeal = model.day.appeal  # the last day's feed: the control arm's segments, then the treated arm's
+    assert appeal.shape == (2 * g,) and (appeal[g:] > appeal[:g]).all()
+    assert np.array_equal(model.day.feed_arm, np.where(arm, g, 0))
+    treated, treated_base, control, control_base = _arm_means("fatigue", model, base, arm)
+    assert treated > 2 * treated_base and abs(control - control_base) < 0.05 * control_base  # they see more posts
+    treated, treated_base, control, control_base = _arm_means("engagement", model, base, arm)
+    assert treated > 1.02 * treated_base and abs(control - control_base) < 0.01 * control_base
+
+
+def test_a_test_of_the_feed_runs_identically_with_its_work_split_over_two_cores():
+    from sim.engine.options import EngineOptions
+
+    base = load_scenario(BASELINE, SMALL)
+    arm = np.random.default_rng(0).random(base.market.size) < 0.5
+    treatment = Treatment(arm, treated_scenario(base, parse_treatment(PERSONALIZATION + EXPOSURE)))
+    runs = []
+    for engine in (EngineOptions(second_core=False), EngineOptions(split_market=1, split_people=2)):
+        model = CommunityModel(base, seed=3, record_events=False, engine=engine)
+        model.treatment = treatment
+        model.run(10)
+        runs.append(model.timeseries())
+    pd.testing.assert_frame_equal(*runs, check_exact=True)
 
 
 def test_aa_tests_reject_at_alpha_within_the_binomial_interval():

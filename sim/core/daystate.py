@@ -36,6 +36,9 @@ class DayState:
     eff_referral: np.ndarray | None = None
     eff_fatigue: np.ndarray | None = None
     trust_target: np.ndarray | None = None
+    # per person, the offset of their arm's rows in the tables above (0 or the number of segments), set only
+    # when an A/B test's arms see different feeds (sim.mechanisms.content.feed_rows)
+    feed_arm: np.ndarray | None = None
     koc_reached: np.ndarray | None = None  # bool per person
     visitors: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     joins: dict[str, int] = field(default_factory=dict)

@@ -64,3 +64,22 @@ def arms(model, people: np.ndarray) -> list[tuple[Scenario, np.ndarray]]:
         return [(model.scenario, people)]
     treated = t.treated[people]
     return [(model.scenario, people[~treated]), (t.scenario, people[treated])]
+
+
+def arm_values(model, read: Callable[[Scenario], Any]) -> tuple[list[Any], np.ndarray | None]:
+    """The values of ``read`` the arms hold and who is treated, for a phase that computes a table per arm.
+
+    ``([value], None)`` when no test runs, the arms agree or one arm holds everyone (then the value is
+    that arm's, so that everyone treated computes as the treated scenario); else
+    ``([control's value, treated arm's value], treated flags of every person)``.
+    """
+    base = read(model.scenario)
+    t = _active(model)
+    if t is None:
+        return [base], None
+    other = read(t.scenario)
+    if other == base or not t.treated.any():
+        return [base], None
+    if t.treated.all():
+        return [other], None
+    return [base, other], t.treated

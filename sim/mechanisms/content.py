@@ -16,6 +16,9 @@ tires everyone who sees it. Appeal is A_g = q M_g F (+ the themed-column bonus),
 with q the feed's mean quality and M_g = sum_t s_gt I_gt the interest match.
 Beyond what the tilt does through exposure, matched recommendations convert:
 personalization adds ``pi * personalization_purchase_lift`` to the log-odds of buying.
+
+An A/B test may give its treated arm another personalization or peak reach (``LEVERS``): the
+tables then hold a block of segments per arm, and ``feed_rows`` gives each person's row.
 """
 
 from __future__ import annotations
@@ -25,10 +28,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.config.base import CONTENT_TYPES
+from sim.core.treatment import arm_values
 from sim.mechanisms import koc
 from sim.mechanisms.spec import KPI, Mechanism
 
 if TYPE_CHECKING:
+    from sim.core.daystate import DayState
     from sim.model import CommunityModel
 
 EFFECTS = ("engagement", "trust", "purchase", "referral", "fatigue")
@@ -42,9 +47,36 @@ def effect_table(model: CommunityModel) -> dict[str, np.ndarray]:
     return {e: np.array([getattr(eff[t], e) for t in CONTENT_TYPES]) for e in EFFECTS}
 
 
+#: The feed's keys an A/B test may give its treated arm only: personalization and the reach of brand posts
+#: (their exposure). Every other key of the content plan is the community's, one value for all.
+LEVERS = ("personalization", "peak_share", "peak_reach_multiplier")
+
+
+#: The day's per-segment tables of the feed (``DayState`` fields), one row per segment (per arm's segment).
+FEED_TABLES = (
+    "match",
+    "appeal",
+    "eff_engagement",
+    "eff_trust",
+    "eff_purchase",
+    "eff_referral",
+    "eff_fatigue",
+    "trust_target",
+)
+
+
+def _levers(scenario) -> tuple[float, ...]:
+    return tuple(getattr(scenario.content, key) for key in LEVERS)
+
+
 def content_phase(model: CommunityModel) -> None:
-    """Exposure by type and its per-segment effects for today."""
-    day, cfg = model.day, model.scenario.content
+    """Exposure by type and its per-segment effects for today.
+
+    When an A/B test's arms differ in ``LEVERS``, the tables hold the control arm's segments, then
+    the treated arm's, and ``day.feed_arm`` shifts a treated person's row by the number of segments
+    (``feed_rows``); otherwise one row per segment, as without a test.
+    """
+    day = model.day
     ugc = model.ugc_yesterday
     counts = day.pgc_counts + ugc
     counts[REVIEW] += day.koc_posts
@@ -53,31 +85,65 @@ def content_phase(model: CommunityModel) -> None:
     if volume <= 0:
         _empty_feed(model, interest.shape[0])
         return
+    values, treated = arm_values(model, _levers)
+    tables = [_feed_tables(model, counts, volume, *v) for v in values]
+    for name in FEED_TABLES:
+        setattr(day, name, tables[0][name] if len(tables) == 1 else np.concatenate([t[name] for t in tables]))
+    if treated is not None:
+        day.feed_arm = np.where(treated, interest.shape[0], 0)
+    day.ugc_share = float((ugc.sum() + day.koc_posts) / volume)
+
+
+def _feed_tables(
+    model: CommunityModel,
+    counts: np.ndarray,
+    volume: float,
+    personalization: float,
+    peak_share: float,
+    peak_reach_multiplier: float,
+) -> dict[str, np.ndarray]:
+    """The per-segment tables of a feed of ``counts`` posts seen with these ``LEVERS`` values."""
+    day, cfg = model.day, model.scenario.content
+    ugc = model.ugc_yesterday
+    interest = model.segments.interests  # segments x types
     pgc = day.pgc_counts.sum()
     koc_quality = koc.post_quality(model.scenario.koc)  # raised by samples
     quality = (pgc * cfg.quality + ugc.sum() * cfg.ugc_quality + day.koc_posts * koc_quality) / volume
-    reach = volume + pgc * cfg.peak_share * (cfg.peak_reach_multiplier - 1.0)
+    reach = volume + pgc * peak_share * (peak_reach_multiplier - 1.0)
     fullness = 1.0 - np.exp(-reach / cfg.saturation_posts)
     mix = counts / volume
     tilted = mix * interest
     tilted /= np.maximum(tilted.sum(axis=1, keepdims=True), 1e-12)
-    seen = (1.0 - cfg.personalization) * mix + cfg.personalization * tilted  # segments x types
+    seen = (1.0 - personalization) * mix + personalization * tilted  # segments x types
     weighted = interest * seen * fullness
     promo_scale = np.ones_like(weighted)
     promo_scale[:, PROMO] = 2.0 * model.segments.price_sensitivity  # promotion moves bargain hunters most
     eff = model.effects
-    day.match = (interest * seen).sum(axis=1)
+    match = (interest * seen).sum(axis=1)
     themed = cfg.themed_columns.appeal_bonus if cfg.themed_columns.enabled else 0.0
-    day.appeal = quality * day.match * fullness + themed
-    day.eff_engagement = weighted @ eff["engagement"]
-    day.eff_trust = weighted @ eff["trust"]
-    day.eff_purchase = (weighted * promo_scale) @ eff[
-        "purchase"
-    ] + cfg.personalization_purchase_lift * cfg.personalization
-    day.eff_referral = weighted @ eff["referral"]
-    day.eff_fatigue = np.full(interest.shape[0], fullness * mix @ eff["fatigue"])
-    day.trust_target = np.clip(0.3 + 0.5 * quality + day.eff_trust, 0.0, 1.0)
-    day.ugc_share = float((ugc.sum() + day.koc_posts) / volume)
+    eff_trust = weighted @ eff["trust"]
+    return {
+        "match": match,
+        "appeal": quality * match * fullness + themed,
+        "eff_engagement": weighted @ eff["engagement"],
+        "eff_trust": eff_trust,
+        "eff_purchase": (weighted * promo_scale) @ eff["purchase"]
+        + cfg.personalization_purchase_lift * personalization,
+        "eff_referral": weighted @ eff["referral"],
+        "eff_fatigue": np.full(interest.shape[0], fullness * mix @ eff["fatigue"]),
+        "trust_target": np.clip(0.3 + 0.5 * quality + eff_trust, 0.0, 1.0),
+    }
+
+
+def feed_rows(day: DayState, segments: np.ndarray, people: np.ndarray | slice) -> np.ndarray:
+    """The rows of today's feed tables for ``people`` of segment codes ``segments``: the segments themselves,
+    shifted into the treated arm's block for its members when an A/B test's arms see different feeds."""
+    return segments if day.feed_arm is None else segments + day.feed_arm[people]
+
+
+def per_feed_row(day: DayState, table: np.ndarray) -> np.ndarray:
+    """A per-segment ``table`` laid out as today's feed tables (repeated for each arm's block)."""
+    return table if day.feed_arm is None else np.tile(table, 2)
 
 
 def _empty_feed(model: CommunityModel, n_segments: int) -> None:
@@ -94,17 +160,8 @@ SPEC = Mechanism(
     section="content",
     phases=(("feed", content_phase),),
     kpis=(KPI("ugc_share", "stock", lambda m: m.day.ugc_share),),
-    uses=("scenario", "day", "segments", "effects", "ugc_yesterday"),
-    leaves=(
-        "appeal",
-        "match",
-        "eff_engagement",
-        "eff_trust",
-        "eff_purchase",
-        "eff_referral",
-        "eff_fatigue",
-        "trust_target",
-        "ugc_share",
-    ),
+    uses=("scenario", "day", "segments", "effects", "ugc_yesterday", "treatment"),
+    leaves=(*FEED_TABLES, "ugc_share", "feed_arm"),
     takes=("pgc_counts", "koc_posts"),
+    targetable=tuple(f"content.{key}" for key in LEVERS),
 )

@@ -22,6 +22,7 @@ import numpy as np
 from sim.config.base import CONTENT_TYPES
 from sim.core.mathutil import logistic, logit
 from sim.engine.arrays import f32
+from sim.mechanisms.content import feed_rows, per_feed_row
 from sim.mechanisms.incentives import engagement_rewards, points, tiers
 from sim.mechanisms.spec import KPI, Mechanism
 
@@ -51,11 +52,14 @@ def engagement_phase(model: CommunityModel) -> None:
 
     koc_boost = f32(model.scenario.koc.engagement_boost)
     # float32 throughout: the arithmetic costs a third of float64's and the uniforms are float32 anyway
-    base = f32(logit(cfg.base_visit_prob) + model.segments.log_activity + cfg.appeal_weight * day.appeal)
+    # per row of the feed tables: a segment, or a segment of one arm of an A/B test (content.feed_rows)
+    base = f32(
+        logit(cfg.base_visit_prob) + per_feed_row(day, model.segments.log_activity) + cfg.appeal_weight * day.appeal
+    )
 
     def visitors(rows: np.ndarray | slice) -> tuple[np.ndarray, np.ndarray]:
         x = (
-            np.take(base, model.row_segments(rows))
+            np.take(base, feed_rows(day, model.row_segments(rows), rows))
             + cfg.engagement_weight * pop.engagement[rows]
             - cfg.fatigue_weight * pop.fatigue[rows]
             + pop.activity[rows]
@@ -72,7 +76,7 @@ def engagement_phase(model: CommunityModel) -> None:
     parts = model.split_rows(visitors, rows)
     v = np.concatenate([ids for _, ids in parts])
     at = v if isinstance(rows, slice) else parts[0][0]  # on every row, positions are ids
-    vseg = model.row_segments(rows)[at]
+    vseg = feed_rows(day, model.row_segments(rows)[at], v)
     day.visitors = v
 
     themed = s.content.themed_columns
@@ -83,7 +87,7 @@ def engagement_phase(model: CommunityModel) -> None:
 
     def engage(vp: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Whether visitors ``vp`` interact, and the stimulus their engagement moves toward."""
-        seg = model.segments.index[vp]
+        seg = feed_rows(day, model.segments.index[vp], vp)
         interact = later(0, vp) < np.take(p_interact, seg)
         stimulus = np.take(base_stimulus, seg) + f32(cfg.interaction_value) * interact
         if koc_boost:
@@ -168,6 +172,7 @@ SPEC = Mechanism(
         "eff_engagement",
         "eff_fatigue",
         "trust_target",
+        "feed_arm",
         "ugc_share",
         "reply_capacity",
         "koc_reached",

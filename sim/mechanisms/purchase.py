@@ -22,6 +22,7 @@ import numpy as np
 from sim.core.mathutil import logistic, logit, normal_quantile
 from sim.engine.arrays import f32
 from sim.mechanisms import koc, sentiment
+from sim.mechanisms.content import feed_rows, per_feed_row
 from sim.mechanisms.incentives import points, pricing, tiers
 from sim.mechanisms.spec import KPI, Mechanism, counter
 
@@ -43,7 +44,7 @@ def purchase_phase(model: CommunityModel) -> None:
         - cfg.need_weight
         - 0.5 * cfg.satisfaction_weight
         + day.eff_purchase
-        + cfg.discount_weight * cfg.discount * model.segments.price_sensitivity
+        + cfg.discount_weight * cfg.discount * per_feed_row(day, model.segments.price_sensitivity)
     )
 
     koc_lift = np.float32(koc.purchase_lift(s.koc))
@@ -55,7 +56,7 @@ def purchase_phase(model: CommunityModel) -> None:
         since = (day.day - last).astype(np.float32)
         need = np.where(last < 0, np.float32(1.0), 1.0 - np.exp(-since / np.take(model.segments.cycle_days, seg)))
         x = (
-            np.take(by_segment, seg)
+            np.take(by_segment, feed_rows(day, seg, v))
             + cfg.need_weight * need
             + cfg.satisfaction_weight * pop.satisfaction[v]
             + model.mods.purchase[v]
@@ -148,5 +149,5 @@ SPEC = Mechanism(
     ),
     kpis=(KPI("repeat_purchases", "flow", counter("repeat_purchases"), group="commerce"),),
     leaves=("buyers_today", "buyers_list", "buyers_paid"),
-    takes=("visitors", "eff_purchase", "koc_reached", "promotion_discount", "flash_sale"),
+    takes=("visitors", "eff_purchase", "feed_arm", "koc_reached", "promotion_discount", "flash_sale"),
 )

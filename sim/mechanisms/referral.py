@@ -27,6 +27,7 @@ from sim.core.membership import join, referrer_is_member
 from sim.core.population import MEMBER, PROSPECT
 from sim.core.treatment import per_person
 from sim.engine.arrays import add_at, f32
+from sim.mechanisms.content import feed_rows
 from sim.mechanisms.incentives import engagement_rewards, points
 from sim.mechanisms.spec import KPI, Column, Mechanism, ratio
 
@@ -45,7 +46,7 @@ def referral_phase(model: CommunityModel) -> None:
 
     v = day.visitors
     v = v[pop.status[v] == MEMBER]
-    seg = model.segments.index[v]
+    seg = feed_rows(day, model.segments.index[v], v)  # rows of the feed tables
     capped = pop.invites_accepted[v] >= per_person(model, v, lambda s: s.referral.reward_cap)
     by_segment = logit(cfg.base_invite_prob) - 0.5 * cfg.satisfaction_weight + day.eff_referral
     x = np.take(f32(by_segment), seg) + cfg.satisfaction_weight * pop.satisfaction[v]  # float32, as for visits
@@ -129,6 +130,6 @@ SPEC = Mechanism(
     ),
     uses=("membership", "streams", "segments", "tiers", "treatment"),
     leaves=("invitees",),
-    takes=("visitors", "eff_referral", "koc_reached"),
+    takes=("visitors", "eff_referral", "feed_arm", "koc_reached"),
     targetable=("referral.reward_inviter", "referral.reward_invitee", "referral.reward_cap"),
 )
