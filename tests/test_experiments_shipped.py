@@ -9,6 +9,7 @@ import matplotlib.image as mpimg
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 from sim.cli import main
 from sim.experiment.analysis import analyze
@@ -17,7 +18,10 @@ from sim.experiment.sensitivity import morris_indices, sobol_indices
 from sim.experiment.sweep import run_sweep
 from tests.experiment_helpers import ROOT
 
-EXPERIMENTS = sorted((ROOT / "experiments").glob("*.yaml"))
+ALL_FILES = sorted((ROOT / "experiments").glob("*.yaml"))
+#: Optimization problems (a ``levers`` section) run in tests/test_optimize_examples.py; the rest are sweeps.
+OPTIMIZATIONS = [p for p in ALL_FILES if "levers" in (yaml.safe_load(p.read_text(encoding="utf-8")) or {})]
+EXPERIMENTS = [p for p in ALL_FILES if p not in OPTIMIZATIONS]
 SHORT = ["set.days=30", "set.market.size=2000", "set.acquisition.initial_members=100", "replications=2"]
 SMALLER_DESIGN = {
     "content_mix_lhs": ["design.n=6"],
@@ -35,6 +39,8 @@ EXPECTED = {
 
 def test_every_experiment_is_covered():
     assert {p.stem for p in EXPERIMENTS} == set(EXPECTED)
+    # each run, shortened, by tests/test_optimize_examples.py
+    assert {p.stem for p in OPTIMIZATIONS} == {"budget_split_optimize", "content_plan_optimize"}
 
 
 @pytest.mark.parametrize("path", EXPERIMENTS, ids=lambda p: p.stem)

@@ -16,6 +16,7 @@ SOURCE_COLORS: dict[str, str] = {
     "winback": "#DDCC77",  # sand
     "group_buy": "#882255",  # wine: far from paid's blue
     "offline": "#332288",  # indigo
+    "cohort": "#661100",  # dark brown: joins given as data (a transaction log's first purchases)
 }
 #: Readable names of the join sources, for legends and tables.
 SOURCE_NAMES: dict[str, str] = {
@@ -26,6 +27,7 @@ SOURCE_NAMES: dict[str, str] = {
     "offline": "offline",
     "referral": "referral",
     "group_buy": "group buy",
+    "cohort": "cohort (given)",
 }
 #: Colours left for join sources added by extensions.
 _SPARE_COLORS = ("#44AA99", "#CC6677", "#999933")
