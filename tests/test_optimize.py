@@ -145,6 +145,21 @@ def test_rerun_adds_trials(tmp_path):
             "budget.lines[0]",
             "unknown ledger line",
         ),
+        ("levers: {}\n", 2, "levers", "at least 1"),
+        ("levers:\n  livestream.enabled: [true]\n", 3, "levers.livestream.enabled", "one choice"),
+        (
+            "levers:\n  referral.reward_inviter: {range: [0, 40], step: 50}\n",
+            3,
+            "levers.referral.reward_inviter",
+            "wider",
+        ),
+        (
+            "levers:\n  referral.reward_inviter: {range: [0, 40]}\nuncertainties:\n"
+            "  referral.reward_inviter: {dist: uniform, low: 1, high: 2}\n",
+            5,
+            "uncertainties.referral.reward_inviter",
+            "both a lever and an uncertainty",
+        ),
     ],
 )
 def test_bad_input_names_file_line_and_key_and_exits_2(tmp_path, capsys, body, line, key, message):
