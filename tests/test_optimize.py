@@ -89,18 +89,18 @@ def _trials(out):
 
 def test_resume_after_sigkill_gives_the_same_study(tmp_path):
     spec = write_spec(tmp_path)
-    search_synthetic(spec, tmp_path / "whole", 14)
+    search_synthetic(spec, tmp_path / "whole", 8)
     env = dict(os.environ, OPT_KILL_AFTER="4", OPT_KILL_COUNTER=str(tmp_path / "count"))
     code = (
         f"import sys; sys.path.insert(0, {str(ROOT)!r}); from tests.optimize_helpers import search_synthetic; "
-        f"search_synthetic({str(spec)!r}, {str(tmp_path / 'killed')!r}, 14)"
+        f"search_synthetic({str(spec)!r}, {str(tmp_path / 'killed')!r}, 8)"
     )
     proc = subprocess.run([sys.executable, "-c", code], env=env, cwd=tmp_path, capture_output=True, timeout=120)
     assert proc.returncode == -9, proc.stderr.decode()[-2000:]
     partial = _trials(tmp_path / "killed")
     assert any(state == "RUNNING" for _, state, *_ in partial)  # killed in the middle of a batch
-    assert 0 < sum(state != "RUNNING" for _, state, *_ in partial) < 14
-    search_synthetic(spec, tmp_path / "killed", 14)
+    assert 0 < sum(state != "RUNNING" for _, state, *_ in partial) < 8
+    search_synthetic(spec, tmp_path / "killed", 8)
     assert _trials(tmp_path / "killed") == _trials(tmp_path / "whole")
 
 
@@ -144,6 +144,21 @@ def test_rerun_adds_trials(tmp_path):
             4,
             "budget.lines[0]",
             "unknown ledger line",
+        ),
+        ("levers: {}\n", 2, "levers", "at least 1"),
+        ("levers:\n  livestream.enabled: [true]\n", 3, "levers.livestream.enabled", "one choice"),
+        (
+            "levers:\n  referral.reward_inviter: {range: [0, 40], step: 50}\n",
+            3,
+            "levers.referral.reward_inviter",
+            "wider",
+        ),
+        (
+            "levers:\n  referral.reward_inviter: {range: [0, 40]}\nuncertainties:\n"
+            "  referral.reward_inviter: {dist: uniform, low: 1, high: 2}\n",
+            5,
+            "uncertainties.referral.reward_inviter",
+            "both a lever and an uncertainty",
         ),
     ],
 )

@@ -14,11 +14,11 @@ from sim.experiment.paths import get_value, split
 from tests.optimize_helpers import ROOT
 
 SHORT = [
-    "--set", "set.market.size=1000", "--set", "set.acquisition.initial_members=60", "--set", "set.koc.initial_count=3",
-    "--set", "set.days=40", "--set", "replications=2", "--set", "verify.replications=2", "--set", "verify.top=1",
+    "--set", "set.market.size=300", "--set", "set.acquisition.initial_members=30", "--set", "set.koc.initial_count=2",
+    "--set", "set.days=31", "--set", "replications=2", "--set", "verify.replications=2", "--set", "verify.top=1",
     "--set", "search.batch=2", "--trials", "4", "--workers", "1", "--quiet",
 ]  # fmt: skip
-#: 40-day runs have no 180-day retention: the shortened budget problem constrains the 30-day one.
+#: 31-day runs have no 180-day retention: the shortened budget problem constrains the 30-day one.
 SHORT_CONSTRAINT = ["--set", "constraints=[{kpi: retention.day_30, min: 0.5}]"]
 
 

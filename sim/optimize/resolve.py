@@ -85,6 +85,8 @@ def resolve_optimization(path: str | Path, overrides: Sequence[str] = ()) -> Res
 
     bases = _bases(spec, Path(path), display, doc, fail)
     base = bases.get("", {})
+    for name in spec.uncertainties.keys() & spec.levers.keys():
+        fail(("uncertainties", name), f"{name} is both a lever and an uncertainty; give it once")
     everything = {**{k: 1 for k in spec.levers}, **{k: 1 for k in spec.uncertainties}}
     for later, earlier in keypath.repeated(everything):
         fail(

@@ -42,6 +42,10 @@ class Lever(Ranged):
             raise ValueError("step goes with a range")
         if self.choices is not None and not self.choices:
             raise ValueError("choices is empty: the lever has nothing to choose from")
+        if self.choices is not None and len(self.choices) == 1:
+            raise ValueError("one choice is not a decision: list two or more, or set the value under set:")
+        if self.step is not None and self.range is not None and self.step > self.range[1] - self.range[0]:
+            raise ValueError(f"step {self.step:g} is wider than the range {list(self.range)}: the grid has one value")
         return self
 
 
@@ -143,7 +147,7 @@ class Optimization(_Spec):
     description: str = Field("", description="Free text.")
     scenario: str = Field(description="Base scenario file, relative to this file.")
     set: dict[str, Any] = Field(default_factory=dict, description="Scenario overrides applied to every run.")
-    levers: dict[str, Lever] = Field(description="Dotted scenario path -> range or choices.")
+    levers: dict[str, Lever] = Field(min_length=1, description="Dotted scenario path -> range or choices.")
     budget: Budget | None = Field(None, description="Daily spend cap across levers.")
     uncertainties: dict[str, Uncertainty] = Field(default_factory=dict, description="Dotted path -> distribution.")
     objectives: list[Objective] = Field(min_length=1, max_length=4, description="One to four objectives.")
