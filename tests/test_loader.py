@@ -54,7 +54,7 @@ def test_unknown_key_suggests_closest_with_line(tmp_path):
 
 def test_unknown_key_without_close_match_lists_allowed_keys(tmp_path):
     message = error_of(write(tmp_path, "s.yaml", "output:\n  zzz: 1\n"))
-    allowed = "allowed keys: events, plots, incentive_counterfactual"
+    allowed = "allowed keys: events, plots, members, incentive_counterfactual"
     assert f"s.yaml:2: output.zzz: unknown key 'zzz'; {allowed}" in message
 
 
