@@ -232,6 +232,11 @@ def test_with_crowded_referrals_member_randomization_overstates_the_effect_on_jo
         (["--treatment", "referral.reward_inviter=-5"], ["reward_inviter"]),
         (["--treatment", "referral.reward_inviter=20", "--unit", "household"], ["--unit", "cluster"]),
         (["--treatment", "referral.reward_inviter=20", "--share", "1.5"], ["--share"]),
+        (["--treatment", "nope.key=3"], ["nope.key", "unknown scenario key"]),
+        (["--treatment", "referral.reward_inviter=0"], ["referral.reward_inviter", "already 0", "changes nothing"]),
+        (["--treatment", "referral.reward_inviter=20", "--treatment", "referral.reward_inviter=30"], ["twice"]),
+        (["--treatment", "incentives.points.per_yuan=2"], ["incentives.points.enabled", "changes nothing"]),
+        (["--treatment", "referral.reward_inviter=20", "--max-bias", "-1"], ["--max-bias"]),
     ],
 )
 def test_bad_input_exits_2_naming_the_problem_and_writes_nothing(tmp_path, capsys, args, named):

@@ -243,3 +243,22 @@ def test_above_eight_groups_orders_are_sampled_and_still_add_up():
     assert rows.contribution.sum() == pytest.approx(total, abs=1e-9)
     assert rows.se_sampling.notna().all() and (rows.se_sampling > 0).all()
     assert "interaction" not in set(att.table.kind) and "residual" in set(att.table.kind)
+
+
+def test_waterfall_of_a_small_level_keeps_its_decimals_and_distinct_ticks(tmp_path, monkeypatch):
+    from sim.explain import plots
+
+    shown = []
+    monkeypatch.setattr(plots, "_save", lambda fig, path: shown.append(fig) or path)
+    rows = pd.DataFrame([
+        {"kind": "total", "name": "B - A", "contribution": 0.0, "a_mean": 13.33, "b_mean": 13.33},
+        {"kind": "group", "name": "referral", "contribution": 0.0, "ci_low": 0.0, "ci_high": 0.0},
+    ])  # fmt: skip
+    plots.plot_waterfall(rows, "a", "b", "churned", "people", tmp_path / "w.png")
+    ax = shown[0].axes[0]
+    shown[0].canvas.draw()
+    ticks = [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
+    assert len(ticks) == len(set(ticks)) >= 3, ticks  # "13, 13, 14, 14" would not tell a reader anything
+    steps = np.diff([float(t.replace(",", "")) for t in ticks])
+    assert np.allclose(steps, steps[0]), ticks  # every label is its tick's value, not a rounding of it
+    assert "13.3 people" in [t.get_text() for t in ax.texts], [t.get_text() for t in ax.texts]

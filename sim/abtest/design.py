@@ -64,6 +64,12 @@ def parse_treatment(items: list[str]) -> dict[str, str]:
             key = keypath.canonical(key.strip())
         except keypath.KeyPathError as exc:
             raise AbtestError(f"--treatment {item!r}: {exc}") from None
+        if key in out:
+            raise AbtestError(f"--treatment {key}: given twice; give each key once")
+        if key not in TARGETABLE and not _is_scenario_key(key):
+            raise AbtestError(
+                f"--treatment {key}: unknown scenario key; keys that can be tested: {', '.join(TARGETABLE)}"
+            )
         if key not in TARGETABLE:
             raise AbtestError(
                 f"--treatment {key}: this lever cannot be given to some members only (it acts on the whole "
@@ -73,12 +79,45 @@ def parse_treatment(items: list[str]) -> dict[str, str]:
     return out
 
 
+def _is_scenario_key(key: str) -> bool:
+    """Whether ``key`` names a field of the scenario schema (a sub-model's field, at any depth)."""
+    model: object = Scenario
+    for token in keypath.split(key):
+        fields = getattr(model, "model_fields", None)
+        if not isinstance(token, str) or fields is None or token not in fields:
+            return False
+        model = fields[token].annotation
+    return True
+
+
+def _value(doc: dict, key: str) -> object:
+    for token in keypath.split(key):
+        doc = doc[token]
+    return doc
+
+
 def treated_scenario(base: Scenario, treatment: dict[str, str]) -> Scenario:
-    """``base`` with the treatment's values: the scenario the treated arm lives under."""
+    """``base`` with the treatment's values: the scenario the treated arm lives under. Refuses a treatment
+    that changes nothing: a value the scenario already has, or a program's setting while the program is off
+    in both arms (a test of it would report an effect of zero as if it had been measured)."""
     try:
-        return revise_scenario(base, [f"{k}={v}" for k, v in treatment.items()])
+        treated = revise_scenario(base, [f"{k}={v}" for k, v in treatment.items()])
     except ScenarioError as exc:
         raise AbtestError("--treatment: " + "; ".join(str(p) for p in exc.problems)) from None
+    before, after = base.model_dump(mode="json"), treated.model_dump(mode="json")
+    for key in treatment:
+        if _value(before, key) == _value(after, key):
+            raise AbtestError(
+                f"--treatment {key}: the scenario's value is already {_value(before, key)}, so the treatment "
+                "changes nothing; give a different value"
+            )
+        switch = key.rsplit(".", 1)[0] + ".enabled"
+        if key != switch and _is_scenario_key(switch) and not (_value(before, switch) or _value(after, switch)):
+            raise AbtestError(
+                f"--treatment {key}: {switch} is false in the scenario and in the treatment, so the treatment "
+                f"changes nothing; turn the program on with --set {switch}=true or --treatment {switch}=true"
+            )
+    return treated
 
 
 def default_metric(treatment: dict[str, str]) -> str:
@@ -103,6 +142,8 @@ def make_design(
         raise AbtestError(f"--unit {unit!r}: expected one of {', '.join(UNITS)}")
     if not 0.0 < share < 1.0:
         raise AbtestError(f"--share {share}: the treated share must be between 0 and 1 (exclusive)")
+    if not max_bias > 0.0:
+        raise AbtestError(f"--max-bias {max_bias}: expected a positive bound on |bias| / true effect, e.g. 0.1")
     if not 0.0 < alpha < 0.5:
         raise AbtestError(f"--alpha {alpha}: expected a significance level between 0 and 0.5")
     metric = metric or default_metric(treatment)
