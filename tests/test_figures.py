@@ -155,6 +155,7 @@ def calibration(tmp_path_factory) -> tuple[Figure, Path]:
     pd.DataFrame({"day": range(56), "purchases": np.arange(56) % 7 + 3}).to_csv(observed, index=False)
     args = ["calibrate", str(scenario), "--observed", str(observed), "--period", "week", "--target", "purchases"]
     args += ["--fit", "purchase.base_prob=0.01:0.05", "--trials", "2", "--replications", "1", "--quiet"]
+    args += ["--searches", "1", "--draws", "6"]  # bands still drawn, at a fraction of the default's runs
     with _strict(), saved_figures() as saved:
         assert main([*args, "--results", str(folder / "results")]) == 0
     return saved[0], folder / "results"
