@@ -42,8 +42,10 @@ def test_same_strategy_under_independent_seeds_is_significant_about_5_percent_of
     """The model itself: one strategy against itself, replications with unrelated seeds (no pairing)."""
     from sim.run.runner import simulate
 
-    gmv = {seed: simulate(tiny("a", seed=seed)).summary["final"]["gmv"] for seed in range(400)}
+    # 12 days keep the runs cheap; the GMV of a 12-day run still varies from seed to seed (no ties)
+    gmv = {seed: simulate(tiny("a", seed=seed, days=12)).summary["final"]["gmv"] for seed in range(400)}
     x = np.array(list(gmv.values()))
+    assert len(np.unique(x)) > 390
     p = np.array([paired(x[i : i + 5], x[i + 200 : i + 205]).p_value for i in range(0, 200, 5)])
     # 40 comparisons: the share of "significant" ones stays near 5% (binomial 99% band) and p-values are uniform
     assert np.mean(p < 0.05) <= 0.15

@@ -48,6 +48,9 @@ def test_search_finds_the_constrained_optimum(searched):
     assert abs(best["lever.acquisition.paid.daily_budget"] - OPTIMUM["acquisition.paid.daily_budget"]) <= 100
     assert (~table["feasible"]).any()  # the constraints did reject some trials
     assert (table["status"] == "over_budget").any()  # over the committed budget: recorded, not run
+    # "N run now" counts the simulated trials, not those over the budget
+    over = int((table["status"] == "over_budget").sum())
+    assert outcome.search.over_budget == over and outcome.search.ran == len(table) - over
 
 
 def test_reported_candidates_never_break_a_constraint(searched):
@@ -108,7 +111,7 @@ def test_rerun_adds_trials(tmp_path):
     spec = write_spec(tmp_path)
     search_synthetic(spec, tmp_path / "out", 4)
     more = search_synthetic(spec, tmp_path / "out", 8)
-    assert len(more.study.trials) == 8 and more.ran == 4
+    assert len(more.study.trials) == 8 and more.ran + more.over_budget == 4
     search_synthetic(spec, tmp_path / "again", 4)
     assert _trials(tmp_path / "out")[:4] == _trials(tmp_path / "again")
 

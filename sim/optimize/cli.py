@@ -76,7 +76,9 @@ def optimize_command(
     share = 1 - s.seconds_runs / s.seconds_total if s.seconds_total else 0.0
     print(
         f"{len(outcome.table)} trials in the study ({s.ran} run now in {s.seconds_total:.1f} s, "
-        f"{share:.0%} of it outside the runs)"
+        f"{share:.0%} of it outside the runs"
+        + (f"; {s.over_budget} over the budget, not run" if s.over_budget else "")
+        + ")"
     )
     for line in sentences(resolved, outcome.table, outcome.picked, outcome.verification):
         Console(highlight=False).print(escape(line), soft_wrap=False)

@@ -112,9 +112,10 @@ def open_study(resolved: Resolved, out: Path) -> optuna.Study:
 @dataclass
 class SearchOutcome:
     study: optuna.Study
-    ran: int  # trials run now
+    ran: int  # trials simulated now
     seconds_runs: float  # wall time spent in the executor
     seconds_total: float
+    over_budget: int = 0  # trials asked now but over the committed budget, hence not run
 
 
 def run_search(
@@ -133,7 +134,7 @@ def run_search(
     import time
 
     start = time.perf_counter()
-    in_runs, ran = 0.0, 0
+    in_runs, ran, skipped = 0.0, 0, 0
     batch = resolved.spec.search.batch
     plan = resolved.plan()
     distributions = {name: lever.distribution() for name, lever in resolved.levers.items()}
@@ -155,10 +156,11 @@ def run_search(
         in_runs += time.perf_counter() - t0
         for number in sorted(numbers):
             _tell(resolved, study, frozen[number], results.get(number))
-        ran += len(numbers)
+        ran += len(results)
+        skipped += len(numbers) - len(results)
         if on_batch is not None:
             on_batch(len(numbers), finished + len(numbers) - len(running))
-    return SearchOutcome(study, ran, in_runs, time.perf_counter() - start)
+    return SearchOutcome(study, ran, in_runs, time.perf_counter() - start, skipped)
 
 
 def _run_batch(resolved: Resolved, plan: RunPlan, executor: Any, frozen: dict[int, FrozenTrial], run) -> dict:
