@@ -29,6 +29,7 @@ import pandas as pd
 from sim.calibration import CalibrationError
 from sim.calibration.cells import donations_path, impute_panel, panel_log, read_cells
 from sim.calibration.cli import calibrate
+from sim.calibration.forecast import point_scores
 from sim.cli.errors import UserError
 from sim.run.atomic import check_destination, write_text_atomic
 
@@ -58,6 +59,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--draws", type=int, default=40)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--out", type=Path, default=Path("results/donations"))
+    parser.add_argument(
+        "--from-runs", action="store_true", help="only redraw the table and figure from the calibrations in --out"
+    )
     return parser.parse_args(argv)
 
 
@@ -66,6 +70,11 @@ def write_log(cells: pd.DataFrame, seed: int, path: Path) -> pd.DataFrame:
     panel = impute_panel(cells, seed)
     log = panel_log(panel, START)
     write_text_atomic(path, log.to_csv(index=False, lineterminator="\n"))
+    return yearly(panel)
+
+
+def yearly(panel: np.ndarray) -> pd.DataFrame:
+    """The panel's repeat gifts per year, 1996 on."""
     return pd.DataFrame({"year": 1996 + np.arange(panel.shape[1]), "repeat_gifts": (panel == 1).sum(axis=0)})
 
 
@@ -91,33 +100,44 @@ def one_seed(log: Path, seed: int, split: int, args: argparse.Namespace, out: Pa
         out=out,
         quiet=True,
     )
+    return read_seed(out, seed, round(time.perf_counter() - started, 1))
+
+
+def read_seed(out: Path, seed: int, seconds: float | None) -> dict:
+    """The figures of one calibration's metrics.json and fit.csv that the study compares; the holdout is
+    scored for the forecast's median (as ``calibrate`` scores it) and for the mean of the replications
+    at the best trial's values (``sim_mean``), with ``sim.calibration.forecast.point_scores``."""
     metrics = json.loads((out / "metrics.json").read_text())
     fit = pd.read_csv(out / "fit.csv")
+    held_rows = fit[fit["window"] == "holdout"]
+    at_best = point_scores(held_rows["observed"].to_numpy(float), held_rows["sim_mean"].to_numpy(float), True)
     unc = metrics["uncertainty"]
     held = metrics["holdout"]["repeat_purchases"]
     train = metrics["errors"]["repeat_purchases"]["train"]
     return {
         "seed": seed,
-        "seconds": round(time.perf_counter() - started, 1),
+        "seconds": seconds,
         "best": metrics["best"]["params"],
         "distance_train": metrics["best"]["distance_train"],
         "train_mape_percent": train["mape_percent"],
         "intervals_90": {k: v["interval_90"] for k, v in unc["params"].items()},
         "flags": [f["kind"] + ": " + f["message"] for f in unc["flags"]],
         "simulator": held["simulator"],
+        "simulator_at_best": at_best,
         "baseline": held["baseline"],
         "baseline_params": metrics["baseline"]["params"],
-        "series": fit[["period", "observed", "pred_p05", "pred_p25", "pred_median", "pred_p75", "pred_p95", "baseline"]]
-        .round(3)
-        .to_dict(orient="list"),
+        "series": fit[SERIES].round(3).to_dict(orient="list"),
     }
+
+
+SERIES = ["period", "observed", "sim_mean", "pred_p05", "pred_p25", "pred_median", "pred_p75", "pred_p95", "baseline"]
 
 
 def seed_table(rows: list[dict]) -> pd.DataFrame:
     """One row per seed: fitted values, training fit, holdout scores of the simulator and of BG/BB."""
     table = []
     for r in rows:
-        sim, base = r["simulator"], r["baseline"]
+        sim, best, base = r["simulator"], r["simulator_at_best"], r["baseline"]
         table.append(
             {
                 "seed": r["seed"],
@@ -129,6 +149,9 @@ def seed_table(rows: list[dict]) -> pd.DataFrame:
                 "sim_total_error": sim["total_error_percent"],
                 "sim_coverage_50": sim["coverage_50"],
                 "sim_coverage_90": sim["coverage_90"],
+                "best_holdout_mape": best["mape_percent"],
+                "best_cum_mape": best["cumulative_mape_percent"],
+                "best_total_error": best["total_error_percent"],
                 "bgbb_holdout_mape": base["mape_percent"],
                 "bgbb_cum_mape": base["cumulative_mape_percent"],
                 "bgbb_total_error": base["total_error_percent"],
@@ -148,7 +171,7 @@ def plot(rows: list[dict], observed: pd.DataFrame, split: int, path: Path) -> No
     from sim.plots import fonts
 
     fonts.use()
-    fig = Figure(figsize=(9.0, 5.0), dpi=110, layout="constrained")
+    fig = Figure(figsize=(9.0, 5.6), dpi=110, layout="constrained")
     FigureCanvasAgg(fig)
     ax = fig.subplots()
     years = observed["year"].to_numpy()
@@ -160,11 +183,19 @@ def plot(rows: list[dict], observed: pd.DataFrame, split: int, path: Path) -> No
     for i, r in enumerate(rows):
         ax.plot(
             years,
+            np.asarray(r["series"]["sim_mean"])[per],
+            color="#009E73",
+            lw=1.2,
+            ls=":",
+            label="simulator at each seed's best values (mean of replications)" if i == 0 else None,
+        )
+        ax.plot(
+            years,
             np.asarray(r["series"]["pred_median"])[per],
             color="#0072B2",
             lw=1.4,
             alpha=0.8,
-            label="simulator median, one line per optimizer seed" if i == 0 else None,
+            label="forecast median (parameter draws), one line per seed" if i == 0 else None,
         )
     ax.plot(years, np.asarray(first["baseline"])[per], color="#D55E00", lw=1.8, ls="--", label="BG/BB")
     obs = observed["repeat_gifts"].to_numpy()
@@ -184,14 +215,15 @@ def plot(rows: list[dict], observed: pd.DataFrame, split: int, path: Path) -> No
         fontsize=10,
     )
     ax.grid(alpha=0.3)
-    fig.legend(loc="outside lower center", ncol=3, fontsize=9, frameon=False)
+    fig.legend(loc="outside lower center", ncol=2, fontsize=9, frameon=False)
     fig.savefig(path)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
-        check_destination(args.out)
+        if not args.from_runs:
+            check_destination(args.out)
         cells = read_cells(args.cells or donations_path())
     except (CalibrationError, UserError) as exc:
         print(f"error: {exc}")
@@ -202,12 +234,25 @@ def main(argv: list[str] | None = None) -> int:
     if not 1 <= args.train_periods < int(cells["periods"].max()):
         print(f"error: --train-periods must be from 1 to {int(cells['periods'].max()) - 1}, got {args.train_periods}")
         return 2
-    args.out.mkdir(parents=True, exist_ok=True)
     log = args.out / "donations_log.csv"
-    observed = write_log(cells, args.imputation_seed, log)
+    timings: dict[int, float] = {}
+    if args.from_runs:
+        missing = [s for s in args.seeds if not (args.out / f"seed-{s}" / "metrics.json").is_file()]
+        if missing:
+            print(f"error: --from-runs: {args.out} has no finished calibration for seed(s) {missing}")
+            return 2
+        if (args.out / "seeds.csv").is_file():
+            timings = pd.read_csv(args.out / "seeds.csv").set_index("seed")["seconds"].to_dict()
+        observed = yearly(impute_panel(cells, args.imputation_seed))
+    else:
+        args.out.mkdir(parents=True, exist_ok=True)
+        observed = write_log(cells, args.imputation_seed, log)
     split = args.train_periods + 1  # days 0 .. train_periods train (day 0: the first gift)
     rows = []
     for seed in args.seeds:
+        if args.from_runs:
+            rows.append(read_seed(args.out / f"seed-{seed}", seed, timings.get(seed)))
+            continue
         rows.append(one_seed(log, seed, split, args, args.out / f"seed-{seed}"))
         print(f"seed {seed}: {rows[-1]['seconds']} s, best {rows[-1]['best']}", flush=True)
     table = seed_table(rows)

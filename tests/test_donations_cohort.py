@@ -146,7 +146,7 @@ def test_auto_baseline_is_bgbb_for_discrete_opportunities_only():
     spread = pd.DataFrame({"customer_id": ["a", "b", "a", "b"], "day": [0, 3, 7, 14]})
     assert choose_model(once_a_week, weekly) == "bgbb"
     assert choose_model(spread, weekly) == "bgnbd"
-    assert choose_model(spread, split_of(28, 14)) == "bgbb"  # daily periods: one opportunity a day
+    assert choose_model(once_a_week, split_of(28, 14)) == "bgnbd"  # daily periods tell nothing: BG/NBD as before
 
 
 def test_a_named_baseline_without_a_transaction_log_is_refused_before_running(tmp_path, capsys):

@@ -18,8 +18,9 @@ last of them (0 if none). In training periods its line is the expected purchases
 opportunity t, ``alpha / (alpha + beta) * B(gamma, delta + t) / B(gamma, delta)``; in the holdout the
 expectation conditional on each customer's history.
 
-``auto`` chooses BG/BB when the log's purchases are discrete opportunities: in every observed period
-all of them fall on one date (daily periods always are: a customer buys at most once a day).
+``auto`` chooses BG/BB when the log's purchases are discrete opportunities: weekly or monthly periods
+in each of which all purchases fall on one date. Daily periods pass that test whatever the data, so
+they keep BG/NBD (the usual reading of a daily log); ask for BG/BB with ``--baseline bgbb``.
 
 Customers whose first purchase falls in the holdout are not in the baseline's forecast (it only
 knows the customers of the training window); the report says how many there are.
@@ -102,8 +103,10 @@ MODELS = {"bgnbd": "BG/NBD", "bgbb": "BG/BB"}
 
 
 def discrete_periods(tx: pd.DataFrame, problem: Any) -> bool:
-    """True when, in every observed period, the log's purchases all fall on one date (one opportunity)."""
+    """True for weekly or monthly periods in each of which the log's purchases all fall on one date."""
     obs = problem.observed
+    if obs.period == "day":
+        return False
     period = period_of(tx["day"].to_numpy(), obs.period, obs.start)
     return bool((pd.Series(tx["day"].to_numpy()).groupby(period).nunique() <= 1).all())
 
