@@ -111,6 +111,8 @@ def read_seed(out: Path, seed: int, seconds: float | None) -> dict:
     fit = pd.read_csv(out / "fit.csv")
     held_rows = fit[fit["window"] == "holdout"]
     at_best = point_scores(held_rows["observed"].to_numpy(float), held_rows["sim_mean"].to_numpy(float), True)
+    train_rows = fit[fit["window"] == "train"]
+    bgbb_train = point_scores(train_rows["observed"].to_numpy(float), train_rows["baseline"].to_numpy(float), False)
     unc = metrics["uncertainty"]
     held = metrics["holdout"]["repeat_purchases"]
     train = metrics["errors"]["repeat_purchases"]["train"]
@@ -120,6 +122,7 @@ def read_seed(out: Path, seed: int, seconds: float | None) -> dict:
         "best": metrics["best"]["params"],
         "distance_train": metrics["best"]["distance_train"],
         "train_mape_percent": train["mape_percent"],
+        "baseline_train_mape_percent": bgbb_train["mape_percent"],
         "intervals_90": {k: v["interval_90"] for k, v in unc["params"].items()},
         "flags": [f["kind"] + ": " + f["message"] for f in unc["flags"]],
         "simulator": held["simulator"],
@@ -152,6 +155,7 @@ def seed_table(rows: list[dict]) -> pd.DataFrame:
                 "best_holdout_mape": best["mape_percent"],
                 "best_cum_mape": best["cumulative_mape_percent"],
                 "best_total_error": best["total_error_percent"],
+                "bgbb_train_mape": r["baseline_train_mape_percent"],
                 "bgbb_holdout_mape": base["mape_percent"],
                 "bgbb_cum_mape": base["cumulative_mape_percent"],
                 "bgbb_total_error": base["total_error_percent"],
@@ -163,7 +167,8 @@ def seed_table(rows: list[dict]) -> pd.DataFrame:
 
 
 def plot(rows: list[dict], observed: pd.DataFrame, split: int, path: Path) -> None:
-    """Observed repeat gifts per year (imputed / exact), each seed's median forecast, one seed's bands, BG/BB."""
+    """Two panels on one scale: each seed's simulation at its best values, and each seed's forecast from
+    parameter draws (median, 90% band); BG/BB and the observed repeat gifts (imputed / exact) in both."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     from matplotlib.ticker import FuncFormatter
@@ -171,52 +176,61 @@ def plot(rows: list[dict], observed: pd.DataFrame, split: int, path: Path) -> No
     from sim.plots import fonts
 
     fonts.use()
-    fig = Figure(figsize=(9.0, 5.6), dpi=110, layout="constrained")
+    fig = Figure(figsize=(11.0, 5.4), dpi=110, layout="constrained")
     FigureCanvasAgg(fig)
-    ax = fig.subplots()
+    axes = fig.subplots(1, 2, sharey=True)
     years = observed["year"].to_numpy()
-    first = rows[0]["series"]
-    per = np.asarray(first["period"]) >= 1  # day 0 is the first gift of 1995: no repeat gift possible
-    for lo, hi, alpha, name in (("pred_p05", "pred_p95", 0.15, "90%"), ("pred_p25", "pred_p75", 0.3, "50%")):
-        band = (np.asarray(first[lo])[per], np.asarray(first[hi])[per])
-        ax.fill_between(years, *band, color="#0072B2", alpha=alpha, lw=0, label=f"{name} band (seed {rows[0]['seed']})")
-    for i, r in enumerate(rows):
-        ax.plot(
-            years,
-            np.asarray(r["series"]["sim_mean"])[per],
-            color="#009E73",
-            lw=1.2,
-            ls=":",
-            label="simulator at each seed's best values (mean of replications)" if i == 0 else None,
-        )
-        ax.plot(
-            years,
-            np.asarray(r["series"]["pred_median"])[per],
-            color="#0072B2",
-            lw=1.4,
-            alpha=0.8,
-            label="forecast median (parameter draws), one line per seed" if i == 0 else None,
-        )
-    ax.plot(years, np.asarray(first["baseline"])[per], color="#D55E00", lw=1.8, ls="--", label="BG/BB")
+    per = np.asarray(rows[0]["series"]["period"]) >= 1  # day 0 is the first gift of 1995: no repeat gift then
     obs = observed["repeat_gifts"].to_numpy()
-    ax.plot(years, obs, color="black", lw=0.8)
-    ax.plot(years[:-1], obs[:-1], "o", color="black", mfc="white", ms=6, label="observed (per-year split imputed)")
-    ax.plot(years[-1:], obs[-1:], "o", color="black", ms=6, label="observed (exact)")
-    ax.axvline(1995.5 + split - 1, color="#555555", ls="--", lw=1)
-    for label, ha in (("\u2190 training  ", "right"), ("  holdout \u2192", "left")):
-        ax.text(1995.5 + split - 1, 0.97, label, transform=ax.get_xaxis_transform(), va="top", ha=ha, fontsize=9)
-    ax.set_xticks(years)
-    ax.set_xlabel("year (one run day per year)")
-    ax.set_ylabel("repeat gifts per year (people)")
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
-    ax.set_title(
-        f"Donations cohort (11,104 first-time donors of 1995): {len(rows)} calibration(s) vs BG/BB",
-        loc="left",
-        fontsize=10,
+    titles = (
+        "at each seed's best values (mean of the replications)",
+        "forecast from parameter draws (median, 90% band)",
     )
-    ax.grid(alpha=0.3)
-    fig.legend(loc="outside lower center", ncol=2, fontsize=9, frameon=False)
+    for ax, title, column in zip(axes, titles, ("sim_mean", "pred_median"), strict=True):
+        ends = []
+        for r in rows:
+            series = {k: np.asarray(v, dtype=float)[per] for k, v in r["series"].items()}
+            if column == "pred_median":
+                ax.fill_between(years, series["pred_p05"], series["pred_p95"], color="#0072B2", alpha=0.07, lw=0)
+            ax.plot(years, series[column], color="#0072B2", lw=1.3, alpha=0.85)
+            ends.append((series[column][-1], r["seed"]))
+        for y, seed in label_positions(ends, gap=120.0):
+            ax.text(years[-1] + 0.08, y, f"seed {seed}", va="center", fontsize=8, color="#0072B2")
+        baseline = np.asarray(rows[0]["series"]["baseline"], dtype=float)[per]
+        ax.plot(years, baseline, color="#D55E00", lw=1.8, ls="--", label="BG/BB (same split)")
+        ax.plot(years, obs, color="black", lw=0.8)
+        ax.plot(
+            years[:-1], obs[:-1], "o", color="black", mfc="white", ms=6, label="observed (split over years imputed)"
+        )
+        ax.plot(years[-1:], obs[-1:], "o", color="black", ms=6, label="observed (exact)")
+        ax.axvline(1995.5 + split - 1, color="#555555", ls="--", lw=1)
+        for label, ha in (("\u2190 training  ", "right"), ("  holdout \u2192", "left")):
+            ax.text(1995.5 + split - 1, 0.98, label, transform=ax.get_xaxis_transform(), va="top", ha=ha, fontsize=9)
+        ax.set_xticks(years)
+        ax.set_xlim(years[0] - 0.3, years[-1] + 0.9)
+        ax.set_xlabel("year (one run day per year)")
+        ax.set_title(title, loc="left", fontsize=10)
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel("repeat gifts per year (people)")
+    axes[0].yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    axes[0].plot([], [], color="#0072B2", lw=1.3, label="simulator, one line per optimizer seed")
+    fig.suptitle(
+        f"Donations cohort, 11,104 first-time donors of 1995: {len(rows)} calibration(s) vs BG/BB",
+        x=0.01,
+        ha="left",
+        fontsize=11,
+    )
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncol=4, fontsize=9, frameon=False)
     fig.savefig(path)
+
+
+def label_positions(ends: list[tuple[float, int]], gap: float) -> list[tuple[float, int]]:
+    """Heights for line-end labels, moved apart to at least ``gap`` (bottom up, in data units)."""
+    placed: list[tuple[float, int]] = []
+    for y, seed in sorted(ends):
+        placed.append((max(y, placed[-1][0] + gap) if placed else y, seed))
+    return placed
 
 
 def main(argv: list[str] | None = None) -> int:
