@@ -31,7 +31,7 @@ from sim.calibration.cells import donations_path, impute_panel, panel_log, read_
 from sim.calibration.cli import calibrate
 from sim.calibration.forecast import point_scores
 from sim.cli.errors import UserError
-from sim.run.atomic import check_destination, write_text_atomic
+from sim.run.atomic import OutputError, check_destination, write_text_atomic
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIO = ROOT / "scenarios" / "donations_cohort.yaml"
@@ -55,7 +55,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--trials", type=int, default=30, help="trials per search")
     parser.add_argument("--searches", type=int, default=3)
     parser.add_argument("--batch", type=int, default=4)
-    parser.add_argument("--replications", type=int, default=3)
+    parser.add_argument("--replications", type=int, default=2)
     parser.add_argument("--draws", type=int, default=40)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--out", type=Path, default=Path("results/donations"))
@@ -239,11 +239,11 @@ def main(argv: list[str] | None = None) -> int:
         if not args.from_runs:
             check_destination(args.out)
         cells = read_cells(args.cells or donations_path())
-    except (CalibrationError, UserError) as exc:
+    except (CalibrationError, UserError, OutputError) as exc:
         print(f"error: {exc}")
         return 2
-    except Exception as exc:  # the output check's own errors
-        print(f"error: {exc}")
+    if min(args.seeds) < 0 or len(set(args.seeds)) < len(args.seeds):
+        print(f"error: --seeds must be distinct whole numbers from 0 up, got {args.seeds}")
         return 2
     if not 1 <= args.train_periods < int(cells["periods"].max()):
         print(f"error: --train-periods must be from 1 to {int(cells['periods'].max()) - 1}, got {args.train_periods}")

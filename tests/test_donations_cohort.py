@@ -182,6 +182,8 @@ def test_script_refuses_bad_input_before_writing_anything(tmp_path, capsys):
     good.write_text("frequency,recency,periods,weights\n1,1,3,5\n0,0,3,5\n")
     assert run(["--cells", str(good), "--train-periods", "3", "--out", str(out)]) == 2
     assert "--train-periods must be from 1 to 2, got 3" in capsys.readouterr().out
+    assert run(["--cells", str(good), "--seeds", "1", "1", "--out", str(out)]) == 2
+    assert "--seeds must be distinct whole numbers from 0 up, got [1, 1]" in capsys.readouterr().out
     assert not out.exists()
     full = tmp_path / "full"
     full.mkdir()
