@@ -3,7 +3,9 @@
 ``observed`` reads and aggregates the observed CSV, ``params`` parses ``--fit`` and
 ``--target``, ``distance`` scores a fit, ``search`` runs the optuna study, ``report``
 writes the calibration directory, ``export`` turns a run's event log into
-transactions and an RFM summary. See docs/calibration.md.
+transactions and an RFM summary, ``baseline`` fits BG/NBD or BG/BB beside a fit, and
+``cells`` turns published discrete-period cells into a per-person panel and a log.
+See docs/calibration.md.
 """
 
 

@@ -16,7 +16,7 @@ from rich.table import Table
 from sim.batch.executors import make_executor
 from sim.batch.seeds import replication_seeds
 from sim.calibration import CalibrationError
-from sim.calibration.baseline import bgnbd_forecast
+from sim.calibration import baseline as baselines
 from sim.calibration.forecast import holdout_scores
 from sim.calibration.observed import load_observed, observed_from, read_observed
 from sim.calibration.params import parse_fit, parse_targets
@@ -106,6 +106,8 @@ def calibrate(
     else:
         targets = parse_targets(target or list(read_observed(observed, scenario.start_date).columns))
         obs = load_observed(observed, scenario.start_date, period, stocks, [t.kpi for t in targets])
+    if tx is None and baseline not in ("auto", "none"):  # before anything runs
+        raise CalibrationError(f"--baseline {baseline} needs a transaction log as --observed (customer_id,date,...)")
     split = parse_day(train_until, scenario.start_date)
     problem = Problem(base, params, targets, obs, replication_seeds(master, replications), split)
     if out is not None:
@@ -165,7 +167,14 @@ def _calibrate(problem, plan, scenario, scenario_path, observed, overrides, mast
         (tmp / "metrics.json").write_text(metrics_json(problem, trials_done, top, fit_table, meta), encoding="utf-8")
         best_text = ", ".join(f"{k} = {v:.4g}" for k, v in top.values.items())
         title = f"Calibration of {scenario.name} against {observed.name}\nbest: {best_text}"
-        plot_fit(fit_table, problem, tmp / "fit.png", title, bands_from=band_source(post, plan))
+        plot_fit(
+            fit_table,
+            problem,
+            tmp / "fit.png",
+            title,
+            bands_from=band_source(post, plan),
+            baseline_name=base_fc["model"] if base_fc else "",
+        )
     if not quiet:
         Console().print(summary_table(problem, top, fit_table, post))
         for flag in meta["uncertainty"].get("flags", []):
@@ -177,7 +186,7 @@ def _calibrate(problem, plan, scenario, scenario_path, observed, overrides, mast
 
 #: Seeds of the forecast's draws: their own stream of the master seed.
 DRAW_SEEDS = 0xF0CA
-BASELINES = ("auto", "bgnbd", "none")
+BASELINES = ("auto", "bgnbd", "bgbb", "none")
 
 
 def band_source(post, plan: Plan) -> str:
@@ -188,19 +197,19 @@ def band_source(post, plan: Plan) -> str:
 
 
 def baseline_forecast(problem, plan: Plan) -> dict | None:
-    """BG/NBD beside the fit when the input is a transaction log (``auto``: when lifetimes is installed)."""
-    if plan.baseline == "none" or plan.transactions is None:
-        if plan.baseline == "bgnbd":
-            raise CalibrationError("--baseline bgnbd needs a transaction log as --observed (customer_id,date,...)")
+    """BG/NBD or BG/BB beside the fit when the input is a transaction log (``auto``: when lifetimes is
+    installed, BG/BB when the log's periods are discrete opportunities, see ``baseline.choose_model``)."""
+    if plan.baseline == "none" or plan.transactions is None:  # a named baseline without a log: refused earlier
         return None
     if not any(t.kpi == "repeat_purchases" for t in problem.targets):
         return None
+    model = plan.baseline if plan.baseline != "auto" else baselines.choose_model(plan.transactions, problem)
     try:
-        return bgnbd_forecast(plan.transactions, problem)
+        return baselines.forecast(model, plan.transactions, problem)
     except CalibrationError as exc:
-        if plan.baseline == "bgnbd":
+        if plan.baseline != "auto":
             raise
-        Console(stderr=True).print(f"no BG/NBD baseline: {exc}")
+        Console(stderr=True).print(f"no {baselines.MODELS[model]} baseline: {exc}")
         return None
 
 

@@ -171,7 +171,9 @@ def calibrated_yaml(problem: Problem, values: dict[str, float], name: str, note:
     return "\n".join(header) + text
 
 
-def plot_fit(fit: pd.DataFrame, problem: Problem, path: Path, title: str, bands_from: str = "") -> None:
+def plot_fit(
+    fit: pd.DataFrame, problem: Problem, path: Path, title: str, bands_from: str = "", baseline_name: str = "BG/NBD"
+) -> None:
     """One panel per target: observed points, the forecast's median with its 50% and 90% bands, the baseline
     when there is one, the train/holdout split, and the scores of each window."""
     obs = problem.observed
@@ -189,7 +191,7 @@ def plot_fit(fit: pd.DataFrame, problem: Problem, path: Path, title: str, bands_
         handles["50% band"] = ax.fill_between(x, rows["pred_p25"], rows["pred_p75"], color=SIM_COLOR, alpha=0.3, lw=0)
         (handles["simulated median"],) = ax.plot(x, rows["pred_median"], color=SIM_COLOR, lw=2)
         if rows["baseline"].notna().any():
-            (handles["BG/NBD baseline"],) = ax.plot(x, rows["baseline"], color=BASELINE_COLOR, lw=1.6, ls="--")
+            (handles["baseline"],) = ax.plot(x, rows["baseline"], color=BASELINE_COLOR, lw=1.6, ls="--")
         (handles["observed"],) = ax.plot(x, rows["observed"], color=OBSERVED_COLOR, marker="o", ms=3.5, lw=0.8)
         ax.set_ylabel(axis_label(t.kpi, obs.period, obs.stocks))
         ax.yaxis.set_major_formatter(FuncFormatter(_num))
@@ -206,9 +208,10 @@ def plot_fit(fit: pd.DataFrame, problem: Problem, path: Path, title: str, bands_
             ax.axvline(split, color="#555555", ls="--", lw=1)
             for label, ha in (("\u2190 training  ", "right"), ("  holdout \u2192", "left")):
                 ax.text(split, 0.97, label, transform=ax.get_xaxis_transform(), va="top", ha=ha, fontsize=8)
-    labels = [k for k in ("observed", "simulated median", "50% band", "90% band", "BG/NBD baseline") if k in handles]
+    keys = [k for k in ("observed", "simulated median", "50% band", "90% band", "baseline") if k in handles]
+    labels = [f"{baseline_name} baseline" if k == "baseline" else k for k in keys]
     fig.legend(
-        [handles[k] for k in labels], labels, loc="outside lower center", ncol=len(labels), fontsize=9, frameon=False
+        [handles[k] for k in keys], labels, loc="outside lower center", ncol=len(labels), fontsize=9, frameon=False
     )
     locator = AutoDateLocator()
     axes[-1].xaxis.set_major_locator(locator)

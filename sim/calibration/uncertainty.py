@@ -287,6 +287,16 @@ def extra_data(path: str) -> str:
     return "a series that this key moves and the other fitted keys do not"
 
 
+def extra_data_pair(a: str, b: str) -> str:
+    """What separates keys ``a`` and ``b``: each key's extra data, once (one may contain the other)."""
+    first, second = extra_data(a), extra_data(b)
+    if second in first:
+        return first
+    if first in second:
+        return second
+    return f"{first}, or {second}"
+
+
 def flags(post: Posterior, searches: list[dict[str, float]]) -> list[dict[str, Any]]:
     """Unidentified keys, strongly correlated pairs, and searches whose optima disagree, each with a message."""
     out: list[dict[str, Any]] = []
@@ -316,8 +326,7 @@ def flags(post: Posterior, searches: list[dict[str, float]]) -> list[dict[str, A
                         "keys": [a, b],
                         "correlation": round(r, 3),
                         "message": f"{a} and {b} are correlated (r = {r:+.2f}): {how} fits the targets about as well "
-                        f"(they pin down a combination, not each key). To separate them, add {extra_data(a)}, "
-                        f"or {extra_data(b)}.",
+                        f"(they pin down a combination, not each key). To separate them, add {extra_data_pair(a, b)}.",
                     }
                 )
     if len(searches) > 1:

@@ -454,7 +454,10 @@ def calibrate(
     batch: Annotated[int, typer.Option(help="Trials evaluated together (in parallel on --workers).", min=1)] = 1,
     uncertainty: Annotated[bool, typer.Option(help="Intervals, correlations and forecast bands.")] = True,
     draws: Annotated[int, typer.Option(help="Parameter draws for the forecast bands.", min=0)] = 40,
-    baseline: Annotated[str, typer.Option(help="auto, bgnbd or none: BG/NBD beside a transaction log.")] = "auto",
+    baseline: Annotated[
+        str,
+        typer.Option(help="auto, bgnbd, bgbb or none: BG/NBD or BG/BB (discrete periods) beside a transaction log."),
+    ] = "auto",
     replications: Annotated[int, typer.Option(help="Runs per trial (common random numbers).", min=1)] = 3,
     workers: Annotated[int, typer.Option(help="Worker processes for the runs of a batch of trials.", min=1)] = 1,
     seed: Annotated[int | None, typer.Option(help="Master seed (default: the scenario's).", min=0)] = None,
