@@ -215,7 +215,8 @@ def plot(rows: list[dict], observed: pd.DataFrame, split: int, path: Path) -> No
     axes[0].yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
     axes[0].plot([], [], color="#0072B2", lw=1.3, label="simulator, one line per optimizer seed")
     fig.suptitle(
-        f"Donations cohort, 11,104 first-time donors of 1995: {len(rows)} calibration(s) vs BG/BB",
+        f"Donations cohort, 11,104 first-time donors of 1995: {len(rows)} "
+        f"calibration{'s' if len(rows) != 1 else ''} beside BG/BB",
         x=0.01,
         ha="left",
         fontsize=11,
