@@ -83,6 +83,29 @@ def test_intervals_of_a_line_match_least_squares_and_hold_the_truth():
         assert lo <= value <= hi, (key, lo, hi)
     assert post.corr[0, 1] < -0.6  # intercept and slope of a line trade off
     assert post.flat == [False, False] and not [f for f in flags(post, []) if f["kind"] == "unidentified"]
+    assert not post.recentred  # a quadratic describes a line's least squares exactly
+
+
+def skewed(values):
+    """Flat below a = 5 and exploding above it: the distance is far from a quadratic around its minimum."""
+    return values["b"] * T + 10 * np.expm1(values["a"] - 5) * (1 + T / 10)
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_a_skewed_surface_centres_the_estimate_on_the_best_point_run_and_says_so(seed):
+    """The quadratic's minimum of such a surface lands where the series fit badly (here a = 0.9 and b = 4, the
+    range's edge, for a truth of 5 and 1.5), and forecast draws around it missed the observed series."""
+    truth = {"a": 5.0, "b": 1.5}
+    observed = skewed(truth) + np.random.default_rng(seed).normal(0, SIGMA, T.size)
+    post = laplace(Formula(LINE, skewed, observed), truth, seed=seed)
+    assert post.recentred and post.chi2_quadratic > post.chi2_min
+    estimate = post.estimate()
+    assert abs(estimate["a"] - 5.0) < 0.5 and abs(estimate["b"] - 1.5) < 0.3, estimate
+    for key, value in truth.items():
+        lo, hi = post.interval(Z90)[key]
+        assert lo <= value <= hi, (key, lo, hi)
+    found = [f for f in flags(post, []) if f["kind"] == "poor_quadratic"]
+    assert found and "centred on that point" in found[0]["message"]
 
 
 def test_a_pair_that_only_moves_the_series_through_its_product_is_flagged():

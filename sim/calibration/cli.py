@@ -224,6 +224,8 @@ def uncertainty_json(post, search_bests: list[dict[str, float]]) -> dict:
         "design_points": post.design_points,
         "noise_runs": post.noise_runs,
         "chi2_min": round(post.chi2_min, 4),
+        "chi2_at_quadratic_minimum": round(post.chi2_quadratic, 4) if post.chi2_quadratic is not None else None,
+        "centred_on_best_point": post.recentred,
         "training_periods": post.periods,
         "params": {
             k: {

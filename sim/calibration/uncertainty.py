@@ -88,6 +88,10 @@ class Posterior:
     chi2_min: float
     periods: int
     profile: dict[float, np.ndarray] = field(default_factory=dict)  # z -> (keys, 2) unit bounds of the profile set
+    # chi2 run at the quadratic's minimum; when it fits clearly worse than the best point run, the estimate (and
+    # the forecast's draws) are centred on that point instead (``recentred``)
+    chi2_quadratic: float | None = None
+    recentred: bool = False
 
     @property
     def sd(self) -> np.ndarray:
@@ -224,12 +228,29 @@ def laplace(
         if t.sims is not None:
             xs.append(np.array([to_unit(p, t.values[p.path]) for p in params]))
             ys.append(chi2(problem, t.sims, var))
+    # the estimate must fit about as well as the best point run: on a steep, skewed surface the quadratic's
+    # minimum can land where the series fit badly, and forecast draws around it would miss the observed data
+    at_mean = problem.simulate_many([{p.path: from_unit(p, u) for p, u in zip(params, mean, strict=True)}])[0]
+    chi2_quadratic = chi2(problem, at_mean, var)
+    xs.append(mean.copy())
+    ys.append(chi2_quadratic)
+    recentred = chi2_quadratic > min(ys) + joint_drop(d)
+    if recentred:
+        mean = np.array(xs[int(np.argmin(ys))])
     keep = problem.windows == "train"
     periods = sum(int((~np.isnan(problem.observed_values(t.kpi)[keep])).sum()) for t in problem.targets)
     post = Posterior(params, mean, cov, flat, len(ys), max(noise_runs, 3), float(min(ys)), periods)
+    post.chi2_quadratic, post.recentred = float(chi2_quadratic), bool(recentred)
     post.profile = profile_sets(np.array(xs), np.array(ys))
     post.flat = [bool(hi - lo > UNIDENTIFIED_SHARE) for lo, hi in post.unit_interval(Z90)]
     return post
+
+
+def joint_drop(d: int, z: float = 2.326) -> float:
+    """The 99% quantile of chi2 with ``d`` degrees of freedom (Wilson-Hilferty; within 1% for d >= 1): how much
+    worse than the minimum a point may fit and still be jointly plausible for all ``d`` keys."""
+    k = 2.0 / (9.0 * d)
+    return float(d * (1.0 - k + z * math.sqrt(k)) ** 3)
 
 
 #: chi-squared quantiles with one degree of freedom: the profile thresholds of 50% and 90% intervals.
@@ -329,6 +350,17 @@ def flags(post: Posterior, searches: list[dict[str, float]]) -> list[dict[str, A
                         f"(they pin down a combination, not each key). To separate them, add {extra_data_pair(a, b)}.",
                     }
                 )
+    if post.recentred:
+        out.append(
+            {
+                "kind": "poor_quadratic",
+                "keys": [p.path for p in post.params],
+                "message": f"the local quadratic misdescribes the distance around the optimum: its minimum fits with "
+                f"chi2 {post.chi2_quadratic:.4g} against {post.chi2_min:.4g} at the best point run, so the estimate "
+                "and the forecast's draws are centred on that point and the intervals rest on the points run; read "
+                "the bands as rough, or narrow the search ranges around the optimum and calibrate again.",
+            }
+        )
     if len(searches) > 1:
         width = {p.path: hi - lo for p, (lo, hi) in zip(post.params, ranges.values(), strict=True)}
         for p in post.params:
