@@ -18,7 +18,7 @@ from sim.core.events import EventLog
 from sim.core.ledger import Ledger
 from sim.core.network import build_network
 from sim.core.policy import Policy
-from sim.core.population import create_population, segment_tables
+from sim.core.population import create_population, personal_churn_frailty, segment_tables
 from sim.core.streams import Streams
 from sim.core.treatment import Treatment
 from sim.engine.mesa_core import mesa as _mesa_core
@@ -62,6 +62,7 @@ class CommunityModel(MemberRows, mesa.Model):
             scenario.market.network, n, self.streams["network"], second_core=self.engine.second_core
         )
         self.pop = create_population(scenario, self.streams["population"], COLUMNS)
+        self.pop.churn_frailty = personal_churn_frailty(scenario, self.streams)
         self.mods = Modifiers.zeros(n)
         self.derive_tables()
         self.koc_reach = np.zeros(n, dtype=np.int32)

@@ -114,6 +114,15 @@ class ChurnConfig(Section):
         le=20.0,
         description="Log-odds lost when the points balance is worth the redemption minimum (switching cost).",
     )
+    hazard_sigma: float = Field(
+        0.0,
+        ge=0.0,
+        le=5.0,
+        description="Spread (standard deviation of log-odds) of a personal churn propensity fixed at birth, "
+        "centred so that the mean odds stay those of base_hazard: the fickle leave early, the loyal stay, and a "
+        "cohort's survival curve flattens (heterogeneous dropout). A trait of the people, not a lever; 0 (the "
+        "default) gives everyone the same hazard and draws no number.",
+    )
 
 
 class LifecycleConfig(Section):

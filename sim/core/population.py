@@ -20,9 +20,11 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from sim.config.schema import Scenario
+    from sim.core.streams import Streams
     from sim.mechanisms.spec import Column
 
 PROSPECT, MEMBER, CHURNED = 0, 1, 2
+FRAILTY_STREAM = "churn_frailty"  # the stream of the personal churn offsets (drawn while building)
 STATUS_NAMES = ("prospect", "member", "churned")
 
 
@@ -55,6 +57,7 @@ class Population:
     habit: np.ndarray  # float32, exp(activity): how fast a day of absence breaks the person's habit
     creator: np.ndarray  # float32, personal multiplier of the chance to post UGC on a visit (mean 1)
     birthday: np.ndarray  # int16, day of the year
+    churn_frailty: np.ndarray | None = None  # float32, personal log-odds offset of churning; None when not drawn
 
     owned: tuple[str, ...] = ()  # the mechanisms' columns (their specs' ``columns``), set as attributes
 
@@ -63,8 +66,9 @@ class Population:
         return int(self.status.size)
 
     def column_names(self) -> tuple[str, ...]:
-        """Every column: the core fields above, then the mechanisms'."""
-        return (*(f.name for f in fields(self) if f.name != "owned"), *self.owned)
+        """Every column present: the core fields above (those not ``None``), then the mechanisms'."""
+        core = (f.name for f in fields(self) if f.name != "owned" and getattr(self, f.name) is not None)
+        return (*core, *self.owned)
 
     def nbytes(self) -> int:
         return sum(getattr(self, name).nbytes for name in self.column_names())
@@ -126,6 +130,20 @@ def personal_activity(scenario: Scenario, z: np.ndarray) -> np.ndarray:
     spread moves visits from the many to the few without changing the average odds.
     """
     return _centred_log(scenario.engagement.activity_sigma, z)
+
+
+def personal_churn_frailty(scenario: Scenario, streams: Streams) -> np.ndarray | None:
+    """Each person's log-odds offset of churning, ``sigma * z - sigma**2 / 2`` (odds of mean 1), or ``None``.
+
+    Dropout differs between people (the heterogeneous dropout of BG/NBD, BG/BB and Pareto/NBD):
+    the fickle leave early and the loyal remain, so a cohort's survival curve flattens. The normal
+    numbers come from a stream of their own (``churn_frailty``), drawn only when the spread
+    ``churn.hazard_sigma`` is above 0: with 0 nothing is drawn, no other draw moves and no memory is used.
+    """
+    sigma = scenario.churn.hazard_sigma
+    if sigma <= 0:
+        return None
+    return _centred_log(sigma, streams[FRAILTY_STREAM].standard_normal(scenario.market.size, dtype=np.float32))
 
 
 def mean_one_lognormal(sigma: float, z: np.ndarray) -> np.ndarray:

@@ -1,9 +1,10 @@
 """Churn: the daily hazard that a member leaves.
 
-  h_i = logistic(logit(h0) + w_s (0.5 - s_i) + w_a d_i / 30 + w_f f_i + w_c c_i + M_i)
+  h_i = logistic(logit(h0) + w_s (0.5 - s_i) + w_a d_i / 30 + w_f f_i + w_c c_i + M_i + u_i)
 with s satisfaction, d days since the last visit, f fatigue, c the share of the
-member's contacts who have churned and M_i the modifiers of incentives (points as
-a switching cost, tier status, badges). Reward hunters leave on their day
+member's contacts who have churned, M_i the modifiers of incentives (points as
+a switching cost, tier status, badges) and u_i the personal propensity fixed at
+birth (``churn.hazard_sigma``; none by default). Reward hunters leave on their day
 regardless.
 """
 
@@ -45,6 +46,8 @@ def churn_log_odds(model: CommunityModel, mi: np.ndarray | slice) -> np.ndarray:
     )
     if cfg.referral_tie_weight:  # a referred member whose referrer is still in the community is held by the tie
         x -= np.float32(cfg.referral_tie_weight) * referrer_is_member(pop, mi)
+    if pop.churn_frailty is not None:  # the personal propensity, drawn at birth when churn.hazard_sigma > 0
+        x += pop.churn_frailty[mi]
     return x
 
 

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 
 from sim.core.daystate import DayState, Modifiers
 from sim.core.ledger import CATEGORIES
+from sim.core.population import FRAILTY_STREAM
 from sim.mechanisms import (
     acquisition,
     awareness,
@@ -86,7 +87,7 @@ REGISTRY: tuple[Mechanism, ...] = (
 )
 
 #: Streams the model itself draws from while building (not a mechanism's).
-MODEL_STREAMS: tuple[str, ...] = ("mesa", "network", "population")
+MODEL_STREAMS: tuple[str, ...] = ("mesa", "network", "population", FRAILTY_STREAM)
 
 
 def scoped(phase: Phase, spec: Mechanism) -> Phase:
