@@ -22,7 +22,7 @@ from sim.experiment import design as designs
 from sim.experiment import store as stores
 from sim.experiment.resolve import resolve_experiment
 from sim.experiment.sweep import run_sweep
-from tests.experiment_helpers import ROOT, stop_once, worker_threads, write_experiment
+from tests.experiment_helpers import ROOT, stop_once, worker_pools, worker_threads, write_experiment
 
 TINY = """\
 seed: 3
@@ -194,6 +194,16 @@ def test_workers_keep_to_one_thread_each():
     with LocalExecutor(1) as ex:
         [(_, (env, one_core))] = list(ex.map(worker_threads, None, [0]))
     assert env == ("1", "1", "1") and one_core
+
+
+def test_workers_numerical_thread_pools_hold_one_thread_each():
+    """The limits take effect: the BLAS and OpenMP pools a worker has loaded run one thread each, so
+    two workers keep to two cores (the variables alone would not, had numpy loaded before they were set)."""
+    pytest.importorskip("threadpoolctl")
+    with LocalExecutor(2) as ex:
+        pools = [p for _, result in ex.map(worker_pools, None, [0, 1]) for p in result]
+    assert any(api in ("openblas", "mkl", "blis", "flexiblas") for api, _ in pools), pools
+    assert all(threads == 1 for _, threads in pools), pools
 
 
 def test_one_core_mode_starts_no_second_core_thread(monkeypatch):
