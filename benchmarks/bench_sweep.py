@@ -8,7 +8,10 @@
 * throughput: runs per second on a warm pool of 1 and of 2 local worker
   processes (one chunk of one run at a time; the best of ``--repeat`` alternating
   rounds), and on a Dask LocalCluster of 2 workers; ``end_to_end`` includes
-  starting the workers and writing the store.
+  starting the workers and writing the store. Each local round also gives the
+  workers' median CPU seconds per run (which other jobs on a shared machine inflate
+  less than the wall time) and their threads after a run: all of them, and those that
+  had used more than 0.1 s of CPU (Linux).
 
 The last line printed is one JSON object.
 """
@@ -17,6 +20,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import statistics
 import sys
 import tempfile
 import time
@@ -90,6 +95,27 @@ def overhead(resolved, folder: Path, repeat: int) -> dict:
     }
 
 
+def threads() -> tuple[int, int] | None:
+    """This process's threads: all of them, and those that have used more than 0.1 s of CPU (Linux only)."""
+    try:
+        ids = os.listdir("/proc/self/task")
+        ticks = []
+        for t in ids:
+            with open(f"/proc/self/task/{t}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            ticks.append((int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK"))  # utime + stime
+    except (OSError, ValueError, IndexError):
+        return None
+    return len(ids), sum(t > 0.1 for t in ticks)
+
+
+def timed_chunk(plan, tasks):
+    """``run_chunk`` in a worker, with the CPU seconds it took there and the worker's threads after it."""
+    cpu = time.process_time()
+    result = run_chunk(plan, tasks)
+    return result, time.process_time() - cpu, threads()
+
+
 def throughput(make, resolved) -> dict:
     plan, tasks = resolved.plan(), resolved.tasks()
     warm = tasks[:1]
@@ -97,15 +123,28 @@ def throughput(make, resolved) -> dict:
     with make() as ex:
         list(ex.map(run_chunk, plan, [warm] * ex.workers))  # start and warm every worker
         t1 = time.perf_counter()
-        results = list(ex.map(run_chunk, plan, [[t] for t in tasks]))
+        timed = isinstance(ex, LocalExecutor)  # Dask's workers need not find this script's functions
+        results = [
+            r if timed else (r, None, None)
+            for _, r in ex.map(timed_chunk if timed else run_chunk, plan, [[t] for t in tasks])
+        ]
         t2 = time.perf_counter()
-    rows = [rows for _, (rows, _) in results]
+    rows = [rows for (rows, _), _, _ in results]
     assert sum(len(r) for r in rows) == len(tasks) and all((r["status"] == "ok").all() for r in rows)
     return {
         "workers": ex.workers,
         "runs_per_s": round(len(tasks) / (t2 - t1), 3),
         "mean_run_seconds_in_worker": round(sum(r["wall_seconds"].sum() for r in rows) / len(tasks), 3),
+        **(
+            {
+                "median_cpu_seconds_per_run": round(statistics.median(cpu for _, cpu, _ in results), 3),
+                "worker_threads_all_busy": sorted({tuple(t) for _, _, t in results if t is not None}),
+            }
+            if timed
+            else {}
+        ),
         "startup_and_warmup_s": round(t1 - t0, 2),
+        "load": os.getloadavg()[0],
     }
 
 
