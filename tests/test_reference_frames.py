@@ -23,6 +23,9 @@ sys.path.insert(0, str(BENCH))
 
 from reference_frames import FramesModel  # noqa: E402
 
+# mesa-frames 0.1.0a0 calls polars' is_in in a way newer polars deprecates: its noise, not ours
+pytestmark = pytest.mark.filterwarnings("ignore:`is_in` with a collection:DeprecationWarning")
+
 
 @pytest.fixture(scope="module")
 def frames() -> np.ndarray:
