@@ -76,7 +76,7 @@ class People(AgentSetPolars):
         today["gmv"] = float((buyers["basket_mean"] * (s * z - 0.5 * s * s).exp()).sum())
         counts = df.select(pl.col("visited").sum().alias("dau"), pl.col("buy").sum().alias("purchases")).row(0)
         today["dau"], today["purchases"] = int(counts[0]), int(counts[1])
-        joined = self.referrals(df, day, rng)
+        joined = self.referrals(df, rng)
         df = self.join_and_churn(df, day, joined, rng.random(n, dtype=np.float32))
         self.agents = df
         self.spread_churn()
@@ -126,7 +126,7 @@ class People(AgentSetPolars):
             .collect()
         )
 
-    def referrals(self, df: pl.DataFrame, day: int, rng: np.random.Generator) -> pl.Series:
+    def referrals(self, df: pl.DataFrame, rng: np.random.Generator) -> pl.Series:
         """Inviters pick a random contact; invited prospects accept or not. Returns the rows that join."""
         today = self.model.today
         inviters = df.filter(pl.col("invite")).select("nb_start", "degree")
