@@ -75,6 +75,7 @@ def experiment(work: Path, k: int, fit: list[str], truth: dict[str, float], args
         draws=args.draws,
         replications=args.replications,
         workers=args.workers,
+        prune=args.prune,
         seed=k,
         out=out,
         quiet=True,
@@ -88,6 +89,7 @@ def experiment(work: Path, k: int, fit: list[str], truth: dict[str, float], args
     return {
         "experiment": k,
         "seconds": round(time.perf_counter() - started, 1),
+        "pruned": sum(t["pruned"] for t in metrics["trials"]),
         "truth": truth,
         "best": metrics["best"]["params"],
         "intervals_90": {key: unc["params"][key]["interval_90"] for key in truth},
@@ -108,6 +110,7 @@ def main() -> None:
     parser.add_argument("--draws", type=int, default=0)
     parser.add_argument("--replications", type=int, default=2)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--prune", action=argparse.BooleanOptionalAction, default=True)
     parser.add_argument("--out", type=Path, default=Path("recovery.jsonl"))
     parser.add_argument("--skip-unidentifiable", action="store_true")
     args = parser.parse_args()
