@@ -2,8 +2,9 @@
 
 Each experiment simulates a closed cohort (the customer_base preset, 252 customers joining over
 three weeks, 18 weeks in all) at known values of purchase.base_prob and churn.base_hazard with a
-seed of its own, fits both keys, starting from a guess away from them, to the weekly repeat purchases of the first 9 weeks with
-`community-sim calibrate` (two searches, the synthetic-likelihood intervals), and counts the
+seed of its own, fits both keys, starting from a guess away from them, to the weekly repeat
+purchases of the first 9 weeks (``--target``: other observed series beside them, e.g. members)
+with `community-sim calibrate` (two searches, the synthetic-likelihood intervals), and counts the
 experiments whose 90% interval holds each true value. Unless --skip-unidentifiable, it first fits
 a deliberately unidentifiable pair, engagement.base_visit_prob and purchase.base_prob, to the same
 kind of series (repeat purchases move with visits x buying) and prints the flags.
@@ -51,11 +52,13 @@ COHORT = {
 }
 
 
-def observed_series(scenario_file: Path, truth: dict[str, float], seed: int, path: Path) -> None:
-    """The daily repeat purchases of one run at ``truth`` (seed ``seed``) as an observed CSV."""
+def observed_series(
+    scenario_file: Path, truth: dict[str, float], seed: int, path: Path, kpis: tuple[str, ...] = ("repeat_purchases",)
+) -> None:
+    """The daily ``kpis`` (default: repeat purchases) of one run at ``truth`` (seed ``seed``) as an observed CSV."""
     scenario = load_scenario(scenario_file, [f"{k}={v}" for k, v in truth.items()], seed=seed)
     ts = simulate(scenario, record_events=False).timeseries
-    ts[["repeat_purchases"]].reset_index().to_csv(path, index=False)
+    ts[list(kpis)].reset_index().to_csv(path, index=False)
 
 
 def experiment(work: Path, k: int, fit: list[str], truth: dict[str, float], args) -> dict:
@@ -63,14 +66,14 @@ def experiment(work: Path, k: int, fit: list[str], truth: dict[str, float], args
     data = {key: value for key, value in COHORT.items() if value is not None}
     scenario_file.write_text(yaml.safe_dump(data))
     observed = work / f"observed_{k}.csv"
-    observed_series(scenario_file, truth, 1000 + k, observed)
+    observed_series(scenario_file, truth, 1000 + k, observed, tuple(args.target))
     out = work / f"cal_{k}"
     started = time.perf_counter()
     calibrate(
         scenario_file,
         observed=observed,
         fit=[f for f in fit],
-        target=["repeat_purchases"],
+        target=list(args.target),
         period="week",
         train_until="63",
         trials=args.trials,
@@ -100,6 +103,7 @@ def experiment(work: Path, k: int, fit: list[str], truth: dict[str, float], args
         "inside_90": inside,
         "correlation": unc["correlation"],
         "flags": [f["message"] for f in unc["flags"]],
+        "targets": list(args.target),
         "holdout": metrics["holdout"],
     }
 
@@ -115,9 +119,16 @@ def main() -> None:
     parser.add_argument("--replications", type=int, default=2)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--prune", action=argparse.BooleanOptionalAction, default=True)
+    parser.add_argument(
+        "--target",
+        action="append",
+        help="observed KPI to fit, repeatable (default: repeat_purchases; add "
+        "members for the active customers per week, which pin the churn hazard down)",
+    )
     parser.add_argument("--out", type=Path, default=Path("recovery.jsonl"))
     parser.add_argument("--skip-unidentifiable", action="store_true")
     args = parser.parse_args()
+    args.target = args.target or ["repeat_purchases"]
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         if not args.skip_unidentifiable:
