@@ -108,6 +108,27 @@ def experiment(work: Path, k: int, fit: list[str], truth: dict[str, float], args
     }
 
 
+def summarize(files: list[Path]) -> None:
+    """Coverage over the experiments of several result files (e.g. of two processes with --first offsets),
+    per set of targets, with how many 90% intervals were informative (not flagged as not identified)."""
+    rows = [json.loads(line) for f in files for line in f.read_text().splitlines() if line.strip()]
+    rows = [r for r in rows if r["kind"] == "recovery"]
+    for targets in sorted({tuple(r.get("targets", ["repeat_purchases"])) for r in rows}):
+        group = [r for r in rows if tuple(r.get("targets", ["repeat_purchases"])) == targets]
+        print(f"targets {', '.join(targets)}: {len(group)} experiments")
+        for key in TRUTH:
+            inside = sum(r["inside_90"][key] for r in group)
+            flagged = [r for r in group if any(m.startswith(f"{key} is not identified") for m in r["flags"])]
+            informative = [r for r in group if r not in flagged]
+            print(
+                f"  {key}: inside the 90% interval in {inside} of {len(group)}; not flagged in "
+                f"{len(informative)}, of which inside {sum(r['inside_90'][key] for r in informative)}"
+            )
+        both = sum(all(r["inside_90"].values()) for r in group)
+        seconds = sorted(r["seconds"] for r in group)
+        print(f"  both inside in {both} of {len(group)}; {seconds[0]:.0f} to {seconds[-1]:.0f} s per experiment")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--experiments", type=int, default=20)
@@ -127,8 +148,12 @@ def main() -> None:
     )
     parser.add_argument("--out", type=Path, default=Path("recovery.jsonl"))
     parser.add_argument("--skip-unidentifiable", action="store_true")
+    parser.add_argument("--summarize", type=Path, nargs="+", help="only count the experiments of these files")
     args = parser.parse_args()
     args.target = args.target or ["repeat_purchases"]
+    if args.summarize:
+        summarize(args.summarize)
+        return
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         if not args.skip_unidentifiable:
