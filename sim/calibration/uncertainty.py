@@ -133,7 +133,7 @@ class Posterior:
 
 def noise_variance(problem: Problem, values: dict[str, float], seeds: list[int]) -> dict[str, np.ndarray]:
     """Variance over independent runs of one run's series of each target in the training periods (floored)."""
-    sims = problem.simulate_many([values], [seeds])[0]
+    sims = problem.simulate_many([values], [seeds], window="train")[0]
     keep = problem.windows == "train"
     out = {}
     for t in problem.targets:
@@ -214,7 +214,8 @@ def laplace(
     mean, cov, flat = center, np.eye(d), [True] * d
     for _stage in range(2):
         pts = design(center, half, n, rng)
-        sims = problem.simulate_many([{p.path: from_unit(p, u) for p, u in zip(params, x, strict=True)} for x in pts])
+        points = [{p.path: from_unit(p, u) for p, u in zip(params, x, strict=True)} for x in pts]
+        sims = problem.simulate_many(points, window="train")
         xs += list(pts)
         ys += [chi2(problem, s, var) for s in sims]
         x_all, y_all = np.array(xs), np.array(ys)
