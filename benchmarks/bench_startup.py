@@ -40,6 +40,8 @@ from pathlib import Path
 from bench_run import ROOT
 
 SMOKE = ROOT / "scenarios" / "smoke.yaml"
+#: The target for the shipped run's median wall time (docs/performance.md, Targets).
+TARGET_SECONDS = 1.2
 RUN = ["run", str(SMOKE), "--set", "market.size=1000", "--days", "90", "--quiet"]
 SIMULATE_ONLY = f"""
 import time
@@ -169,7 +171,7 @@ def main() -> None:
         )
     )
     out["plots_seconds"] = round(out["cli_run_1000x90"] - out["cli_run_1000x90_no_plots"], 3)
-    out["target_3s_met"] = out["cli_run_1000x90"] <= 3.0
+    out["target_1_2s_met"] = out["cli_run_1000x90"] <= TARGET_SECONDS
     print(json.dumps({"benchmark": "startup", **out}))
 
 

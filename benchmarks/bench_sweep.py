@@ -4,11 +4,17 @@
 
 * overhead: a serial sweep (design point -> scenario validation -> run -> KPI
   extraction -> chunk files -> consolidated table) against the same runs called
-  directly with ``simulate``; the best of ``--repeat`` rounds of each.
+  directly with ``simulate``; the best of ``--repeat`` rounds of each. Also the
+  sweep's CPU time outside its ``simulate`` calls, clocked inside the sweep
+  (``outside_simulate_*``), which the load on a shared machine disturbs far less than
+  the difference of the two totals.
 * throughput: runs per second on a warm pool of 1 and of 2 local worker
   processes (one chunk of one run at a time; the best of ``--repeat`` alternating
   rounds), and on a Dask LocalCluster of 2 workers; ``end_to_end`` includes
-  starting the workers and writing the store.
+  starting the workers and writing the store. Each local round also gives the
+  workers' median CPU seconds per run (which other jobs on a shared machine inflate
+  less than the wall time) and their threads after a run: all of them, and those that
+  had used more than 0.1 s of CPU (Linux).
 
 The last line printed is one JSON object.
 """
@@ -17,6 +23,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import statistics
 import sys
 import tempfile
 import time
@@ -29,6 +37,7 @@ from sim.batch.executors import DaskExecutor, LocalExecutor  # noqa: E402
 from sim.experiment.resolve import resolve_experiment  # noqa: E402
 from sim.experiment.runs import build_scenario, run_chunk  # noqa: E402
 from sim.experiment.sweep import run_sweep  # noqa: E402
+from sim.run import runner  # noqa: E402
 from sim.run.runner import simulate  # noqa: E402
 
 
@@ -69,25 +78,68 @@ def overhead(resolved, folder: Path, repeat: int) -> dict:
         for s in scenarios:
             simulate(s, record_events=False)
 
+    inside: list[float] = []  # CPU seconds of each sweep outside its simulate calls
+    in_simulate = [0.0]
+
+    def clocked(*args, **kwargs):
+        start = time.process_time()
+        try:
+            return simulate(*args, **kwargs)
+        finally:
+            in_simulate[0] += time.process_time() - start
+
     for i in range(repeat):  # alternate the order, so neither side always runs first
         for which in ("bare", "swept") if i % 2 == 0 else ("swept", "bare"):
             w, c = time.perf_counter(), time.process_time()
             if which == "bare":
                 direct()
             else:
-                run_sweep(resolved, folder / f"serial-{i}", executor="serial")
+                in_simulate[0] = 0.0
+                runner.simulate = clocked  # run_chunk looks simulate up in sim.run.runner at each call
+                try:
+                    run_sweep(resolved, folder / f"serial-{i}", executor="serial")
+                finally:
+                    runner.simulate = simulate
             (bare if which == "bare" else swept).append((time.perf_counter() - w, time.process_time() - c))
+            if which == "swept":
+                inside.append(swept[-1][1] - in_simulate[0])
     bw, bc = (min(x[k] for x in bare) for k in (0, 1))
     sw, sc = (min(x[k] for x in swept) for k in (0, 1))
     n = len(tasks)
     return {
         "runs": n,
         "run_seconds": round(bw / n, 4),
+        "run_cpu_seconds": round(bc / n, 4),
         "overhead_ms_per_run_wall": round(1000 * (sw - bw) / n, 2),
         "overhead_pct_wall": round(100 * (sw - bw) / bw, 2),
         "overhead_ms_per_run_cpu": round(1000 * (sc - bc) / n, 2),
         "overhead_pct_cpu": round(100 * (sc - bc) / bc, 2),
+        # the same overhead clocked inside each sweep (its CPU time outside simulate): no difference of
+        # two separately timed totals, so the load's swings between them do not enter
+        "outside_simulate_ms_per_run_cpu": round(1000 * min(inside) / n, 2),
+        "outside_simulate_pct_cpu": round(100 * min(inside) / bc, 2),
     }
+
+
+def threads() -> tuple[int, int] | None:
+    """This process's threads: all of them, and those that have used more than 0.1 s of CPU (Linux only)."""
+    try:
+        ids = os.listdir("/proc/self/task")
+        ticks = []
+        for t in ids:
+            with open(f"/proc/self/task/{t}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            ticks.append((int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK"))  # utime + stime
+    except (OSError, ValueError, IndexError):
+        return None
+    return len(ids), sum(t > 0.1 for t in ticks)
+
+
+def timed_chunk(plan, tasks):
+    """``run_chunk`` in a worker, with the CPU seconds it took there and the worker's threads after it."""
+    cpu = time.process_time()
+    result = run_chunk(plan, tasks)
+    return result, time.process_time() - cpu, threads()
 
 
 def throughput(make, resolved) -> dict:
@@ -97,15 +149,28 @@ def throughput(make, resolved) -> dict:
     with make() as ex:
         list(ex.map(run_chunk, plan, [warm] * ex.workers))  # start and warm every worker
         t1 = time.perf_counter()
-        results = list(ex.map(run_chunk, plan, [[t] for t in tasks]))
+        timed = isinstance(ex, LocalExecutor)  # Dask's workers need not find this script's functions
+        results = [
+            r if timed else (r, None, None)
+            for _, r in ex.map(timed_chunk if timed else run_chunk, plan, [[t] for t in tasks])
+        ]
         t2 = time.perf_counter()
-    rows = [rows for _, (rows, _) in results]
+    rows = [rows for (rows, _), _, _ in results]
     assert sum(len(r) for r in rows) == len(tasks) and all((r["status"] == "ok").all() for r in rows)
     return {
         "workers": ex.workers,
         "runs_per_s": round(len(tasks) / (t2 - t1), 3),
         "mean_run_seconds_in_worker": round(sum(r["wall_seconds"].sum() for r in rows) / len(tasks), 3),
+        **(
+            {
+                "median_cpu_seconds_per_run": round(statistics.median(cpu for _, cpu, _ in results), 3),
+                "worker_threads_all_busy": sorted({tuple(t) for _, _, t in results if t is not None}),
+            }
+            if timed
+            else {}
+        ),
         "startup_and_warmup_s": round(t1 - t0, 2),
+        "load": os.getloadavg()[0],
     }
 
 

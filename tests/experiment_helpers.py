@@ -41,3 +41,13 @@ def worker_threads(plan: object, chunk: object) -> tuple:
 
     threads = tuple(os.environ.get(v) for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"))
     return threads, not default().second_core
+
+
+def worker_pools(plan: object, chunk: object) -> list[tuple[str, int]]:
+    """A chunk function reporting the thread pools of the numerical libraries the worker has loaded
+    (after a matrix product, so that numpy's BLAS is loaded): (library, threads)."""
+    import numpy as np
+    from threadpoolctl import threadpool_info
+
+    np.ones((64, 64)) @ np.ones((64, 64))
+    return [(p["internal_api"], p["num_threads"]) for p in threadpool_info()]

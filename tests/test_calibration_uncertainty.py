@@ -46,7 +46,7 @@ class Formula:
     def observed_values(self, kpi, window=None):
         return self._observed
 
-    def simulate_many(self, points, seeds=None):
+    def simulate_many(self, points, seeds=None, window=None):
         seeds = seeds if seeds is not None else [self.seeds] * len(points)
         out = []
         for values, point_seeds in zip(points, seeds, strict=True):
@@ -215,7 +215,8 @@ def test_bgnbd_baseline_forecasts_repeat_purchases_per_period():
 
 def test_noise_shared_by_every_period_is_not_counted_as_new_data():
     class Shared(Formula):
-        def simulate_many(self, points, seeds=None):  # each run: one level for every period, plus small noise
+        def simulate_many(self, points, seeds=None, window=None):
+            # each run: one level for every period, plus small noise
             out = []
             for values, point_seeds in zip(points, seeds, strict=True):
                 rngs = [np.random.default_rng(s) for s in point_seeds]

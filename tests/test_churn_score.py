@@ -87,6 +87,30 @@ def test_backdated_history_does_not_depend_on_the_block_size(monkeypatch):
     assert np.array_equal(whole.pop.last_visit, blocked.pop.last_visit)
 
 
+def test_an_initial_member_whose_uniform_is_zero_last_visited_on_day_0_not_day_1(monkeypatch):
+    """A float32 uniform is exactly 0 once in 2^24 draws (about once at 10^7 initial members): the
+    backdated gap must then be 0 days, not -1 (a last visit tomorrow, which made the score's recency
+    log1p(-1) = -inf on day 0)."""
+    from sim.core.streams import Streams
+
+    drawn = Streams.uniform
+
+    def zeros_now_and_then(self, name, n):
+        u = drawn(self, name, n)
+        if name == "acquisition":
+            u[::97] = 0.0
+        return u
+
+    monkeypatch.setattr(Streams, "uniform", zeros_now_and_then)
+    model = CommunityModel(small(acquisition={"initial_members": 4000}), record_events=False)
+    mi = model.member_index()
+    assert mi.size == 4000
+    assert model.pop.last_visit[mi].max() == 0 and (model.pop.last_visit[mi] == 0).sum() >= 4000 // 97
+    with np.errstate(all="raise"):
+        inputs = features(model, mi)
+    assert all(np.isfinite(f).all() for f in inputs.values())
+
+
 def test_score_is_a_probability_for_every_member():
     model = run(40, small(days=40, incentives={"points": {"enabled": True}}))
     mi = model.member_index()

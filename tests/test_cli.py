@@ -150,24 +150,36 @@ def _run_fresh(code: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
 
 
+#: Audit events of starting a process (``subprocess``, ``os.fork``, ``os.posix_spawn``, ...).
+PROCESS_EVENTS = ("subprocess.Popen", "os.fork", "os.forkpty", "os.posix_spawn", "os.spawn", "os.exec", "os.system")
+
+
 def test_run_draws_its_figures_in_its_own_process_and_loads_matplotlib_only_to_draw(tmp_path):
-    """No child process draws; a run without figures never imports matplotlib, and no run imports
-    scipy or the parts of Mesa the model does not use (batch runner, spaces: networkx)."""
+    """No child process at all (no drawing helper, no ``git`` for the manifest's commit, no process
+    pool: multiprocessing is not even imported); a run without figures never imports matplotlib, and
+    no run imports scipy or the parts of Mesa the model does not use (batch runner, spaces: networkx)."""
     args = ["run", SMOKE, "--days", "30", "--quiet", "--set", "market.size=1000"]
     probe = (
-        "import os, sys; from sim.cli import main\n"
+        "import os, sys\n"
+        "import matplotlib.font_manager  # a fresh font cache is built once per user with fc-list: not the run's\n"
+        f"started = []; sys.addaudithook(lambda event, _: event in {PROCESS_EVENTS!r} and started.append(event))\n"
+        "from sim.cli import main\n"
         "code = main({args!r})\n"
-        "try:\n    os.waitpid(-1, os.WNOHANG); print('child')\nexcept ChildProcessError:\n    print('alone')\n"
+        "print(started or 'alone', 'multiprocessing' in sys.modules)\n"
         "print(sorted(m for m in ('scipy', 'networkx', 'mesa.batchrunner', 'mesa.space') if m in sys.modules))\n"
-        "print('matplotlib' in sys.modules); sys.exit(code)"
+        "print('matplotlib.figure' in sys.modules); sys.exit(code)"
     )
     drawn = _run_fresh(probe.format(args=[*args, "--out", str(tmp_path / "drawn")]))
     assert drawn.returncode == 0, drawn.stderr
-    assert drawn.stdout.split()[-3:] == ["alone", "[]", "True"]
+    assert drawn.stdout.split()[-4:] == ["alone", "False", "[]", "True"]
     assert len(list((tmp_path / "drawn" / "plots").glob("*.png"))) == 7
+    manifest = json.loads((tmp_path / "drawn" / "manifest.json").read_text())
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+    if head.returncode == 0:  # the commit is still recorded, read from the git files
+        assert manifest["git_commit"] == head.stdout.strip()
     plain = _run_fresh(probe.format(args=[*args, "--set", "output.plots=false", "--out", str(tmp_path / "plain")]))
     assert plain.returncode == 0, plain.stderr
-    assert plain.stdout.split()[-3:] == ["alone", "[]", "False"]
+    assert plain.stdout.split()[-4:] == ["alone", "False", "[]", "False"]
     assert not (tmp_path / "plain" / "plots").exists()
 
 

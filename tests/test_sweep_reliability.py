@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import errno
 import json
 import os
@@ -22,7 +23,7 @@ from sim.experiment import design as designs
 from sim.experiment import store as stores
 from sim.experiment.resolve import resolve_experiment
 from sim.experiment.sweep import run_sweep
-from tests.experiment_helpers import ROOT, stop_once, worker_threads, write_experiment
+from tests.experiment_helpers import ROOT, stop_once, worker_pools, worker_threads, write_experiment
 
 TINY = """\
 seed: 3
@@ -194,6 +195,39 @@ def test_workers_keep_to_one_thread_each():
     with LocalExecutor(1) as ex:
         [(_, (env, one_core))] = list(ex.map(worker_threads, None, [0]))
     assert env == ("1", "1", "1") and one_core
+
+
+def test_workers_numerical_thread_pools_hold_one_thread_each():
+    """The limits take effect: the BLAS and OpenMP pools a worker has loaded run one thread each, so
+    two workers keep to two cores (the variables alone would not, had numpy loaded before they were set)."""
+    pytest.importorskip("threadpoolctl")
+    with LocalExecutor(2) as ex:
+        pools = [p for _, result in ex.map(worker_pools, None, [0, 1]) for p in result]
+    assert any(api in ("openblas", "mkl", "blis", "flexiblas") for api, _ in pools), pools
+    assert all(threads == 1 for _, threads in pools), pools
+
+
+def test_thread_limits_hold_when_the_sweep_runs_from_the_console_script(tmp_path):
+    """The installed ``community-sim`` script imports ``sim.cli`` at its top, and the forkserver imports the
+    script before it forks each worker: had that import loaded numpy, every worker's BLAS would keep the
+    machine's threads whatever the variables say."""
+    pytest.importorskip("threadpoolctl")
+    script = tmp_path / "community-sim"
+    script.write_text(
+        "import sys\n"
+        "from sim.cli import entry  # as the installed console script does\n"
+        "if __name__ == '__main__':\n"
+        "    from sim.batch.executors import LocalExecutor\n"
+        "    from tests.experiment_helpers import worker_pools\n"
+        "    with LocalExecutor(2) as ex:\n"
+        "        print(sorted({p for _, r in ex.map(worker_pools, None, [0, 1]) for p in r}))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    res = subprocess.run([sys.executable, str(script)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr
+    pools = ast.literal_eval(res.stdout.strip().splitlines()[-1])
+    assert any(api in ("openblas", "mkl", "blis", "flexiblas") for api, _ in pools), pools
+    assert all(threads == 1 for _, threads in pools), pools
 
 
 def test_one_core_mode_starts_no_second_core_thread(monkeypatch):

@@ -63,6 +63,7 @@ def calibrate(
     trials: int = 50,
     searches: int = 3,
     batch: int = 1,
+    prune: bool = True,
     uncertainty: bool = True,
     draws: int = 40,
     baseline: str = "auto",
@@ -117,7 +118,7 @@ def calibrate(
         # a trial's replications run on the batch layer's executors: the same numbers whatever the workers
         with make_executor("local" if workers > 1 else "serial", workers) as ex:
             problem.executor = ex
-            plan = Plan(trials, searches, batch, uncertainty, draws, baseline, tx)
+            plan = Plan(trials, searches, batch, uncertainty, draws, baseline, tx, prune)
             return _calibrate(problem, plan, scenario, scenario_path, observed, overrides, master, out_dir, quiet)
     finally:
         release(out_dir)  # a reserved default directory left empty by a failure
@@ -134,6 +135,7 @@ class Plan:
     draws: int
     baseline: str
     transactions: pd.DataFrame | None = None
+    prune: bool = False  # stop hopeless trials after their first replication
 
 
 def _calibrate(problem, plan, scenario, scenario_path, observed, overrides, master, out_dir, quiet) -> Path:
@@ -179,7 +181,10 @@ def _calibrate(problem, plan, scenario, scenario_path, observed, overrides, mast
         Console().print(summary_table(problem, top, fit_table, post))
         for flag in meta["uncertainty"].get("flags", []):
             Console(stderr=True).print(f"[yellow]warning:[/yellow] {flag['message']}")
-        Console(stderr=True).print(f"{len(trials_done)} trials in {time.perf_counter() - started:.1f} s")
+        pruned = sum(t.pruned for t in trials_done)
+        Console(stderr=True).print(
+            f"{len(trials_done)} trials ({pruned} pruned) in {time.perf_counter() - started:.1f} s"
+        )
     print(f"wrote {out_dir}")
     return out_dir
 
@@ -282,7 +287,9 @@ def run_with_progress(problem: Problem, plan: Plan, seed: int, quiet: bool) -> l
             def advance(_t: Trial, b: Trial, found: float = found) -> None:
                 bar.update(task, advance=1, best=f"{min(b.distance, found):.4f}")
 
-            runs.append(search(problem, plan.trials, search_seed, advance, plan.batch, number_from=k * plan.trials))
+            runs.append(
+                search(problem, plan.trials, search_seed, advance, plan.batch, k * plan.trials, prune=plan.prune)
+            )
         return runs
 
 

@@ -266,7 +266,10 @@ def metrics_json(problem: Problem, trials: list[Trial], best: Trial, fit: pd.Dat
         "errors": error_metrics(fit),
         "replications": len(problem.seeds),
         "seeds": problem.seeds,
-        "trials": [{"number": t.number, "params": t.values, "distance": _finite(t.distance)} for t in trials],
+        "trials": [
+            {"number": t.number, "params": t.values, "distance": _finite(t.distance), "pruned": t.pruned}
+            for t in trials
+        ],
     }
     return json.dumps(doc, indent=2) + "\n"
 

@@ -5,6 +5,12 @@ differ by their parameters, not by luck), aggregates each run like the observed
 series and scores the mean over replications with ``distance.distance`` on the
 training periods. The seeds come from ``SeedSequence(seed).spawn(R)`` and the
 sampler's seed from the same master seed, so the same inputs give the same result.
+
+Pruning (early stopping of hopeless trials) works on the replications: with ``prune``, every
+trial of a batch first runs the first common seed only; its one-run distance is reported to
+optuna's ``MedianPruner``, and a trial worse than the median of the completed trials' one-run
+distances skips its other replications. The decisions are taken in the main process in trial
+order, after the whole batch's first runs, so they never depend on the executor or the workers.
 """
 
 from __future__ import annotations
@@ -28,6 +34,8 @@ from sim.config.schema import Scenario
 from sim.model import CommunityModel
 
 MAX_SEED = 2**63 - 1
+#: Completed trials before pruning starts (optuna's default): a median of fewer says little.
+PRUNE_STARTUP = 5
 _SAMPLER_WORD = 0xCA11_B4A7  # separates the sampler's seed from the replications'
 
 
@@ -61,6 +69,7 @@ class Problem:
                 f"the first one ends on day {first - 1}"
             )
         self.scales = {t.kpi: scale_of(self.observed_values(t.kpi, "train"), t.kpi) for t in self.targets}
+        self.train_horizon = int(ends[self.windows == "train"].max())
         self._trial_base = self._runnable(self.base)
 
     @property
@@ -96,13 +105,18 @@ class Problem:
         return self.simulate_many([values])[0]
 
     def simulate_many(
-        self, points: list[dict[str, float]], seeds: list[list[int]] | None = None
+        self, points: list[dict[str, float]], seeds: list[list[int]] | None = None, window: str | None = None
     ) -> list[dict[str, np.ndarray]]:
         """``simulate`` at several parameter points in one batch on ``executor`` (all their runs in parallel);
-        ``seeds[i]`` are point i's replication seeds (default: the common ``seeds``)."""
+        ``seeds[i]`` are point i's replication seeds (default: the common ``seeds``).
+
+        ``window="train"`` runs only until the training periods end (the model is causal, so their values
+        are the same as in a full run; the holdout periods come back empty): what the search and the
+        uncertainty, which score the training periods only, need, in about the training share of the time."""
         seeds = seeds if seeds is not None else [self.seeds] * len(points)
         chunks = [(values, seed) for values, point_seeds in zip(points, seeds, strict=True) for seed in point_seeds]
-        plan = (self._trial_base, self.params, self.observed.horizon, list(self.observed.table))
+        horizon = self.train_horizon if window == "train" else self.observed.horizon
+        plan = (self._trial_base, self.params, horizon, list(self.observed.table))
         daily: list[pd.DataFrame | None] = [None] * len(chunks)
         for i, ts in (self.executor or SerialExecutor()).map(run_point, plan, chunks):
             daily[i] = ts
@@ -141,8 +155,9 @@ class Problem:
 class Trial:
     number: int
     values: dict[str, float]
-    distance: float
+    distance: float  # of the mean over the replications run (one run when pruned)
     sims: dict[str, np.ndarray] | None = field(default=None, repr=False)  # the runs, for the profile afterwards
+    pruned: bool = False  # stopped after the first replication: never the best
 
 
 def run_point(plan: tuple[dict[str, Any], list[FitParam], int, list[str]], chunk: tuple[dict, int]) -> pd.DataFrame:
@@ -174,6 +189,7 @@ def search(
     on_trial: Callable[[Trial, Trial], None] | None = None,
     batch: int = 1,
     number_from: int = 0,
+    prune: bool = False,
 ) -> list[Trial]:
     """Run ``trials`` TPE trials (the first at the input scenario's values when in range); returns all trials.
 
@@ -181,12 +197,14 @@ def search(
     (parallel trials); the result depends on ``batch``, never on the number of workers.
     ``on_trial(trial, best)`` is called after each, e.g. to advance a progress bar; trials are
     numbered from ``number_from`` (so the trials of several searches have distinct numbers).
+    ``prune`` stops hopeless trials after their first replication (see the module's docstring).
     """
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         sampler = optuna.samplers.TPESampler(seed=sampler_seed(seed), multivariate=True)
-        study = optuna.create_study(direction="minimize", sampler=sampler)
+        pruner = optuna.pruners.MedianPruner(n_startup_trials=PRUNE_STARTUP) if prune else optuna.pruners.NopPruner()
+        study = optuna.create_study(direction="minimize", sampler=sampler, pruner=pruner)
         start = problem.start_values()
         if start is not None:
             study.enqueue_trial(start)
@@ -194,15 +212,37 @@ def search(
         while len(done) < trials:
             asked = [study.ask() for _ in range(min(batch, trials - len(done)))]
             points = [{p.path: suggest(t, p) for p in problem.params} for t in asked]
-            for t, values, sims in zip(asked, points, problem.simulate_many(points), strict=True):
+            for t, values, (sims, pruned) in zip(asked, points, evaluate(problem, asked, points, prune), strict=True):
                 d = problem.score(sims)
-                study.tell(t, d)
-                done.append(Trial(number_from + t.number, values, d, sims))
+                if pruned:
+                    study.tell(t, state=optuna.trial.TrialState.PRUNED)
+                else:
+                    study.tell(t, d)
+                done.append(Trial(number_from + t.number, values, d, sims, pruned))
                 if on_trial is not None:
                     on_trial(done[-1], best(done))
     return done
 
 
+def evaluate(
+    problem: Problem, asked: list[optuna.Trial], points: list[dict[str, float]], prune: bool
+) -> list[tuple[dict[str, np.ndarray], bool]]:
+    """Each point's runs and whether its trial was pruned (after the first replication; see the module)."""
+    if not prune or len(problem.seeds) < 2:
+        return [(sims, False) for sims in problem.simulate_many(points, window="train")]
+    first = problem.simulate_many(points, [problem.seeds[:1]] * len(points), window="train")
+    stop = []
+    for t, sims in zip(asked, first, strict=True):
+        t.report(problem.score(sims), step=0)  # completed trials report it too: the median is taken over them
+        stop.append(bool(t.should_prune()))
+    go = [i for i, s in enumerate(stop) if not s]
+    rest = problem.simulate_many([points[i] for i in go], [problem.seeds[1:]] * len(go), window="train")
+    out = list(zip(first, stop, strict=True))
+    for i, more in zip(go, rest, strict=True):
+        out[i] = ({kpi: np.vstack([first[i][kpi], runs]) for kpi, runs in more.items()}, False)
+    return out
+
+
 def best(trials: list[Trial]) -> Trial:
-    """The trial with the smallest distance (the earliest on ties)."""
-    return min(trials, key=lambda t: (t.distance, t.number))
+    """The completed trial with the smallest distance (the earliest on ties); pruned trials never count."""
+    return min((t for t in trials if not t.pruned), key=lambda t: (t.distance, t.number))

@@ -133,7 +133,7 @@ class Posterior:
 
 def noise_variance(problem: Problem, values: dict[str, float], seeds: list[int]) -> dict[str, np.ndarray]:
     """Variance over independent runs of one run's series of each target in the training periods (floored)."""
-    sims = problem.simulate_many([values], [seeds])[0]
+    sims = problem.simulate_many([values], [seeds], window="train")[0]
     keep = problem.windows == "train"
     out = {}
     for t in problem.targets:
@@ -214,7 +214,8 @@ def laplace(
     mean, cov, flat = center, np.eye(d), [True] * d
     for _stage in range(2):
         pts = design(center, half, n, rng)
-        sims = problem.simulate_many([{p.path: from_unit(p, u) for p, u in zip(params, x, strict=True)} for x in pts])
+        points = [{p.path: from_unit(p, u) for p, u in zip(params, x, strict=True)} for x in pts]
+        sims = problem.simulate_many(points, window="train")
         xs += list(pts)
         ys += [chi2(problem, s, var) for s in sims]
         x_all, y_all = np.array(xs), np.array(ys)
@@ -230,15 +231,17 @@ def laplace(
             ys.append(chi2(problem, t.sims, var))
     # the estimate must fit about as well as the best point run: on a steep, skewed surface the quadratic's
     # minimum can land where the series fit badly, and forecast draws around it would miss the observed data
-    at_mean = problem.simulate_many([{p.path: from_unit(p, u) for p, u in zip(params, mean, strict=True)}])[0]
-    chi2_quadratic = chi2(problem, at_mean, var)
+    values = {p.path: from_unit(p, u) for p, u in zip(params, mean, strict=True)}
+    chi2_quadratic = chi2(problem, problem.simulate_many([values], window="train")[0], var)
     xs.append(mean.copy())
     ys.append(chi2_quadratic)
-    recentred = chi2_quadratic > min(ys) + joint_drop(d)
-    if recentred:
-        mean = np.array(xs[int(np.argmin(ys))])
     keep = problem.windows == "train"
     periods = sum(int((~np.isnan(problem.observed_values(t.kpi)[keep])).sum()) for t in problem.targets)
+    # allowed: the joint 99% drop, plus two standard deviations of a chi2 over the training periods, the noise
+    # that lets the smallest of many evaluated points lie below the surface (a noisy surface is no skewed one)
+    recentred = chi2_quadratic > min(ys) + joint_drop(d) + 2.0 * math.sqrt(2.0 * periods)
+    if recentred:
+        mean = np.array(xs[int(np.argmin(ys))])
     post = Posterior(params, mean, cov, flat, len(ys), max(noise_runs, 3), float(min(ys)), periods)
     post.chi2_quadratic, post.recentred = float(chi2_quadratic), bool(recentred)
     post.profile = profile_sets(np.array(xs), np.array(ys))

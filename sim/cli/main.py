@@ -452,6 +452,7 @@ def calibrate(
     trials: Annotated[int, typer.Option(help="Optuna (TPE) trials per search.", min=1)] = 50,
     searches: Annotated[int, typer.Option(help="Independent searches (seeds of their own).", min=1)] = 3,
     batch: Annotated[int, typer.Option(help="Trials evaluated together (in parallel on --workers).", min=1)] = 1,
+    prune: Annotated[bool, typer.Option(help="Stop hopeless trials after their first replication.")] = True,
     uncertainty: Annotated[bool, typer.Option(help="Intervals, correlations and forecast bands.")] = True,
     draws: Annotated[int, typer.Option(help="Parameter draws for the forecast bands.", min=0)] = 40,
     baseline: Annotated[
@@ -480,6 +481,7 @@ def calibrate(
         trials=trials,
         searches=searches,
         batch=batch,
+        prune=prune,
         uncertainty=uncertainty,
         draws=draws,
         baseline=baseline,

@@ -149,27 +149,58 @@ def booleans_for_numbers(data: Any, ann: Any = Scenario, path: tuple = ()) -> It
 
     YAML's true and false are Python bools, and a bool is an int to Python and to
     pydantic, so ``reward_inviter: true`` would silently mean 1. Walks the plain data
-    along the schema (models, lists, maps, tagged unions of models).
+    along the schema (models, lists, maps, tagged unions of models). What each annotation
+    is (``_Shape``) is worked out once: a sweep validates a scenario for every run.
     """
-    ann = strip_optional(ann)
-    while typing.get_origin(ann) is typing.Annotated:
-        ann = typing.get_args(ann)[0]
+    shape = _shape(ann)
     if isinstance(data, bool):
-        kinds = typing.get_args(ann) if typing.get_origin(ann) in (typing.Union, types.UnionType) else (ann,)
-        number = next((k for k in kinds if k in (int, float)), None)
-        if number is not None and bool not in kinds:
-            yield path, number.__name__, data
+        if shape.number is not None:
+            yield path, shape.number, data
         return
-    if is_model(ann) and isinstance(data, dict):
+    if shape.fields is not None and isinstance(data, dict):
         for key, value in data.items():
-            if key in ann.model_fields:
-                yield from booleans_for_numbers(value, ann.model_fields[key].annotation, (*path, key))
-    elif (options := variants(ann)) and isinstance(data, dict):
-        for tag, model in options:
-            if any(data.get(name) == tag for name, f in model.model_fields.items() if literal_choices(f.annotation)):
+            if key in shape.fields:
+                yield from booleans_for_numbers(value, shape.fields[key], (*path, key))
+    elif shape.variants and isinstance(data, dict):
+        for tag, model, tag_fields in shape.variants:
+            if any(data.get(name) == tag for name in tag_fields):
                 yield from booleans_for_numbers(data, model, path)
                 break
-    elif (kind := container(ann)) and isinstance(data, list if kind[0] == "list" else dict):
+    elif shape.container is not None and isinstance(data, list if shape.container[0] == "list" else dict):
         items = enumerate(data) if isinstance(data, list) else data.items()
         for key, value in items:
-            yield from booleans_for_numbers(value, kind[1], (*path, key))
+            yield from booleans_for_numbers(value, shape.container[1], (*path, key))
+
+
+class _Shape(typing.NamedTuple):
+    """What ``booleans_for_numbers`` needs to know of an annotation."""
+
+    number: str | None  # "int" or "float": a number field that takes no bool
+    fields: dict[str, Any] | None  # a model's field annotations
+    variants: tuple[tuple[str, type[BaseModel], tuple[str, ...]], ...]  # (tag, model, its Literal fields)
+    container: tuple[str, Any] | None
+
+
+_shapes: dict[int, tuple[Any, _Shape]] = {}  # id(annotation) -> (the annotation, kept alive; its shape)
+
+
+def _shape(ann: Any) -> _Shape:
+    known = _shapes.get(id(ann))
+    if known is not None and known[0] is ann:
+        return known[1]
+    bare = strip_optional(ann)
+    while typing.get_origin(bare) is typing.Annotated:
+        bare = typing.get_args(bare)[0]
+    kinds = typing.get_args(bare) if typing.get_origin(bare) in (typing.Union, types.UnionType) else (bare,)
+    number = next((k for k in kinds if k in (int, float)), None)
+    shape = _Shape(
+        number.__name__ if number is not None and bool not in kinds else None,
+        {k: f.annotation for k, f in bare.model_fields.items()} if is_model(bare) else None,
+        tuple(
+            (tag, m, tuple(n for n, f in m.model_fields.items() if literal_choices(f.annotation)))
+            for tag, m in variants(bare)
+        ),
+        container(bare),
+    )
+    _shapes[id(ann)] = (ann, shape)
+    return shape

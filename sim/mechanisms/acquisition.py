@@ -77,7 +77,9 @@ def backdate_visits(model: CommunityModel, members: np.ndarray) -> None:
     pop = model.pop
     p = np.clip(habitual_visit_prob(model, members), 1e-6, 1.0 - 1e-9)
     u = model.streams.uniform("acquisition", pop.n)[members].astype(np.float64)
-    gap = np.ceil(np.log1p(-u) / np.log1p(-p)) - 1  # failures before the first visit: 0, 1, 2, ...
+    # failures before the first visit: 0, 1, 2, ... (floor, not ceil - 1: the two differ where the ratio is
+    # a whole number, which u = 0, a float32 uniform once in 2^24, makes it: ceil(0) - 1 put the visit on day 1)
+    gap = np.floor(np.log1p(-u) / np.log1p(-p))
     last = -np.minimum(gap, MAX_BACKDATE_DAYS).astype(np.int32)
     pop.last_visit[members] = last
     # the 63 days before that visit, as the churn-risk score's visit history sees them: visits by the same habit.

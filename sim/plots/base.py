@@ -19,6 +19,8 @@ from sim.plots import fonts
 FIGSIZE = (9.0, 5.0)
 DPI = 110
 PAD_IN = 3 / 72  # space on each side of a block (title, a panel with its labels, legend)
+#: zlib level of the PNGs: 1 encodes them in about 0.6 of the time of Pillow's default (6), files about 9% larger.
+PNG_COMPRESS_LEVEL = 1
 
 
 def _num(x: float, _pos: int | None = None) -> str:
@@ -118,12 +120,12 @@ def _day_axis(ax, n_days: int) -> None:
 
 
 def _save(fig: Figure, path: Path) -> Path:
-    """Write the PNG without the Software/timestamp metadata.
+    """Write the PNG without the Software/timestamp metadata, quickly compressed (``PNG_COMPRESS_LEVEL``).
 
     The figure is left to the garbage collector: ``fig.clear()`` walked every artist
     again and took a fifth of a run's drawing time.
     """
-    fig.savefig(path, dpi=DPI, metadata={"Software": None})
+    fig.savefig(path, dpi=DPI, metadata={"Software": None}, pil_kwargs={"compress_level": PNG_COMPRESS_LEVEL})
     return path
 
 

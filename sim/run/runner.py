@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import platform
-import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from sim.engine import memory
 from sim.model import CommunityModel
 from sim.run import counterfactual
 from sim.run.atomic import atomic_directory, output_error
+from sim.run.gitref import head_commit
 from sim.run.report import write_run_report
 from sim.run.summary import cohort_retention, summarize
 
@@ -54,13 +54,9 @@ def versions() -> dict[str, str]:
 
 
 def git_commit() -> str | None:
-    """The commit of the source tree the package runs from, if it is a git checkout."""
-    here = Path(__file__).resolve().parent
-    try:
-        res = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True, timeout=5)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return res.stdout.strip() or None if res.returncode == 0 else None
+    """The commit of the source tree the package runs from, if it is a git checkout (read from its
+    git files: a run starts no ``git`` process)."""
+    return head_commit(Path(__file__).resolve().parent)
 
 
 def simulate(
