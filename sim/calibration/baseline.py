@@ -122,11 +122,15 @@ def forecast(model: str, tx: pd.DataFrame, problem: Any) -> dict[str, Any]:
     return {**fc, "model": MODELS[model]}
 
 
+def last_training_period(problem: Any) -> int:
+    return int(problem.periods[problem.windows == "train"].max())
+
+
 def opportunities_at(tx: pd.DataFrame, problem: Any) -> pd.DataFrame:
     """Per customer of the training window, in observed periods counted from the one of the first purchase:
     ``frequency``, ``recency``, ``n_periods`` (opportunities up to the last training period) and ``first``."""
     obs = problem.observed
-    last_train = int(problem.periods[problem.windows == "train"].max())
+    last_train = last_training_period(problem)
     p = period_of(tx["day"].to_numpy(), obs.period, obs.start)
     keep = p <= last_train
     seen = pd.DataFrame({"customer_id": tx["customer_id"].to_numpy()[keep], "p": p[keep]}).drop_duplicates()
@@ -157,7 +161,7 @@ def bgbb_forecast(tx: pd.DataFrame, problem: Any) -> dict[str, Any]:
     if model is None:
         raise CalibrationError("BG/BB did not converge on the training window, even with a penalizer")
     a, b, g, d = (float(model.params_[k]) for k in ("alpha", "beta", "gamma", "delta"))
-    last_train = int(problem.periods[problem.windows == "train"].max())
+    last_train = last_training_period(problem)
     first = opp["first"].to_numpy()
     f, r, n = (opp[c].to_numpy(dtype=float) for c in ("frequency", "recency", "n_periods"))
 
@@ -172,7 +176,6 @@ def bgbb_forecast(tx: pd.DataFrame, problem: Any) -> dict[str, Any]:
             values.append(a / (a + b) * float(alive.sum()))
         else:
             values.append(conditional(k - last_train) - conditional(k - last_train - 1))
-    customers = tx.groupby("customer_id")["day"].min()
-    late = int(len(customers) - len(opp))
+    late = int(tx["customer_id"].nunique() - len(opp))  # first purchase after the training window
     params = {"alpha": a, "beta": b, "gamma": g, "delta": d}
     return {"repeat_purchases": np.array(values), "params": params, "customers": len(opp), "late_customers": late}
