@@ -225,7 +225,8 @@ def uncertainty_json(post, search_bests: list[dict[str, float]]) -> dict:
     i50, i90 = post.interval(Z50), post.interval(Z90)
     keys = [p.path for p in post.params]
     return {
-        "method": "Gaussian synthetic likelihood around the best trial, quadratic response surface (Laplace)",
+        "method": "Gaussian synthetic likelihood: a quadratic response surface through design points with seeds "
+        "of their own around the best-fitting trial (Laplace, plus the scatter of its minimum)",
         "design_points": post.design_points,
         "noise_runs": post.noise_runs,
         "chi2_min": round(post.chi2_min, 4),

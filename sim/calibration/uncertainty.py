@@ -3,25 +3,31 @@ likelihood around the optimum, intervals, correlations, flags, and draws for for
 
 Method (a Gaussian synthetic likelihood, Wood 2010, profiled by a quadratic response surface):
 
-1. The simulation noise: ``noise_runs`` runs at the best values, each with its own seed, give the
-   variance s2[k, t] of one run's series of target k in training period t (floored, so an empty
-   period does not divide by 0; a count at least its mean, as a Poisson count), scaled up by
-   var(total over the periods) / sum of the periods' variances when that is above 1: the periods
-   share their customers, so their noise is correlated.
-2. The misfit of a point theta is chi2(theta) = sum_k,t (obs - mean_R(theta))^2 / (s2 (1 + 1/R)),
-   the observed series being one draw of the process and the mean over the R common seeds
-   carrying s2 / R of noise of its own. -chi2 / 2 is then the log-likelihood up to a constant.
-3. chi2 is evaluated on a design of points around the best values in the unit box of the
-   search ranges (log keys on their log scale) and a quadratic is fitted by least squares:
-   chi2 ~ c + g'x + x'Hx/2. Its minimum is the estimate and 2 H^-1 the covariance (the Laplace
-   approximation). A direction in which chi2 hardly curves (eigenvalue of H below 2, i.e. a
-   standard deviation above the whole range) is capped at the range: the data do not identify it.
-   The design is run twice, the second time in a box of +-3 standard deviations of the first.
-4. A profile set widens the Gaussian's intervals: every point run (the design's and every search
-   trial's, all over the ranges) whose chi2 lies within the chi-squared(1) quantile of the minimum
-   (0.45 for 50%, 2.71 for 90%) is a plausible value; an interval covers at least their span. Where
-   the Gaussian misses a long or curved ridge (a lower churn hazard compensated by less buying),
-   the points along it show it.
+1. The simulation noise: ``noise_runs`` (24) runs, each with its own seed, give the variance s2[k, t] of
+   one run's series of target k in training period t (floored, so an empty period does not divide by 0;
+   a count at least its mean, as a Poisson count), scaled up by var(total over the periods) / sum of the
+   periods' variances when that is above 1 (the periods share their customers, so their noise is
+   correlated), and by nu / (nu - 2) for nu = runs - 1: 1 / s2 overstates 1 / sigma2 by that on average.
+2. The misfit of a point theta is chi2(theta) = sum_k,t (obs - mean_R(theta))^2 / s2, the observed series
+   being one draw of the process; -chi2 / 2 is the log-likelihood up to a constant. When every point runs
+   the same R common seeds (the searches' trials), the mean carries s2 / R of noise that moves all of
+   them alike, and s2 counts (1 + 1/R) times.
+3. The design starts at the search's trial with the smallest chi2 (the search ranks by its own distance,
+   which weighs a noisy series as much as a quiet one), with the noise measured there. chi2 is evaluated
+   on a Latin hypercube around it in the unit box of the search ranges (log keys on their log scale),
+   each point with seeds of its own: in an agent model, common seeds do not make chi2 a smooth function
+   of the keys (a small change of a key changes who buys and who leaves), and a minimum read off runs
+   that share two seeds follows those seeds' luck. A quadratic is fitted by least squares through the
+   scattered points, chi2 ~ c + g'x + x'Hx/2, in stages (the second in a box of +-3 standard deviations
+   of the first; more while the minimum lies beyond the box). Its minimum is the estimate, and the
+   covariance is 2 H^-1 (the Laplace approximation) plus the scatter of the minimum over the
+   regression's uncertainty. The noise is measured once more at the estimate and the fit repeated with
+   it. A direction in which chi2 hardly curves (eigenvalue of H below 2, i.e. a standard deviation above
+   the whole range) is capped at the range: the data do not identify it.
+4. A profile set widens the Gaussian's intervals: every search trial (run all over the ranges with the
+   common seeds) whose chi2 lies within the chi-squared(1) quantile of the minimum (0.45 for 50%, 2.71
+   for 90%) is a plausible value; an interval covers at least their span. Where the Gaussian misses a
+   long or curved ridge (a lower churn hazard compensated by less buying), the points along it show it.
 
 Why not ABC-SMC (e.g. pyabc): a run of a cohort costs about a second, and ABC-SMC needs thousands
 of runs per fit to reach a small tolerance; the quadratic needs tens, and the restarts (several
@@ -47,6 +53,8 @@ COUNTS = ("purchases", "people", "count")
 Z50, Z90 = 0.6744897501960817, 1.6448536269514722
 #: A parameter whose 90% interval covers more than this share of its search range is not identified.
 UNIDENTIFIED_SHARE = 0.5
+#: Runs at the best values that measure the simulation noise: 1 / s2 of 24 runs scatters by about 30%.
+NOISE_RUNS = 24
 #: Pairs correlated beyond this are flagged: the data constrain a combination, not each key.
 RIDGE = 0.85
 
@@ -148,14 +156,20 @@ def noise_variance(problem: Problem, values: dict[str, float], seeds: list[int])
         # variance of a run's total over the periods, against the sum of the periods' variances, says how
         # much; the periods' variances are scaled by that ratio so the misfit does not count them as new data
         ratio = float(runs.sum(axis=1).var(ddof=1)) / float(var.sum())
-        out[t.kpi] = var * max(1.0, ratio)
+        # 1 / s2 of nu = runs - 1 degrees of freedom overstates 1 / sigma2 by nu / (nu - 2) on average (s2 is
+        # a scaled chi-squared): left alone, 8 runs made every chi2 1.4 times too large and the intervals narrow
+        nu = runs.shape[0] - 1
+        out[t.kpi] = var * max(1.0, ratio) * nu / (nu - 2)
     return out
 
 
-def chi2(problem: Problem, sims: dict[str, np.ndarray], var: dict[str, np.ndarray]) -> float:
-    """The misfit of one point's replications to the observed training series (see the module's step 2)."""
+def chi2(problem: Problem, sims: dict[str, np.ndarray], var: dict[str, np.ndarray], common: bool = True) -> float:
+    """The misfit of one point's replications to the observed training series (see the module's step 2).
+
+    ``common``: the runs used the seeds every point uses, so their own noise moves the minimum and counts
+    (1 + 1/R); points run with seeds of their own scatter instead, and the regression through them counts it."""
     keep = problem.windows == "train"
-    reps = next(iter(sims.values())).shape[0]
+    reps = next(iter(sims.values())).shape[0] if common else math.inf
     total = 0.0
     for t in problem.targets:
         obs = problem.observed_values(t.kpi)[keep]
@@ -175,10 +189,8 @@ def _quadratic_terms(x: np.ndarray) -> np.ndarray:
     return np.column_stack(cols)
 
 
-def fit_quadratic(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Least-squares g and H of y ~ c + g'x + x'Hx/2."""
-    d = x.shape[1]
-    coef, *_ = np.linalg.lstsq(_quadratic_terms(x), y, rcond=None)
+def _gradient_hessian(coef: np.ndarray, d: int) -> tuple[np.ndarray, np.ndarray]:
+    """g and H from the coefficients of ``_quadratic_terms``' columns."""
     g = coef[1 : 1 + d]
     h = np.zeros((d, d))
     k = 1 + d
@@ -198,55 +210,106 @@ def design(center: np.ndarray, half: np.ndarray, n: int, rng: np.random.Generato
 
 
 def laplace(
-    problem: Problem, best: dict[str, float], seed: int, noise_runs: int = 8, trials: list | None = None
+    problem: Problem, best: dict[str, float], seed: int, noise_runs: int = NOISE_RUNS, trials: list | None = None
 ) -> Posterior:
     """The local Gaussian of the fitted keys around ``best`` (see the module's docstring), with the profile
-    set of every evaluated point (the design's and the searches' ``trials``)."""
+    set of the searches' ``trials``."""
     params = problem.params
     d = len(params)
-    var = noise_variance(problem, best, derived_seeds(seed, 0x401E, max(noise_runs, 3)))
+    runs = max(noise_runs, 4)
+    var = noise_variance(problem, best, derived_seeds(seed, 0x401E, runs))
+    # only completed trials: a pruned one ran a single replication, whose chi2 has other noise
+    done = [t for t in trials or [] if t.sims is not None and not t.pruned]
+    if done:  # the search ranked them by its distance; the design starts from the best fit by chi2
+        closest = done[int(np.argmin([chi2(problem, t.sims, var) for t in done]))].values
+        if closest != best:
+            best = closest
+            var = noise_variance(problem, best, derived_seeds(seed, 0x401F, runs))
     rng = np.random.default_rng(np.random.SeedSequence([seed, 0xDE51]))
     center = np.array([to_unit(p, best[p.path]) for p in params])
     half = np.full(d, 0.15)
-    n = 3 * (1 + d + d * (d + 1) // 2) + 4
+    n = design_size(d)
+    reps = len(problem.seeds)
     xs: list[np.ndarray] = []
-    ys: list[float] = []
-    mean, cov, flat = center, np.eye(d), [True] * d
-    for _stage in range(2):
+    sims: list[dict[str, np.ndarray]] = []
+    for stage in range(MAX_STAGES):
         pts = design(center, half, n, rng)
         points = [{p.path: from_unit(p, u) for p, u in zip(params, x, strict=True)} for x in pts]
-        sims = problem.simulate_many(points, window="train")
+        own = derived_seeds(seed, 0xDE00 + stage, len(points) * reps)  # each point its own seeds
+        sims += problem.simulate_many(points, [own[i * reps : (i + 1) * reps] for i in range(len(points))], "train")
         xs += list(pts)
-        ys += [chi2(problem, s, var) for s in sims]
-        x_all, y_all = np.array(xs), np.array(ys)
-        # the fit weighs the points near the optimum: a quadratic is a local description
-        near = y_all <= np.quantile(y_all, 0.75) if len(y_all) > 3 * n // 2 else np.ones(len(y_all), bool)
-        g, h = fit_quadratic(x_all[near] - center, y_all[near])
-        mean, cov, flat = _gaussian(center, g, h, half)
+        previous = center
+        mean, cov, flat = _surface(np.array(xs), [chi2(problem, s, var, common=False) for s in sims], center, half)
+        # a minimum stopped at the box's edge (and not at the range's) lies beyond the points: look again there
+        stopped = bool(np.any((np.abs(mean - previous) >= half - 1e-9) & (mean > 0) & (mean < 1)))
         center = mean
-        half = np.clip(3.0 * np.sqrt(np.diag(cov)), 0.02, 0.5)
-    for t in trials or []:  # the searches' points, all over the ranges: a curved ridge shows among them
-        if t.sims is not None:
-            xs.append(np.array([to_unit(p, t.values[p.path]) for p in params]))
-            ys.append(chi2(problem, t.sims, var))
-    # the estimate must fit about as well as the best point run: on a steep, skewed surface the quadratic's
-    # minimum can land where the series fit badly, and forecast draws around it would miss the observed data
+        box = np.clip(3.0 * np.sqrt(np.diag(cov)), 0.02, 0.5)
+        if stage >= 1 and not stopped:
+            break
+        half = np.maximum(box, half) if stopped else box  # walking towards the minimum: the box does not shrink
+    # the noise where the estimate landed (the design's first centre may lie far from it); the points are
+    # scored again with it, and the scatter of the regression's minimum joins the covariance
+    at = {p.path: from_unit(p, u) for p, u in zip(params, mean, strict=True)}
+    var = noise_variance(problem, at, derived_seeds(seed, 0x4020, runs))
+    ys = [chi2(problem, s, var, common=False) for s in sims]
+    mean, cov, flat = _surface(np.array(xs), ys, center, half, rng)
+    # the profile: the searches' points, all over the ranges and run with the common seeds (a curved ridge
+    # shows among them), and the estimate itself
     values = {p.path: from_unit(p, u) for p, u in zip(params, mean, strict=True)}
     chi2_quadratic = chi2(problem, problem.simulate_many([values], window="train")[0], var)
-    xs.append(mean.copy())
-    ys.append(chi2_quadratic)
+    px = [np.array([to_unit(p, t.values[p.path]) for p in params]) for t in done] + [mean.copy()]
+    py = [chi2(problem, t.sims, var) for t in done] + [chi2_quadratic]
     keep = problem.windows == "train"
     periods = sum(int((~np.isnan(problem.observed_values(t.kpi)[keep])).sum()) for t in problem.targets)
-    # allowed: the joint 99% drop, plus two standard deviations of a chi2 over the training periods, the noise
+    # the estimate must fit about as well as the best point run: on a steep, skewed surface the quadratic's
+    # minimum can land where the series fit badly, and forecast draws around it would miss the observed data.
+    # Allowed: the joint 99% drop, plus two standard deviations of a chi2 over the training periods, the noise
     # that lets the smallest of many evaluated points lie below the surface (a noisy surface is no skewed one)
-    recentred = chi2_quadratic > min(ys) + joint_drop(d) + 2.0 * math.sqrt(2.0 * periods)
+    # (the design's points count here too, scored like the others as if their seeds were common)
+    cx, cy = px + xs, py + [chi2(problem, s, var) for s in sims]
+    recentred = chi2_quadratic > min(cy) + joint_drop(d) + 2.0 * math.sqrt(2.0 * periods)
     if recentred:
-        mean = np.array(xs[int(np.argmin(ys))])
-    post = Posterior(params, mean, cov, flat, len(ys), max(noise_runs, 3), float(min(ys)), periods)
+        mean = np.array(cx[int(np.argmin(cy))])
+        px.append(mean.copy())
+        py.append(min(cy))
+    post = Posterior(params, mean, cov, flat, len(xs), runs, float(min(cy)), periods)
     post.chi2_quadratic, post.recentred = float(chi2_quadratic), bool(recentred)
-    post.profile = profile_sets(np.array(xs), np.array(ys))
+    post.profile = profile_sets(np.array(px), np.array(py))
     post.flat = [bool(hi - lo > UNIDENTIFIED_SHARE) for lo, hi in post.unit_interval(Z90)]
     return post
+
+
+def design_size(d: int) -> int:
+    """Points of one design stage for ``d`` keys: three per quadratic term, and four more."""
+    return 3 * (1 + d + d * (d + 1) // 2) + 4
+
+
+#: Design stages at most: two, and more while the quadratic's minimum lies beyond the last design's box.
+MAX_STAGES = 4
+
+
+def _surface(
+    xs: np.ndarray, ys: list[float], center: np.ndarray, half: np.ndarray, rng: np.random.Generator | None = None
+) -> tuple[np.ndarray, np.ndarray, list[bool]]:
+    """Mean, covariance and flat keys of the quadratic fitted to the better three quarters of the points (a
+    quadratic is a local description); with ``rng``, the covariance adds the scatter of the quadratic's
+    minimum over the regression's uncertainty (each point ran seeds of its own, so chi2 scatters about the
+    surface, and the minimum of a surface fitted through scattered points is uncertain too)."""
+    y = np.asarray(ys)
+    near = y <= np.quantile(y, 0.75) if len(y) > 3 * design_size(xs.shape[1]) // 2 else np.ones(len(y), bool)
+    terms = _quadratic_terms(xs[near] - center)
+    coef, *_ = np.linalg.lstsq(terms, y[near], rcond=None)
+    mean, cov, flat = _gaussian(center, *_gradient_hessian(coef, xs.shape[1]), half)
+    if rng is None:
+        return mean, cov, flat
+    resid = y[near] - terms @ coef
+    dof = max(int(near.sum()) - terms.shape[1], 1)
+    cov_coef = float(resid @ resid) / dof * np.linalg.pinv(terms.T @ terms)
+    minima = [
+        _gaussian(center, *_gradient_hessian(b, xs.shape[1]), half)[0]
+        for b in rng.multivariate_normal(coef, cov_coef, size=400, method="eigh")
+    ]
+    return mean, cov + np.atleast_2d(np.cov(np.array(minima).T)), flat
 
 
 def joint_drop(d: int, z: float = 2.326) -> float:
