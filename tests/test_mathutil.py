@@ -73,19 +73,19 @@ def test_normal_quantile_is_the_standard_library_inverse_cdf_and_close_to_scipy(
 
 @pytest.mark.parametrize("dtype", [np.uint8, np.int16, np.int32, np.int64])
 def test_log1p_counts_is_log1p_of_float32_bit_for_bit(dtype):
-    from sim.core import mathutil
+    from sim.engine import arrays
 
     rng = np.random.default_rng(5)
     top = min(np.iinfo(dtype).max, 5_000)  # beyond the first table: it grows
     k = rng.integers(0, top, 20_001).astype(dtype)
     for counts in (k, k[::3], k[:1], k[:0]):
-        got = mathutil.log1p_counts(counts)
+        got = arrays.log1p_counts(counts)
         assert got.dtype == np.float32
         assert np.array_equal(got.view(np.uint32), np.log1p(counts.astype(np.float32)).view(np.uint32))
 
 
 def test_log1p_counts_computes_what_the_table_does_not_hold():
-    from sim.core.mathutil import LOG1P_TABLE_MAX, log1p_counts
+    from sim.engine.arrays import LOG1P_TABLE_MAX, log1p_counts
 
     big = np.array([0, 7, LOG1P_TABLE_MAX + 3, 2**31 - 1], dtype=np.int64)
     assert np.array_equal(log1p_counts(big), np.log1p(big.astype(np.float32)))
@@ -95,7 +95,7 @@ def test_log1p_counts_computes_what_the_table_does_not_hold():
 
 
 def test_first_flag_is_the_masked_writes_in_reverse_order():
-    from sim.core.mathutil import code_counts, first_flag
+    from sim.engine.arrays import code_counts, first_flag
 
     rng = np.random.default_rng(6)
     flags = [rng.random(10_001) < p for p in (0.1, 0.5, 0.3, 0.9)]

@@ -25,9 +25,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.core.mathutil import code_counts, first_flag, log1p_counts, logistic, roc_auc
+from sim.core.mathutil import logistic, roc_auc
 from sim.core.membership import referrer_is_member
 from sim.core.population import MEMBER
+from sim.engine.arrays import code_counts, first_flag, log1p_counts, select
 from sim.mechanisms.spec import KPI, Column, Mechanism, counter
 
 if TYPE_CHECKING:
@@ -94,8 +95,7 @@ def features(model: CommunityModel, people: np.ndarray | slice) -> dict[str, np.
     join = pop.join_day[people]
     tenure = day - join
     last_buy = pop.last_purchase[people]
-    never = last_buy < 0
-    since_buy = day - (last_buy + (join - last_buy) * never)  # from joining if never bought (arithmetic: no branch)
+    since_buy = day - select(last_buy < 0, join, last_buy)  # from joining if never bought
     redeem_min = s.incentives.points.redeem_min
     if s.incentives.points.enabled and redeem_min > 0:
         points = (np.minimum(pop.points[people], redeem_min) / redeem_min).astype(np.float32)

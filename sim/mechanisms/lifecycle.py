@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.core.mathutil import code_counts, first_flag
+from sim.engine.arrays import code_counts, first_flag
 from sim.mechanisms.spec import KPI, Mechanism, counter, ratio
 
 if TYPE_CHECKING:
