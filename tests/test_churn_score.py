@@ -63,6 +63,56 @@ def test_visit_history_counts_the_last_days():
                 assert got[0] == sum(day - w < d <= day for d in days), (p, day, w)
 
 
+def plain_features(model, people):
+    """The score's inputs computed directly (each logarithm computed, masked writes): what ``features`` looks up."""
+    pop, s, day = model.pop, model.scenario, model.day.day
+    age = day - pop.visit_bits_day[people].astype(np.int64)
+    bits = pop.visit_bits[people] << np.minimum(age, 63).astype(np.uint64)
+    bits[age >= 64] = 0
+    v7, v30, v60 = (np.bitwise_count(bits & np.uint64((1 << w) - 1)).astype(np.float32) for w in (7, 30, 60))
+    join, last_buy = pop.join_day[people], pop.last_purchase[people]
+    tenure = (day - join).astype(np.float32)
+    per_day = np.float32(1.0 / 60.0)
+    rm = s.incentives.points.redeem_min
+    return {
+        "recency": np.log1p((day - pop.last_visit[people]).astype(np.float32)),
+        "frequency": np.log1p(v30),
+        "trend": np.log((v7 * np.float32(1.0 / 7.0) + per_day) / (v60 * per_day + per_day)),
+        "purchases": np.log1p(pop.purchases[people].astype(np.float32)),
+        "purchase_recency": np.log1p((day - np.where(last_buy >= 0, last_buy, join)).astype(np.float32)),
+        "tenure": np.log1p(tenure),
+        "new": (tenure < s.lifecycle.new_for_days).astype(np.float32),
+        "advocate": (pop.invited[people] > 0).astype(np.float32),
+        "referred": churn_score.referrer_is_member(pop, people).astype(np.float32),
+        "koc": pop.is_koc[people].astype(np.float32),
+        "negative": pop.negative[people].astype(np.float32),
+        "points": (np.minimum(pop.points[people], rm) / rm).astype(np.float32),
+        "tier": pop.tier[people].astype(np.float32),
+    }
+
+
+def test_features_are_the_plain_computation_bit_for_bit():
+    """Looked-up logarithms, the shifted history and the tags' arithmetic give exactly the plain way's values,
+    for members by id and on whole columns (non-members included), on a model whose history is 90 days long."""
+    model = run(90, small(days=90, incentives={"points": {"enabled": True}}))
+    pop, day = model.pop, model.day.day
+    pop.visit_bits_day[:5] = [day, day - 63, day - 64, day - 200, -1]  # the history's edges
+    for people in (model.member_index(), slice(None)):
+        got, want = features(model, people), plain_features(model, people)
+        assert list(got) == list(want) == list(churn_score.FEATURES)
+        for name in want:
+            assert got[name].dtype == np.float32
+            assert np.array_equal(got[name].view(np.uint32), want[name].view(np.uint32)), name
+        scores = score(model, people)
+        cfg = model.scenario.operators.churn_score
+        plain = np.full(scores.size, len(TAGS), dtype=np.int8)
+        plain[want["frequency"] > np.float32(np.log(cfg.core_visits + 0.5))] = TAGS.index("core")
+        plain[day - pop.last_visit[people] >= cfg.silent_after_days] = TAGS.index("silent")
+        plain[scores > model.scenario.health.churn_risk_threshold] = TAGS.index("at_risk")
+        assert np.array_equal(churn_score.tags(model, people, scores), plain)
+        assert {TAGS.index(t) for t in TAGS} <= set(plain.tolist())  # every tag occurs: the order is tested
+
+
 def test_set_history_puts_day_j_before_the_last_visit_on_bit_j():
     rng = np.random.default_rng(3)
     earlier = rng.random((50, 63)) < 0.4

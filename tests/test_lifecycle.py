@@ -43,6 +43,19 @@ def test_the_last_day_stages_are_what_the_members_state_says(year):
     assert (code == STAGES.index("advocate")).sum() == advocate.sum()
 
 
+def test_stages_are_the_masked_writes_by_id_and_on_whole_columns(year):
+    model = year.model
+    pop, cfg, today = model.pop, model.scenario.lifecycle, model.day.day
+    for rows in (np.flatnonzero(model.pop.status == MEMBER), slice(None)):
+        want = np.full(pop.join_day[rows].size, STAGES.index("active"), dtype=np.int8)
+        want[pop.purchases[rows] >= 2] = STAGES.index("loyal")
+        want[pop.invited[rows] > 0] = STAGES.index("advocate")
+        want[pop.join_day[rows] > today - cfg.new_for_days] = STAGES.index("new")
+        want[pop.last_visit[rows] <= today - cfg.dormant_after_days] = STAGES.index("dormant")
+        assert set(want.tolist()) == set(range(len(STAGES)))  # every stage occurs: the order is tested
+        assert np.array_equal(stages(model, rows), want)
+
+
 def test_a_silent_majority_emerges_and_grows_with_the_spread_of_activity():
     """MAU/members falls and the dormant share rises as personal activity spreads; DAU/MAU stays a ratio."""
     mau, dormant = {}, {}

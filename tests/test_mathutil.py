@@ -69,3 +69,40 @@ def test_normal_quantile_is_the_standard_library_inverse_cdf_and_close_to_scipy(
     z = normal_quantile(grid)
     assert np.all(np.diff(z) > 0)  # increasing, so order statistics keep their order
     np.testing.assert_array_equal(z, -z[::-1])  # symmetric about the median
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.int16, np.int32, np.int64])
+def test_log1p_counts_is_log1p_of_float32_bit_for_bit(dtype):
+    from sim.engine import arrays
+
+    rng = np.random.default_rng(5)
+    top = min(np.iinfo(dtype).max, 5_000)  # beyond the first table: it grows
+    k = rng.integers(0, top, 20_001).astype(dtype)
+    for counts in (k, k[::3], k[:1], k[:0]):
+        got = arrays.log1p_counts(counts)
+        assert got.dtype == np.float32
+        assert np.array_equal(got.view(np.uint32), np.log1p(counts.astype(np.float32)).view(np.uint32))
+
+
+def test_log1p_counts_computes_what_the_table_does_not_hold():
+    from sim.engine.arrays import LOG1P_TABLE_MAX, log1p_counts
+
+    big = np.array([0, 7, LOG1P_TABLE_MAX + 3, 2**31 - 1], dtype=np.int64)
+    assert np.array_equal(log1p_counts(big), np.log1p(big.astype(np.float32)))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        negative = np.array([3, -1, -5], dtype=np.int32)  # read as huge unsigned numbers: computed, not looked up
+        assert np.array_equal(log1p_counts(negative), np.log1p(negative.astype(np.float32)), equal_nan=True)
+
+
+def test_first_flag_is_the_masked_writes_in_reverse_order():
+    from sim.engine.arrays import code_counts, first_flag
+
+    rng = np.random.default_rng(6)
+    flags = [rng.random(10_001) < p for p in (0.1, 0.5, 0.3, 0.9)]
+    want = np.full(10_001, len(flags), dtype=np.int8)
+    for i in reversed(range(len(flags))):  # the plain way: later writes are the earlier rules
+        want[flags[i]] = i
+    got = first_flag(flags, 10_001)
+    assert got.dtype == np.int8 and np.array_equal(got, want)
+    assert code_counts(got, len(flags) + 1) == np.bincount(want, minlength=len(flags) + 1).tolist()
+    assert first_flag([], 3).tolist() == [0, 0, 0]

@@ -28,6 +28,7 @@ import numpy as np
 from sim.core.mathutil import logistic, roc_auc
 from sim.core.membership import referrer_is_member
 from sim.core.population import MEMBER
+from sim.engine.arrays import code_counts, first_flag, log1p_counts, select
 from sim.mechanisms.spec import KPI, Column, Mechanism, counter
 
 if TYPE_CHECKING:
@@ -57,16 +58,20 @@ _ONE = np.uint64(1)
 
 def history_on(pop: Population, people: np.ndarray | slice, day: int) -> np.ndarray:
     """The visit bit sets of ``people`` moved to ``day``: bit k is a visit k days before ``day``."""
-    age = day - pop.visit_bits_day[people].astype(np.int64)
-    bits = pop.visit_bits[people] << np.minimum(age, 63).astype(np.uint64)
-    bits[age >= 64] = 0
-    return bits
+    # numpy shifts a uint64 by 64 or more (a never recorded -1 day included, cast) to 0: no history left
+    return pop.visit_bits[people] << (day - pop.visit_bits_day[people]).astype(np.uint64)
+
+
+def visit_counts(pop: Population, people: np.ndarray | slice, day: int, windows: tuple[int, ...]) -> list[np.ndarray]:
+    """Visits of ``people`` in the last ``w`` days (today included) for each ``w`` of ``windows`` (at most 64),
+    as uint8 counts."""
+    bits = history_on(pop, people, day)
+    return [np.bitwise_count(bits & np.uint64((1 << w) - 1)) for w in windows]
 
 
 def visits_within(pop: Population, people: np.ndarray | slice, day: int, windows: tuple[int, ...]) -> list[np.ndarray]:
-    """Visits of ``people`` in the last ``w`` days (today included) for each ``w`` of ``windows`` (at most 64)."""
-    bits = history_on(pop, people, day)
-    return [np.bitwise_count(bits & np.uint64((1 << w) - 1)).astype(np.float32) for w in windows]
+    """``visit_counts`` as float32."""
+    return [v.astype(np.float32) for v in visit_counts(pop, people, day, windows)]
 
 
 def set_history(pop: Population, people: np.ndarray, last: np.ndarray, earlier: np.ndarray) -> None:
@@ -80,26 +85,29 @@ def set_history(pop: Population, people: np.ndarray, last: np.ndarray, earlier: 
 
 
 def features(model: CommunityModel, people: np.ndarray | slice) -> dict[str, np.ndarray]:
-    """The score's inputs for members ``people`` (ids, or a slice of the rows) today, float32 by ``FEATURES`` name."""
+    """The score's inputs for members ``people`` (ids, or a slice of the rows) today, float32 by ``FEATURES`` name.
+
+    Every logarithm is of a count of days or visits, so it is looked up (``log1p_counts``, ``_trend``):
+    the same float32 values as computing them, for much less time.
+    """
     pop, s, day = model.pop, model.scenario, model.day.day
-    v7, v30, v60 = visits_within(pop, people, day, (7, 30, 60))
+    v7, v30, v60 = visit_counts(pop, people, day, (7, 30, 60))
     join = pop.join_day[people]
-    tenure = (day - join).astype(np.float32)
+    tenure = day - join
     last_buy = pop.last_purchase[people]
-    since_buy = (day - np.where(last_buy >= 0, last_buy, join)).astype(np.float32)
+    since_buy = day - select(last_buy < 0, join, last_buy)  # from joining if never bought
     redeem_min = s.incentives.points.redeem_min
     if s.incentives.points.enabled and redeem_min > 0:
         points = (np.minimum(pop.points[people], redeem_min) / redeem_min).astype(np.float32)
     else:
         points = np.zeros(v7.size, dtype=np.float32)
-    per_day = np.float32(1.0 / 60.0)
     return {
-        "recency": np.log1p((day - pop.last_visit[people]).astype(np.float32)),
-        "frequency": np.log1p(v30),
-        "trend": np.log((v7 * np.float32(1.0 / 7.0) + per_day) / (v60 * per_day + per_day)),
-        "purchases": np.log1p(pop.purchases[people].astype(np.float32)),
-        "purchase_recency": np.log1p(since_buy),
-        "tenure": np.log1p(tenure),
+        "recency": log1p_counts(day - pop.last_visit[people]),
+        "frequency": log1p_counts(v30),
+        "trend": _trend(v7, v60),
+        "purchases": log1p_counts(pop.purchases[people]),
+        "purchase_recency": log1p_counts(since_buy),
+        "tenure": log1p_counts(tenure),
         "new": (tenure < s.lifecycle.new_for_days).astype(np.float32),
         "advocate": (pop.invited[people] > 0).astype(np.float32),
         "referred": referrer_is_member(pop, people).astype(np.float32),
@@ -110,19 +118,45 @@ def features(model: CommunityModel, people: np.ndarray | slice) -> dict[str, np.
     }
 
 
+def trend_of(v7: np.ndarray, v60: np.ndarray) -> np.ndarray:
+    """The visit trend ln((v7 / 7 + 1/60) / (v60 / 60 + 1/60)) in float32, from visits in 7 and 60 days."""
+    per_day = np.float32(1.0 / 60.0)
+    v7, v60 = v7.astype(np.float32), v60.astype(np.float32)
+    return np.log((v7 * np.float32(1.0 / 7.0) + per_day) / (v60 * per_day + per_day))
+
+
+#: ``trend_of`` for every pair of counts (v7, v60), at ``v7 * 61 + v60``.
+_TREND = trend_of(*np.divmod(np.arange(8 * 61), 61))
+
+
+def _trend(v7: np.ndarray, v60: np.ndarray) -> np.ndarray:
+    """``trend_of`` by look-up (uint8 counts from ``visit_counts``: at most 7 and 60)."""
+    at = v7.astype(np.intp)
+    at *= 61
+    at += v60
+    return _TREND.take(at)
+
+
 def log_odds(model: CommunityModel, inputs: dict[str, np.ndarray]) -> np.ndarray:
     """The score's log-odds from its ``inputs`` (``features``) and the scenario's weights."""
     w = model.scenario.operators.churn_score.weights
     x = np.full(inputs["recency"].size, w.intercept, dtype=np.float32)
+    term = np.empty_like(x)
     for name, value in inputs.items():
         if weight := getattr(w, name):
-            x += np.float32(weight) * value
+            x += np.multiply(np.float32(weight), value, out=term)
     return x
 
 
 def score(model: CommunityModel, people: np.ndarray | slice) -> np.ndarray:
     """The churn-risk score of members ``people`` today: predicted probability of leaving within 30 days."""
-    return logistic(log_odds(model, features(model, people)))
+    return scored(model, people)[0]
+
+
+def scored(model: CommunityModel, people: np.ndarray | slice) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """``score`` of ``people`` and the ``features`` it was computed from (the tags read them too)."""
+    inputs = features(model, people)
+    return logistic(log_odds(model, inputs)), inputs
 
 
 def tags(
@@ -132,11 +166,12 @@ def tags(
     ``inputs``: their ``features``, if computed already."""
     pop, cfg, day = model.pop, model.scenario.operators.churn_score, model.day.day
     frequency = (inputs or features(model, people))["frequency"]  # ln(1 + visits in 30 days), rises with them
-    code = np.full(scores.size, len(TAGS), dtype=np.int8)
-    code[frequency > np.float32(np.log(cfg.core_visits + 0.5))] = TAGS.index("core")  # v30 >= core_visits
-    code[day - pop.last_visit[people] >= cfg.silent_after_days] = TAGS.index("silent")
-    code[scores > model.scenario.health.churn_risk_threshold] = TAGS.index("at_risk")
-    return code
+    flags = {
+        "at_risk": scores > model.scenario.health.churn_risk_threshold,
+        "silent": day - pop.last_visit[people] >= cfg.silent_after_days,
+        "core": frequency > np.float32(np.log(cfg.core_visits + 0.5)),  # v30 >= core_visits
+    }
+    return first_flag([flags[name] for name in TAGS], scores.size)
 
 
 @dataclass
@@ -205,20 +240,18 @@ def evening_phase(model: CommunityModel) -> None:
     day, cfg = model.day, model.scenario.operators.churn_score
 
     def score_and_tag(rows: np.ndarray | slice) -> tuple[np.ndarray, np.ndarray]:
-        inputs = features(model, rows)
-        scores = logistic(log_odds(model, inputs))
+        scores, inputs = scored(model, rows)
         code = tags(model, rows, scores, inputs)
-        if not isinstance(rows, slice):
-            return scores, code
-        at, _ = model.members_where(rows, np.ones(scores.size, dtype=bool))  # the members among whole columns
-        return scores[at], code[at]
+        members = True if not isinstance(rows, slice) else model.members_in(rows)
+        if members is not True:  # the members among whole columns
+            scores, code = scores[members], code[members]
+        return scores, code_counts(code, len(TAGS))
 
     parts = model.split_rows(score_and_tag, model.member_rows())
-    scores = np.concatenate([s for s, _ in parts])  # in member_index order
+    scores = parts[0][0] if len(parts) == 1 else np.concatenate([s for s, _ in parts])  # in member_index order
     day.churn_scores = scores
-    counts = np.bincount(np.concatenate([c for _, c in parts]), minlength=len(TAGS) + 1)
-    for name, count in zip(TAGS, counts, strict=False):
-        day.counts[f"tag_{name}"] = float(count)
+    for i, name in enumerate(TAGS):
+        day.counts[f"tag_{name}"] = float(sum(counts[i] for _, counts in parts))
     model.score_book.settle(model.pop, day.day)
     mi = model.member_index()
     if (day.day + 1) % cfg.evaluate_every_days == 0 and mi.size:

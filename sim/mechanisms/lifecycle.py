@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.engine.arrays import code_counts, first_flag
 from sim.mechanisms.spec import KPI, Mechanism, counter, ratio
 
 if TYPE_CHECKING:
@@ -25,22 +26,31 @@ if TYPE_CHECKING:
 STAGES: tuple[str, ...] = ("new", "active", "loyal", "advocate", "dormant")
 
 
-def stages(model: CommunityModel, mi: np.ndarray) -> np.ndarray:
-    """The stage code (index into ``STAGES``) of members ``mi`` today."""
+#: The stages in the order they are taken (the first that applies).
+_PRIORITY: tuple[str, ...] = ("dormant", "new", "advocate", "loyal", "active")
+_CODE_OF_RANK = np.array([STAGES.index(name) for name in _PRIORITY], dtype=np.int8)
+
+
+def stages(model: CommunityModel, mi: np.ndarray | slice) -> np.ndarray:
+    """The stage code (index into ``STAGES``) of members ``mi`` (ids, or a slice of the rows) today."""
     pop, cfg, today = model.pop, model.scenario.lifecycle, model.day.day
-    code = np.full(mi.size, STAGES.index("active"), dtype=np.int8)
-    code[pop.purchases[mi] >= 2] = STAGES.index("loyal")
-    code[pop.invited[mi] > 0] = STAGES.index("advocate")
-    code[pop.join_day[mi] > today - cfg.new_for_days] = STAGES.index("new")
-    code[pop.last_visit[mi] <= today - cfg.dormant_after_days] = STAGES.index("dormant")  # joining counts as a visit
-    return code
+    applies = {
+        "dormant": pop.last_visit[mi] <= today - cfg.dormant_after_days,  # joining counts as a visit
+        "new": pop.join_day[mi] > today - cfg.new_for_days,
+        "advocate": pop.invited[mi] > 0,
+        "loyal": pop.purchases[mi] >= 2,
+    }
+    size = pop.join_day[mi].size
+    return _CODE_OF_RANK.take(first_flag([applies[name] for name in _PRIORITY[:-1]], size))
 
 
 def lifecycle_phase(model: CommunityModel) -> None:
     """Count tonight's members by stage (after churn: the members who stay)."""
-    code = stages(model, model.member_index())
-    counts = np.bincount(code, minlength=len(STAGES))
-    for name, count in zip(STAGES, counts, strict=True):
+    rows = model.member_rows()
+    code = stages(model, rows)  # on whole columns when members are most of the market
+    if isinstance(rows, slice) and (members := model.members_in(rows)) is not True:
+        code = code[members]
+    for name, count in zip(STAGES, code_counts(code, len(STAGES)), strict=True):
         model.day.counts[f"stage_{name}"] = float(count)
 
 

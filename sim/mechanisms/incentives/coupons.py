@@ -43,7 +43,7 @@ def give(model: CommunityModel, people: np.ndarray, value: float, rate: float, m
 
 
 def _targets(model: CommunityModel, mi: np.ndarray, cfg: CouponsConfig) -> np.ndarray:
-    from sim.mechanisms.churn_score import TAGS, score, tags
+    from sim.mechanisms.churn_score import TAGS, score, scored, tags
 
     pop, day = model.pop, model.day.day
     if cfg.target == "segment":
@@ -54,7 +54,8 @@ def _targets(model: CommunityModel, mi: np.ndarray, cfg: CouponsConfig) -> np.nd
     if cfg.target == "lapsed":
         return mi[(pop.last_purchase[mi] >= 0) & (day - pop.last_purchase[mi] >= cfg.lapsed_days)]
     if cfg.target in TAGS:
-        return mi[tags(model, mi, score(model, mi)) == TAGS.index(cfg.target)]
+        scores, inputs = scored(model, mi)
+        return mi[tags(model, mi, scores, inputs) == TAGS.index(cfg.target)]
     return mi
 
 
