@@ -45,3 +45,28 @@ def small(**changes) -> Scenario:
 @pytest.fixture
 def small_scenario() -> Scenario:
     return small()
+
+
+#: Test files that take longest (tens of seconds to minutes each): collected first, so that when the
+#: suite's files are shared among workers (pytest-xdist, ``--dist loadfile``) the short files fill
+#: the end instead of one worker finishing a long file alone.
+SLOW_FILES_FIRST = (
+    "test_levers.py",
+    "test_operations.py",
+    "test_calibrate.py",
+    "test_registry.py",
+    "test_dashboard.py",
+    "test_figures.py",
+    "test_compare.py",
+    "test_properties.py",
+    "test_validation.py",
+    "test_incentives.py",
+    "test_sweep_reliability.py",
+    "test_abtest.py",
+)
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """Move the slow files' tests to the front; a stable sort keeps every other order as collected."""
+    rank = {name: i for i, name in enumerate(SLOW_FILES_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
