@@ -40,7 +40,7 @@ def stages(model: CommunityModel, mi: np.ndarray | slice) -> np.ndarray:
         "advocate": pop.invited[mi] > 0,
         "loyal": pop.purchases[mi] >= 2,
     }
-    size = pop.join_day[mi].size
+    size = applies["dormant"].size  # read off a flag: no second gather of a column
     return _CODE_OF_RANK.take(first_flag([applies[name] for name in _PRIORITY[:-1]], size))
 
 
