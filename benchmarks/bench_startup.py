@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import statistics
 import subprocess
 import sys
@@ -56,9 +55,10 @@ print(time.perf_counter() - t1)
 
 
 def cli() -> list[str]:
-    """The installed console script, or the module if it is not on PATH."""
-    exe = shutil.which("community-sim") or str(Path(sys.executable).with_name("community-sim"))
-    return [exe] if Path(exe).exists() else [sys.executable, "-m", "sim"]
+    """The command line of this checkout: ``python -m sim``, run in ``ROOT`` (the installed console
+    script would import the checkout the package was installed from, which may be another one).
+    Both start at the same entry point (``sim.cli.entry``)."""
+    return [sys.executable, "-m", "sim"]
 
 
 def wall(cmd: list[str], repeat: int, fresh_out: bool = False, env: dict | None = None) -> list[float]:

@@ -160,9 +160,11 @@ def _show_warning(message, category, filename, lineno, file=None, line=None) -> 
 
 def entry() -> None:
     """Console-script entry."""
+    from sim.cli import run_imports
     from sim.engine.process import prepare_process
 
     prepare_process()
+    run_imports.own_process = True  # the process ends with the command
     code = main()
     # Everything is written and closed by now. Freezing the collector's objects spares the
     # interpreter's last collections over every imported module at exit (about 0.3 s with

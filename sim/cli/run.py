@@ -8,13 +8,15 @@ from rich.console import Console
 from rich.table import Table
 
 from sim.cli.output import Steps
+from sim.cli.run_imports import import_for_run
 from sim.config.loader import load_scenario
 from sim.run.atomic import check_destination, default_run_dir, release
-from sim.run.summary import HEADLINE
 
 
 def headline_table(summary: dict, title: str) -> Table:
     """Final KPIs and the 30/90/180-day windows side by side (a window as long as the run is the final column)."""
+    from sim.run.summary import HEADLINE
+
     days = summary.get("days")
     windows = [(f"day {w}", v) for w, v in summary["windows"].items() if int(w) != days]
     cols = [("final", summary["final"]), *windows]
@@ -63,6 +65,7 @@ def run_command(path: Path, *, seed, days, out, overrides, results: Path, quiet:
 
 
 def _run(scenario, out_dir: Path, quiet: bool) -> None:
+    import_for_run(scenario.output.plots)
     from sim.run.runner import run_to_directory
 
     with Steps(quiet) as steps:
