@@ -30,6 +30,7 @@ from sim.mechanisms.content import effect_table
 from sim.mechanisms.incentives import tiers
 from sim.mechanisms.registry import COLUMNS, JOIN_SOURCES, LINES, PHASES
 from sim.mechanisms.surveys import Product
+from sim.observe.collector import KPICollector
 from sim.observe.health import HealthTracker
 from sim.observe.metrics import KPI_NAMES, KPITracker
 from sim.observe.rules_engine import RuleEngine
@@ -92,7 +93,7 @@ class CommunityModel(MemberRows, mesa.Model):
         views = agent_views if agent_views is not None else n <= self.engine.agent_views_up_to
         self._views_due = n if views else 0  # created when first asked for (``agents``): no phase needs them
         seed_initial_members(self)
-        self.datacollector = mesa.DataCollector(model_reporters={k: (lambda m, k=k: m.today[k]) for k in KPI_NAMES})
+        self.datacollector = KPICollector(KPI_NAMES)
         self.initial_joins = dict(self.day.joins)
 
     def _create_views(self) -> None:

@@ -26,6 +26,7 @@ from sim.model import CommunityModel
 ROOT = Path(__file__).resolve().parents[1]
 ONE_CORE = EngineOptions(second_core=False)
 SPLIT_ALL = EngineOptions(split_market=1, split_people=2)  # every split taken, however small the market
+BLOCKS_SPLIT = EngineOptions(split_market=1, split_people=2, block_rows=257)  # blocks of uneven size, on two cores
 
 CASES = [
     # every mechanism on, the community growing from 1% of the market: crosses nothing, stays gathered
@@ -81,6 +82,9 @@ def test_dense_gathered_and_split_days_are_identical(path, overrides, days):
     split, _ = _run(path, overrides, days, dense_share=0.0, engine=SPLIT_ALL)
     differing = [k for k in gathered if gathered[k] != split[k]]
     assert not differing, f"split evaluation changed: {differing}"
+    blocked, _ = _run(path, overrides, days, dense_share=0.0, engine=BLOCKS_SPLIT)
+    differing = [k for k in gathered if gathered[k] != blocked[k]]
+    assert not differing, f"evaluation in blocks changed: {differing}"
 
 
 def test_halves_run_on_another_thread_and_cover_the_rows():
@@ -99,6 +103,23 @@ def test_halves_run_on_another_thread_and_cover_the_rows():
     worker = model._other_core
     model.run(1)
     assert model._other_core is None and worker._shutdown  # the run stopped the thread
+
+
+def test_blocks_cover_the_rows_in_order_and_split_between_two_threads():
+    scenario = load_scenario(ROOT / "benchmarks/everything_on.yaml", ["market.size=1000"])
+    one = CommunityModel(scenario, engine=EngineOptions(second_core=False, block_rows=300))
+    assert one.split_rows(lambda rows: rows, sim.engine.rows.ALL_ROWS) == [
+        slice(0, 300),
+        slice(300, 600),
+        slice(600, 900),
+        slice(900, 1000),
+    ]
+    two = CommunityModel(scenario, engine=EngineOptions(split_market=1, block_rows=300))
+    seen = two.split_rows(lambda rows: (rows, threading.current_thread().name), sim.engine.rows.ALL_ROWS)
+    assert [rows for rows, _ in seen] == [slice(0, 300), slice(300, 600), slice(600, 900), slice(900, 1000)]
+    assert seen[0][1] == seen[1][1] != seen[2][1] == seen[3][1]  # the first half here, the second on the worker
+    assert EngineOptions(block_rows=0).blocks(10**6) == [slice(None)] == EngineOptions().blocks(1000)
+    two.stop_worker()
 
 
 def test_the_default_switches_on_the_member_share():

@@ -126,3 +126,19 @@ def test_bigger_prizes_draw_more_visits_and_dearer_gifts_keep_members():
 def test_every_lever_has_finite_changes():
     for key in ("koc.commission_rate", "referral.second_level_reward"):
         assert all(math.isfinite(x) for rel in result(key).changes.values() for x in rel)
+
+
+def test_a_scenario_met_twice_is_run_once_and_its_kpis_are_a_copy(monkeypatch):
+    from sim.experiment import levers as lv_module
+
+    runs = []
+    real = lv_module._run
+    monkeypatch.setattr(lv_module, "_run", lambda s: runs.append(s) or real(s))
+    monkeypatch.setattr(lv_module, "_RUNS", {})
+    lever = by_key()["koc.commission_rate"]
+    base = lv_module.market(people=300, days=10)
+    a = lv_module.kpis(lv_module.scenario(lever, None, 7, base))
+    a["members"] = -1.0
+    b = lv_module.kpis(lv_module.scenario(lever, None, 7, base))
+    c = lv_module.kpis(lv_module.scenario(lever, None, 8, base))
+    assert len(runs) == 2 and b["members"] >= 0 and set(b) == set(c)

@@ -84,20 +84,27 @@ class MemberRows:
         return mask if mask is True else mask[rows]
 
     def split_rows(self, fn: Callable[[np.ndarray | slice], T], rows: np.ndarray | slice) -> list[T]:
-        """``[fn(rows)]``; on whole columns of a large market, ``fn`` of each half, the halves on two cores.
+        """``[fn(rows)]``; on whole columns, ``fn`` of each block of rows (``EngineOptions.block_rows``),
+        and in a large market the first half of the blocks on this core, the second on the other.
 
         ``fn`` must work element by element on its rows (numpy drops the GIL in the arithmetic), so
-        the halves' results are the whole's, split: the split is a speed choice only. So ``fn`` must not
+        the blocks' results are the whole's, split: blocks and halves are a speed choice only. So ``fn`` must not
         draw random numbers, log events, book to the ledger, sum floats that reach the outputs, call
         ``split_*`` itself, or write outside its rows; ``rows`` is ``member_rows()``. A phase reaches this
         through its ``Scope``, which withholds the streams, the ledger, the event log and ``split_*`` while
         the halves run (``sim.mechanisms.scope.NOT_IN_SPLIT_WORK``).
         """
-        if not isinstance(rows, slice) or not self.engine.splits(self.pop.n):
+        if not isinstance(rows, slice):
             return [fn(rows)]
+        n, blocks = self.pop.n, self.engine.blocks(self.pop.n)
+        if not self.engine.splits(n):
+            return [fn(block) for block in blocks]
+        if len(blocks) < 2:
+            blocks = [slice(0, n // 2), slice(n // 2, None)]
         self.member_mask()  # cached before the halves read it
-        half = self.pop.n // 2
-        return self._in_two(fn, slice(0, half), slice(half, None))
+        half = (len(blocks) + 1) // 2
+        mine, theirs = self._in_two(lambda part: [fn(block) for block in part], blocks[:half], blocks[half:])
+        return mine + theirs
 
     def split_people(self, fn: Callable[[np.ndarray], T], people: np.ndarray) -> list[T]:
         """``[fn(people)]``; for many people in a large market, ``fn`` of each half of them, on two cores.
