@@ -34,6 +34,13 @@ from sim.config.errors import ScenarioError, ScenarioWarning
 from sim.engine.memory import NotEnoughMemory
 from sim.run.atomic import OutputError
 
+#: Options several commands share, declared once (the same flag, help and bounds everywhere).
+Executor = Annotated[str, typer.Option(help="local (processes on this machine) or dask.")]
+Workers = Annotated[int | None, typer.Option(help="Worker processes (default: one per CPU).", min=1)]
+Scheduler = Annotated[str | None, typer.Option(help="Dask scheduler address (default: a LocalCluster).")]
+ResultsRoot = Annotated[Path, typer.Option(help="Results root for the default output directory.")]
+MasterSeed = Annotated[int, typer.Option(help="Master seed of the replication seeds.", min=0)]
+
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
@@ -176,9 +183,9 @@ def entry() -> None:
 @app.command()
 def sweep(
     experiment: Annotated[Path, typer.Argument(help="Experiment YAML file (see docs/experiments.md).")],
-    executor: Annotated[str, typer.Option(help="local (processes on this machine) or dask.")] = "local",
-    workers: Annotated[int | None, typer.Option(help="Worker processes (default: one per CPU).", min=1)] = None,
-    scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address (default: a LocalCluster).")] = None,
+    executor: Executor = "local",
+    workers: Workers = None,
+    scheduler: Scheduler = None,
     out: Annotated[Path | None, typer.Option(help="Results directory; rerunning into it resumes.")] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Require --out to hold this sweep already.")] = False,
     retry_failed: Annotated[bool, typer.Option("--retry-failed", help="On resume, rerun failed runs.")] = False,
@@ -188,7 +195,7 @@ def sweep(
         typer.Option(help="Seconds a chunk may run before it is run again on fresh workers (local executor).", min=1),
     ] = None,
     set_: Annotated[list[str] | None, typer.Option("--set", help="Override a key: --set replications=2")] = None,
-    results: Annotated[Path, typer.Option(help="Results root for the default directory.")] = Path("results"),
+    results: ResultsRoot = Path("results"),
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the design and seeds; run nothing.")] = False,
     max_runs: Annotated[
         int, typer.Option(help="Refuse a design of more runs (points x replications) than this.", min=1)
@@ -237,15 +244,15 @@ def optimize(
     trials: Annotated[
         int | None, typer.Option(help="Trials the study should hold (default: the file's).", min=1)
     ] = None,
-    executor: Annotated[str, typer.Option(help="local (processes on this machine) or dask.")] = "local",
-    workers: Annotated[int | None, typer.Option(help="Worker processes (default: one per CPU).", min=1)] = None,
-    scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address (default: a LocalCluster).")] = None,
+    executor: Executor = "local",
+    workers: Workers = None,
+    scheduler: Scheduler = None,
     out: Annotated[
         Path | None, typer.Option(help="Output directory; rerunning into it resumes or adds trials.")
     ] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Require --out to hold this optimization already.")] = False,
     set_: Annotated[list[str] | None, typer.Option("--set", help="Override a key: --set replications=2")] = None,
-    results: Annotated[Path, typer.Option(help="Results root for the default directory.")] = Path("results"),
+    results: ResultsRoot = Path("results"),
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines.")] = False,
 ) -> None:
     """Search the levers for the best strategy under constraints and uncertainty; verify it on fresh seeds."""
@@ -275,7 +282,7 @@ def validate(
         Path | None,
         typer.Option(help="Output directory; must not exist or be empty (default: RESULTS/validation/<UTC time>)."),
     ] = None,
-    results: Annotated[Path, typer.Option(help="Results root for the default output directory.")] = Path("results"),
+    results: ResultsRoot = Path("results"),
     workers: Annotated[int, typer.Option(help="Worker processes.", min=1)] = 2,
     set_: Annotated[list[str] | None, typer.Option("--set", help="Override a key in every scenario.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or table.")] = False,
@@ -305,7 +312,7 @@ def warnings_(
         Path | None,
         typer.Option(help="Output directory; must not exist or be empty (default: RESULTS/warnings/<UTC time>)."),
     ] = None,
-    results: Annotated[Path, typer.Option(help="Results root for the default output directory.")] = Path("results"),
+    results: ResultsRoot = Path("results"),
     workers: Annotated[int, typer.Option(help="Worker processes.", min=1)] = 2,
     set_: Annotated[list[str] | None, typer.Option("--set", help="Override a key of the scenario.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or table.")] = False,
@@ -348,11 +355,11 @@ def compare(
         Path | None,
         typer.Option(help="Output directory; must not exist or be empty (default: RESULTS/compare/<UTC time>)."),
     ] = None,
-    results: Annotated[Path, typer.Option(help="Results root for the default output directory.")] = Path("results"),
-    seed: Annotated[int, typer.Option(help="Master seed of the replication seeds.", min=0)] = 20261122,
-    executor: Annotated[str, typer.Option(help="local or dask.")] = "local",
-    workers: Annotated[int | None, typer.Option(help="Worker processes (default: one per CPU).", min=1)] = None,
-    scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address.")] = None,
+    results: ResultsRoot = Path("results"),
+    seed: MasterSeed = 20261122,
+    executor: Executor = "local",
+    workers: Workers = None,
+    scheduler: Scheduler = None,
     set_: Annotated[list[str] | None, typer.Option("--set", help="Override a key in every scenario.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary.")] = False,
 ) -> None:
@@ -406,11 +413,11 @@ def abtest(
         Path | None,
         typer.Option(help="Output directory; must not exist or be empty (default: RESULTS/abtest/<UTC time>)."),
     ] = None,
-    results: Annotated[Path, typer.Option(help="Results root for the default output directory.")] = Path("results"),
-    seed: Annotated[int, typer.Option(help="Master seed of the replication seeds.", min=0)] = 20261122,
-    executor: Annotated[str, typer.Option(help="local or dask.")] = "local",
-    workers: Annotated[int | None, typer.Option(help="Worker processes (default: one per CPU).", min=1)] = None,
-    scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address.")] = None,
+    results: ResultsRoot = Path("results"),
+    seed: MasterSeed = 20261122,
+    executor: Executor = "local",
+    workers: Workers = None,
+    scheduler: Scheduler = None,
     set_: Annotated[list[str] | None, typer.Option("--set", help="Override a key of the scenario (both arms).")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or sentences.")] = False,
 ) -> None:
@@ -466,7 +473,7 @@ def calibrate(
     seed: Annotated[int | None, typer.Option(help="Master seed (default: the scenario's).", min=0)] = None,
     set_: Annotated[list[str] | None, typer.Option("--set", help="Override a key: --set market.size=5000")] = None,
     out: Annotated[Path | None, typer.Option(help="Output directory; must not exist or be empty.")] = None,
-    results: Annotated[Path, typer.Option(help="Results root for the default directory.")] = Path("results"),
+    results: ResultsRoot = Path("results"),
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or table.")] = False,
 ) -> None:
     """Fit scenario keys to observed KPI series: calibrated.yaml, fit.csv, fit.png, metrics.json."""
@@ -528,11 +535,11 @@ def explain(
         Path | None,
         typer.Option(help="Output directory; must not exist or be empty (default: RESULTS/explain/<UTC time>)."),
     ] = None,
-    results: Annotated[Path, typer.Option(help="Results root for the default output directory.")] = Path("results"),
-    seed: Annotated[int, typer.Option(help="Master seed of the replication seeds.", min=0)] = 20261122,
-    executor: Annotated[str, typer.Option(help="local or dask.")] = "local",
-    workers: Annotated[int | None, typer.Option(help="Worker processes (default: one per CPU).", min=1)] = None,
-    scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address.")] = None,
+    results: ResultsRoot = Path("results"),
+    seed: MasterSeed = 20261122,
+    executor: Executor = "local",
+    workers: Workers = None,
+    scheduler: Scheduler = None,
     set_: Annotated[list[str] | None, typer.Option("--set", help="Override a key in both scenarios.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or sentences.")] = False,
 ) -> None:
