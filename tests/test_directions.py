@@ -7,28 +7,19 @@ import numpy as np
 from sim.core.population import MEMBER
 from sim.mechanisms.registry import JOIN_SOURCES
 from sim.model import CommunityModel
+from tests import shared_runs
 from tests.conftest import small
 
 SEEDS = (1, 2, 3)
 
 
 def total(kpi: str, seeds=SEEDS, **changes) -> float:
-    """KPI summed over the run and over ``seeds``."""
-    out = 0.0
-    for seed in seeds:
-        model = CommunityModel(small(seed=seed, **changes))
-        model.run()
-        out += float(model.timeseries()[kpi].sum())
-    return out
+    """KPI summed over the run and over ``seeds`` (runs shared with the other tests of this process)."""
+    return sum(float(shared_runs.timeseries(small(seed=seed, **changes))[kpi].sum()) for seed in seeds)
 
 
 def final(kpi: str, seeds=SEEDS, **changes) -> float:
-    vals = []
-    for seed in seeds:
-        model = CommunityModel(small(seed=seed, **changes))
-        model.run()
-        vals.append(float(model.timeseries()[kpi].iloc[-1]))
-    return float(np.mean(vals))
+    return float(np.mean([shared_runs.timeseries(small(seed=seed, **changes))[kpi].iloc[-1] for seed in seeds]))
 
 
 def test_larger_referral_reward_brings_more_referral_joins():
@@ -130,10 +121,9 @@ def test_discount_raises_purchases_but_lowers_margin_per_order():
 
 def _referred(seed: int, **changes):
     """(referred, other) member-joiner masks after day 0 and the model, with generous referrals."""
-    model = CommunityModel(
+    model = shared_runs.finished(
         small(seed=seed, days=120, referral={"base_invite_prob": 0.05, **changes.pop("ref", {})}, **changes)
     )
-    model.run()
     pop = model.pop
     joined = pop.join_day > 0
     referred = joined & (pop.join_source == JOIN_SOURCES.index("referral"))

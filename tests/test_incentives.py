@@ -9,18 +9,15 @@ from pydantic import ValidationError
 from sim.config.schema import Scenario
 from sim.model import CommunityModel
 from sim.run.runner import add_incentive_effect, simulate
+from tests import shared_runs
 from tests.conftest import SMALL, deep_update, small
 
 SEEDS = (1, 2, 3)
 
 
 def runs(seeds=SEEDS, **changes):
-    out = []
-    for seed in seeds:
-        model = CommunityModel(small(seed=seed, days=90, **changes))
-        model.run()
-        out.append(model.timeseries())
-    return out
+    """The daily KPIs of 90-day runs, one frame a seed (shared with the other tests of this process: read only)."""
+    return [shared_runs.timeseries(small(seed=seed, days=90, **changes)) for seed in seeds]
 
 
 def total(kpi, **changes):
@@ -124,8 +121,7 @@ def test_bargain_hunters_answer_coupons_more():
     for name, code in codes.items():
         counts = []
         for changes in ({}, inc(coupons=coupons)):
-            model = CommunityModel(small(days=90, **changes))
-            model.run()
+            model = shared_runs.finished(small(days=90, **changes))
             joined = model.pop.join_day >= 0
             counts.append(model.pop.purchases[joined & (model.pop.segment == code)].sum())
         lift[name] = counts[1] / counts[0]
