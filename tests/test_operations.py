@@ -185,13 +185,15 @@ def test_every_preset_runs(preset):
 
 
 def test_decentralized_is_more_active_and_cheaper_than_centralized():
+    # 60 days: in each of seeds 1-6 alone, the active share (days 30 on) is 0.11-0.12 against 0.08-0.10 and
+    # the operating cost 121-124 thousand against 167-169 thousand (90 days: 0.12 against 0.095)
     def stats(preset):
         acts, costs = [], []
         for seed in SEEDS:
             model = CommunityModel(
                 scenario_from_mapping(
                     {
-                        "days": 90,
+                        "days": 60,
                         "seed": seed,
                         "operating_model": preset,
                         "market": {"size": 20000},
