@@ -15,23 +15,28 @@ from tests import shared_runs
 from tests.conftest import SMALL, deep_update, small
 
 SEEDS = (1, 2, 3)
+#: Days of the direction tests' runs. Over 60 days each effect holds in every one of seeds 1-5 alone, with
+#: the margins it has over 90: e.g. personalization 1.35-1.51 times the conversion (asserted: 1.2),
+#: themed columns 2.1-2.4 (1.8), UGC 1.51-1.59 (1.15), a quick crisis response 0.38-0.41 of the
+#: negative share (0.7), peak-hour posting 1.008-1.010 times the visits (1), outreach 1.03-1.07 (1).
+DAYS = 60
 
 
-def runs(days=90, seeds=SEEDS, **changes):
+def runs(days=DAYS, seeds=SEEDS, **changes):
     """The finished models, one a seed (shared with the other tests of this process: read only)."""
     return [shared_runs.finished(small(seed=seed, days=days, **changes)) for seed in seeds]
 
 
-def series(days=90, seeds=SEEDS, **changes):
+def series(days=DAYS, seeds=SEEDS, **changes):
     """Their daily KPIs, one frame a seed (shared: read only)."""
     return [shared_runs.timeseries(small(seed=seed, days=days, **changes)) for seed in seeds]
 
 
-def total(kpi, days=90, **changes):
+def total(kpi, days=DAYS, **changes):
     return sum(float(ts[kpi].sum()) for ts in series(days, **changes))
 
 
-def mean_after(kpi, start=20, days=90, **changes):
+def mean_after(kpi, start=20, days=DAYS, **changes):
     return float(np.mean([ts[kpi].iloc[start:].mean() for ts in series(days, **changes)]))
 
 
