@@ -52,16 +52,21 @@ def small_scenario() -> Scenario:
 #: the end instead of one worker finishing a long file alone.
 SLOW_FILES_FIRST = (
     "test_levers.py",
-    "test_operations.py",
+    "test_compare.py",
     "test_calibrate.py",
-    "test_registry.py",
     "test_dashboard.py",
     "test_figures.py",
-    "test_compare.py",
+    "test_scenarios.py",
     "test_properties.py",
-    "test_validation.py",
-    "test_incentives.py",
     "test_sweep_reliability.py",
+    "test_fuzz_loader.py",
+    "test_operations.py",
+    "test_incentives.py",
+    "test_validation.py",
+    "test_dense_rows.py",
+    "test_experiments_shipped.py",
+    "test_sweep.py",
+    "test_directions.py",
     "test_abtest.py",
 )
 

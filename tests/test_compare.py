@@ -52,8 +52,14 @@ def test_same_strategy_under_independent_seeds_is_significant_about_5_percent_of
     assert stats.kstest(p, "uniform").pvalue > 0.01
 
 
-def test_a_planted_difference_is_found_and_described():
-    ens = run_ensemble([tiny("base"), tiny("push", acquisition={"paid": {"daily_budget": 240}})], 5, 7, "serial")
+@pytest.fixture(scope="module")
+def planted():
+    """Five paired replications of a base strategy and one that spends four times as much on paid acquisition."""
+    return run_ensemble([tiny("base"), tiny("push", acquisition={"paid": {"daily_budget": 240}})], 5, 7, "serial")
+
+
+def test_a_planted_difference_is_found_and_described(planted):
+    ens = planted
     table = comparison_table(ens, "base")
     row = table[(table.strategy == "push") & (table.kpi == "final.members")].iloc[0]
     assert row["diff"] > 0 and row.p_value < 0.01 and row.prob_beats_baseline > 0.99
@@ -141,8 +147,8 @@ def test_compare_command_writes_report_csv_and_plots(tmp_path):
 
 
 @pytest.mark.skipif(shutil.which("chromium") is None, reason="Debian chromium is not installed")
-def test_report_renders_in_headless_chromium(tmp_path):
-    ens = run_ensemble([tiny("base"), tiny("push", acquisition={"paid": {"daily_budget": 240}})], 2, 5, "serial")
+def test_report_renders_in_headless_chromium(tmp_path, planted):
+    ens = planted
     from sim.compare.plots import write_comparison_plots
     from sim.compare.report import write_report
 
@@ -160,17 +166,15 @@ def test_report_renders_in_headless_chromium(tmp_path):
         30,
     )
     flags = [*CHROMIUM_ARGS, f"--user-data-dir={tmp_path / 'profile'}"]
-    dom = subprocess.run(
-        ["chromium", *flags, "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120
+    shot = tmp_path / "report.png"
+    dom = subprocess.run(  # one browser start: the page's DOM on stdout, and its screenshot
+        ["chromium", *flags, "--window-size=1200,1600", f"--screenshot={shot}", "--dump-dom", page.as_uri()],
+        capture_output=True,
+        text=True,
+        timeout=120,
     ).stdout
     for section in ("summary", "ranking", "kpis", "figures", "strategies", "method"):
         assert f'id="{section}"' in dom
-    shot = tmp_path / "report.png"
-    subprocess.run(
-        ["chromium", *flags, "--window-size=1200,1600", f"--screenshot={shot}", page.as_uri()],
-        capture_output=True,
-        timeout=120,
-    )
     assert shot.exists() and shot.stat().st_size > 50_000
 
 
@@ -185,7 +189,7 @@ def test_compare_finished_run_directories(tmp_path, capsys):
                         "run",
                         "scenarios/smoke.yaml",
                         "--days",
-                        "20",
+                        "8",
                         "--seed",
                         str(seed),
                         "--out",
@@ -215,7 +219,7 @@ def test_compare_finished_run_directories(tmp_path, capsys):
                 "run",
                 "scenarios/smoke.yaml",
                 "--days",
-                "20",
+                "8",
                 "--seed",
                 "9",
                 "--out",
@@ -223,6 +227,8 @@ def test_compare_finished_run_directories(tmp_path, capsys):
                 "--quiet",
                 "--set",
                 "name=z",
+                "--set",
+                "market.size=800",
                 "--set",
                 "output.plots=false",
             ]

@@ -64,11 +64,14 @@ def test_shrink_scales_a_large_community_down_with_its_budget():
 
 
 def test_default_community_is_not_a_guaranteed_loss(base):
-    """A workshop's first run should not teach that community operations never pay (one year, two seeds)."""
+    """A workshop's first run should not teach that community operations never pay (one year, two seeds:
+    the second runs only when the first made a loss)."""
     profits = []
     for seed in (1, 2):
         scenario = build_scenario(base, {**control_values(base), "seed": seed}).model_copy(update={"days": 365})
-        profits.append(float(simulate(scenario).timeseries["profit"].sum()))
+        profits.append(float(simulate(scenario, record_events=False).timeseries["profit"].sum()))
+        if profits[-1] > 0:
+            break
     assert max(profits) > 0, profits
 
 

@@ -22,7 +22,9 @@ ALL_FILES = sorted((ROOT / "experiments").glob("*.yaml"))
 #: Optimization problems (a ``levers`` section) run in tests/test_optimize_examples.py; the rest are sweeps.
 OPTIMIZATIONS = [p for p in ALL_FILES if "levers" in (yaml.safe_load(p.read_text(encoding="utf-8")) or {})]
 EXPERIMENTS = [p for p in ALL_FILES if p not in OPTIMIZATIONS]
-SHORT = ["set.days=30", "set.market.size=2000", "set.acquisition.initial_members=100", "replications=2"]
+#: Each run shortened to 15 days of a 2,000-person market: the tests check that the files run and analyse.
+SHORT_DAYS = 15
+SHORT = [f"set.days={SHORT_DAYS}", "set.market.size=2000", "set.acquisition.initial_members=100", "replications=2"]
 SMALLER_DESIGN = {
     "content_mix_lhs": ["design.n=6"],
     "incentives_sobol": ["design.n=2"],
@@ -95,7 +97,7 @@ def test_operating_model_levels_lay_their_preset_under_the_experiment_set():
     for task in r.tasks()[:: r.experiment.replications]:
         scenario = build_scenario(r.plan(), task)
         assert scenario.operating_model == task.values[0]
-        assert scenario.market.size == 2000 and scenario.days == 30  # the experiment's set wins over the preset
+        assert scenario.market.size == 2000 and scenario.days == SHORT_DAYS  # the experiment's set wins over the preset
     headcounts = {build_scenario(r.plan(), t).operators.headcount for t in r.tasks()}
     assert len(headcounts) > 1  # the presets differ, so they really were applied
 

@@ -141,7 +141,7 @@ def test_sigkill_halfway_then_rerun_gives_the_uninterrupted_table(tmp_path):
     """Kill the sweep's whole process group after its first chunk lands; the same command then finishes it."""
     body = "seed: 5\nfactors:\n  referral.reward_inviter: [0, 10, 20, 40]\nreplications: 4\nkpis: [final.members]\n"
     path = write_experiment(tmp_path, body, small=False)
-    path.write_text(path.read_text() + "set: {days: 40, market.size: 3000}\n")
+    path.write_text(path.read_text() + "set: {days: 20, market.size: 3000}\n")
     out = tmp_path / "killed"
     command = [
         sys.executable,
