@@ -187,12 +187,22 @@ def test_a_horizon_as_long_as_the_run_and_rows_undefined_everywhere_are_not_show
     assert not {"w180.cum_profit", "w180.members", "retention.day_180"} & kpis
 
 
-def test_one_replication_gives_one_sentence_and_no_intervals_or_warnings(tmp_path):
-    out = tmp_path / "cmp"
+@pytest.fixture(scope="module")
+def plain_compares(tmp_path_factory) -> tuple[list[int], Path]:
+    """The same one-replication compare run twice into its default directory, every warning an error:
+    the exit codes and the results folder (shared by the two tests below)."""
+    results = tmp_path_factory.mktemp("plain") / "results"
+    args = ["compare", SMOKE, SMOKE, "--replications", "1", "--results", str(results), *TINY]
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        code = main(["compare", SMOKE, SMOKE, "--replications", "1", "--out", str(out), *TINY])
-    assert code == 0
+        codes = [main(args), main(args)]
+    return codes, results
+
+
+def test_one_replication_gives_one_sentence_and_no_intervals_or_warnings(plain_compares):
+    codes, results = plain_compares
+    assert codes[0] == 0
+    out = sorted((results / "compare").iterdir())[0]
     page = (out / "report.html").read_text()
     assert "One replication: there are no intervals" in page
     assert "P(better)" not in page.split('id="method"')[0]
@@ -200,10 +210,9 @@ def test_one_replication_gives_one_sentence_and_no_intervals_or_warnings(tmp_pat
     assert table[["ci_low", "ci_high", "p_value", "prob_beats_baseline"]].isna().all().all()
 
 
-def test_a_second_plain_compare_writes_a_second_timestamped_directory(tmp_path):
-    results = tmp_path / "results"
-    args = ["compare", SMOKE, SMOKE, "--replications", "1", "--results", str(results), *TINY]
-    assert main(args) == 0 and main(args) == 0
+def test_a_second_plain_compare_writes_a_second_timestamped_directory(plain_compares):
+    codes, results = plain_compares
+    assert codes == [0, 0]
     written = sorted((results / "compare").iterdir())
     assert len(written) == 2 and all((d / "report.html").is_file() for d in written)
 

@@ -4,6 +4,7 @@ figure; join sources have readable names and colours that stay apart; the compar
 from __future__ import annotations
 
 import contextlib
+import functools
 import itertools
 import json
 import warnings
@@ -80,13 +81,16 @@ def compare_figures(tmp_path_factory) -> dict[str, Figure]:
 
 
 def _sweep(folder: Path, name: str, factors: str) -> object:
+    """A small sweep, run in this process (the figures are under test, not the worker pool)."""
+    from sim.experiment.resolve import resolve_experiment
+    from sim.experiment.sweep import run_sweep
     from tests.experiment_helpers import write_experiment
 
     body = f"name: {name}\nseed: 3\nreplications: 2\nkpis: [final.members, final.gmv]\nfactors:\n{factors}"
     folder.mkdir()
     path = write_experiment(folder, body)
-    assert main(["sweep", str(path), "--results", str(folder / "results"), "--workers", "1", "-q"]) == 0
-    return load_sweep(folder / "results" / "sweeps" / name)
+    assert run_sweep(resolve_experiment(path), folder / "sweep", executor="serial").failed == 0
+    return load_sweep(folder / "sweep")
 
 
 @pytest.fixture(scope="module")
@@ -146,17 +150,23 @@ def validation_figure(tmp_path_factory) -> Figure:
 @pytest.fixture(scope="module")
 def calibration(tmp_path_factory) -> tuple[Figure, Path]:
     """``calibrate`` of a scenario named in Chinese, into its default directory; the fit figure and the directory."""
+    from sim.calibration import cli as calibration_cli
+    from sim.calibration.uncertainty import laplace
+
     folder = tmp_path_factory.mktemp("calibrate")
     scenario = folder / "s.yaml"
     scenario.write_text(
-        f"name: {CHINESE}\ndays: 56\nmarket: {{size: 1500}}\nacquisition: {{initial_members: 100}}\n", encoding="utf-8"
+        f"name: {CHINESE}\ndays: 28\nmarket: {{size: 1500}}\nacquisition: {{initial_members: 100}}\n", encoding="utf-8"
     )
     observed = folder / "observed.csv"
-    pd.DataFrame({"day": range(56), "purchases": np.arange(56) % 7 + 3}).to_csv(observed, index=False)
+    pd.DataFrame({"day": range(28), "purchases": np.arange(28) % 7 + 3}).to_csv(observed, index=False)
     args = ["calibrate", str(scenario), "--observed", str(observed), "--period", "week", "--target", "purchases"]
     args += ["--fit", "purchase.base_prob=0.01:0.05", "--trials", "2", "--replications", "1", "--quiet"]
     args += ["--searches", "1", "--draws", "6"]  # bands still drawn, at a fraction of the default's runs
-    with _strict(), saved_figures() as saved:
+    # the figure, not the intervals, is under test here: the noise is estimated from 4 runs (the least the
+    # estimate takes) instead of 24, which were most of the command's runs
+    with pytest.MonkeyPatch.context() as mp, _strict(), saved_figures() as saved:
+        mp.setattr(calibration_cli, "laplace", functools.partial(laplace, noise_runs=4))
         assert main([*args, "--results", str(folder / "results")]) == 0
     return saved[0], folder / "results"
 

@@ -311,7 +311,8 @@ def test_run_compare_and_calibrate_directories_respect_the_umask(tmp_path, capsy
         "compare": ["compare", SMOKE, str(other), "--out", str(tmp_path / "compare"), "--replications", "1"]
         + ["--days", "3", "--set", "market.size=500", *TINY, "--quiet", "--workers", "1"],
         "calibrate": ["calibrate", SMOKE, "--observed", str(obs), "--fit", "purchase.base_prob=0.01:0.05"]
-        + ["--trials", "1", "--replications", "1", "--out", str(tmp_path / "calibrate"), "--quiet"]
+        + ["--trials", "1", "--replications", "1", "--searches", "1", "--no-uncertainty"]
+        + ["--out", str(tmp_path / "calibrate"), "--quiet"]
         + ["--set", "days=4", "--set", "market.size=500", *TINY],
     }
     old = os.umask(0o022)

@@ -75,16 +75,6 @@ def _check_pngs(paths, out_dir):
         assert float(img[..., :3].std()) > 0.05, f"{p} looks blank"
 
 
-def test_seven_pngs_written_and_returned(tmp_path):
-    """Also: the output folder is created, a long title fits, and no pyplot figure is left behind."""
-    plt = pytest.importorskip("matplotlib.pyplot")
-    before = plt.get_fignums()
-    out = tmp_path / "nested" / "plots"
-    paths = _plot_strict(_run(75), out, "a rather long scenario title " * 3)
-    _check_pngs(paths, out)
-    assert plt.get_fignums() == before
-
-
 def test_three_day_run(tmp_path):
     data = _run(3)
     assert len(data[0]) == 3 and len(data[2]) == 1  # one cohort, rolling window longer than the run
@@ -139,13 +129,33 @@ def marked_run():
     return (ts, funnel(m.pop), cohort_retention(m.pop, len(ts))), m.markers
 
 
-def test_markers_of_every_kind(tmp_path, marked_run):
+LONG_TITLE = "a rather long scenario title " * 3
+
+
+@pytest.fixture(scope="module")
+def plain_plots(tmp_path_factory, marked_run):
+    """The seven plots of the marked run drawn without its markers, under a long title, into a folder that
+    does not exist yet; with pyplot's open figures before and after (drawn once, for two tests)."""
+    plt = pytest.importorskip("matplotlib.pyplot")
+    before = plt.get_fignums()
+    out = tmp_path_factory.mktemp("plain") / "nested" / "plots"
+    paths = _plot_strict(marked_run[0], out, LONG_TITLE, markers=None)
+    return paths, out, before, plt.get_fignums()
+
+
+def test_seven_pngs_written_and_returned(plain_plots):
+    """Also: the output folder is created, a long title fits, and no pyplot figure is left behind."""
+    paths, out, before, after = plain_plots
+    _check_pngs(paths, out)
+    assert after == before
+
+
+def test_markers_of_every_kind(tmp_path, marked_run, plain_plots):
     data, markers = marked_run
     assert {m["kind"] for m in markers} == {"crisis", "promotion", "competitor", "rule"}
-    paths = _plot_strict(data, tmp_path / "marked", markers=markers)
+    paths = _plot_strict(data, tmp_path / "marked", LONG_TITLE, markers=markers)
     _check_pngs(paths, tmp_path / "marked")
-    plain = _plot_strict(data, tmp_path / "plain", markers=None)
-    _check_pngs(plain, tmp_path / "plain")
+    plain = plain_plots[0]
     for with_marks, without in zip(paths, plain, strict=True):
         unchanged = with_marks.read_bytes() == without.read_bytes()
         assert unchanged == (with_marks.name in ("funnel.png", "cohort_retention.png")), with_marks  # no time axis
