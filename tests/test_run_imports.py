@@ -41,7 +41,8 @@ def test_import_for_run_restores_the_collector_and_matplotlibs_help():
         "import gc, inspect\n"
         "from sim.cli import run_imports\n"
         "run_imports.own_process = True\n"
-        "run_imports.import_for_run(plots=True)\n"
+        "from sim.config.schema import Scenario\n"
+        "run_imports.import_for_run(Scenario.model_validate({'name': 'probe', 'output': {'plots': True}}))\n"
         "from matplotlib.lines import Line2D\n"
         "from matplotlib.artist import Artist\n"
         "line = Line2D([0, 1], [0, 1]); line.set(linewidth=3, color='red')\n"
@@ -63,3 +64,24 @@ def test_import_for_run_restores_the_collector_and_matplotlibs_help():
         "True",
         "_update_set_signature_and_docstring",
     ]
+
+
+def test_a_run_that_cannot_fit_stops_before_matplotlib_is_imported():
+    """The memory check comes before the figure modules, which would take their share of a small
+    address-space limit first (and make a C library print its own failure before the clear line)."""
+    probe = (
+        "import resource, sys\n"
+        "resource.setrlimit(resource.RLIMIT_AS, (4 << 30, 4 << 30))\n"
+        "from sim.cli import run_imports\n"
+        "from sim.config.schema import Scenario\n"
+        "from sim.engine.memory import NotEnoughMemory\n"
+        "run_imports.own_process = True\n"
+        "too_big = Scenario.model_validate({'name': 'probe', 'market': {'size': 50_000_000}})\n"
+        "try:\n"
+        "    run_imports.import_for_run(too_big)\n"
+        "except NotEnoughMemory as exc:\n"
+        "    print('refused', 'matplotlib' in sys.modules, str(exc).startswith('not enough memory for'))\n"
+    )
+    res = _python("-c", probe)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.split() == ["refused", "False", "True"]

@@ -65,7 +65,7 @@ def run_command(path: Path, *, seed, days, out, overrides, results: Path, quiet:
 
 
 def _run(scenario, out_dir: Path, quiet: bool) -> None:
-    import_for_run(scenario.output.plots)
+    import_for_run(scenario)
     from sim.run.runner import run_to_directory
 
     with Steps(quiet) as steps:

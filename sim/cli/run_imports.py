@@ -26,35 +26,42 @@ from __future__ import annotations
 import contextlib
 import gc
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sim.config.schema import Scenario
 
 #: Set by the console entry point (``sim.cli.main.entry``): the process ends with the command.
 own_process = False
 
 
-def import_for_run(plots: bool) -> None:
-    """Import the run's modules (the simulation and outputs; matplotlib and the figures if ``plots``)."""
+def import_for_run(scenario: Scenario) -> None:
+    """Import the run's modules (the simulation and outputs; matplotlib and the figures if the scenario
+    draws them). A run that cannot fit in memory stops before the figure modules take their share of
+    the address space (``NotEnoughMemory``, one clear line)."""
     if not own_process:
-        _import(plots)
+        _import_checked(scenario)
+        if scenario.output.plots:
+            import sim.plots  # noqa: F401  (matplotlib)
         return
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        if plots:
+        _import_checked(scenario)
+        if scenario.output.plots:
             with artists_without_set_help():
-                _import(plots)
-        else:
-            _import(plots)
+                import sim.plots  # noqa: F401  (matplotlib)
     finally:
         gc.freeze()
         if was_enabled:
             gc.enable()
 
 
-def _import(plots: bool) -> None:
-    import sim.run.runner  # noqa: F401  (pandas, pyarrow, the model, Mesa's core)
+def _import_checked(scenario: Scenario) -> None:
+    """The simulation's and outputs' modules (pandas, pyarrow, the model, Mesa's core), then the memory check."""
+    from sim.run.runner import check_fits
 
-    if plots:
-        import sim.plots  # noqa: F401  (matplotlib)
+    check_fits(scenario)
 
 
 @contextlib.contextmanager

@@ -59,12 +59,17 @@ def git_commit() -> str | None:
     return head_commit(Path(__file__).resolve().parent)
 
 
+def check_fits(scenario: Scenario) -> None:
+    """Raise ``NotEnoughMemory`` if a run of ``scenario`` cannot fit in the memory left."""
+    net = scenario.market.network
+    memory.check_fits(scenario.market.size, net.mean_degree, net.kind == "complete")
+
+
 def simulate(
     scenario: Scenario, progress: Callable[[int], None] | None = None, record_events: bool | None = None
 ) -> RunResult:
     """Run the model in memory (no files)."""
-    net = scenario.market.network
-    memory.check_fits(scenario.market.size, net.mean_degree, net.kind == "complete")  # before building anything
+    check_fits(scenario)  # before building anything
     start = time.perf_counter()
     model = CommunityModel(scenario, record_events=record_events)
     model.run(progress=progress)
