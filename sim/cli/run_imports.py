@@ -39,29 +39,27 @@ def import_for_run(scenario: Scenario) -> None:
     """Import the run's modules (the simulation and outputs; matplotlib and the figures if the scenario
     draws them). A run that cannot fit in memory stops before the figure modules take their share of
     the address space (``NotEnoughMemory``, one clear line)."""
-    if not own_process:
-        _import_checked(scenario)
+    cheap = own_process
+    with collector_paused_then_frozen() if cheap else contextlib.nullcontext():
+        from sim.run.runner import check_fits  # pandas, pyarrow, the model, Mesa's core
+
+        check_fits(scenario)
         if scenario.output.plots:
-            import sim.plots  # noqa: F401  (matplotlib)
-        return
+            with artists_without_set_help() if cheap else contextlib.nullcontext():
+                import sim.plots  # noqa: F401  (matplotlib)
+
+
+@contextlib.contextmanager
+def collector_paused_then_frozen() -> Iterator[None]:
+    """No garbage collection inside; what was created meanwhile is frozen out of later collections."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        _import_checked(scenario)
-        if scenario.output.plots:
-            with artists_without_set_help():
-                import sim.plots  # noqa: F401  (matplotlib)
+        yield
     finally:
         gc.freeze()
         if was_enabled:
             gc.enable()
-
-
-def _import_checked(scenario: Scenario) -> None:
-    """The simulation's and outputs' modules (pandas, pyarrow, the model, Mesa's core), then the memory check."""
-    from sim.run.runner import check_fits
-
-    check_fits(scenario)
 
 
 @contextlib.contextmanager
