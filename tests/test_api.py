@@ -208,6 +208,6 @@ def test_compare_and_replicate_take_loaded_scenarios(tmp_path):
 
 
 def test_compare_default_seed_is_the_cli_default():
-    cli = importlib.import_module("sim.cli.main")
+    cli = importlib.import_module("sim.cli.commands")
     seed = inspect.signature(cli.compare).parameters["seed"].default
     assert seed == cs.COMPARE_SEED

@@ -1,4 +1,5 @@
-"""The ``community-sim`` command line: ``main`` (the commands), ``errors`` (how a command ends),
+"""The ``community-sim`` command line: ``commands`` (the commands and their options), ``main`` (the
+entry point and exit codes), ``errors`` (how a command ends),
 ``output`` (what it writes besides its results), and one module for ``run``; the other commands'
 work lives beside what they drive (``sim.experiment.cli``, ``sim.compare.cli``, ...)."""
 
