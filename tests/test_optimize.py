@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -204,3 +205,23 @@ def test_report_leads_with_plain_verified_sentences_and_says_when_everything_los
     assert "it keeps retention.day_180 at 0.90 (asked &gt;= 0.7)" in items[1]  # the constraint, as verified
     assert any("Everything loses money" in item for item in items)
     assert (outcome.table["mean.final.profit"].dropna() < 0).all()
+
+
+def test_report_says_which_settings_the_command_line_changed_under_the_files_description(tmp_path):
+    """The description is the file's prose: after ``--set`` it may describe settings the run did not use,
+    so the report lists what the command line changed right under it (and says nothing when it changed nothing)."""
+    body = "description: A budget of 750 CNY a day.\n" + SYNTHETIC
+    spec = write_spec(tmp_path, body)
+    changed = ["budget.limit=700", "set.days=190"]
+    resolved = resolve_optimization(spec, changed)
+    assert resolved.spec.budget.limit == 700
+    outcome = optimize(resolved, tmp_path / "set", trials=4, executor="serial", run=synthetic)
+    page = (outcome.out / "report.html").read_text(encoding="utf-8")
+    head = page.split("<ul class='summary'>")[0]
+    assert "A budget of 750 CNY a day." in head
+    assert "Changed on the command line (the description above is the file&#x27;s):" in head
+    assert "<code>budget.limit=700</code>" in head and "<code>set.days=190</code>" in head
+    assert json.loads((outcome.out / "manifest.json").read_text())["overrides"] == changed  # to run it again
+    plain = optimize(resolve_optimization(spec), tmp_path / "plain", trials=4, executor="serial", run=synthetic)
+    assert "command line" not in (plain.out / "report.html").read_text(encoding="utf-8")
+    assert json.loads((plain.out / "manifest.json").read_text())["overrides"] == []

@@ -168,6 +168,15 @@ def sentences(resolved: Resolved, table: pd.DataFrame, picked: pd.DataFrame, ver
     return out
 
 
+def _changed(overrides: tuple[str, ...], described: bool) -> str:
+    """What ``--set`` changed from the file: the description is the file's and may speak of other settings."""
+    if not overrides:
+        return ""
+    items = ", ".join(f"<code>{html.escape(o)}</code>" for o in overrides)
+    told = " (the description above is the file's)" if described else ""
+    return f"<p class='muted'>Changed on the command line{html.escape(told)}: {items}.</p>"
+
+
 def write_report(
     resolved: Resolved,
     table: pd.DataFrame,
@@ -185,6 +194,7 @@ def write_report(
         f"<style>{CSS}</style></head><body>",
         f"<h1>{esc(spec.name)}: optimization</h1>",
         f"<p class='muted'>{esc(spec.description)}</p>" if spec.description else "",
+        _changed(resolved.overrides, bool(spec.description)),
         "<ul class='summary'>"
         + "".join(f"<li>{esc(s)}</li>" for s in sentences(resolved, table, picked, ver))
         + "</ul>",

@@ -48,6 +48,7 @@ class Resolved:
     seeds: list[int]
     samples: list[tuple[Any, ...]]
     sha256: str = ""
+    overrides: tuple[str, ...] = ()  # the command line's --set, as given (the report lists them)
 
     @property
     def lines(self) -> list[str]:
@@ -172,6 +173,7 @@ def resolve_optimization(path: str | Path, overrides: Sequence[str] = ()) -> Res
         samples,
     )
     resolved.sha256 = optimization_hash(resolved)
+    resolved.overrides = tuple(overrides)
     return resolved
 
 

@@ -117,6 +117,7 @@ def write_outputs(
     manifest = {
         "name": resolved.spec.name,
         "source": resolved.source,
+        "overrides": list(resolved.overrides),
         "sha256": resolved.sha256,
         "trials": int(len(table)),
         "search_seeds": resolved.seeds,
