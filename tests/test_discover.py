@@ -52,6 +52,7 @@ def test_pasting_never_lowers_the_density():
 
 
 @pytest.mark.skipif(importlib.util.find_spec("ema_workbench") is None, reason="EMA Workbench is not installed")
+@pytest.mark.filterwarnings("ignore:The inplace keyword in DataFrame.drop")  # inside ema_workbench, with pandas 3.1
 def test_prim_gives_the_boxes_of_ema_workbench_on_the_same_data():
     import warnings
 
