@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import textwrap
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -31,6 +33,12 @@ def stop_once(marker: str, x: int) -> int:
     os.close(fd)
     os.kill(os.getpid(), signal.SIGSTOP)
     return -1  # never reached: a stopped worker is killed
+
+
+def late_for_early_tasks(plan: float, task: int) -> tuple[int, int]:
+    """Sleeps longer for earlier tasks (``plan`` seconds a step), so tasks finish in reverse order; (task, pid)."""
+    time.sleep(plan * (3 - task))
+    return task, os.getpid()
 
 
 def worker_threads(plan: object, chunk: object) -> tuple:

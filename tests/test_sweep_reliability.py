@@ -17,13 +17,20 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sim.batch.executors import LocalExecutor
+from sim.batch.executors import LocalExecutor, run_in_order
 from sim.cli import main
 from sim.experiment import design as designs
 from sim.experiment import store as stores
 from sim.experiment.resolve import resolve_experiment
 from sim.experiment.sweep import run_sweep
-from tests.experiment_helpers import ROOT, stop_once, worker_pools, worker_threads, write_experiment
+from tests.experiment_helpers import (
+    ROOT,
+    late_for_early_tasks,
+    stop_once,
+    worker_pools,
+    worker_threads,
+    write_experiment,
+)
 
 TINY = """\
 seed: 3
@@ -191,6 +198,16 @@ def test_a_design_above_the_run_limit_is_refused_with_its_count(tmp_path, capsys
 # --- item: workers and their threads --------------------------------------------------------------
 
 
+@pytest.mark.parametrize("executor", ["serial", "local"])
+def test_results_come_back_in_task_order_whatever_order_they_finish_in(executor):
+    """compare, abtest and validation rely on it: with two workers the later tasks finish first."""
+    ticks = []
+    found = run_in_order(late_for_early_tasks, 0.3, [0, 1, 2, 3], executor, 2, progress=lambda *a: ticks.append(a))
+    assert [task for task, _ in found] == [0, 1, 2, 3]
+    assert ticks == [(1, 4), (2, 4), (3, 4), (4, 4)]
+    assert (len({pid for _, pid in found}) == 2) == (executor == "local")  # the local pool used both workers
+
+
 def test_workers_keep_to_one_thread_each():
     with LocalExecutor(1) as ex:
         [(_, (env, one_core))] = list(ex.map(worker_threads, None, [0]))
@@ -217,7 +234,7 @@ def test_thread_limits_hold_when_the_sweep_runs_from_the_console_script(tmp_path
         "import sys\n"
         "from sim.cli import entry  # as the installed console script does\n"
         "if __name__ == '__main__':\n"
-        "    from sim.batch.executors import LocalExecutor\n"
+        "    from sim.batch.executors import LocalExecutor, run_in_order\n"
         "    from tests.experiment_helpers import worker_pools\n"
         "    with LocalExecutor(2) as ex:\n"
         "        print(sorted({p for _, r in ex.map(worker_pools, None, [0, 1]) for p in r}))\n"

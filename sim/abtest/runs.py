@@ -15,7 +15,7 @@ import numpy as np
 
 from sim.abtest import assign
 from sim.abtest.design import UNITS, Design
-from sim.batch.executors import make_executor
+from sim.batch.executors import run_in_order
 from sim.batch.seeds import replication_seeds
 from sim.config.schema import Scenario
 from sim.core.population import MEMBER
@@ -114,10 +114,4 @@ def run_replications(
     """Every replication, in order, with seeds spawned from ``master_seed`` as ``compare`` does."""
     plan = {"base": base.model_dump(mode="json"), "treated": treated.model_dump(mode="json"), "design": design}
     tasks = list(enumerate(replication_seeds(master_seed, replications)))
-    found: dict[int, Replication] = {}
-    with make_executor(executor, workers, scheduler) as ex:
-        for done, (k, rep) in enumerate(ex.map(run_replication, plan, tasks), 1):
-            found[k] = rep
-            if progress:
-                progress(done, len(tasks))
-    return [found[k] for k in range(len(tasks))]
+    return run_in_order(run_replication, plan, tasks, executor, workers, scheduler, progress)

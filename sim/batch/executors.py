@@ -329,3 +329,23 @@ def make_executor(kind: str, workers: int | None = None, scheduler: str | None =
     if kind == "serial":
         return SerialExecutor()
     raise ValueError(f"unknown executor {kind!r}; use local or dask")
+
+
+def run_in_order(
+    fn: Callable,
+    plan: Any,
+    tasks: Sequence[Any],
+    executor: str = "local",
+    workers: int | None = None,
+    scheduler: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[Any]:
+    """``fn(plan, task)`` of every task on the executor named ``executor``, in the tasks' order whatever order
+    they finish in; ``progress(done, total)`` after each."""
+    found: dict[int, Any] = {}
+    with make_executor(executor, workers, scheduler) as ex:
+        for done, (k, result) in enumerate(ex.map(fn, plan, tasks), 1):
+            found[k] = result
+            if progress:
+                progress(done, len(tasks))
+    return [found[k] for k in range(len(tasks))]

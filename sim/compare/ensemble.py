@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from sim.batch.executors import make_executor
+from sim.batch.executors import run_in_order
 from sim.batch.seeds import replication_seeds
 from sim.config.schema import Scenario
 
@@ -94,10 +94,8 @@ def run_ensemble(
     plan = [s.model_dump(mode="json") for s in scenarios]
     tasks = [(i, r, seed) for r, seed in enumerate(seeds) for i in range(len(scenarios))]
     runs: dict[tuple[str, int], RunRecord] = {}
-    with make_executor(executor, workers, scheduler) as ex:
-        for done, (k, rec) in enumerate(ex.map(_run, plan, tasks), 1):
-            rec.strategy = names[tasks[k][0]]
-            runs[(rec.strategy, rec.replication)] = rec
-            if progress:
-                progress(done, len(tasks))
+    records = run_in_order(_run, plan, tasks, executor, workers, scheduler, progress)
+    for (i, _, _), rec in zip(tasks, records, strict=True):
+        rec.strategy = names[i]
+        runs[(rec.strategy, rec.replication)] = rec
     return Ensemble(names, seeds, runs, {n: s.model_dump(mode="json") for n, s in zip(names, scenarios, strict=True)})

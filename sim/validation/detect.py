@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from sim.batch.executors import make_executor
+from sim.batch.executors import run_in_order
 from sim.batch.seeds import replication_seeds
 from sim.observe.detector import WARNINGS, evaluate
 
@@ -89,12 +89,7 @@ def run_detector(
     seeds = replication_seeds(master_seed, runs)
     plans = [shock_plan(master_seed, i, days) for i in range(runs)]
     jobs = [(i, seeds[i], plans[i][1]) for i in range(runs)]
-    results: dict[int, dict[str, np.ndarray]] = {}
-    with make_executor("local" if workers > 1 else "serial", workers) as ex:
-        for done, (i, cols) in enumerate(ex.map(_run, base, jobs), 1):
-            results[i] = cols
-            if progress:
-                progress(done, runs)
+    results = run_in_order(_run, base, jobs, "local" if workers > 1 else "serial", workers, None, progress)
     series = [{**results[i], "calm": plans[i][0] == "calm"} for i in range(runs)]
     table = pd.DataFrame([evaluate(w, series, base["health"], horizon, max_calm_share) for w in WARNINGS])
     run_rows = []

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from sim.batch.executors import make_executor
+from sim.batch.executors import run_in_order
 from sim.batch.seeds import replication_seeds
 from sim.validation.suite import ROOT, Suite
 
@@ -50,14 +50,9 @@ def run_suite(
         for name in filter(None, (c.scenario, c.baseline)):
             needs.setdefault(name, set()).add(c.metric)
     jobs = [(name, seed, tuple(sorted(m))) for name, m in sorted(needs.items()) for seed in seeds]
-    values: dict[tuple[str, int], dict[str, float]] = {}
     # the sweep's executors: workers on one core each, ending with this process however it ends
-    with make_executor("local" if workers > 1 else "serial", workers) as ex:
-        for done, (i, scored) in enumerate(ex.map(_score, tuple(overrides), jobs), 1):
-            name, seed, _ = jobs[i]
-            values[(name, seed)] = scored
-            if progress:
-                progress(done, len(jobs))
+    scores = run_in_order(_score, tuple(overrides), jobs, "local" if workers > 1 else "serial", workers, None, progress)
+    values = {(name, seed): scored for (name, seed, _), scored in zip(jobs, scores, strict=True)}
     return pd.DataFrame([_case_row(c, seeds, values) for c in suite.cases], columns=COLUMNS)
 
 
