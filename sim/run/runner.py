@@ -145,7 +145,7 @@ def write_outputs(
     ts.to_csv(directory / "timeseries.csv", float_format="%.10g", lineterminator="\n")
     ts.to_parquet(directory / "timeseries.parquet")
     if scenario.output.events:
-        result.model.events.frame().to_parquet(directory / "events.parquet", index=False)
+        result.model.events.write_parquet(directory / "events.parquet")
     if scenario.output.members:
         from sim.observe.members import members_frame
 
