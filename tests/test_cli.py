@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from sim.cli import main
 
@@ -114,6 +115,26 @@ def test_interrupted_run_leaves_nothing(tmp_path, monkeypatch):
     monkeypatch.setattr(runner, "write_outputs", boom)
     out = tmp_path / "run"
     assert main(["run", SMOKE, "--days", "2", "--out", str(out), "--quiet"]) == 130
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_full_disk_while_the_event_log_spills_ends_with_one_clear_line_and_nothing_written(tmp_path, capsys):
+    """The event log of a long run goes to a temporary file as it grows; a full disk there is no bug."""
+    import errno
+
+    import sim.core.events as events
+
+    def full(self) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    out = tmp_path / "run"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(events, "SPILL_BYTES", 1)
+        mp.setattr(events.EventLog, "_spill", full)
+        assert main(["run", SMOKE, "--days", "3", "--out", str(out), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "no space left on the disk" in err and "TMPDIR" in err and "output.events: false" in err
+    assert "Traceback" not in err and "bug" not in err
     assert list(tmp_path.iterdir()) == []
 
 

@@ -87,6 +87,9 @@ def _main(argv: list[str] | None) -> int:
                 message = str(exc) if isinstance(exc, NotEnoughMemory) else _out_of_memory(exc)
                 err.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
                 return 2
+            if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                err.print(f"[bold red]error:[/] {escape(_out_of_disk(exc))}", soft_wrap=True)
+                return 2
             traceback.print_exc()
             err.print("unexpected error: this is a bug; please report it with the traceback above")
         return 1
@@ -110,6 +113,15 @@ def _out_of_memory(exc: BaseException) -> str:
     return (
         f"not enough memory for this command ({what}); nothing was kept; free some memory, "
         "raise the limit (ulimit -v), or make market.size smaller"
+    )
+
+
+def _out_of_disk(exc: OSError) -> str:
+    where = f" ({exc.filename})" if exc.filename else ""
+    return (
+        f"no space left on the disk{where}: {exc.strerror or exc}; nothing was kept. A long run of a large "
+        "market writes its event log to the temporary directory (TMPDIR) as it goes, and its outputs to the "
+        "results directory: free some space, set TMPDIR to a larger disk, or set output.events: false"
     )
 
 

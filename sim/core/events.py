@@ -36,10 +36,10 @@ PART_DTYPES = (np.int32, np.int8, np.int32, *DTYPES)
 class EventLog:
     """Columnar, append-only event store. A disabled log records nothing."""
 
-    def __init__(self, sources: tuple[str, ...], enabled: bool = True, spill_bytes: int = SPILL_BYTES) -> None:
+    def __init__(self, sources: tuple[str, ...], enabled: bool = True, spill_bytes: int | None = None) -> None:
         self.sources = sources  # join sources, by code
         self.enabled = enabled
-        self.spill_bytes = spill_bytes
+        self.spill_bytes = SPILL_BYTES if spill_bytes is None else spill_bytes
         self._days: list[int] = []
         self._kinds: list[int] = []
         self._cols: list[list[np.ndarray]] = [[] for _ in COLUMNS]
