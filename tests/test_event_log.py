@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import gc
 import tempfile
 import tracemalloc
@@ -77,3 +78,42 @@ def test_a_run_whose_log_writes_to_its_file_has_the_same_events():
     spilling.run()
     assert spilling.events.spilled_parts > 5  # several parts, the first from the day-0 joins
     pd.testing.assert_frame_equal(spilling.events.frame(), plain.events.frame())
+
+
+class _FullAfter:
+    """A file that takes ``room`` more bytes, then fails as a full disk would (half a write landing)."""
+
+    def __init__(self, f, room: int):
+        self.f, self.room = f, room
+
+    def write(self, data: bytes) -> int:
+        if len(data) > self.room:
+            self.f.write(data[: self.room // 2])
+            raise OSError(errno.ENOSPC, "No space left on device")
+        self.room -= len(data)
+        return self.f.write(data)
+
+    def __getattr__(self, name):
+        return getattr(self.f, name)
+
+
+def test_a_spill_that_fails_half_way_leaves_the_log_as_it_was():
+    """A full disk in the middle of a spill: the log keeps the events in memory and, once there is space
+    again, holds exactly what was added."""
+    ref, log = EventLog(SOURCES), EventLog(SOURCES, spill_bytes=50_000)
+    rng = np.random.default_rng(3)
+    failed = 0
+    for day in range(40):
+        people = rng.integers(0, 10**6, 1_000).astype(np.int32)
+        amount = rng.random(1_000)
+        if day == 20:
+            log._file = _FullAfter(log._file, 30_000)  # the disk fills up
+        if day == 30:
+            log._file = log._file.f  # space again
+        ref.add(day, "purchase", people, amount=amount)
+        try:
+            log.add(day, "purchase", people, amount=amount)
+        except OSError:
+            failed += 1
+    assert failed > 0 and log.spilled_parts > 2
+    pd.testing.assert_frame_equal(log.frame(), ref.frame())

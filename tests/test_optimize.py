@@ -225,3 +225,13 @@ def test_report_says_which_settings_the_command_line_changed_under_the_files_des
     plain = optimize(resolve_optimization(spec), tmp_path / "plain", trials=4, executor="serial", run=synthetic)
     assert "command line" not in (plain.out / "report.html").read_text(encoding="utf-8")
     assert json.loads((plain.out / "manifest.json").read_text())["overrides"] == []
+    told = optimize(
+        resolve_optimization(spec, ["description=Set here."]),
+        tmp_path / "told",
+        trials=4,
+        executor="serial",
+        run=synthetic,
+    )
+    head = (told.out / "report.html").read_text(encoding="utf-8").split("<ul class='summary'>")[0]
+    assert "Set here." in head and "<code>description=Set here.</code>" in head
+    assert "the file&#x27;s" not in head  # the description shown is the command line's own

@@ -119,9 +119,9 @@ def _out_of_memory(exc: BaseException) -> str:
 def _out_of_disk(exc: OSError) -> str:
     where = f" ({exc.filename})" if exc.filename else ""
     return (
-        f"no space left on the disk{where}: {exc.strerror or exc}; nothing was kept. A long run of a large "
-        "market writes its event log to the temporary directory (TMPDIR) as it goes, and its outputs to the "
-        "results directory: free some space, set TMPDIR to a larger disk, or set output.events: false"
+        f"no space left on the disk{where}: {exc.strerror or exc}. Free some space and run the command again; "
+        "a long run of a large market also writes its event log to the temporary directory (TMPDIR) as it "
+        "goes: set TMPDIR to a larger disk, or output.events: false"
     )
 
 

@@ -4,9 +4,10 @@ Events are appended as numpy arrays per day (no per-event Python objects) and
 assembled into one table at the end of the run. A year of a large market logs
 tens of millions of purchases (20 bytes each: about 250 MB at 10^6 people, whose
 columns take 180 MB), so once the log holds ``SPILL_BYTES`` in memory its events go
-to an unnamed temporary file (``tempfile.TemporaryFile``, in ``TMPDIR``; the system
-removes it when the log is collected or the process ends) and the run's memory stays
-bounded; ``write_parquet`` writes them part by part. Columns: day, person, kind,
+to an unnamed temporary file (``tempfile.TemporaryFile``, in ``TMPDIR``, 34 bytes an
+event; it has no name, and the system frees it when the process ends, or sooner if the
+log is collected, which Mesa's registry of models rarely allows) and the run's memory
+stays bounded; ``write_parquet`` writes them part by part. Columns: day, person, kind,
 source (join source of joins), amount (list value of a purchase, reward of a
 referral), net (what the buyer paid after discounts; equals amount otherwise),
 counterpart (the referrer of a referral or referral join) and label (the name
@@ -15,6 +16,7 @@ of a marker: crisis, promotion, competitor or rule firing, whose person is -1).
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,6 +33,7 @@ SPILL_BYTES = 64 << 20
 #: One part of the log: day, kind, label code, then ``COLUMNS``, one entry per event.
 Part = tuple[np.ndarray, ...]
 PART_DTYPES = (np.int32, np.int8, np.int32, *DTYPES)
+NET = COLUMNS.index("net")
 
 
 class EventLog:
@@ -65,10 +68,11 @@ class EventLog:
             return
         n = person.size
         values = (person, source, amount, amount if net is None else net, counterpart)
-        for store, value, dtype in zip(self._cols, values, DTYPES, strict=True):
+        for k, (store, value, dtype) in enumerate(zip(self._cols, values, DTYPES, strict=True)):
             array = np.asarray(value, dtype=dtype)
             store.append(np.broadcast_to(array, n))  # a scalar takes no memory for its n events
-            self._bytes += array.nbytes
+            if not (k == NET and net is None):  # net is then amount's array, counted once
+                self._bytes += array.nbytes
         self._days.append(day)
         self._kinds.append(KINDS.index(kind))
         if label not in self._labels:
@@ -100,18 +104,26 @@ class EventLog:
 
     def _spill(self) -> None:
         """Append the events held in memory to the temporary file, batch by batch (no copy of them all at
-        once), and let them go."""
+        once), and let them go. A write that fails (a full disk) leaves the file as it was and the events
+        in memory."""
         if self._file is None:
             self._file = tempfile.TemporaryFile(prefix="community-sim-events-")
         f = self._file
-        f.seek(0, 2)
+        end = f.seek(0, 2)
         sizes = [c.size for c in self._cols[0]]
-        for per_batch, dtype in zip((self._days, self._kinds, self._label_codes), PART_DTYPES[:3], strict=True):
-            for value, n in zip(per_batch, sizes, strict=True):
-                f.write(np.full(n, value, dtype=dtype).tobytes())
-        for store in self._cols:
-            for array in store:
-                f.write(np.ascontiguousarray(array).tobytes())  # a scalar's events written out in full
+        try:
+            for per_batch, dtype in zip((self._days, self._kinds, self._label_codes), PART_DTYPES[:3], strict=True):
+                for value, n in zip(per_batch, sizes, strict=True):
+                    f.write(np.full(n, value, dtype=dtype).tobytes())
+            for store in self._cols:
+                for array in store:
+                    f.write(np.ascontiguousarray(array).tobytes())  # a scalar's events written out in full
+            f.flush()
+        except BaseException:
+            with contextlib.suppress(OSError):
+                f.seek(end)
+                f.truncate(end)
+            raise
         self._spilled.append(sum(sizes))
         self._days, self._kinds, self._label_codes = [], [], []
         self._cols = [[] for _ in COLUMNS]

@@ -177,6 +177,11 @@ def _changed(overrides: tuple[str, ...], described: bool) -> str:
     return f"<p class='muted'>Changed on the command line{html.escape(told)}: {items}.</p>"
 
 
+def _sets(overrides: tuple[str, ...], key: str) -> bool:
+    """Whether one of the ``key=value`` overrides sets ``key``."""
+    return any(o.split("=", 1)[0].strip() == key for o in overrides)
+
+
 def write_report(
     resolved: Resolved,
     table: pd.DataFrame,
@@ -194,7 +199,7 @@ def write_report(
         f"<style>{CSS}</style></head><body>",
         f"<h1>{esc(spec.name)}: optimization</h1>",
         f"<p class='muted'>{esc(spec.description)}</p>" if spec.description else "",
-        _changed(resolved.overrides, bool(spec.description)),
+        _changed(resolved.overrides, bool(spec.description) and not _sets(resolved.overrides, "description")),
         "<ul class='summary'>"
         + "".join(f"<li>{esc(s)}</li>" for s in sentences(resolved, table, picked, ver))
         + "</ul>",
