@@ -46,8 +46,8 @@ class EventLog:
         self._days: list[int] = []
         self._kinds: list[int] = []
         self._cols: list[list[np.ndarray]] = [[] for _ in COLUMNS]
-        self._label_codes: list[int] = []  # one per batch: its label's index in ``_labels`` ("" otherwise)
-        self._labels: list[str] = []
+        self._label_codes: list[int] = []  # one per batch: its label's code in ``_labels`` ("" otherwise)
+        self._labels: dict[str, int] = {}  # label -> code, in the order first logged
         self._bytes = 0  # bytes of the arrays held in memory
         self._file: IO[bytes] | None = None  # the parts written out so far, column after column
         self._spilled: list[int] = []  # events in each of them
@@ -75,9 +75,7 @@ class EventLog:
                 self._bytes += array.nbytes
         self._days.append(day)
         self._kinds.append(KINDS.index(kind))
-        if label not in self._labels:
-            self._labels.append(label)
-        self._label_codes.append(self._labels.index(label))
+        self._label_codes.append(self._labels.setdefault(label, len(self._labels)))
         if self._bytes > self.spill_bytes:
             self._spill()
 
@@ -90,41 +88,36 @@ class EventLog:
         """A dated marker with no person: a crisis onset, a promotion, a rule firing."""
         self.add(day, kind, np.array([-1], dtype=np.int32), label=label)
 
+    def _pending_columns(self) -> Iterator[np.ndarray]:
+        """The events held in memory, one column of a part at a time (``PART_DTYPES``)."""
+        sizes = [c.size for c in self._cols[0]]
+        for per_batch, dtype in zip((self._days, self._kinds, self._label_codes), PART_DTYPES[:3], strict=True):
+            yield np.repeat(np.asarray(per_batch, dtype=dtype), sizes)
+        for store in self._cols:
+            yield np.concatenate(store)
+
     def _pending(self) -> Part | None:
         """The events held in memory as one part, or None when there are none."""
-        if not self._days:
-            return None
-        sizes = [c.size for c in self._cols[0]]
-        return (
-            np.repeat(np.asarray(self._days, dtype=np.int32), sizes),
-            np.repeat(np.asarray(self._kinds, dtype=np.int8), sizes),
-            np.repeat(np.asarray(self._label_codes, dtype=np.int32), sizes),
-            *(np.concatenate(store) for store in self._cols),
-        )
+        return tuple(self._pending_columns()) if self._days else None
 
     def _spill(self) -> None:
-        """Append the events held in memory to the temporary file, batch by batch (no copy of them all at
-        once), and let them go. A write that fails (a full disk) leaves the file as it was and the events
+        """Append the events held in memory to the temporary file, a column at a time (never a copy of
+        them all at once), and let them go. A write that fails (a full disk) leaves the file as it was and the events
         in memory."""
         if self._file is None:
             self._file = tempfile.TemporaryFile(prefix="community-sim-events-")
         f = self._file
         end = f.seek(0, 2)
-        sizes = [c.size for c in self._cols[0]]
         try:
-            for per_batch, dtype in zip((self._days, self._kinds, self._label_codes), PART_DTYPES[:3], strict=True):
-                for value, n in zip(per_batch, sizes, strict=True):
-                    f.write(np.full(n, value, dtype=dtype).tobytes())
-            for store in self._cols:
-                for array in store:
-                    f.write(np.ascontiguousarray(array).tobytes())  # a scalar's events written out in full
+            for column in self._pending_columns():  # a scalar's events written out in full
+                f.write(column)
             f.flush()
         except BaseException:
             with contextlib.suppress(OSError):
                 f.seek(end)
                 f.truncate(end)
             raise
-        self._spilled.append(sum(sizes))
+        self._spilled.append(sum(c.size for c in self._cols[0]))
         self._days, self._kinds, self._label_codes = [], [], []
         self._cols = [[] for _ in COLUMNS]
         self._bytes = 0
@@ -147,7 +140,7 @@ class EventLog:
         """One part as rows of the event table (the columns of the module docstring)."""
         day, kind, label, person, source, amount, net, counterpart = part
         names = sorted(self._labels)  # the categories of the whole log, in every part
-        recode = np.argsort(np.argsort(np.asarray(self._labels, dtype=object))).astype(np.int32)
+        recode = np.array([names.index(name) for name in self._labels], dtype=np.int32)  # by code
         return pd.DataFrame(
             {
                 "day": day,
@@ -157,7 +150,7 @@ class EventLog:
                 "amount": amount,
                 "net": net,
                 "counterpart": counterpart,
-                "label": pd.Categorical.from_codes(recode[label] if label.size else label, categories=names),
+                "label": pd.Categorical.from_codes(recode[label], categories=names),
             }
         )
 
