@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import networkx as nx
 import numpy as np
 import pytest
@@ -128,3 +130,80 @@ def test_scale_free_build_uses_a_second_thread_only_when_allowed_and_gives_the_s
     assert not started
     np.testing.assert_array_equal(one.indptr, two.indptr)
     np.testing.assert_array_equal(one.indices, two.indices)
+
+
+def graph_digest(net) -> str:
+    return hashlib.sha256(net.indptr.tobytes() + net.indices.tobytes()).hexdigest()[:16]
+
+
+#: The graphs of seed 0 at 300,000 people: large enough that the scale-free draws (1.5 million) take the
+#: two-core paths. A change to how the graph is built that changes these changes every run of a seed.
+GRAPHS_OF_SEED_0 = {"scale_free": "2b75f9d2fd41aee6", "random": "9dcfb20516cad18c", "small_world": "28baa319a96dd0a5"}
+
+
+@pytest.mark.parametrize("kind", sorted(GRAPHS_OF_SEED_0))
+def test_a_seeds_graph_is_the_same_on_one_core_or_two_and_from_version_to_version(kind):
+    for second_core in (True, False):
+        net = build_network(NetworkConfig(kind=kind), 300_000, np.random.default_rng(0), second_core=second_core)
+        assert graph_digest(net) == GRAPHS_OF_SEED_0[kind], (kind, second_core)
+
+
+def test_drawing_nodes_by_searching_the_weights_in_the_uniforms_gives_the_searchsorted_nodes():
+    """``_search_sorted`` counts the uniforms below each cumulative weight instead of searching every uniform
+    in the weights: the same nodes, ties (a uniform equal to a cumulative weight, repeated weights) included."""
+    from sim.core.network import _search_sorted
+
+    rng = np.random.default_rng(11)
+    cdf = np.cumsum(rng.pareto(1.5, 400) + 1.0)
+    cdf /= cdf[-1]
+    cdf[100:103] = cdf[100]  # a run of equal cumulative weights (nodes of weight 0)
+    cdf[-1] = 1.0
+    u = np.concatenate([rng.random(20_000), cdf[rng.integers(0, 400, 500)], [0.0, np.nextafter(1.0, 0.0)]])
+    rng.shuffle(u)
+    expected = np.searchsorted(cdf, np.sort(u))
+    got = _search_sorted(cdf, u.copy())
+    np.testing.assert_array_equal(got, expected)
+    assert got.dtype == np.int32
+
+
+def test_csr_of_pair_keys_is_each_rows_contacts_in_order():
+    from sim.core.network import _csr, _swapped, _upper_keys
+
+    rng = np.random.default_rng(12)
+    n = 500
+    src, dst = rng.integers(0, n - 50, 3000), rng.integers(0, n - 50, 3000)  # the last 50 nodes isolated
+    key = _upper_keys(src, dst)
+    net = _csr(n, "random", key, _swapped(key))
+    pairs = {(int(a), int(b)) for a, b in zip(src, dst, strict=True) if a != b}
+    for v in range(n):
+        expected = sorted({b for a, b in pairs if a == v} | {a for a, b in pairs if b == v})
+        assert net.neighbors(v).tolist() == expected
+
+
+def test_long_sorts_in_two_halves_give_the_one_sorted_array(monkeypatch):
+    from concurrent.futures import ThreadPoolExecutor
+
+    import sim.core.network as network
+
+    monkeypatch.setattr(network, "PARALLEL_SORT", 10)
+    x = np.random.default_rng(13).integers(-(2**40), 2**40, 10_001)
+    with ThreadPoolExecutor(max_workers=1) as other_core:
+        got = network._sort(x.copy(), other_core)
+    np.testing.assert_array_equal(got, np.sort(x))
+
+
+def test_random_contacts_from_the_pair_keys_are_the_built_graphs_random_neighbors():
+    """Triadic closure picks contacts from the sorted pair keys without building the graph first:
+    the same contact for the same uniform as ``Network.random_neighbor`` of the built graph."""
+    from sim.core.network import _csr, _Rows, _swapped, _upper_keys
+
+    rng = np.random.default_rng(8)
+    key = _upper_keys(rng.integers(0, 300, 2000), rng.integers(0, 300, 2000))
+    low = _swapped(key)
+    graph, rows = _csr(300, "scale_free", key, low), _Rows(300, key, low)
+    np.testing.assert_array_equal(rows.degree, graph.degree())
+    nodes = np.repeat(np.flatnonzero(graph.degree() > 0), 20)
+    u = rng.random(nodes.size)
+    u[:50] = 0.0  # the first and (below) the last contact of a row
+    u[50:100] = np.nextafter(1.0, 0.0)
+    np.testing.assert_array_equal(rows.random_contact(nodes, u), graph.random_neighbor(nodes, u))
