@@ -113,21 +113,21 @@ def test_scale_free_build_uses_a_second_thread_only_when_allowed_and_gives_the_s
     """A sweep's worker builds on one thread (its process is one core); the graph is the same as with two."""
     import sim.core.network as network
 
-    started = []
+    submitted = []
 
     class Counting(network.ThreadPoolExecutor):
-        def __init__(self, *args, **kwargs):
-            started.append(1)
-            super().__init__(*args, **kwargs)
+        def submit(self, fn, /, *args, **kwargs):
+            submitted.append(getattr(fn, "__name__", fn))
+            return super().submit(fn, *args, **kwargs)
 
     monkeypatch.setattr(network, "PARALLEL_SORT", 1000)  # thread from small draws, so that N people use it
     monkeypatch.setattr(network, "ThreadPoolExecutor", Counting)
     cfg = NetworkConfig(kind="scale_free", mean_degree=10)
     two = build_network(cfg, N, np.random.default_rng(7))
-    assert started
-    started.clear()
+    assert submitted.count("_search_sorted") == 2 and "sort" in submitted  # both ends, and halves of long sorts
+    submitted.clear()
     one = build_network(cfg, N, np.random.default_rng(7), second_core=False)
-    assert not started
+    assert not submitted
     np.testing.assert_array_equal(one.indptr, two.indptr)
     np.testing.assert_array_equal(one.indices, two.indices)
 
@@ -166,14 +166,16 @@ def test_drawing_nodes_by_searching_the_weights_in_the_uniforms_gives_the_search
     assert got.dtype == np.int32
 
 
-def test_csr_of_pair_keys_is_each_rows_contacts_in_order():
-    from sim.core.network import _csr, _swapped, _upper_keys
+@pytest.mark.parametrize("int32_entries", [2**31, 10])  # positions as int32, and (from 10 entries) as int64
+def test_csr_of_pair_keys_is_each_rows_contacts_in_order(monkeypatch, int32_entries):
+    import sim.core.network as network
 
+    monkeypatch.setattr(network, "INT32_ENTRIES", int32_entries)
     rng = np.random.default_rng(12)
     n = 500
     src, dst = rng.integers(0, n - 50, 3000), rng.integers(0, n - 50, 3000)  # the last 50 nodes isolated
-    key = _upper_keys(src, dst)
-    net = _csr(n, "random", key, _swapped(key))
+    key = network._upper_keys(src, dst)
+    net = network._csr(n, "random", key, network._swapped(key))
     pairs = {(int(a), int(b)) for a, b in zip(src, dst, strict=True) if a != b}
     for v in range(n):
         expected = sorted({b for a, b in pairs if a == v} | {a for a, b in pairs if b == v})

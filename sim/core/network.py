@@ -130,6 +130,8 @@ def _everyone(nodes: np.ndarray, n: int) -> bool:
 
 #: Entries from which a sort runs in two halves on two cores (below, a thread costs more than it saves).
 PARALLEL_SORT = 1_000_000
+#: Entries of a graph from which positions in its CSR arrays need 64 bits.
+INT32_ENTRIES = 2**31
 #: Pair keys: a node pair (a, b) is ``a << 32 | b``, which sorts like (a, b); n < 2^31 always holds.
 LOW = np.int64(0xFFFFFFFF)
 
@@ -208,7 +210,7 @@ def _csr(n: int, kind: str, key: np.ndarray, low: np.ndarray) -> Network:
     # Both key lists are sorted by row, so a row's entries of each are consecutive: the j-th entry of ``low``
     # (row r) goes to indptr[r] + its rank in the row = j + (upper entries of rows < r), and the j-th of
     # ``key`` to j + (lower entries of rows <= r). The row offsets are laid out by np.repeat, in order.
-    wide = np.int64 if 2 * m >= 2**31 else np.int32
+    wide = np.int64 if 2 * m >= INT32_ENTRIES else np.int32
     ranks = np.arange(m, dtype=wide)
     for part, offsets, counts in ((low, np.cumsum(n_high) - n_high, n_low), (key, np.cumsum(n_low), n_high)):
         at = np.repeat(offsets.astype(wide), counts)
@@ -240,7 +242,7 @@ def _watts_strogatz(n: int, k: float, beta: float, rng: np.random.Generator) -> 
 
 def _search_sorted(cdf: np.ndarray, u: np.ndarray) -> np.ndarray:
     """``np.searchsorted(cdf, u)`` in ascending order (``u`` is sorted in place): the nodes the uniforms draw
-    by weight, sorted.
+    by weight, sorted. Every ``u`` must be at most ``cdf[-1]`` (uniforms below 1, ``cdf[-1]`` exactly 1).
 
     Node i is drawn by the uniforms in (cdf[i - 1], cdf[i]]; with ``u`` sorted, their count is a
     difference of two positions in ``u``, so ``cdf``'s n values are searched in ``u`` (and each node
