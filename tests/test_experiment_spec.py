@@ -129,3 +129,39 @@ def test_command_line_reports_bad_input_with_exit_code_2(tmp_path, capsys):
     assert main(["analyze", str(tmp_path / "notes")]) == 2
     assert "is not a sweep directory" in capsys.readouterr().err
     assert main(["sweep", str(good), "--executor", "ray"]) == 2
+
+
+def test_a_factor_inside_a_program_switched_off_in_the_scenario_is_warned_of(tmp_path):
+    """Its levels all run alike (the program ignores them), so a sensitivity analysis would call the lever
+    inert; the warning names the factor's line. Switched on by ``set`` or by a factor, it is not warned of."""
+    import warnings
+
+    from sim.config.errors import ScenarioWarning
+
+    path = write_experiment(tmp_path, "seed: 1\nfactors:\n  incentives.lottery.prize_value: [10, 30]\n")
+    with pytest.warns(ScenarioWarning) as caught:
+        resolve_experiment(path)
+    line = path.read_text().splitlines().index("  incentives.lottery.prize_value: [10, 30]") + 1
+    assert [str(w.message) for w in caught] == [
+        f"{path}:{line}: factors.incentives.lottery.prize_value: incentives.lottery is switched off "
+        "(enabled: false) in the scenario, so every level runs alike; switch it on with set: "
+        "{incentives.lottery.enabled: true}, or vary incentives.lottery.enabled too"
+    ]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ScenarioWarning)
+        resolve_experiment(path, ["set.incentives.lottery.enabled=true"])
+        resolve_experiment(path, ["factors.incentives.lottery.enabled.levels=[true, false]"])
+
+
+def test_no_shipped_experiment_varies_a_switched_off_program():
+    import warnings
+    from pathlib import Path
+
+    from sim.config.errors import ScenarioWarning
+
+    sweeps = [p for p in sorted(Path("experiments").glob("*.yaml")) if not p.stem.endswith("_optimize")]
+    assert len(sweeps) >= 5
+    for path in sweeps:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", ScenarioWarning)
+            resolve_experiment(path)

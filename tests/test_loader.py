@@ -433,3 +433,84 @@ def test_yaml_round_trip_and_hash(tmp_path):
     assert again == scenario
     assert scenario_hash(again) == scenario_hash(scenario)
     assert scenario_hash(scenario) != scenario_hash(load_scenario(copy_path, seed=124))
+
+
+def test_settings_of_a_program_left_switched_off_are_warned_of_where_they_were_written(tmp_path):
+    """A program whose settings are written without ``enabled: true`` runs as if it were not there: the
+    loader says so, at the file and line of the settings; a section that writes ``enabled: false`` itself
+    is off on purpose and is not warned of."""
+    from sim.config.errors import ScenarioWarning
+
+    text = "days: 30\nincentives:\n  group_buy:\n    discount: 0.25\n    invites: 8\n  points:\n    enabled: false\n"
+    text += "    per_yuan: 2\n  coupons:\n    enabled: true\n    value: 8\n"
+    path = write(tmp_path, "s.yaml", text)
+    with pytest.warns(ScenarioWarning) as caught:
+        load_scenario(path)
+    assert [str(w.message) for w in caught] == [
+        f"{path}:4: incentives.group_buy: discount, invites are set, but the section is switched off "
+        "(enabled: false): they change nothing; add enabled: true to use them"
+    ]
+    with pytest.warns(ScenarioWarning) as caught:
+        load_scenario(write(tmp_path, "t.yaml", "days: 30\n"), ["incentives.lottery.prize_value=50"])
+    assert [str(w.message).split(": it")[0] for w in caught] == [
+        "--set incentives.lottery.prize_value=50: incentives.lottery: prize_value is set, but the section is "
+        "switched off (enabled: false)"
+    ]
+
+
+def test_livestream_days_on_the_weekly_schedule_and_a_weekday_on_listed_days_are_warned_of(tmp_path):
+    from sim.config.errors import ScenarioWarning
+
+    path = write(tmp_path, "s.yaml", "days: 60\nlivestream:\n  enabled: true\n")
+    with pytest.warns(ScenarioWarning) as caught:
+        scenario = load_scenario(path, ["livestream.days=[10, 40]"])
+    assert scenario.livestream.schedule == "weekly"
+    assert [str(w.message) for w in caught] == [
+        "--set livestream.days=[10, 40]: livestream: days is set, but the schedule is 'weekly', which takes "
+        "weekday: the shows ignore it (set schedule: dates to use it)"
+    ]
+    with pytest.warns(ScenarioWarning, match="weekday is set, but the schedule is 'dates'"):
+        load_scenario(path, ["livestream.schedule=dates", "livestream.days=[3]", "livestream.weekday=2"])
+
+
+def test_no_shipped_scenario_writes_settings_that_change_nothing():
+    import warnings
+
+    from sim.config.errors import ScenarioWarning
+
+    for path in sorted(Path("scenarios").glob("*.yaml")) + sorted(Path("benchmarks").glob("*.yaml")):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", ScenarioWarning)
+            load_scenario(path)
+
+
+def test_the_settings_of_a_switched_off_program_indeed_change_nothing(tmp_path):
+    """What the warning says: the same run with and without the group-buy settings, the program off."""
+    import warnings
+
+    from sim.model import CommunityModel
+
+    base = "days: 40\nmarket: {size: 400}\nacquisition: {initial_members: 60}\nkoc: {initial_count: 3}\n"
+    runs = []
+    for extra in ("", "incentives:\n  group_buy: {discount: 0.4, invites: 9, initiate_prob: 0.9}\n"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            scenario = load_scenario(write(tmp_path, f"s{len(runs)}.yaml", base + extra))
+        model = CommunityModel(scenario, record_events=False)
+        for _ in range(scenario.days):
+            model.step()
+        runs.append(model.datacollector.get_model_vars_dataframe())
+    assert runs[0].equals(runs[1])
+
+
+def test_an_entry_without_its_kind_or_of_an_unknown_kind_names_the_key_and_the_kinds(tmp_path):
+    text = "days: 30\nevents:\n  - {name: x, day: 3}\n  - {kind: festival, name: y, day: 4}\nrules:\n  rules:\n"
+    text += "    - name: r\n      when: {kpi: k_factor, op: '<', value: 1}\n      then: {}\n"
+    path = write(tmp_path, "s.yaml", text)
+    lines = error_of(path).splitlines()[1:]
+    assert lines == [
+        f"  {path}:3: events[0]: required key 'kind' is missing (one of 'crisis', 'promotion', 'competitor')",
+        f"  {path}:4: events[1]: kind must be one of 'crisis', 'promotion', 'competitor', got 'festival'",
+        f"  {path}:9: rules.rules[0].then: required key 'action' is missing (one of 'alert', 'crisis_response', "
+        "'acquisition_push', 'shift_mix', 'retention_offer', 'add_operators', 'winback_campaign')",
+    ]

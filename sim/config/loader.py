@@ -24,6 +24,7 @@ from pydantic_core import PydanticUndefined
 from sim.config import fields, keypath
 from sim.config.base import name_from_stem
 from sim.config.errors import Problem, ScenarioError, ScenarioWarning, format_path
+from sim.config.inert import inert_settings
 from sim.config.schema import Scenario
 from sim.config.yamlsource import Document, KeyPath, LimitedLoader, Origin, read_document
 
@@ -319,10 +320,19 @@ def _validate(doc: Document, display: str, extra_top: Sequence[str] = ()) -> Sce
             if problem not in problems and problem.path not in flagged:  # a bound a boolean broke: said already
                 problems.append(problem)
     if not problems:
+        _warn_inert(doc, scenario)
         return _without_late_events(scenario, days_from[0]) if shortened else scenario
     problems.sort(key=lambda p: (p.source != display, p.source, p.line or 0))
     title = None if len(problems) == 1 else f"{len(problems)} problems in scenario {display}"
     raise ScenarioError(problems, title) from None
+
+
+def _warn_inert(doc: Document, scenario: Scenario) -> None:
+    """A warning for each section whose written settings will change nothing (``sim.config.inert``)."""
+    for section, key, why in inert_settings(scenario, doc.data):
+        source, line = next(doc.origins[key[:k]] for k in range(len(key), -1, -1) if key[:k] in doc.origins)
+        where = source if line is None else f"{source}:{line}"
+        warnings.warn(f"{where}: {format_path(section)}: {why}", ScenarioWarning, stacklevel=5)
 
 
 def _without_late_events(scenario: Scenario, source: str) -> Scenario:
@@ -373,6 +383,12 @@ def _describe(err: Any, loc: KeyPath, extra_top: Sequence[str]) -> str:
         return f"must be {fields.bounds_text(limits)}, got {_show(got)}"
     if kind == "missing":
         return "required key is missing"
+    if kind in ("union_tag_not_found", "union_tag_invalid"):  # the key that says which kind of entry this is
+        key = str(ctx.get("discriminator", "")).strip("'")
+        tags = ", ".join(repr(tag) for tag, _ in fields.variants(fields.resolve(loc)[0]))
+        if kind == "union_tag_not_found":
+            return f"required key '{key}' is missing (one of {tags})" if tags else f"required key '{key}' is missing"
+        return f"{key} must be one of {tags or ctx.get('expected_tags')}, got {_show(ctx.get('tag'))}"
     if kind == "int_from_float":
         return f"expected an integer, got {_show(got)}"
     if kind.endswith(("_parsing", "_type")) and kind.split("_")[0] in _EXPECTED:

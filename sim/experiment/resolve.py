@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +21,7 @@ import pandas as pd
 
 from sim.batch.seeds import design_seed, replication_seeds
 from sim.config import keypath
-from sim.config.errors import Problem, ScenarioError
+from sim.config.errors import Problem, ScenarioError, ScenarioWarning, format_path
 from sim.config.loader import load_scenario
 from sim.experiment import design as designs
 from sim.experiment import paths
@@ -134,6 +135,7 @@ def resolve_experiment(path: str | Path, overrides: Sequence[str] = (), *, max_r
         factors.append(designs.DesignFactor(name, target.kind, levels, rng, spec.steps))
         setters.append(Setter(name, target.tokens, table))
 
+    _warn_switched_off(setters, bases, exp, doc, display)
     max_days = _max_days(bases, factors)
     kpis, kpi_problems = expand(exp.kpis, max_days)
     for i, message in kpi_problems:
@@ -151,6 +153,41 @@ def resolve_experiment(path: str | Path, overrides: Sequence[str] = (), *, max_r
     resolved = Resolved(exp, display, bases, factors, setters, design, raw, seeds, kpis, dseed)
     resolved.sha256 = experiment_hash(resolved)
     return resolved
+
+
+def _warn_switched_off(setters: list[Setter], bases: dict[str, dict], exp, doc, display: str) -> None:
+    """Warn of a factor inside a program that is switched off in every base and that no factor switches on:
+    all its levels run alike (``sim.config.inert`` says the same of a scenario's own settings)."""
+    varied = {tuple(s.tokens) for s in setters if s.tokens is not None}
+    for setter in setters:
+        tokens = tuple(setter.tokens or ())
+        for k in range(1, len(tokens)):
+            section = tokens[:k]
+            switched_on = any(t[: k + 1] == (*section, "enabled") for t in varied)
+            if switched_on or not bases or not all(_enabled(b, section) is False for b in bases.values()):
+                continue
+            source, line = origin(doc, ("factors", setter.name), display)
+            warnings.warn(
+                f"{source if line is None else f'{source}:{line}'}: factors.{setter.name}: {format_path(section)} "
+                "is switched off (enabled: false) in the scenario, so every level runs alike; switch it on "
+                f"with set: {{{format_path(section)}.enabled: true}}, or vary {format_path(section)}.enabled too",
+                ScenarioWarning,
+                stacklevel=3,
+            )
+            break
+
+
+def _enabled(base: dict, section: tuple) -> bool | None:
+    """The ``enabled`` flag of the section at ``section`` in a resolved scenario, None if it has none."""
+    node: object = base
+    for part in section:
+        if isinstance(node, dict) and isinstance(part, str) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            node = node[part]
+        else:
+            return None
+    return node.get("enabled") if isinstance(node, dict) else None
 
 
 def _bases(exp, path: Path, display: str, doc, fail) -> dict[str, dict]:
