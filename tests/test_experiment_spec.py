@@ -144,7 +144,7 @@ def test_a_factor_inside_a_program_switched_off_in_the_scenario_is_warned_of(tmp
     line = path.read_text().splitlines().index("  incentives.lottery.prize_value: [10, 30]") + 1
     assert [str(w.message) for w in caught] == [
         f"{path}:{line}: factors.incentives.lottery.prize_value: incentives.lottery is switched off "
-        "(enabled: false) in the scenario, so every level runs alike; switch it on with set: "
+        "(enabled: false) in the scenario, so all its values run alike; switch it on with set: "
         "{incentives.lottery.enabled: true}, or vary incentives.lottery.enabled too"
     ]
     with warnings.catch_warnings():
@@ -153,15 +153,27 @@ def test_a_factor_inside_a_program_switched_off_in_the_scenario_is_warned_of(tmp
         resolve_experiment(path, ["factors.incentives.lottery.enabled.levels=[true, false]"])
 
 
-def test_no_shipped_experiment_varies_a_switched_off_program():
+def test_no_shipped_experiment_or_optimization_varies_a_switched_off_program():
     import warnings
     from pathlib import Path
 
     from sim.config.errors import ScenarioWarning
+    from sim.optimize.resolve import resolve_optimization
 
-    sweeps = [p for p in sorted(Path("experiments").glob("*.yaml")) if not p.stem.endswith("_optimize")]
-    assert len(sweeps) >= 5
-    for path in sweeps:
+    files = sorted(Path("experiments").glob("*.yaml"))
+    assert len(files) >= 7
+    for path in files:
         with warnings.catch_warnings():
             warnings.simplefilter("error", ScenarioWarning)
-            resolve_experiment(path)
+            (resolve_optimization if path.stem.endswith("_optimize") else resolve_experiment)(path)
+
+
+def test_an_optimization_lever_inside_a_switched_off_program_is_warned_of(tmp_path):
+    from sim.config.errors import ScenarioWarning
+    from sim.optimize.resolve import resolve_optimization
+    from tests.optimize_helpers import write_spec
+
+    body = "seed: 1\nlevers:\n  incentives.lottery.prize_value: {range: [10, 50]}\n"
+    body += "objectives:\n  - {kpi: final.cum_profit, direction: maximize}\n"
+    with pytest.warns(ScenarioWarning, match=r"levers\.incentives\.lottery\.prize_value: incentives\.lottery is "):
+        resolve_optimization(write_spec(tmp_path, body))

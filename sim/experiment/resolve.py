@@ -135,7 +135,7 @@ def resolve_experiment(path: str | Path, overrides: Sequence[str] = (), *, max_r
         factors.append(designs.DesignFactor(name, target.kind, levels, rng, spec.steps))
         setters.append(Setter(name, target.tokens, table))
 
-    _warn_switched_off(setters, bases, exp, doc, display)
+    warn_switched_off(setters, bases, doc, display)
     max_days = _max_days(bases, factors)
     kpis, kpi_problems = expand(exp.kpis, max_days)
     for i, message in kpi_problems:
@@ -155,10 +155,13 @@ def resolve_experiment(path: str | Path, overrides: Sequence[str] = (), *, max_r
     return resolved
 
 
-def _warn_switched_off(setters: list[Setter], bases: dict[str, dict], exp, doc, display: str) -> None:
-    """Warn of a factor inside a program that is switched off in every base and that no factor switches on:
-    all its levels run alike (``sim.config.inert`` says the same of a scenario's own settings)."""
-    varied = {tuple(s.tokens) for s in setters if s.tokens is not None}
+def warn_switched_off(
+    setters: list[Setter], bases: dict[str, dict], doc, display: str, group: str = "factors", others=()
+) -> None:
+    """Warn of a ``group`` entry (a sweep's factor, an optimization's lever or uncertainty) inside a program
+    that is switched off in every base and that no entry (``others`` too) switches on: all its values run
+    alike (``sim.config.inert`` says the same of a scenario's own settings)."""
+    varied = {tuple(s.tokens) for s in (*setters, *others) if s.tokens is not None}
     for setter in setters:
         tokens = tuple(setter.tokens or ())
         for k in range(1, len(tokens)):
@@ -166,10 +169,10 @@ def _warn_switched_off(setters: list[Setter], bases: dict[str, dict], exp, doc, 
             switched_on = any(t[: k + 1] == (*section, "enabled") for t in varied)
             if switched_on or not bases or not all(_enabled(b, section) is False for b in bases.values()):
                 continue
-            source, line = origin(doc, ("factors", setter.name), display)
+            source, line = origin(doc, (group, setter.name), display)
             warnings.warn(
-                f"{source if line is None else f'{source}:{line}'}: factors.{setter.name}: {format_path(section)} "
-                "is switched off (enabled: false) in the scenario, so every level runs alike; switch it on "
+                f"{source if line is None else f'{source}:{line}'}: {group}.{setter.name}: {format_path(section)} "
+                "is switched off (enabled: false) in the scenario, so all its values run alike; switch it on "
                 f"with set: {{{format_path(section)}.enabled: true}}, or vary {format_path(section)}.enabled too",
                 ScenarioWarning,
                 stacklevel=3,

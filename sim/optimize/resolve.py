@@ -19,7 +19,7 @@ from sim.config import keypath
 from sim.config.errors import Problem, ScenarioError, format_path
 from sim.experiment import paths
 from sim.experiment.kpis import expand
-from sim.experiment.resolve import _bases
+from sim.experiment.resolve import _bases, warn_switched_off
 from sim.experiment.runs import PRESET_KEY, RunPlan, Setter
 from sim.experiment.spec import origin
 from sim.mechanisms.registry import LINES
@@ -148,6 +148,8 @@ def resolve_optimization(path: str | Path, overrides: Sequence[str] = ()) -> Res
             continue
         uncertain.append((name, u, target.kind))
         u_setters.append(Setter(name, target.tokens))
+    warn_switched_off(setters, bases, doc, display, "levers", u_setters)
+    warn_switched_off(u_setters, bases, doc, display, "uncertainties", setters)
     days = int(base.get("days", 0))
     objective_columns = [_column(o.kpi, days, ("objectives", i, "kpi"), fail) for i, o in enumerate(spec.objectives)]
     constraint_columns = [_column(c.kpi, days, ("constraints", i, "kpi"), fail) for i, c in enumerate(spec.constraints)]
