@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import shutil
@@ -13,6 +14,7 @@ import pytest
 
 from sim.cli import main
 from sim.config.schema import Scenario
+from sim.run.counterfactual import verdict
 from sim.run.report import headline
 from tests.conftest import CHROMIUM_ARGS
 
@@ -114,3 +116,100 @@ def test_report_renders_in_headless_chromium(tmp_path):
         ["chromium", *flags, "--window-size=1280,3000", f"--screenshot={shot}", page], capture_output=True, timeout=120
     )
     assert shot.exists() and shot.stat().st_size > 50_000
+
+
+#: Deep coupons for everyone: in the 20-day smoke run they cost more than the sales they add.
+LOSING_COUPONS = ("incentives.coupons.enabled=true", "incentives.coupons.value=30", "incentives.coupons.min_spend=0")
+
+
+def run_with(tmp_path: Path, *overrides: str) -> Path:
+    """A 20-day smoke run on 2,000 people with the console table printed (not --quiet)."""
+    out = tmp_path / "run"
+    sets = [arg for o in ("output.plots=false", *overrides) for arg in ("--set", o)]
+    assert main(["run", SMOKE, "--days", "20", "--out", str(out), "--set", "market.size=2000", *sets]) == 0
+    return out
+
+
+def test_losing_incentives_are_said_next_to_the_headline_and_in_the_console(tmp_path, capsys):
+    out = run_with(tmp_path, *LOSING_COUPONS)
+    console = capsys.readouterr().out
+    page = (out / "report.html").read_text(encoding="utf-8")
+    summary = json.loads((out / "summary.json").read_text())
+    block, profit = summary["incentives"], summary["final"]["profit"]
+    loss, roi = -block["incremental_profit"], block["roi"]
+    assert loss > 0 and roi < 0 and profit < 0  # the programs lose money, and so does the run
+    without = profit + loss
+    said = f"they lose {loss:,.0f} CNY against the same run without them (ROI {roi:.2f}:"
+    for text in (console, html.unescape(page)):
+        assert "do not pay for themselves" in text and said in text
+        assert f"Without them the run would have lost only {-without:,.0f} CNY: they add to the loss above." in text
+        assert f"{-loss:+,.0f} CNY" in text  # the incremental profit, signed
+        assert f"{block['cost_total']:,.0f} CNY" in text  # what the programs cost
+        assert "programs pay for themselves" not in text
+    # on the page, right under the one-sentence headline and before the KPIs
+    assert page.index('id="headline"') < page.index('id="incentives"') < page.index('id="kpis"')
+    section = re.search(r'id="incentives".*?</section>', page, re.S).group(0)
+    assert 'class="verdict loss"' in page and "common random numbers" in section
+    assert f"{block['incremental_gmv']:+,.0f} CNY" in section and f"{block['incremental_buyers']:+,d}" in section
+
+
+def test_no_counterfactual_no_incentive_verdict(tmp_path, capsys):
+    out = run_with(tmp_path, *LOSING_COUPONS, "output.incentive_counterfactual=false")
+    console = capsys.readouterr().out
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert "incentives" not in json.loads((out / "summary.json").read_text())
+    for text in (console, page):
+        assert "without them" not in text and "pay for themselves" not in text and "incremental" not in text
+    assert 'id="incentives"' not in page and 'class="verdict' not in page
+    assert "profit (CNY)" in console and 'id="headline"' in page  # the rest is as before
+
+
+def block(incremental_profit: float, cost: float, liability: float = 0.0) -> dict:
+    roi = incremental_profit / cost if cost else None
+    return {
+        "cost_total": cost,
+        "cost_by_line": {"coupon_discounts": cost * 0.25, "birthday_gifts": cost * 0.75, "lottery_prizes": 0.0},
+        "incremental_buyers": 532,
+        "incremental_joined": 69,
+        "incremental_gmv": 120820.5,
+        "incremental_profit": incremental_profit,
+        "cost_per_incremental_buyer": cost / 532,
+        "roi": roi,
+        "roi_with_liability": (incremental_profit - liability) / (cost + liability) if cost + liability else None,
+        "points_liability_end": liability,
+    }
+
+
+def test_incentive_verdict_in_words():
+    # profit made despite programs that lose money (coupon_targeted at 20,000 people, seed 42)
+    text = verdict(block(-13746.27, 66871.43), 50233.63)
+    assert text == (
+        "The incentive programs do not pay for themselves: they lose 13,746 CNY against the same run without "
+        "them (ROI -0.21: each CNY spent on them brings back 0.79 CNY). Without them the run would have earned "
+        "63,980 CNY: the profit above is despite them, not because of them."
+    )
+    # programs that pay for themselves
+    assert verdict(block(20000, 50000), 80000) == (
+        "The incentive programs pay for themselves: they add 20,000 CNY of profit against the same run without "
+        "them (ROI 0.40: each CNY spent on them brings back 1.40 CNY). Without them the run would have earned "
+        "60,000 CNY instead."
+    )
+    assert verdict(block(20000, 50000), 5000).endswith(
+        "Without them the run would have lost 15,000 CNY: the profit above is because of them."
+    )
+    assert verdict(block(20000, 50000), -5000).endswith(
+        "Without them the run would have lost 25,000 CNY: they make the loss above smaller."
+    )
+    # programs that lose money in a run that loses money
+    assert verdict(block(-3000, 2000), -1000).endswith(
+        "(ROI -1.50: each CNY spent on them is lost, and 0.50 CNY more). Without them the run would have earned "
+        "2,000 CNY: the loss above is because of them."
+    )
+    assert verdict(block(-3000, 2000), -5000).endswith(
+        "Without them the run would have lost only 2,000 CNY: they add to the loss above."
+    )
+    # programs that cost nothing yet (points earned, none redeemed) and change nothing
+    assert verdict(block(0.2, 0.0, liability=800), 1000) == (
+        "The incentive programs break even against the same run without them (no incentive cost over the run, "
+        "so no ROI). Without them the run would have earned 1,000 CNY as well."
+    )

@@ -42,6 +42,22 @@ def _cell(kpis: dict, key: str, fmt: str) -> str:
     return fmt.format(kpis[key])
 
 
+def incentive_table(summary: dict) -> Table | None:
+    """What the incentive programs earn against the same run without them; None without the counterfactual."""
+    from sim.run.counterfactual import effect_rows
+
+    block = summary.get("incentives")
+    if block is None:
+        return None
+    table = Table(title="incentive programs: this run minus the same run without them", show_header=False)
+    for justify in ("left", "right", "left"):
+        table.add_column(justify=justify)
+    colour = {"good": "green", "bad": "red", "": ""}
+    for label, value, note, tone in effect_rows(block, float(summary["final"]["profit"])):
+        table.add_row(label, value, note, style=colour[tone] or None)
+    return table
+
+
 def churn_score_line(book: dict | None) -> str | None:
     """One line on how well the churn-risk score ranked the members who left within 30 days of a scoring."""
     if not book or book["auc"] is None:
@@ -77,7 +93,17 @@ def _run(scenario, out_dir: Path, quiet: bool) -> None:
             stage=lambda text, total: steps.step(f"{scenario.name}: {text}", total, "days" if total else ""),
         )
     if not quiet:
-        Console().print(headline_table(result.summary, f"{scenario.name}: {scenario.days} days, seed {scenario.seed}"))
+        console = Console()
+        console.print(headline_table(result.summary, f"{scenario.name}: {scenario.days} days, seed {scenario.seed}"))
+        if (incentives := incentive_table(result.summary)) is not None:
+            from sim.run.counterfactual import METHOD, verdict
+
+            block, profit = result.summary["incentives"], float(result.summary["final"]["profit"])
+            gain = round(float(block["incremental_profit"]))
+            console.print(incentives)
+            style = "bold green" if gain > 0 else "bold red" if gain < 0 else "bold"
+            console.print(verdict(block, profit), style=style, highlight=False, soft_wrap=True)
+            console.print(METHOD, style="dim", highlight=False, soft_wrap=True)
         if line := churn_score_line(result.summary.get("churn_score")):
             print(line)
     print(f"wrote {out_dir}")

@@ -377,7 +377,8 @@ class OutputConfig(Section):
     incentive_counterfactual: bool = Field(
         True,
         description="When any incentive runs, also run the same seed with every incentive off, to report "
-        "incremental buyers, cost per incremental buyer and incentive ROI.",
+        "incremental profit, buyers, cost per incremental buyer and incentive ROI (summary.json, the console "
+        "summary and report.html).",
     )
 
 

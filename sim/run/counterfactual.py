@@ -3,7 +3,9 @@
 Because both runs share their random numbers wherever behaviour agrees (common
 random numbers), the difference is the incentives' effect with little noise:
 incremental buyers, members and GMV, the cost per incremental buyer and the
-incentive ROI = (profit with - profit without) / incentive cost.
+incentive ROI = (profit with - profit without) / incentive cost. ``verdict`` says in words
+whether the programs pay for themselves and ``effect_rows`` lays out the numbers, for the
+console summary of ``community-sim run`` and report.html.
 """
 
 from __future__ import annotations
@@ -75,3 +77,94 @@ def compare(with_: RunResult, without: RunResult) -> dict:
         "points_liability_end": float(ts["points_liability"].iloc[-1]),
         "baseline": "same scenario and seed with every incentive off and no referral rewards",
     }
+
+
+#: How the incentive result is obtained, in the words the console and report.html print under it.
+METHOD = (
+    "The run without them: the same scenario and seed with every incentive program off and no referral rewards "
+    "(the standing discount and calendar promotions stay on). The two runs share their random numbers wherever "
+    "behaviour agrees (common random numbers), so the difference is the programs' effect with little noise; it is "
+    "still one seed's, and another seed gives somewhat different numbers."
+)
+
+
+def _outcome(profit: float) -> str:
+    """A run's profit in the headline's words: earned, lost or broken even."""
+    if round(profit) > 0:
+        return f"earned {profit:,.0f} CNY"
+    if round(profit) < 0:
+        return f"lost {-profit:,.0f} CNY"
+    return "broken even"
+
+
+def _roi_words(roi: float | None) -> str:
+    """The incentive ROI and what it means per CNY spent (the programs' profit before their own cost)."""
+    if roi is None:
+        return "no incentive cost over the run, so no ROI"
+    back = 1 + roi
+    if back >= 0:
+        return f"ROI {roi:.2f}: each CNY spent on them brings back {back:.2f} CNY"
+    return f"ROI {roi:.2f}: each CNY spent on them is lost, and {-back:.2f} CNY more"
+
+
+def verdict(block: dict, profit: float) -> str:
+    """In plain words: whether the incentive programs pay for themselves against the same run without them,
+    and what that means for the run's ``profit`` (the headline's). ``block`` is summary.json's ``incentives``."""
+    gain = float(block["incremental_profit"])
+    without = profit - gain  # the counterfactual run's profit
+    roi = _roi_words(block["roi"])
+    otherwise = f"Without them the run would have {_outcome(without)}"
+    if round(gain) > 0:
+        first = f"The incentive programs pay for themselves: they add {gain:,.0f} CNY of profit"
+        if round(profit) > 0:
+            second = (
+                f"{otherwise} instead." if round(without) > 0 else f"{otherwise}: the profit above is because of them."
+            )
+        else:
+            second = f"{otherwise}: they make the loss above smaller."
+    elif round(gain) < 0:
+        first = f"The incentive programs do not pay for themselves: they lose {-gain:,.0f} CNY"
+        if round(profit) > 0:
+            second = f"{otherwise}: the profit above is despite them, not because of them."
+        elif round(without) < 0:
+            second = f"Without them the run would have lost only {-without:,.0f} CNY: they add to the loss above."
+        else:
+            second = f"{otherwise}: the loss above is because of them."
+    else:
+        first = "The incentive programs break even"
+        second = f"{otherwise} as well."
+    return f"{first} against the same run without them ({roi}). {second}"
+
+
+def effect_rows(block: dict, profit: float) -> list[tuple[str, str, str, str]]:
+    """The incentive result as (label, value, note, tone) rows, for the console's table and report.html's cards;
+    tone is "good", "bad" or ""."""
+    gain, cost = float(block["incremental_profit"]), float(block["cost_total"])
+    tone = "good" if round(gain) > 0 else "bad" if round(gain) < 0 else ""
+    lines = sorted(((v, k) for k, v in block["cost_by_line"].items() if round(v) > 0), reverse=True)
+    spent = ", ".join(f"{k.replace('_', ' ')} {v:,.0f}" for v, k in lines[:2]) or "nothing spent"
+    per_buyer = block["cost_per_incremental_buyer"]
+    rows = [
+        ("incremental profit", f"{gain:+,.0f} CNY", "net of what they cost", tone),
+        (
+            "incentive ROI",
+            "–" if block["roi"] is None else f"{block['roi']:.2f}",
+            "incremental profit / incentive cost",
+            tone,
+        ),
+        ("incentive cost", f"{cost:,.0f} CNY", spent, ""),
+        ("incremental GMV", f"{block['incremental_gmv']:+,.0f} CNY", "list value", ""),
+        (
+            "incremental buyers",
+            f"{block['incremental_buyers']:+,d}",
+            "no extra buyers" if per_buyer is None else f"{per_buyer:,.0f} CNY of cost per buyer",
+            "",
+        ),
+        ("incremental joins", f"{block['incremental_joined']:+,d}", "people who ever joined", ""),
+        ("profit without them", f"{profit - gain:,.0f} CNY", "the same run, programs off", ""),
+    ]
+    liability = float(block.get("points_liability_end", 0.0))
+    if round(liability) > 0 and block.get("roi_with_liability") is not None:
+        note = f"the {liability:,.0f} CNY of points outstanding counted as spent"
+        rows.insert(2, ("ROI with points liability", f"{block['roi_with_liability']:.2f}", note, ""))
+    return rows

@@ -1,7 +1,9 @@
 """report.html of one run: a self-contained page to share (figures inlined, no other file needed).
 
-It leads with one sentence (how members and money moved), then the headline KPIs,
-the KPI table by window (as the terminal prints it), the run's seven figures, how
+It leads with one sentence (how members and money moved) and, when the incentive
+counterfactual ran, what the incentive programs earn against the same run without them
+(in words, and the numbers of summary.json's ``incentives`` block); then the headline
+KPIs, the KPI table by window (as the terminal prints it), the run's seven figures, how
 often each health alert was on, the dated events, and the scenario as run. Every
 text that comes from the scenario (description, event and rule names) is escaped.
 """
@@ -16,6 +18,7 @@ import pandas as pd
 
 from sim.config.loader import scenario_to_yaml
 from sim.observe.health import ALERTS, alert_name
+from sim.run.counterfactual import METHOD, effect_rows, verdict
 from sim.run.html import CSS, img
 from sim.run.summary import HEADLINE
 
@@ -31,6 +34,11 @@ EXTRA_CSS = """
 .card .n{font-size:.8em;color:#666} figure{margin:0} h3{font-size:1.02em;margin:1.2em 0 .2em}
 pre{background:#f7f7f7;border:1px solid #e4e4e4;padding:.8em;overflow:auto;font-size:.82em;line-height:1.35}
 details summary{cursor:pointer;margin:.4em 0} table.text td,table.text th{text-align:left}
+.verdict{border-left:6px solid #999;background:#f7f7f7;padding:.2em 1em .6em;margin:0 0 1em}
+.verdict h2{border:none;margin-top:.5em} .verdict .say{font-size:1.1em;font-weight:600;margin:.4em 0}
+.verdict.gain{border-color:#0a6e4f;background:#effaf5} .verdict.loss{border-color:#b34700;background:#fff4ec}
+.verdict .cards{grid-template-columns:repeat(auto-fill,minmax(135px,1fr))} .verdict .card{background:#fff}
+.verdict .card .v{font-size:1.15em}
 """
 
 #: The run's figures (``sim.plots.write_run_plots``), in order, with what each shows.
@@ -68,9 +76,10 @@ def headline(scenario: Scenario, summary: dict) -> str:
     return f"Over {days:,} days the community {members} and {money}."
 
 
-def _card(label: str, value: str, note: str = "", cls: str = "") -> str:
+def _card(label: str, value: str, note: str = "", cls: str = "", value_cls: str = "") -> str:
     extra = f'<div class="n {cls}">{html.escape(note)}</div>' if note else ""
-    head = f'<div class="k">{html.escape(label)}</div><div class="v">{html.escape(value)}</div>'
+    v = f"v {value_cls}" if value_cls else "v"
+    head = f'<div class="k">{html.escape(label)}</div><div class="{v}">{html.escape(value)}</div>'
     return f'<div class="card">{head}{extra}</div>'
 
 
@@ -86,12 +95,28 @@ def _cards(final: dict) -> str:
         _card("DAU / MAU", f"{final['dau_mau']:.2f}"),
         _card("GMV", f"{final['gmv']:,.0f} CNY"),
         _card("profit", f"{profit:,.0f} CNY", sign[0], sign[1]),
-        _card("ROI", f"{final['roi']:.2f}", "profit / cost"),
+        _card("ROI", f"{final['roi']:.2f}", "the whole run: profit / cost"),
         _card("K-factor", f"{final['k_factor']:.3f}", "invited joins per member, 30 days"),
         _card("churned", f"{final['churned']:,.0f}", "leavings over the run"),
         _card("repurchase", f"{final['repurchase_rate']:.1%}", "members with 2+ of 1+ purchases"),
     ]
     return f'<div class="cards">{"".join(cards)}</div>'
+
+
+def _incentives(summary: dict) -> str:
+    """What the incentive programs earn against the same run without them; empty without the counterfactual."""
+    block = summary.get("incentives")
+    if block is None:
+        return ""
+    profit = float(summary["final"]["profit"])
+    gain = round(float(block["incremental_profit"]))
+    tone = "gain" if gain > 0 else "loss" if gain < 0 else ""
+    cards = "".join(_card(label, value, note, value_cls=cls) for label, value, note, cls in effect_rows(block, profit))
+    return (
+        f'<section id="incentives" class="verdict {tone}"><h2>What the incentive programs earn</h2>'
+        f'<p class="say">{html.escape(verdict(block, profit))}</p><div class="cards">{cards}</div>'
+        f'<p class="muted">{html.escape(METHOD)}</p></section>'
+    )
 
 
 def _window_table(summary: dict) -> str:
@@ -175,7 +200,7 @@ def write_run_report(path: Path, scenario: Scenario, result: RunResult, plots: l
 <h1>{name}</h1>{description}
 <p class="muted">One run of {int(summary["days"]):,} days, seed {scenario.seed}, a market of
 {scenario.market.size:,} people; money in CNY.</p>
-<p class="headline" id="headline">{html.escape(headline(scenario, summary))}</p>
+<p class="headline" id="headline">{html.escape(headline(scenario, summary))}</p>{_incentives(summary)}
 <section id="kpis"><h2>Headline KPIs</h2>{_cards(summary["final"])}
 <h3>By window</h3>{_window_table(summary)}</section>
 <section id="figures"><h2>Figures</h2>{figures}</section>
