@@ -325,3 +325,42 @@ def test_months_of_a_difference_read_as_one_list_per_direction():
     assert months_phrase([(0, 11, 1)]) == "higher in months 1 to 12"
     assert months_phrase([(4, 4, 1), (7, 8, -1)]) == "higher in month 5, and lower in months 8 to 9"
     assert months_phrase([]) == ""
+
+
+def _churn_ensemble(rates: dict[str, np.ndarray], members: dict[str, float], days: int = 120) -> Ensemble:
+    """Strategies whose daily churn is ``rates[s][r, day]`` of ``members[s]`` (scaled by replication) members."""
+    runs = {}
+    for name, rate in rates.items():
+        for r in range(rate.shape[0]):
+            run = record(name, r, 1000.0, 100.0, days)
+            size = np.full(days, members[name] * (1 + 0.1 * r))
+            run.timeseries = pd.DataFrame({"churned": rate[r] * size, "members": size})
+            runs[(name, r)] = run
+    return Ensemble(list(rates), list(range(4)), runs)
+
+
+def test_the_churn_sentence_compares_monthly_churn_rates_not_head_counts():
+    """A strategy with half as many members again loses half as many again at the same rate: no churn clause.
+    A strategy whose members leave at twice the rate in months 3 and 4 gets one, worded as a rate."""
+    days, base = 120, np.full((4, 120), 0.002)
+    wobble = np.array([1, -1, 1, -1])[:, None] * 0.0002  # replication luck, no direction
+    bigger = _churn_ensemble({"baseline": base, "bigger": base + wobble}, {"baseline": 1000, "bigger": 1500}, days)
+    assert (bigger.series("bigger", "churned").sum(1) > bigger.series("baseline", "churned").sum(1)).all()
+    sentence = summary_sentences(bigger, "baseline", Objective.parse("profit", []), days)[1]
+    assert "churn" not in sentence, sentence
+
+    worse = base + wobble
+    worse[:, 60:] *= 2
+    leaky = _churn_ensemble({"baseline": base, "leaky": worse}, {"baseline": 1000, "leaky": 1000}, days)
+    sentence = summary_sentences(leaky, "baseline", Objective.parse("profit", []), days)[1]
+    assert sentence.endswith("; its monthly churn rate is higher in months 3 to 4."), sentence
+
+
+def test_a_monthly_rate_is_the_months_sum_over_its_mean_stock():
+    from sim.compare.table import monthly_rates
+
+    events = np.vstack([np.r_[np.full(30, 2.0), np.full(30, 1.0), np.ones(5)], np.ones(65)])
+    stock = np.vstack([np.r_[np.full(30, 300.0), np.linspace(100.0, 500.0, 30), np.ones(5)], np.zeros(65)])
+    rates = monthly_rates(events, stock)
+    assert rates.shape == (2, 2)  # the five days after the last whole month are left out
+    assert np.allclose(rates[0], [60 / 300, 30 / 300]) and np.isnan(rates[1]).all()

@@ -309,7 +309,7 @@ def summary_sentences(ens: Ensemble, baseline: str, objective: Objective, days: 
         if s == baseline:
             continue
         text = _roi_sentence(ens, s, baseline, days) if key == ROI else _sentence(ens, s, baseline, key, days)
-        churn = _monthly_pattern(ens, s, baseline, "churned", "churn")
+        churn = _monthly_pattern(ens, s, baseline, "churned", "members", "monthly churn rate")
         out.append(text + (f"; {churn}" if churn else "") + ".")
     return out
 
@@ -394,18 +394,40 @@ def _roi_sentence(ens: Ensemble, s: str, baseline: str, days: int) -> str:
     return f"{text}; {roi}; its profit is {fmt.money(float(np.nanmean(values(ens, s, PROFIT))))}"
 
 
-def _monthly_pattern(ens: Ensemble, s: str, baseline: str, kpi: str, word: str) -> str:
-    """E.g. "its churn is higher in months 4 to 6" from paired tests of monthly totals."""
-    a, b = ens.series(s, kpi), ens.series(baseline, kpi)
-    months = a.shape[1] // 30
+def monthly_rates(events: np.ndarray, stock: np.ndarray) -> np.ndarray:
+    """Replications x months: each 30-day month's sum of ``events`` over its mean of ``stock``.
+
+    The monthly churn rate is ``churned`` over mean ``members``: people who left in the month
+    per member of the month, on the scale of ``k_factor`` (a month's joins per mean member).
+    NaN where the month's mean stock is 0; days after the last whole month are left out.
+    """
+    months = events.shape[1] // 30
+    shape = (events.shape[0], months, 30)
+    total = events[:, : 30 * months].reshape(shape).sum(axis=2)
+    mean = stock[:, : 30 * months].reshape(shape).mean(axis=2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(mean > 0, total / np.where(mean > 0, mean, 1.0), np.nan)
+
+
+def _monthly_pattern(ens: Ensemble, s: str, baseline: str, kpi: str, per: str, words: str) -> str:
+    """E.g. "its monthly churn rate is higher in months 4 to 6" from paired tests of monthly rates.
+
+    A month's rate is its sum of ``kpi`` over its mean of ``per`` (``monthly_rates``), so a strategy
+    with more members is not said to lose more of them when they leave at the same rate.
+    """
+    a = monthly_rates(ens.series(s, kpi).astype(float), ens.series(s, per).astype(float))
+    b = monthly_rates(ens.series(baseline, kpi).astype(float), ens.series(baseline, per).astype(float))
+    months = a.shape[1]
     if a.shape[0] < 2 or months == 0:
         return ""
     p, sign = np.ones(months), np.zeros(months)
     for m in range(months):
-        st = paired(a[:, 30 * m : 30 * (m + 1)].sum(1), b[:, 30 * m : 30 * (m + 1)].sum(1))
+        if not (np.isfinite(a[:, m]).all() and np.isfinite(b[:, m]).all()):
+            continue  # a replication without members that month: no rate, no test
+        st = paired(a[:, m], b[:, m])
         p[m], sign[m] = (st.p_value if np.isfinite(st.p_value) else 1.0), np.sign(st.diff)
     phrase = months_phrase(significant_runs(p, sign))
-    return f"its {word} is {phrase}" if phrase else ""
+    return f"its {words} is {phrase}" if phrase else ""
 
 
 def months_phrase(runs) -> str:
