@@ -1,8 +1,10 @@
-"""Checks of drawn figures for the tests: legends that cover nothing, and figures caught as they are saved."""
+"""Checks of drawn figures for the tests: legends that cover nothing, labels that do not overprint, and figures
+caught as they are saved."""
 
 from __future__ import annotations
 
 import contextlib
+import itertools
 from collections.abc import Iterator
 
 import numpy as np
@@ -11,6 +13,7 @@ from matplotlib.collections import Collection, PathCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.path import Path
+from matplotlib.text import Text
 from matplotlib.transforms import Bbox
 
 TOLERANCE_PX = 1.0
@@ -128,6 +131,80 @@ def legend_problems(fig: Figure, inside_ok: bool = False) -> list[str]:
         for text in _labels(fig):
             if _overlap(box, text.get_window_extent(renderer)) is not None:
                 problems.append(f"legend [{name}] covers the label {text.get_text()!r}")
+    return problems
+
+
+def _outline(text: Text, renderer) -> np.ndarray:
+    """The four corners (display pixels) of the box a label's text is drawn in, turned by its rotation.
+
+    The rotated box is centred in the label's window extent (its upright bounding box); its size is the
+    text's measured upright, so a slanted label is not mistaken for the wider upright box around it.
+    """
+    probe = Text(text=text.get_text(), fontproperties=text.get_fontproperties())
+    probe.set_figure(text.get_figure(root=True))
+    upright = probe.get_window_extent(renderer)
+    centre = np.array(text.get_window_extent(renderer).corners()).mean(axis=0)
+    angle = np.deg2rad(text.get_rotation())
+    along = np.array([np.cos(angle), np.sin(angle)]) * upright.width / 2
+    across = np.array([-np.sin(angle), np.cos(angle)]) * upright.height / 2
+    return np.array(
+        [centre - along - across, centre + along - across, centre + along + across, centre - along + across]
+    )
+
+
+def _outlines_overlap(a: np.ndarray, b: np.ndarray) -> bool:
+    """Two convex outlines overlap by more than the tolerance: no edge's normal separates them."""
+    for poly in (a, b):
+        for i in range(len(poly)):
+            edge = poly[(i + 1) % len(poly)] - poly[i]
+            normal = np.array([-edge[1], edge[0]]) / (np.hypot(*edge) or 1.0)
+            pa, pb = a @ normal, b @ normal
+            if min(pa.max(), pb.max()) - max(pa.min(), pb.min()) <= 2 * TOLERANCE_PX:
+                return False
+    return True
+
+
+def _drawn_labels(fig: Figure) -> list[Text]:
+    """The labels of ``_labels`` that are drawn: tick labels only at ticks inside the view limits."""
+    out = list(fig.texts) + ([fig._suptitle] if fig._suptitle is not None else [])
+    for ax in fig.axes:
+        if not ax.get_visible():
+            continue
+        out += [ax.title, ax._left_title, ax._right_title]
+        if ax.axison:
+            for axis in (ax.xaxis, ax.yaxis):
+                lo, hi = sorted(axis.get_view_interval())
+                tol = 1e-9 * max(hi - lo, 1e-300)
+                out.append(axis.label)
+                for tick in axis.get_major_ticks() + axis.get_minor_ticks():
+                    if lo - tol <= tick.get_loc() <= hi + tol:
+                        out += [t for t in (tick.label1, tick.label2) if t.get_visible()]
+    unique = {id(t): t for t in out}  # a suptitle is also one of the figure's texts
+    return [t for t in unique.values() if t.get_visible() and t.get_text()]
+
+
+def label_problems(fig: Figure) -> list[str]:
+    """Labels that overprint one another (titles, axis and tick labels, figure texts) or leave the figure.
+
+    Each label is taken as drawn: a rotated tick label by its rotated box, not the upright one around it.
+    """
+    if not isinstance(fig.canvas, FigureCanvasAgg):
+        FigureCanvasAgg(fig)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    labels = _drawn_labels(fig)
+    outlines = [_outline(t, renderer) for t in labels]
+    problems = []
+    edge = fig.bbox
+    for text, outline in zip(labels, outlines, strict=True):
+        x, y = outline[:, 0], outline[:, 1]
+        if x.min() < edge.x0 - TOLERANCE_PX or x.max() > edge.x1 + TOLERANCE_PX or y.min() < edge.y0 - TOLERANCE_PX:
+            problems.append(f"label {text.get_text()!r} is cut at the figure's edge")
+        elif y.max() > edge.y1 + TOLERANCE_PX:
+            problems.append(f"label {text.get_text()!r} is cut at the figure's top")
+    for (i, a), (j, b) in itertools.combinations(enumerate(outlines), 2):
+        if _outlines_overlap(a, b):
+            problems.append(f"labels {labels[i].get_text()!r} and {labels[j].get_text()!r} overprint")
     return problems
 
 

@@ -1,5 +1,6 @@
 """Every shipped figure: Chinese text is drawn (no missing glyph), legends cover no data and stay inside the
-figure; join sources have readable names and colours that stay apart; the compare funnel has small ticks."""
+figure; join sources have readable names and colours that stay apart; the compare funnel has small ticks;
+long strategy names do not overprint; the K-factor panels say which joins they count."""
 
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ from sim.plots import SOURCE_COLORS, SOURCE_NAMES, fonts, source_name, write_run
 from sim.run.summary import cohort_retention, funnel
 from sim.validation.plot import plot_validation
 from tests.conftest import small
-from tests.figure_checks import legend_problems, saved_figures
+from tests.figure_checks import label_problems, legend_problems, saved_figures
 from tests.test_compare import tiny
 
 EVENTS = [
@@ -320,6 +321,75 @@ def test_compare_funnel_has_a_tick_at_its_smallest_bars(compare_figures):
     assert any(low <= v <= smallest for v in labelled), (low, smallest, labelled)
     assert compare_plots.step_below(740) == 500 and compare_plots.step_below(1000) == 500
     assert compare_plots.step_below(1001) == 1000 and compare_plots.step_below(3) == 2
+
+
+#: Four strategies with long Chinese names, as a strategist names scenario files.
+LONG_NAMES = [
+    f"{head}_品牌私域社群运营二零二六" for head in ("基线方案", "裂变团购方案", "积分计划方案", "混合KOC方案")
+]
+
+
+def _hand_ensemble(names: list[str], days: int = 60):
+    """Two replications per strategy with planted costs, profit, joins by source and K-factors (no simulation)."""
+    from sim.compare.ensemble import Ensemble, RunRecord
+    from sim.core.ledger import CATEGORIES
+
+    runs = {}
+    for i, name in enumerate(names):
+        for r in range(2):
+            final = {f"cost_{c}": 1000.0 * (i + 1) * (k + 1) for k, c in enumerate(CATEGORIES)}
+            final["cum_profit"] = 5000.0 * (i - 1) + 100 * r
+            ts = pd.DataFrame({f"new_{src}": np.full(days, 2.0 + i + k) for k, src in enumerate(JOIN_SOURCES)})
+            ts["k_factor"] = np.linspace(0.01, 0.03 + 0.01 * i, days) + 0.001 * r
+            ts["k_factor_referral"] = ts["k_factor"] / 2
+            runs[(name, r)] = RunRecord(name, r, r, ts, {"final": final}, pd.DataFrame())
+    return Ensemble(list(names), [0, 1], runs)
+
+
+@pytest.mark.parametrize(
+    "draw", [compare_plots.plot_costs, compare_plots.plot_growth_sources], ids=lambda d: d.__name__
+)
+def test_long_chinese_strategy_names_do_not_overprint(draw, tmp_path):
+    """Four long Chinese strategy names under the bars are slanted as far as they need: no two tick labels
+    overprint, none leaves the figure, and the legend covers none of them."""
+    with _strict(), saved_figures() as saved:
+        draw(_hand_ensemble(LONG_NAMES), tmp_path / "figure.png")
+    (fig,) = saved
+    assert label_problems(fig) == []
+    assert legend_problems(fig) == []
+
+
+@pytest.mark.parametrize("name", [n for g, n in FIGURES if g == "compare"])
+def test_compare_figure_labels_do_not_overprint(compare_figures, name):
+    """No title, axis or tick label of a comparison figure overprints another or leaves the figure."""
+    assert label_problems(compare_figures[f"{name}.png"]) == []
+
+
+def test_the_label_check_finds_overprinted_tick_labels():
+    """The check itself: long upright tick labels side by side overprint; the same labels slanted do not."""
+    fonts.use()
+    fig = Figure(figsize=(6, 3), layout="constrained")
+    ax = fig.add_subplot()
+    ax.bar(range(4), [1, 2, 3, 4])
+    ax.set_xticks(range(4), LONG_NAMES)
+    assert any("overprint" in p for p in label_problems(fig))
+    compare_plots.strategy_ticks(ax, range(4), LONG_NAMES)
+    assert label_problems(fig) == []
+
+
+def test_the_k_factor_panels_say_they_count_group_buy_joins(tmp_path):
+    """``k_factor`` counts referral and group-buy joins (metrics.md): the panels plotting it say so, and do not
+    call it a referral rate."""
+    ens = _hand_ensemble(["a", "b"])
+    with saved_figures() as saved:
+        compare_plots.plot_growth_sources(ens, tmp_path / "growth_sources.png")
+    left = saved[0].axes[0]
+    assert np.allclose(left.lines[0].get_ydata(), ens.series("a", "k_factor").mean(axis=0))
+    words = (left.get_title() + " " + left.get_ylabel()).lower()
+    assert "group-buy" in words and "referral joins per member" not in words
+    fig = dashboard_figures.kfactor_figure(ens.of("a")[0].timeseries, [])
+    title = fig.texts[0].get_text().lower()
+    assert "group-buy" in title and "referral joins per member" not in title
 
 
 def test_calibration_of_a_chinese_scenario_lands_in_its_directory(calibration):

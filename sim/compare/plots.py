@@ -65,6 +65,12 @@ def _columns_width(widths: list[float], ncols: int) -> float:
     return sum(max(widths[a : a + n]) for a, n in zip(starts, sizes, strict=True) if n)
 
 
+def strategy_ticks(ax, x, names) -> None:
+    """Strategy names under bars, slanted 20 degrees and ending at their bar, so long names (Chinese ones
+    too) do not overprint one another."""
+    ax.set_xticks(x, names, rotation=20, ha="right")
+
+
 def _save(fig: Figure, path: Path) -> Path:
     fig.savefig(path, metadata={"Software": None})
     return path
@@ -192,7 +198,7 @@ def plot_costs(ens: Ensemble, path: Path) -> Path:
     ax.plot(x, profit, "D", color="#000000", ms=8, label="profit (gross margin - costs)")
     ax.axhline(0, color="#555555", lw=0.8)
     ax.margins(y=0.08)
-    ax.set_xticks(x, ens.strategies)
+    strategy_ticks(ax, x, ens.strategies)
     ax.set_ylabel("CNY over the run (mean over replications)")
     ax.yaxis.set_major_formatter(THOUSANDS)
     ax.set_title("Costs by category and profit")
@@ -202,7 +208,8 @@ def plot_costs(ens: Ensemble, path: Path) -> Path:
 
 
 def plot_growth_sources(ens: Ensemble, path: Path) -> Path:
-    """Referral K-factor over days, and joins by source over the run (people who joined, not current members)."""
+    """K-factor over days (``k_factor``: referral and group-buy joins), and joins by source over the run (people
+    who joined, not current members)."""
     from sim.mechanisms.registry import JOIN_SOURCES
     from sim.plots import source_color, source_name
 
@@ -213,8 +220,8 @@ def plot_growth_sources(ens: Ensemble, path: Path) -> Path:
         k = ens.series(s, "k_factor")
         left.plot(np.arange(k.shape[1]), k.mean(axis=0), color=col[s], label=s)
     left.set_xlabel("day")
-    left.set_ylabel("referral joins per member per 30 days")
-    left.set_title("Referral K-factor")
+    left.set_ylabel("invited joins per member per 30 days")
+    left.set_title("K-factor: referral and group-buy joins")
     left.grid(alpha=0.3)
     _strategy_legend(fig, left)
     x = np.arange(len(ens.strategies))
@@ -229,7 +236,7 @@ def plot_growth_sources(ens: Ensemble, path: Path) -> Path:
         if vals.any():
             right.bar(x, vals, 0.55, bottom=bottom, color=source_color(src, i), label=source_name(src))
             bottom += vals
-    right.set_xticks(x, ens.strategies, rotation=20, ha="right")
+    strategy_ticks(right, x, ens.strategies)
     right.set_ylabel("joins over the run (people)")
     right.yaxis.set_major_formatter(THOUSANDS)
     right.set_title("Joins by source (initial members excluded)")

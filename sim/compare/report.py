@@ -129,7 +129,7 @@ def write_report(
         "funnel": "Lifecycle funnel at the end of the run.",
         "retention": "Cohort retention by months since joining.",
         "costs_profit": "Costs by category and profit over the run.",
-        "growth_sources": "Referral K-factor over time and joins by source.",
+        "growth_sources": "K-factor (referral and group-buy joins per member) over time, and joins by source.",
     }
     figures = "".join(f"<h3>{html.escape(captions.get(p.stem, p.stem))}</h3>{_img(p, p.stem)}" for p in plots)
     if n < 2:

@@ -205,8 +205,8 @@ def sentiment_figure(ts: pd.DataFrame, markers: list[dict]) -> Figure:
 
 
 def kfactor_figure(ts: pd.DataFrame, markers: list[dict]) -> Figure:
-    """K-factor: referral joins per member over the trailing 30 days."""
-    fig, ax = _figure("K-factor (referral joins per member, 30 days)", "joins per member")
+    """K-factor (``k_factor``): referral and group-buy joins per member over the trailing 30 days."""
+    fig, ax = _figure("K-factor (referral and group-buy joins per member, 30 days)", "joins per member")
     if not ts.empty:
         ax.plot(ts.index.to_numpy(), ts["k_factor"], color="#E69F00", linewidth=1.8, label="K-factor")
         ax.set_ylim(0, max(0.02, float(ts["k_factor"].max()) * 1.2))
