@@ -287,3 +287,36 @@ def test_the_docs_list_exactly_the_keys_a_test_can_treat():
     text = (ROOT / "docs" / "abtest.md").read_text(encoding="utf-8")
     section = text[text.index("**Treatments**") : text.index("Any other key is refused")]
     assert set(re.findall(r"`([a-z_]+(?:\.[a-z_]+)+)`", section)) == set(TARGETABLE)
+
+
+def test_the_recommendation_prefers_a_bias_known_to_be_small_and_says_when_it_is_not():
+    """Among the shortest designs with enough power and an estimated bias within the tolerance, the one whose
+    bias plus two standard errors is smallest wins (not the fewest treated whose small bias is luck of the
+    replications); the sentence says whether the band too is within the tolerance."""
+    from types import SimpleNamespace
+
+    from sim.abtest.analysis import recommend
+    from sim.abtest.report import recommendation_sentence
+
+    def row(unit, share, days, bias, band, power=1.0, truth=0.03):
+        return dict(unit=unit, share=share, days=days, metric="joins", true_effect=truth, relative_bias=bias,
+                    bias_se=band * truth / 2, power=power)  # fmt: skip
+
+    design = SimpleNamespace(metric="joins", max_bias=0.10)
+    tab = pd.DataFrame(
+        [
+            row("cluster", 0.2, 7, -0.06, 0.25, power=0.8),  # within 10% by its estimate only
+            row("cluster", 0.5, 7, 0.03, 0.04),  # surely within 10%
+            row("member", 0.5, 7, 0.13, 0.08),  # over 10%
+            row("member", 0.2, 56, 0.0, 0.01),  # longer
+        ]
+    )
+    best = recommend(tab, design)
+    assert (best.unit, best.share, best.days) == ("cluster", 0.5, 7)
+    assert recommendation_sentence(best, design).endswith("(100% power; bias +3% ± 4%, within ±10% with its band).")
+    best = recommend(tab.drop(index=1), design)
+    assert (best.unit, best.share) == ("cluster", 0.2)
+    assert recommendation_sentence(best, design).endswith(
+        "(80% power; bias -6% ± 25%, its estimate within ±10%, but the bias may reach 31%: more --replications "
+        "narrow it)."
+    )

@@ -81,13 +81,13 @@ def compare_figures(tmp_path_factory) -> dict[str, Figure]:
     return {p.name: fig for p, fig in zip(paths, saved, strict=True)}
 
 
-def _sweep(folder: Path, name: str, factors: str) -> object:
+def _sweep(folder: Path, name: str, factors: str, kpis: str = "final.members, final.gmv") -> object:
     """A small sweep, run in this process (the figures are under test, not the worker pool)."""
     from sim.experiment.resolve import resolve_experiment
     from sim.experiment.sweep import run_sweep
     from tests.experiment_helpers import write_experiment
 
-    body = f"name: {name}\nseed: 3\nreplications: 2\nkpis: [final.members, final.gmv]\nfactors:\n{factors}"
+    body = f"name: {name}\nseed: 3\nreplications: 2\nkpis: [{kpis}]\nfactors:\n{factors}"
     folder.mkdir()
     path = write_experiment(folder, body)
     assert run_sweep(resolve_experiment(path), folder / "sweep", executor="serial").failed == 0
@@ -408,3 +408,27 @@ def test_without_a_chinese_font_a_warning_says_how_to_install_one(monkeypatch):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         fonts.use()  # warned once only, and the family list is left alone
+
+
+def test_an_analysis_comparison_of_a_share_labels_its_differences_in_percentage_points(tmp_path):
+    """A share's or ROI's difference is a difference of fractions: read in percentage points, as compare writes
+    it, not divided by the reference level; other KPIs keep their relative labels."""
+    factor = "  operating_model: [centralized, hybrid]\n"
+    models = _sweep(tmp_path / "models", "运营模式", factor, "final.members, final.repurchase_rate")
+
+    def labels(kpi: str) -> tuple[list[str], str]:
+        fig = experiment_plots.compare(
+            models, point_stats(models, [kpi], 0.95), contrasts(models, [kpi], 0.95), kpi, 0.95
+        )
+        right = fig.axes[1]
+        return [t.get_text() for t in right.texts], right.get_xlabel()
+
+    texts, xlabel = labels("final.repurchase_rate")
+    assert len(texts) == 1 and texts[0].endswith(" pp") and "in pp" in xlabel, (texts, xlabel)
+    texts, xlabel = labels("final.members")
+    assert texts[0].endswith("%") and "in pp" not in xlabel
+    assert [experiment_plots.in_points(k) for k in ("final.roi", "retention.day_180", "final.k_factor")] == [
+        True,
+        True,
+        False,
+    ]

@@ -164,12 +164,23 @@ def _relative(bias: float, truth: float) -> float:
     return float(bias / truth) if truth else np.nan
 
 
+def bias_band(rows: pd.DataFrame | pd.Series):
+    """Two standard errors of the relative bias (NaN where the true effect is 0 or the error unknown)."""
+    truth = np.abs(rows.true_effect)
+    if isinstance(rows, pd.DataFrame):
+        return 2 * rows.bias_se / truth.where(truth > 0)
+    return 2 * rows.bias_se / truth if truth > 0 else np.nan
+
+
 def recommend(tab: pd.DataFrame, design: Design) -> pd.Series | None:
-    """The shortest test of the grid (then the one with the fewest treated, then member before cluster) that
-    reaches 80% power on the design's outcome with |bias| within ``max_bias`` of the true effect."""
+    """The shortest test of the grid that reaches 80% power on the design's outcome with an estimated |bias|
+    within ``max_bias`` of the true effect; among the shortest, the one whose bias is surely smallest (|bias|
+    plus two standard errors, so a design whose bias is small only by luck of the replications comes after
+    one whose bias is known to be small), then the fewest treated, then member before cluster."""
     rows = tab[(tab.metric == design.metric) & (tab.power >= POWER_TARGET)]
     rows = rows[rows.relative_bias.abs() <= design.max_bias]
     if rows.empty:
         return None
-    order = rows.assign(unit_order=rows.unit.map(UNITS.index)).sort_values(["days", "share", "unit_order"])
-    return order.iloc[0]
+    worst = (rows.relative_bias.abs() + bias_band(rows)).fillna(np.inf)
+    order = rows.assign(unit_order=rows.unit.map(UNITS.index), worst=worst)
+    return order.sort_values(["days", "worst", "share", "unit_order"]).iloc[0].drop(["unit_order", "worst"])

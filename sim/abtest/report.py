@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sim.abtest.analysis import POWER_TARGET
+from sim.abtest.analysis import POWER_TARGET, bias_band
 from sim.abtest.design import METRICS, Design
 from sim.compare import fmt
 
@@ -38,7 +38,7 @@ def _per_member(x: float) -> str:
 
 def _band(row: pd.Series) -> str:
     """`` ± 12%``: two standard errors of the relative bias."""
-    band = 2 * row.bias_se / abs(row.true_effect) if row.true_effect else np.nan
+    band = bias_band(row)
     return f" ± {fmt.pct(band, signed=False)}" if np.isfinite(band) else ""
 
 
@@ -117,9 +117,15 @@ def recommendation_sentence(best: pd.Series | None, design: Design) -> str:
             f"No design of the grid reaches {POWER_TARGET:.0%} power with a bias {bound} in {weeks(design.days)}: "
             "run longer (--days), on a larger community, or test a stronger treatment."
         )
+    band = bias_band(best)
+    if np.isfinite(band) and abs(best.relative_bias) + band <= design.max_bias:
+        sure = f"{bound} with its band"
+    else:  # the estimate is within the tolerance, the bias may not be
+        reach = fmt.pct(abs(best.relative_bias) + band, signed=False) if np.isfinite(band) else "more"
+        sure = f"its estimate {bound}, but the bias may reach {reach}: more --replications narrow it"
     return (
         f"Recommended: {best.unit} randomization with {best.share:.0%} treated for {weeks(int(best.days))} "
-        f"({best.power:.0%} power; bias {fmt.pct(best.relative_bias)}{_band(best)}, its estimate {bound})."
+        f"({best.power:.0%} power; bias {fmt.pct(best.relative_bias)}{_band(best)}, {sure})."
     )
 
 

@@ -57,6 +57,14 @@ def kpi_label(column: str) -> str:
     return f"{key}, days 1-{head[1:]}" if key in FLOWS else f"{key} on day {head[1:]}"
 
 
+def in_points(column: str) -> bool:
+    """Whether a KPI column is a share or ROI, whose differences read in percentage points (docs/metrics.md)."""
+    from sim.calibration.report import unit
+
+    head, key = column.split(".", 1)
+    return head == "retention" or key == "roi" or (head != "funnel" and unit(key) == "share 0-1")
+
+
 def level_label(value: object, kind: str) -> str:
     """A factor level as a tick label: scenario files by their stem, numbers compactly."""
     if kind == "scenario":
@@ -411,9 +419,15 @@ def compare(sweep, stats: pd.DataFrame, diffs: pd.DataFrame, kpi: str, conf: flo
         capsize=5,
         linewidth=2,
     )
+    from sim.compare import fmt
+
+    points = in_points(kpi)
     for y, row in zip(ys, d.itertuples(), strict=True):
-        text = f"{row.relative_diff:+.1%}".replace("-0.0%", "0.0%").replace("+0.0%", "0.0%")
-        text = text if np.isfinite(row.relative_diff) else ""
+        if points:  # a share or ROI: the difference itself, in percentage points (as compare writes it)
+            text = fmt.pp(row.mean_diff) if np.isfinite(row.mean_diff) else ""
+        else:
+            text = f"{row.relative_diff:+.1%}".replace("-0.0%", "0.0%").replace("+0.0%", "0.0%")
+            text = text if np.isfinite(row.relative_diff) else ""
         right.annotate(text, (row.mean_diff, y), xytext=(0, 8), textcoords="offset points", ha="center", fontsize=8)
     right.axvline(0, color="black", linewidth=0.8)
     lo, hi = min(0.0, float(d["ci_low"].min())), max(0.0, float(d["ci_high"].max()))
@@ -421,8 +435,8 @@ def compare(sweep, stats: pd.DataFrame, diffs: pd.DataFrame, kpi: str, conf: flo
     right.set_xlim(lo - pad, hi + pad)
     right.set_yticks(ys, [level_label(v, f["kind"]) for v in d["level"]])
     right.set_ylim(-0.7, len(d) - 0.3)
-    right.set_xlabel(f"difference from {ref}  ({conf:.0%} CI, paired by seed)")
-    right.xaxis.set_major_formatter(FuncFormatter(num))
+    right.set_xlabel(f"difference from {ref}{' in pp' if points else ''}  ({conf:.0%} CI, paired by seed)")
+    right.xaxis.set_major_formatter(FuncFormatter(lambda x, _pos: f"{100 * x:g}" if points else num(x)))
     _title(
         fig,
         f"{kpi_label(kpi)} — {sweep.manifest['name']}",
