@@ -83,8 +83,9 @@ def data_hits(ax, renderer, box: Bbox) -> list[str]:
     return found
 
 
-def _labels(fig: Figure) -> list:
-    """Titles, axis labels and tick labels of every axes, and the figure's own texts."""
+def _labels(fig: Figure, drawn: bool = False) -> list[Text]:
+    """Titles, axis labels and tick labels of every axes, and the figure's own texts; with ``drawn``, tick
+    labels only at ticks inside the view limits (the ones the figure shows)."""
     out = list(fig.texts) + ([fig._suptitle] if fig._suptitle is not None else [])
     for ax in fig.axes:
         if not ax.get_visible():
@@ -93,8 +94,16 @@ def _labels(fig: Figure) -> list:
         if ax.axison:
             for axis in (ax.xaxis, ax.yaxis):
                 out.append(axis.label)
-                out += axis.get_ticklabels(minor=False) + axis.get_ticklabels(minor=True)
-    return [t for t in out if t.get_visible() and t.get_text()]
+                if not drawn:
+                    out += axis.get_ticklabels(minor=False) + axis.get_ticklabels(minor=True)
+                    continue
+                lo, hi = sorted(axis.get_view_interval())
+                tol = 1e-9 * max(hi - lo, 1e-300)
+                for tick in axis.get_major_ticks() + axis.get_minor_ticks():
+                    if lo - tol <= tick.get_loc() <= hi + tol:
+                        out += [tick.label1, tick.label2]
+    unique = {id(t): t for t in out}  # a suptitle is also one of the figure's texts
+    return [t for t in unique.values() if t.get_visible() and t.get_text()]
 
 
 def legend_problems(fig: Figure, inside_ok: bool = False) -> list[str]:
@@ -164,25 +173,6 @@ def _outlines_overlap(a: np.ndarray, b: np.ndarray) -> bool:
     return True
 
 
-def _drawn_labels(fig: Figure) -> list[Text]:
-    """The labels of ``_labels`` that are drawn: tick labels only at ticks inside the view limits."""
-    out = list(fig.texts) + ([fig._suptitle] if fig._suptitle is not None else [])
-    for ax in fig.axes:
-        if not ax.get_visible():
-            continue
-        out += [ax.title, ax._left_title, ax._right_title]
-        if ax.axison:
-            for axis in (ax.xaxis, ax.yaxis):
-                lo, hi = sorted(axis.get_view_interval())
-                tol = 1e-9 * max(hi - lo, 1e-300)
-                out.append(axis.label)
-                for tick in axis.get_major_ticks() + axis.get_minor_ticks():
-                    if lo - tol <= tick.get_loc() <= hi + tol:
-                        out += [t for t in (tick.label1, tick.label2) if t.get_visible()]
-    unique = {id(t): t for t in out}  # a suptitle is also one of the figure's texts
-    return [t for t in unique.values() if t.get_visible() and t.get_text()]
-
-
 def label_problems(fig: Figure) -> list[str]:
     """Labels that overprint one another (titles, axis and tick labels, figure texts) or leave the figure.
 
@@ -192,7 +182,7 @@ def label_problems(fig: Figure) -> list[str]:
         FigureCanvasAgg(fig)
     fig.canvas.draw()
     renderer = fig.canvas.get_renderer()
-    labels = _drawn_labels(fig)
+    labels = _labels(fig, drawn=True)
     outlines = [_outline(t, renderer) for t in labels]
     problems = []
     edge = fig.bbox

@@ -330,7 +330,7 @@ def _validate(doc: Document, display: str, extra_top: Sequence[str] = ()) -> Sce
 def _warn_inert(doc: Document, scenario: Scenario) -> None:
     """A warning for each section whose written settings will change nothing (``sim.config.inert``)."""
     for section, key, why in inert_settings(scenario, doc.data):
-        source, line = next(doc.origins[key[:k]] for k in range(len(key), -1, -1) if key[:k] in doc.origins)
+        source, line = doc.origin_of(key) or ("", None)
         where = source if line is None else f"{source}:{line}"
         warnings.warn(f"{where}: {format_path(section)}: {why}", ScenarioWarning, stacklevel=5)
 
@@ -363,7 +363,7 @@ def _at(doc: Document, loc: KeyPath, message: str) -> Problem:
     A table or list that a command-line override wrote into (``--set content.mix.promotional=2``
     in a mix the file wrote) is blamed on that override: the file's table was whole without it.
     """
-    source, line = next(doc.origins[loc[:k]] for k in range(len(loc), -1, -1) if loc[:k] in doc.origins)
+    source, line = doc.origin_of(loc)
     inside = [o for p, o in doc.origins.items() if loc and len(p) > len(loc) and p[: len(loc)] == loc]
     overrides = [o for o in inside if o[1] is None and o[0].startswith("--")]
     if overrides and line is not None:

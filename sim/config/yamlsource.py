@@ -76,6 +76,10 @@ class Document:
     data: dict[str, Any]
     origins: dict[KeyPath, Origin] = field(default_factory=dict)
 
+    def origin_of(self, path: KeyPath) -> Origin | None:
+        """Where the deepest written key on ``path`` (the key itself, or its nearest written parent) came from."""
+        return next((self.origins[path[:k]] for k in range(len(path), -1, -1) if path[:k] in self.origins), None)
+
 
 def read_document(path: Path, display: str, referrer: tuple[str, int | None] | None = None) -> Document:
     """Read and parse one file; ``referrer`` is the (file, line) of an ``extends:`` naming it."""

@@ -175,10 +175,7 @@ def read_spec(
 
 def origin(doc: Document, path: KeyPath, source: str) -> tuple[str, int | None]:
     """File and line of the deepest written key on ``path``."""
-    for k in range(len(path), -1, -1):
-        if path[:k] in doc.origins:
-            return doc.origins[path[:k]]
-    return source, None
+    return doc.origin_of(path) or (source, None)
 
 
 def apply_override(doc: Document, item: str) -> None:

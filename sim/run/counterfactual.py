@@ -88,13 +88,14 @@ METHOD = (
 )
 
 
-def _outcome(profit: float) -> str:
-    """A run's profit in the headline's words: earned, lost or broken even."""
+def outcome(profit: float, *, would: bool = False) -> str:
+    """A run's profit in words: earned (the headline adds "profit"), lost or broke even; ``would``: after
+    "would have" (the run without the programs)."""
     if round(profit) > 0:
-        return f"earned {profit:,.0f} CNY"
+        return f"earned {profit:,.0f} CNY" + ("" if would else " profit")
     if round(profit) < 0:
         return f"lost {-profit:,.0f} CNY"
-    return "broken even"
+    return "broken even" if would else "broke even"
 
 
 def _roi_words(roi: float | None) -> str:
@@ -113,7 +114,7 @@ def verdict(block: dict, profit: float) -> str:
     gain = float(block["incremental_profit"])
     without = profit - gain  # the counterfactual run's profit
     roi = _roi_words(block["roi"])
-    otherwise = f"Without them the run would have {_outcome(without)}"
+    otherwise = f"Without them the run would have {outcome(without, would=True)}"
     if round(gain) > 0:
         first = f"The incentive programs pay for themselves: they add {gain:,.0f} CNY of profit"
         if round(profit) > 0:

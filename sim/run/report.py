@@ -18,7 +18,7 @@ import pandas as pd
 
 from sim.config.loader import scenario_to_yaml
 from sim.observe.health import ALERTS, alert_name
-from sim.run.counterfactual import METHOD, effect_rows, verdict
+from sim.run.counterfactual import METHOD, effect_rows, outcome, verdict
 from sim.run.html import CSS, img
 from sim.run.summary import HEADLINE
 
@@ -67,13 +67,7 @@ def headline(scenario: Scenario, summary: dict) -> str:
         members = f"shrank from {start:,} to {end:,} members"
     else:
         members = f"stayed at {end:,} members"
-    if round(profit) > 0:
-        money = f"earned {profit:,.0f} CNY profit"
-    elif round(profit) < 0:
-        money = f"lost {-profit:,.0f} CNY"
-    else:
-        money = "broke even"
-    return f"Over {days:,} days the community {members} and {money}."
+    return f"Over {days:,} days the community {members} and {outcome(profit)}."
 
 
 def _card(label: str, value: str, note: str = "", cls: str = "", value_cls: str = "") -> str:
