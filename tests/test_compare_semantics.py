@@ -16,7 +16,7 @@ from sim.cli import main
 from sim.compare import fmt
 from sim.compare.ensemble import Ensemble, RunRecord
 from sim.compare.stats import MIN_REPLICATIONS_PROB, incremental_ratio, paired
-from sim.compare.table import Objective, comparison_table, ranking, summary_sentences
+from sim.compare.table import Objective, comparison_table, ranking, ranking_line, summary_sentences
 
 ROOT = Path(__file__).resolve().parents[1]
 SMOKE = str(ROOT / "scenarios" / "smoke.yaml")
@@ -364,3 +364,46 @@ def test_a_monthly_rate_is_the_months_sum_over_its_mean_stock():
     rates = monthly_rates(events, stock)
     assert rates.shape == (2, 2)  # the five days after the last whole month are left out
     assert np.allclose(rates[0], [60 / 300, 30 / 300]) and np.isnan(rates[1]).all()
+
+
+def test_identical_strategies_share_a_rank_and_the_ranking_says_which_it_cannot_tell_apart():
+    noise = (-900.0, 0.0, 900.0)
+    ens = ensemble(
+        {
+            "base": [(10_000 + d, 5_000.0) for d in noise],
+            "copy": [(10_000 + d, 5_000.0) for d in noise],  # e.g. a program written without enabled: true
+            "near": [(10_050 + 3 * d, 5_000.0) for d in noise],  # +50 with a spread of 1,800: no telling
+            "far": [(4_000 + d, 5_000.0) for d in noise],  # 6,000 less in every replication
+        }
+    )
+    ranks = ranking(ens, "base", Objective.parse("profit", [])).set_index("strategy")
+    assert list(ranks["rank"].loc[["near", "base", "copy", "far"]]) == [1, 2, 2, 4]
+    assert ranks.loc["base", "same_results_as"] == "copy" and ranks.loc["copy", "same_results_as"] == "base"
+    assert ranks.loc["near", "not_distinguishable_from"] == "base; copy"
+    assert ranks.loc["far", "not_distinguishable_from"] == "" and ranks.loc["far", "same_results_as"] == ""
+    line = ranking_line(ranking(ens, "base", Objective.parse("profit", [])))
+    assert line == (
+        "1. near, 2. base (not distinguishable from near), 2. copy (same results as base; "
+        "not distinguishable from near), 4. far"
+    )
+
+
+def test_one_replication_cannot_tell_strategies_apart_and_says_nothing_of_it():
+    ens = ensemble({"a": [(100.0, 10.0)], "b": [(101.0, 10.0)], "c": [(100.0, 10.0)]})
+    ranks = ranking(ens, "a", Objective.parse("profit", [])).set_index("strategy")
+    assert set(ranks["not_distinguishable_from"]) == {""}
+    assert ranks.loc["a", "same_results_as"] == "c" and ranks.loc["a", "rank"] == ranks.loc["c", "rank"] == 2
+
+
+def test_ties_by_roi_and_by_a_weighted_score_use_each_replications_score():
+    ens = ensemble(
+        {
+            "a": [(1_000.0, 10_000.0), (1_200.0, 10_000.0), (800.0, 10_000.0)],
+            "b": [(1_010.0, 10_000.0), (1_190.0, 10_000.0), (820.0, 10_000.0)],  # ROI within 0.2 pp
+            "c": [(3_000.0, 10_000.0), (3_100.0, 10_000.0), (2_900.0, 10_000.0)],
+        }
+    )
+    for objective in ("roi", "score:profit=1,gmv=0.5"):
+        ranks = ranking(ens, "a", Objective.parse(objective, [])).set_index("strategy")
+        assert ranks.loc["a", "not_distinguishable_from"] == "b", objective
+        assert ranks.loc["c", "not_distinguishable_from"] == "" and ranks.loc["c", "rank"] == 1, objective

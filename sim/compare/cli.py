@@ -12,7 +12,7 @@ from sim.compare.ensemble import Ensemble, run_ensemble
 from sim.compare.loading import InputError, load_runs, unique
 from sim.compare.plots import write_comparison_plots
 from sim.compare.report import write_report
-from sim.compare.table import Objective, comparison_table, ranking, summary_sentences
+from sim.compare.table import Objective, comparison_table, ranking, ranking_line, summary_sentences
 from sim.config.loader import load_scenario
 from sim.config.schema import Scenario
 from sim.run.atomic import atomic_directory, check_destination, default_output_dir, release
@@ -142,8 +142,7 @@ def compare_command(
         console = Console()
         for s in sentences:
             console.print(f"• {escape(s)}", highlight=False)
-        shown = ", ".join(f"{r.rank}. {r.strategy}" for r in ranks.itertuples())
-        console.print(f"ranking by {escape(goal_label)}: {escape(shown)}", highlight=False)
+        console.print(f"ranking by {escape(goal_label)}: {escape(ranking_line(ranks))}", highlight=False)
     print(f"wrote {out_dir}")
 
 

@@ -166,8 +166,11 @@ same seeds; baseline: <b>{html.escape(baseline)}</b>; ranked by <b>{html.escape(
 <section id="summary"><h2>Summary</h2><ul class="summary">{items}</ul>
 <p class="muted">{pairing}</p></section>
 <section id="ranking"><h2>Ranking</h2><table><tr><th>rank</th><th>strategy</th>{score_head}<th>profit (CNY)</th>
-<th>spend (CNY)</th><th>meets constraints</th><th>beaten on profit and spend by</th></tr>{rank_rows}</table>
-{roi_rule}</section>
+<th>spend (CNY)</th><th>meets constraints</th><th>beaten on profit and spend by</th>
+<th>ties with</th></tr>{rank_rows}</table>
+{roi_rule}<p class='muted'>Ties with: strategies with the same results in every replication (they share a rank), and
+those whose paired 95% interval of the difference in the score holds 0, which these replications cannot tell
+apart{"" if n > 1 else " (one replication: no interval)"}.</p></section>
 <section id="kpis"><h2>Key figures</h2><p class="muted">Mean {"[95% CI] " if n > 1 else ""}over replications; under
 each other strategy, the paired difference to the baseline (relative, or in percentage points for ratios and shares)
 {described}.</p>
@@ -195,8 +198,14 @@ def _rank_row(r, by_roi: bool, by_profit: bool) -> str:
         f"<tr><td>{r.rank}</td><td>{html.escape(r.strategy)}</td>{score}"
         f"<td class='{'bad' if r.profit < 0 else ''}'>{fmt.number(r.profit)}</td><td>{fmt.number(r.spend)}</td>"
         f"<td>{'yes' if r.meets_constraints else 'no: ' + html.escape(r.violates)}</td>"
-        f"<td>{_beaten(r.dominated_by)}</td></tr>"
+        f"<td>{_beaten(r.dominated_by)}</td><td>{_ties(r)}</td></tr>"
     )
+
+
+def _ties(r) -> str:
+    same = f"same results as {_beaten(r.same_results_as)}" if r.same_results_as else ""
+    close = f"not distinguishable from {_beaten(r.not_distinguishable_from)}" if r.not_distinguishable_from else ""
+    return "; ".join(t for t in (same, close) if t)
 
 
 def _beaten(names: str) -> str:
