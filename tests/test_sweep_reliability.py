@@ -195,6 +195,46 @@ def test_a_design_above_the_run_limit_is_refused_with_its_count(tmp_path, capsys
     assert main(["sweep", str(path), "--dry-run", "--max-runs", "6"]) == 0
 
 
+def _words(text: str) -> str:
+    """A printed table's text without its rules, one space between words (cells wrap at any width)."""
+    return " ".join(text.translate({ord(c): " " for c in "│┃┌┐└┘├┤┬┴┼─━"}).split())
+
+
+def _tree(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_a_dry_run_says_what_the_sweep_would_do_with_its_results_directory_and_writes_nothing(
+    tiny, tmp_path, capsys, monkeypatch
+):
+    monkeypatch.setenv("COLUMNS", "1000")  # no path folded across lines
+    path, ref = tiny
+    partial = tmp_path / "partial"
+    shutil.copytree(ref, partial)
+    for chunk in _chunks(partial)[1:]:  # one chunk of two runs left, as after an interrupt
+        chunk.unlink()
+    before = _tree(partial)
+    assert main(["sweep", str(path), "--dry-run", "--out", str(partial)]) == 0
+    assert "holds this sweep: 2 of 4 runs done; the rest would run" in _words(capsys.readouterr().out)
+    assert main(["sweep", str(path), "--dry-run", "--out", str(tmp_path / "fresh")]) == 0
+    assert "fresh (new)" in _words(capsys.readouterr().out) and not (tmp_path / "fresh").exists()
+
+    other = write_experiment(tmp_path, TINY.replace("seed: 3", "seed: 4"), name="other.yaml", small=False)
+    assert main(["sweep", str(other), "--dry-run", "--out", str(partial)]) == 2
+    out, err = capsys.readouterr()
+    assert "the sweep would be refused there" in _words(out) and "holds a different experiment" in err
+    assert "Traceback" not in err
+
+    clutter = tmp_path / "clutter"
+    clutter.mkdir()
+    (clutter / "notes.txt").write_text("mine")
+    assert main(["sweep", str(path), "--dry-run", "--out", str(clutter)]) == 2
+    assert "holds no sweep" in capsys.readouterr().err
+    assert main(["sweep", str(path), "--dry-run", "--resume", "--out", str(tmp_path / "none")]) == 2
+    assert "nothing to resume" in capsys.readouterr().err
+    assert _tree(partial) == before and _tree(clutter) == {"notes.txt": b"mine"}
+
+
 # --- item: workers and their threads --------------------------------------------------------------
 
 

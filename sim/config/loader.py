@@ -24,6 +24,7 @@ from pydantic_core import PydanticUndefined
 from sim.config import fields, keypath
 from sim.config.base import name_from_stem
 from sim.config.errors import Problem, ScenarioError, ScenarioWarning, format_path
+from sim.config.filekinds import check_kind
 from sim.config.inert import inert_settings
 from sim.config.schema import Scenario
 from sim.config.yamlsource import Document, KeyPath, LimitedLoader, Origin, read_document
@@ -54,6 +55,7 @@ def load_scenario(
     """
     display = str(path)
     doc = _load_tree(Path(path), display, [(_identity(Path(path)), display)], None)
+    check_kind(doc, "scenario", display)
     if "name" not in doc.data:
         doc.data["name"] = name_from_stem(Path(path).stem, "scenario")
     return _settle(doc, display, overrides, days, seed)

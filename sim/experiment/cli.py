@@ -21,6 +21,7 @@ from sim.batch.executors import ExecutorError, default_workers
 from sim.cli.errors import EXIT_INTERRUPTED, EXIT_TERMINATED, Terminated, UserError
 from sim.config.base import dir_name
 from sim.experiment.resolve import MAX_RUNS, Resolved, resolve_experiment
+from sim.run.atomic import OutputError
 
 EXIT_FAILED_RUNS = 3
 EXECUTORS = ("local", "dask")
@@ -67,9 +68,18 @@ def sweep_command(
             soft_wrap=True,
         )
     if dry_run:
-        console.print(describe(resolved, out_dir))
+        from sim.experiment.sweep import results_plan
+
+        plan, refused = None, None
+        try:
+            plan = results_plan(resolved, out_dir, resume=resume)
+        except OutputError as exc:  # the sweep would stop there: say so, as it would (exit 2)
+            refused = exc
+        console.print(describe(resolved, plan or f"{out_dir} (the sweep would be refused there: see below)"))
         console.print("first design points:")
         console.print(resolved.design.head(10).to_string(), highlight=False, soft_wrap=True)
+        if refused is not None:
+            raise refused
         return
     from sim.experiment.sweep import preflight, run_sweep
 
@@ -152,10 +162,12 @@ def _failed(n: int) -> str:
     return f"[red]{n} failed[/]" if n else "0 failed"
 
 
-def describe(resolved: Resolved, out_dir: Path) -> Table:
+def describe(resolved: Resolved, results: str) -> Table:
     """What a sweep would run (``--dry-run``)."""
     exp = resolved.experiment
     table = Table(title=f"{exp.name}: {resolved.n_runs} runs, nothing run yet (--dry-run)", show_header=False)
+    table.add_column()
+    table.add_column(overflow="fold")  # paths whole, folded at the edge: never cut short with an ellipsis
     table.add_row(
         "design",
         f"{exp.design.kind}: {len(resolved.design)} points"
@@ -169,7 +181,7 @@ def describe(resolved: Resolved, out_dir: Path) -> Table:
         "KPI columns",
         f"{len(resolved.kpis)}: " + ", ".join(resolved.kpis[:6]) + (", ..." if len(resolved.kpis) > 6 else ""),
     )
-    table.add_row("results", str(out_dir))
+    table.add_row("results", results)
     return table
 
 

@@ -29,6 +29,7 @@ from pydantic import (
 
 from sim.config.base import Name, name_from_stem
 from sim.config.errors import Problem, ScenarioError, format_path
+from sim.config.filekinds import check_kind
 from sim.config.yamlsource import Document, KeyPath, LimitedLoader, read_document
 
 Scalar = StrictBool | StrictInt | StrictFloat | StrictStr
@@ -158,6 +159,7 @@ def read_spec(
     naming the file, line and key of every problem. Shared by experiments and optimizations."""
     display = str(path)
     doc = read_document(Path(path), display)
+    check_kind(doc, what, display)
     for item in overrides:
         apply_override(doc, item)
     doc.data.setdefault("name", name_from_stem(Path(path).stem, what))

@@ -236,14 +236,15 @@ class SweepStore:
         files = [p for p in folder.glob("chunk-*.parquet") if _CHUNK.match(p.name)] if folder.is_dir() else []
         return sorted(files, key=_number)
 
-    def finished(self) -> pd.DataFrame:
+    def finished(self, *, set_aside: bool = True) -> pd.DataFrame:
         """(point, replication, status) of every run in a sound finished chunk, the latest attempt of each.
 
-        Damaged chunks are set aside (see ``verified``), so their runs count as not done.
+        Damaged chunks are set aside (see ``verified``; not with ``set_aside=False``, which only reads), so
+        their runs count as not done.
         """
         files = self._chunk_files(self.chunks)
         self._next = max(self._next, _number(files[-1]) + 1 if files else 0)
-        frames = [rows[["point", "replication", "status"]] for rows, _ in self.verified(set_aside=True)]
+        frames = [rows[["point", "replication", "status"]] for rows, _ in self.verified(set_aside=set_aside)]
         if not frames:
             return pd.DataFrame({"point": [], "replication": [], "status": []})
         done = pd.concat(frames, ignore_index=True)

@@ -167,14 +167,37 @@ def writing(out: Path) -> Iterator[None]:
 
 def preflight(resolved: Resolved, out: Path, *, resume: bool = False) -> str:
     """Check before any work that ``out`` can take this sweep: "new", or "sweep" (the same one, to resume)."""
-    store = SweepStore(out)
     with writing(out):
-        state = store.state()
-        if state == "new" and resume:
-            raise OutputError(f"nothing to resume: {out} holds no sweep; run without --resume to start one")
-        if state != "new":
-            store.check_resumable(resolved.sha256, resolved.source, clean=False)
+        return _usable(SweepStore(out), resolved, resume)
+
+
+def _usable(store: SweepStore, resolved: Resolved, resume: bool) -> str:
+    """``preflight``'s checks, which only read: "new" or "sweep", or the ``OutputError`` the sweep would stop with."""
+    state = store.state()
+    if state == "new" and resume:
+        raise OutputError(f"nothing to resume: {store.root} holds no sweep; run without --resume to start one")
+    if state != "new":
+        store.check_resumable(resolved.sha256, resolved.source, clean=False)
     return state
+
+
+def results_plan(resolved: Resolved, out: Path, *, resume: bool = False) -> str:
+    """What a sweep would do with ``out`` (``--dry-run``), writing nothing: start it, or resume it with how many
+    runs done; an ``OutputError`` if the sweep would be refused there."""
+    store = SweepStore(out)
+    try:
+        state = _usable(store, resolved, resume)
+    except OSError as exc:  # unreadable: the sweep would stop there too
+        raise OutputError(f"cannot read the sweep directory {out}: {exc.strerror or exc}") from None
+    if state == "new":
+        return f"{out} (new)"
+    done = store.finished(set_aside=False)
+    failed = int((done["status"] == "failed").sum())
+    return (
+        f"{out} (holds this sweep: {len(done)} of {resolved.n_runs} runs done"
+        + (f", {failed} of them failed (--retry-failed runs them again)" if failed else "")
+        + "; the rest would run)"
+    )
 
 
 def new_manifest(r: Resolved) -> dict:
