@@ -85,6 +85,12 @@ def test_bad_override_and_missing_file_exit_2(tmp_path, capsys):
     assert not (tmp_path / "o").exists()
 
 
+def test_an_error_message_is_printed_as_written_not_as_emoji(tmp_path, capsys):
+    code = main(["run", str(SMOKE), "--set", "market.size=:100:", "--out", str(tmp_path / "o")])
+    err = capsys.readouterr().err
+    assert code == 2 and ":100:" in err and "\U0001f4af" not in err
+
+
 def test_non_empty_out_refused(tmp_path, capsys):
     out = tmp_path / "taken"
     out.mkdir()

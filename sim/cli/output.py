@@ -13,7 +13,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-err = Console(stderr=True, highlight=False)
+err = Console(stderr=True, highlight=False, emoji=False)  # ":100:" in a message stays as written
 
 
 class GuardedOutput:
