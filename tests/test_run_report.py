@@ -14,6 +14,7 @@ import pytest
 
 from sim.cli import main
 from sim.config.schema import Scenario
+from sim.plots.fonts import bundled_font
 from sim.run.counterfactual import verdict
 from sim.run.report import headline
 from tests.conftest import CHROMIUM_ARGS
@@ -90,6 +91,8 @@ def test_scenario_text_is_escaped(tmp_path):
     assert "质量危机 &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; 应对" in page
     assert "丑闻 &lt;img src=x onerror=alert(1)&gt;" in page  # the event's name, in the events table and the YAML
     assert external_links(page) == []
+    if bundled_font() is not None:  # the Chinese glyphs travel with the page (tests/test_html_fonts.py)
+        assert page.count("@font-face") == 1
 
 
 def sample(members: float, profit: float, days: int = 365) -> dict:

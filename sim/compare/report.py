@@ -12,7 +12,7 @@ from sim.compare import fmt
 from sim.compare.ensemble import Ensemble
 from sim.compare.stats import MIN_REPLICATIONS_PROB
 from sim.compare.table import INCREMENTAL_ROI, PROFIT, ROI
-from sim.run.html import CSS
+from sim.run.html import CSS, write_page
 from sim.run.html import img as _img
 
 
@@ -188,7 +188,7 @@ spent added to profit), with Fieller's interval; it is undefined when the spends
 unbounded when the spend difference is not distinguishable from 0. Full table: <code>comparison.csv</code>.</p>
 </section>
 </body></html>"""
-    path.write_text(page, encoding="utf-8")
+    write_page(path, page)
     return path
 
 

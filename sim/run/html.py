@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import base64
 import html
+import io
+import unicodedata
 from pathlib import Path
 
 #: CSS font families for Chinese text, one or more of which each system has (macOS, Windows, Linux).
@@ -15,8 +17,11 @@ CSS_CJK_FAMILIES = (
     '"PingFang SC", "Hiragino Sans GB", "Microsoft YaHei", "Noto Sans SC", "Noto Sans CJK SC", '
     '"Source Han Sans SC", "WenQuanYi Micro Hei"'
 )
-#: CSS ``font-family`` of the HTML report: the system UI fonts, then the Chinese ones.
-CSS_FONT_FAMILY = f'-apple-system, "Segoe UI", Helvetica, Arial, {CSS_CJK_FAMILIES}, sans-serif'
+#: The family of the Chinese glyphs a page embeds (``write_page``): the page's own characters of the
+#: bundled Noto Sans SC, so Chinese shows on a computer with no Chinese font.
+EMBEDDED_CJK = "community-sim CJK"
+#: CSS ``font-family`` of the HTML report: the system UI fonts, then the embedded and the system Chinese ones.
+CSS_FONT_FAMILY = f'-apple-system, "Segoe UI", Helvetica, Arial, "{EMBEDDED_CJK}", {CSS_CJK_FAMILIES}, sans-serif'
 FONTS = CSS_FONT_FAMILY
 
 CSS = f"""
@@ -34,3 +39,48 @@ def img(path: Path, alt: str) -> str:
     """A ``<figure>`` holding the PNG at ``path`` inline (a data: URI), so the page needs no other file."""
     data = base64.b64encode(path.read_bytes()).decode("ascii")
     return f'<figure><img alt="{html.escape(alt)}" src="data:image/png;base64,{data}"></figure>'
+
+
+def wide_characters(text: str) -> str:
+    """The distinct wide characters of ``text`` (Chinese, Japanese, Korean, full-width punctuation), sorted."""
+    if text.isascii():
+        return ""
+    return "".join(sorted(c for c in set(text) if unicodedata.east_asian_width(c) in ("W", "F")))
+
+
+def cjk_font_face(text: str) -> str:
+    """A CSS ``@font-face`` of ``EMBEDDED_CJK`` holding the bundled Chinese font's glyphs for the wide characters
+    of ``text`` (a few kB as WOFF), or "" when it has none or the font is not installed.
+
+    A page shared with someone whose computer has no Chinese font would otherwise show empty boxes.
+    """
+    chars = wide_characters(text)
+    if not chars:
+        return ""
+    from sim.plots.fonts import bundled_font
+
+    path = bundled_font()
+    if path is None:
+        return ""
+    from fontTools import subset
+
+    options = subset.Options()
+    options.flavor = "woff"  # zlib; WOFF2 would need brotli
+    options.layout_features = ["*"]
+    font = subset.load_font(str(path), options)
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(text=chars)
+    subsetter.subset(font)
+    data = io.BytesIO()
+    subset.save_font(font, data, options)
+    uri = base64.b64encode(data.getvalue()).decode("ascii")
+    return f'@font-face{{font-family:"{EMBEDDED_CJK}";src:url(data:font/woff;base64,{uri}) format("woff")}}'
+
+
+def write_page(path: Path, page: str) -> Path:
+    """Write the HTML ``page`` to ``path``, with the Chinese glyphs it uses embedded (``cjk_font_face``)."""
+    face = cjk_font_face(page)
+    if face:
+        page = page.replace("</head>", f"<style>{face}</style></head>", 1)
+    path.write_text(page, encoding="utf-8")  # inside the directory being written, renamed into place at the end
+    return path

@@ -19,7 +19,7 @@ import pandas as pd
 from sim.config.loader import scenario_to_yaml
 from sim.observe.health import ALERTS, alert_name
 from sim.run.counterfactual import METHOD, effect_rows, outcome, verdict
-from sim.run.html import CSS, img
+from sim.run.html import CSS, img, write_page
 from sim.run.summary import HEADLINE
 
 if TYPE_CHECKING:
@@ -206,5 +206,5 @@ def write_run_report(path: Path, scenario: Scenario, result: RunResult, plots: l
 <details><summary>Show the scenario ({yaml_text.count(chr(10)):,} lines)</summary><pre>{html.escape(yaml_text)}</pre>
 </details></section>
 </body></html>"""
-    path.write_text(page, encoding="utf-8")
+    write_page(path, page)
     return path
