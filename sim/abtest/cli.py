@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from rich.console import Console
 from rich.markup import escape
 
 from sim.abtest.analysis import recommend, table
@@ -13,7 +12,7 @@ from sim.abtest.design import AbtestError, make_design, parse_treatment, treated
 from sim.abtest.plots import plot_bias, plot_power
 from sim.abtest.report import sentences
 from sim.abtest.runs import run_replications
-from sim.cli.output import Steps, runs_bar
+from sim.cli.output import Steps, plain_console, runs_bar
 from sim.config.loader import load_scenario
 from sim.run.atomic import atomic_directory, check_destination, default_output_dir, release
 
@@ -91,7 +90,7 @@ def abtest_command(
     finally:
         release(out_dir)  # a reserved directory left empty by a failure
     if not quiet:
-        console = Console()
+        console = plain_console()
         for s in said:
             console.print(f"• {escape(s)}", highlight=False)
     print(f"wrote {out_dir}")

@@ -13,7 +13,13 @@ from pathlib import Path
 
 from rich.console import Console
 
-err = Console(stderr=True, highlight=False, emoji=False)  # ":100:" in a message stays as written
+
+def plain_console(**options) -> Console:
+    """A rich console that prints text as written: no emoji codes (``:100:`` in a name or value stays so)."""
+    return Console(emoji=False, **options)
+
+
+err = plain_console(stderr=True, highlight=False)
 
 
 class GuardedOutput:
@@ -80,7 +86,6 @@ def use_private_matplotlib_dir() -> None:
 def runs_bar(label: str, quiet: bool, console=None):
     """The batch commands' progress bar: label, bar, runs done of total, time left; on standard error,
     cleared when done, silent with ``quiet``."""
-    from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     return Progress(
@@ -88,7 +93,7 @@ def runs_bar(label: str, quiet: bool, console=None):
         BarColumn(),
         MofNCompleteColumn(),
         TimeRemainingColumn(),
-        console=console or Console(stderr=True),
+        console=console or plain_console(stderr=True),
         disable=quiet,
         transient=True,
     )
@@ -101,10 +106,9 @@ class Steps:
     half-drawn lines). ``step`` starts a step, ``advance`` counts it."""
 
     def __init__(self, quiet: bool, console=None) -> None:
-        from rich.console import Console
         from rich.progress import BarColumn, Progress, TextColumn
 
-        console = console or Console(stderr=True)
+        console = console or plain_console(stderr=True)
         self.progress = Progress(
             TextColumn("[bold]{task.description}"),
             BarColumn(),

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from rich.console import Console
 from rich.table import Table
 
-from sim.cli.output import Steps
+from sim.cli.output import Steps, plain_console
 from sim.cli.run_imports import import_for_run
 from sim.config.loader import load_scenario
 from sim.run.atomic import check_destination, default_run_dir, release
@@ -93,7 +92,7 @@ def _run(scenario, out_dir: Path, quiet: bool) -> None:
             stage=lambda text, total: steps.step(f"{scenario.name}: {text}", total, "days" if total else ""),
         )
     if not quiet:
-        console = Console()
+        console = plain_console()
         console.print(headline_table(result.summary, f"{scenario.name}: {scenario.days} days, seed {scenario.seed}"))
         if (incentives := incentive_table(result.summary)) is not None:
             from sim.run.counterfactual import METHOD, verdict

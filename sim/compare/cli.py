@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from rich.console import Console
 from rich.markup import escape
 
-from sim.cli.output import Steps, runs_bar
+from sim.cli.output import Steps, plain_console, runs_bar
 from sim.compare.ensemble import Ensemble, run_ensemble
 from sim.compare.loading import InputError, load_runs, unique
 from sim.compare.plots import write_comparison_plots
@@ -139,7 +138,7 @@ def compare_command(
     finally:
         release(out_dir)  # a reserved directory left empty by a failure; nothing once the results are in place
     if not quiet:
-        console = Console()
+        console = plain_console()
         for s in sentences:
             console.print(f"• {escape(s)}", highlight=False)
         console.print(f"ranking by {escape(goal_label)}: {escape(ranking_line(ranks))}", highlight=False)

@@ -19,6 +19,7 @@ from rich.table import Table
 
 from sim.batch.executors import ExecutorError, default_workers
 from sim.cli.errors import EXIT_INTERRUPTED, EXIT_TERMINATED, Terminated, UserError
+from sim.cli.output import plain_console
 from sim.config.base import dir_name
 from sim.experiment.resolve import MAX_RUNS, Resolved, resolve_experiment
 from sim.run.atomic import OutputError
@@ -59,7 +60,7 @@ def sweep_command(
         raise UserError("--chunk-timeout applies to the local executor; Dask reruns the tasks of lost workers itself")
     resolved = resolve_experiment(experiment, overrides, max_runs=max_runs)
     out_dir = out if out is not None else results / "sweeps" / dir_name(resolved.experiment.name)
-    console, err = Console(), Console(stderr=True, highlight=False)
+    console, err = plain_console(), plain_console(stderr=True, highlight=False)
     cores = default_workers()
     if workers is not None and workers > cores:
         err.print(
@@ -188,7 +189,7 @@ def describe(resolved: Resolved, results: str) -> Table:
 def analyze_command(
     sweep_dir: Path, *, kpis: list[str], out: Path | None, conf_level: float, quiet: bool = False
 ) -> None:
-    from sim.cli.output import Steps
+    from sim.cli.output import Steps, plain_console
     from sim.experiment.analysis import AnalysisError, analyze
 
     if not 0 < conf_level < 1:
@@ -208,7 +209,7 @@ def analyze_command(
         except AnalysisError as exc:
             raise UserError(str(exc)) from None
     for note in report.notes:
-        Console(stderr=True, highlight=False).print(f"[yellow]note:[/] {escape(note)}", soft_wrap=True)
+        plain_console(stderr=True, highlight=False).print(f"[yellow]note:[/] {escape(note)}", soft_wrap=True)
     print(f"wrote {len(report.files)} files to {report.out}")
     for path in report.files:
         print(f"  {path.relative_to(report.out)}")

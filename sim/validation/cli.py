@@ -7,10 +7,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from rich.console import Console
 from rich.table import Table
 
-from sim.cli.output import Steps, runs_bar
+from sim.cli.output import Steps, plain_console, runs_bar
 from sim.config.loader import load_scenario
 from sim.run.atomic import atomic_directory, check_destination, default_output_dir, release
 from sim.validation.runner import run_suite, write_report
@@ -40,7 +39,7 @@ def validate_command(
         check_destination(out)
     out_dir = out if out is not None else default_output_dir(results, "validation")  # reserved: a free name, now
     try:
-        console = Console(stderr=True)
+        console = plain_console(stderr=True)
         with runs_bar("validation runs", quiet, console) as bar:
             task = bar.add_task("runs", total=None)
             table = run_suite(
@@ -70,11 +69,11 @@ def validate_command(
                 "yes" if r.passed else "[red]no[/]",
                 r.provenance,
             )
-        Console().print(view)
+        plain_console().print(view)
     print(f"wrote {out_dir}")
     failed = int((~table["passed"].astype(bool)).sum())
     if failed:
-        Console(stderr=True, highlight=False).print(
+        plain_console(stderr=True, highlight=False).print(
             f"{failed} of {len(table)} cases fail: {', '.join(table.loc[~table['passed'].astype(bool), 'id'])}"
         )
         return EXIT_CASE_FAILED

@@ -154,11 +154,10 @@ def warnings_command(
     quiet: bool,
     results: Path = Path("results"),
 ) -> int:
-    from rich.console import Console
     from rich.table import Table
 
     from sim.cli.errors import UserError
-    from sim.cli.output import runs_bar
+    from sim.cli.output import plain_console, runs_bar
     from sim.config.loader import load_scenario
     from sim.run.atomic import atomic_directory, check_destination, default_output_dir, release
 
@@ -193,8 +192,8 @@ def warnings_command(
                 f"{r.proposed_precision:.2f}/{r.proposed_recall:.2f} "
                 + (f"{r.proposed_lead_days:.0f}d" if np.isfinite(r.proposed_lead_days) else "-"),
             )
-        Console().print(view)
-        Console().print(
+        plain_console().print(view)
+        plain_console().print(
             f"base rate: {table['base_rate'].iloc[0]:.0%} of days are followed by a decline. Each cell: threshold, "
             "calm: share of the calm runs' days a warning is on; P/R: precision and recall against the decline; "
             "lead: median days from the first alert to the decline; off: the warning tells nothing here."
