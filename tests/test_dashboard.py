@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import io
 import os
 import shutil
 import signal
@@ -15,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from fontTools.ttLib import TTFont
 
 from sim.cli import main
 from sim.config.errors import ScenarioError
@@ -177,6 +180,22 @@ def test_model_runs_to_the_scenarios_last_day(tmp_path):
     for _ in range(6):
         model.step()
     assert model.days_done == 4 and not model.running and len(model.frame()) == 4
+
+
+def test_the_page_carries_the_glyphs_of_the_scenarios_chinese_names(tmp_path):
+    from sim.dashboard.views import page_font
+    from sim.plots.fonts import bundled_font
+
+    if bundled_font() is None:
+        pytest.skip("the bundled Chinese font is not installed")
+    body = "days: 4\nmarket: {size: 400}\nacquisition: {initial_members: 30}\nkoc: {initial_count: 3}\n"
+    (tmp_path / "zh.yaml").write_text("name: 双十一社群\n" + body, encoding="utf-8")
+    (tmp_path / "en.yaml").write_text("name: plain\n" + body, encoding="utf-8")
+    face = page_font(DashboardModel(base=str(tmp_path / "zh.yaml")))
+    assert face.startswith('@font-face{font-family:"community-sim CJK"')
+    data = base64.b64decode(face.split("base64,")[1].split(")")[0])
+    assert {ord(c) for c in "双十一社群"} <= set(TTFont(io.BytesIO(data)).getBestCmap())
+    assert page_font(DashboardModel(base=str(tmp_path / "en.yaml"))) == ""
 
 
 # --- live controls --------------------------------------------------------------------------

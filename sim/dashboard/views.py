@@ -16,7 +16,7 @@ from sim.dashboard.controls import LIVE, ON_RESET_NOTE, widgets
 from sim.dashboard.export import default_path, export_scenario
 from sim.dashboard.figures import thin_markers
 from sim.dashboard.model import DashboardModel
-from sim.run.html import CSS_CJK_FAMILIES
+from sim.run.html import CSS_CJK_FAMILIES, cjk_font_face
 
 #: PNG with light compression: encoding dominates otherwise, and the images only travel over loopback.
 FAST_PNG = {"pil_kwargs": {"compress_level": 1}}
@@ -102,11 +102,19 @@ def settings_line(model: DashboardModel) -> str:
     )
 
 
+def page_font(model: DashboardModel) -> str:
+    """The ``@font-face`` of the Chinese characters the page may show: the scenario's names, description,
+    events and rules, and today's markers (the glyphs of the bundled font, so they show without a Chinese
+    font; built once per set of characters)."""
+    labels = " ".join(str(m.get("label", "")) for m in model.markers)
+    return cjk_font_face(model.scenario.model_dump_json() + labels)
+
+
 @solara.component
 def Overview(model: DashboardModel):
     """Headline, KPI tiles, the running settings and the latest events."""
     update_counter.get()
-    solara.Style(CSS)
+    solara.Style(CSS + page_font(model))
     with solara.Card("Community today", style={"height": "100%", "overflow": "auto"}):
         if model.error:
             solara.Error(f"Settings rejected, nothing simulated — {model.error}. Change the control and press Reset.")

@@ -7,21 +7,23 @@ because scenario descriptions, event names and rule names are often Chinese.
 from __future__ import annotations
 
 import base64
+import functools
 import html
 import io
 import unicodedata
 from pathlib import Path
 
-#: CSS font families for Chinese text, one or more of which each system has (macOS, Windows, Linux).
-CSS_CJK_FAMILIES = (
-    '"PingFang SC", "Hiragino Sans GB", "Microsoft YaHei", "Noto Sans SC", "Noto Sans CJK SC", '
-    '"Source Han Sans SC", "WenQuanYi Micro Hei"'
-)
 #: The family of the Chinese glyphs a page embeds (``write_page``): the page's own characters of the
 #: bundled Noto Sans SC, so Chinese shows on a computer with no Chinese font.
 EMBEDDED_CJK = "community-sim CJK"
-#: CSS ``font-family`` of the HTML report: the system UI fonts, then the embedded and the system Chinese ones.
-CSS_FONT_FAMILY = f'-apple-system, "Segoe UI", Helvetica, Arial, "{EMBEDDED_CJK}", {CSS_CJK_FAMILIES}, sans-serif'
+#: CSS font families for Chinese text: the embedded glyphs, then the fonts each system has (macOS, Windows,
+#: Linux).
+CSS_CJK_FAMILIES = (
+    f'"{EMBEDDED_CJK}", "PingFang SC", "Hiragino Sans GB", "Microsoft YaHei", "Noto Sans SC", "Noto Sans CJK SC", '
+    '"Source Han Sans SC", "WenQuanYi Micro Hei"'
+)
+#: CSS ``font-family`` of the HTML report: the system UI fonts, then the Chinese ones.
+CSS_FONT_FAMILY = f'-apple-system, "Segoe UI", Helvetica, Arial, {CSS_CJK_FAMILIES}, sans-serif'
 FONTS = CSS_FONT_FAMILY
 
 CSS = f"""
@@ -48,6 +50,11 @@ def wide_characters(text: str) -> str:
     return "".join(sorted(c for c in set(text) if unicodedata.east_asian_width(c) in ("W", "F")))
 
 
+@functools.lru_cache(maxsize=16)
+def _face(chars: str) -> str:
+    return _subset_face(chars)
+
+
 def cjk_font_face(text: str) -> str:
     """A CSS ``@font-face`` of ``EMBEDDED_CJK`` holding the bundled Chinese font's glyphs for the wide characters
     of ``text`` (a few kB as WOFF), or "" when it has none or the font is not installed.
@@ -55,8 +62,11 @@ def cjk_font_face(text: str) -> str:
     A page shared with someone whose computer has no Chinese font would otherwise show empty boxes.
     """
     chars = wide_characters(text)
-    if not chars:
-        return ""
+    return _face(chars) if chars else ""
+
+
+def _subset_face(chars: str) -> str:
+    """``cjk_font_face`` of the characters ``chars`` (a second page with the same ones reuses it)."""
     from sim.plots.fonts import bundled_font
 
     path = bundled_font()
