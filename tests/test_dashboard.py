@@ -198,6 +198,18 @@ def test_the_page_carries_the_glyphs_of_the_scenarios_chinese_names(tmp_path):
     assert page_font(DashboardModel(base=str(tmp_path / "en.yaml"))) == ""
 
 
+def test_a_marker_label_reads_over_the_data_it_crosses():
+    from matplotlib.figure import Figure
+
+    ax = Figure().add_subplot()
+    area = ax.fill_between([0, 10], [0, 0], [700, 700])
+    figures.mark_events(ax, [{"day": 0, "kind": "rule", "label": "churn_risk_retention_offer"}])
+    (label,) = ax.texts
+    box = label.get_bbox_patch()
+    assert box is not None and box.get_facecolor()[:3] == (1.0, 1.0, 1.0) and box.get_alpha() >= 0.8
+    assert label.get_zorder() > area.get_zorder()
+
+
 # --- live controls --------------------------------------------------------------------------
 
 

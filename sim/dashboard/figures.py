@@ -125,6 +125,8 @@ def mark_events(ax, markers: list[dict], span: float = 30.0) -> None:
                 va="top",
                 fontsize=7,
                 color=color,
+                zorder=5,
+                bbox={"facecolor": "white", "alpha": 0.85, "edgecolor": "none", "pad": 1.0},  # readable over data
             )
             labelled, count = m["day"], count + 1
 
