@@ -147,3 +147,125 @@ def test_a_directory_that_is_not_a_sweep_exits_2(tmp_path, capsys):
     assert main(["discover", str(tmp_path), "--kpi", "profit", "--below", "0"]) == 2
     assert "not a sweep directory" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
+
+
+FACTORS = ["referral.base_acceptance", "churn.base_hazard", "acquisition.paid.cac", "referral.hunter_share"]
+
+
+def fake_sweep(folder, x: np.ndarray, profit: np.ndarray):
+    """A finished sweep directory written by hand: one run per point, the given factor values and profits."""
+    import json
+
+    folder.mkdir(parents=True)
+    n = len(profit)
+    design = pd.DataFrame(x, columns=FACTORS).assign(point=range(n))[["point", *FACTORS]]
+    runs = design.assign(replication=0, seed=1, **{"final.profit": profit}, status="ok", error=None)
+    design.to_parquet(folder / "design.parquet")
+    runs.to_parquet(folder / "runs.parquet")
+    manifest = {
+        "name": "referral_push_uncertainty", "kpis": ["final.profit"], "runs_total": n,
+        "factors": [{"name": f, "kind": "float", "range": [0.0, 1.0]} for f in FACTORS],
+        "design": {"kind": "lhs", "n": n}, "experiment": {"scenario": "../scenarios/referral_push.yaml"},
+    }  # fmt: skip
+    (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    return folder
+
+
+def losing_sweep(folder, offset: float = -70_000.0):
+    """120 runs that all lose money, and lose the most where factor 1 is high and factor 2 low."""
+    rng = np.random.default_rng(3)
+    x = rng.uniform(size=(120, 4))
+    profit = offset - 8_000 * ((x[:, 1] > 0.6) & (x[:, 2] < 0.5)) + rng.normal(0, 1_500, size=120)
+    return fake_sweep(folder, x, profit)
+
+
+def test_when_every_run_loses_money_discover_opens_by_saying_so(tmp_path, capsys):
+    sweep = losing_sweep(tmp_path / "sweep")
+    out = tmp_path / "d"
+    assert main(["discover", str(sweep), "--kpi", "profit", "--worst", "0.25", "--out", str(out)]) == 0
+    lines = [" ".join(s.split()) for s in (out / "summary.txt").read_text(encoding="utf-8").splitlines()]
+    profit = pd.read_parquet(sweep / "runs.parquet")["final.profit"]
+    low, high = f"{profit.min():,.0f}", f"{profit.max():,.0f}"
+    assert lines[0].startswith("Every one of the 120 runs loses money")
+    assert f"{low} to {high} CNY" in lines[0] and "where it loses the most" in lines[0]
+    assert "referral_push is among its worst 25%" in lines[1]  # the box follows the opening
+    said = " ".join(capsys.readouterr().out.split())
+    assert said.startswith("• Every one of the 120 runs loses money")
+
+
+def test_when_most_runs_lose_money_discover_says_how_many(tmp_path):
+    rng = np.random.default_rng(4)
+    x = rng.uniform(size=(100, 4))
+    profit = np.where(np.arange(100) < 80, -1_000.0 - 100 * np.arange(100), 5_000.0) + 10 * x[:, 0]
+    sweep = fake_sweep(tmp_path / "sweep", x, profit)
+    out = tmp_path / "d"
+    assert main(["discover", str(sweep), "--kpi", "profit", "--worst", "0.25", "--out", str(out), "--quiet"]) == 0
+    first = " ".join((out / "summary.txt").read_text(encoding="utf-8").splitlines()[0].split())
+    assert first.startswith("80 of the 100 runs (80%) lose money")
+
+
+def test_a_profitable_sweep_gets_no_loss_sentence(tmp_path):
+    sweep = losing_sweep(tmp_path / "sweep", offset=+90_000.0)
+    out = tmp_path / "d"
+    assert main(["discover", str(sweep), "--kpi", "profit", "--worst", "0.25", "--out", str(out), "--quiet"]) == 0
+    assert "lose" not in (out / "summary.txt").read_text(encoding="utf-8")
+
+
+def test_below_zero_when_every_run_loses_money_says_so_and_what_to_ask(tmp_path, capsys):
+    sweep = losing_sweep(tmp_path / "sweep")
+    assert main(["discover", str(sweep), "--kpi", "profit", "--below", "0", "--out", str(tmp_path / "d")]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "all 120 runs lose money" in err and "--worst 0.25" in err
+
+
+def test_the_shipped_examples_discover_commands_run_on_its_sweep(example_sweep, tmp_path):
+    """The commands the experiment file suggests (in its comment) work on the sweep it makes."""
+    import shlex
+
+    said = [line.lstrip("# ").strip() for line in EXAMPLE.read_text(encoding="utf-8").splitlines()]
+    commands = [shlex.split(line)[2:] for line in said if line.startswith("community-sim discover ")]
+    assert commands
+    for i, args in enumerate(commands):
+        out = tmp_path / f"d{i}"
+        assert main(["discover", str(example_sweep), *args[1:], "--out", str(out), "--quiet"]) == 0
+    profit = pd.read_parquet(example_sweep / "runs.parquet")["final.profit"]
+    assert (profit < 0).all()  # as in the full sweep: the suggestion must not be --below 0
+
+
+def test_no_significant_limit_is_not_stated_as_a_finding(tmp_path, capsys):
+    """Cases drawn at random: PRIM still peels a box, but no limit of it is significant."""
+    rng = np.random.default_rng(8)
+    x = rng.uniform(size=(24, 4))
+    profit = -50_000 - 10_000 * rng.uniform(size=24)
+    sweep = fake_sweep(tmp_path / "sweep", x, profit)
+    out = tmp_path / "d"
+    assert main(["discover", str(sweep), "--kpi", "profit", "--worst", "0.25", "--out", str(out)]) == 0
+    boxes = pd.read_csv(out / "boxes.csv")
+    peeled = boxes[boxes.box == "peeled"]
+    assert peeled.restricted.any()  # PRIM did peel a box ...
+    assert (peeled[["qp_lower", "qp_upper"]].fillna(1) >= 0.05).all().all()  # ... with no significant limit
+    said = " ".join(capsys.readouterr().out.split())
+    assert "No factor range is significantly associated with" in said
+    assert "of runs where" not in said  # the box is not stated as where the bad runs are
+
+
+def test_a_run_directory_is_named_as_such(tmp_path, capsys):
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "manifest.json").write_text('{"scenario": "baseline", "scenario_sha256": "0", "seed": 1, "days": 30}')
+    (run / "summary.json").write_text("{}")
+    assert main(["discover", str(run), "--kpi", "profit", "--worst", "0.25", "--out", str(tmp_path / "d")]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "is a run directory" in err and "not a sweep directory" in err and "community-sim sweep" in err
+    assert "damaged" not in err
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf"])
+@pytest.mark.parametrize("option", ["--below", "--above"])
+def test_a_threshold_that_is_not_a_finite_number_exits_2(tmp_path, capsys, option, value):
+    sweep = losing_sweep(tmp_path / "sweep")
+    out = tmp_path / "d"
+    assert main(["discover", str(sweep), "--kpi", "profit", option, value, "--out", str(out)]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert f"{option} {value}" in err and "finite number" in err and "–" not in err
+    assert not out.exists()

@@ -7,7 +7,7 @@ import pandas as pd
 
 from sim.compare.fmt import number
 from sim.discover.prim import Step, initial_box
-from sim.discover.target import Question
+from sim.discover.target import Question, losses
 
 
 def box_rows(q: Question, step: Step, name: str, method: str, qp: np.ndarray | None = None) -> list[dict]:
@@ -65,6 +65,32 @@ def _join(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
+def loss_sentence(q: Question) -> str:
+    """When more than half of the runs lose money, that first: ``Every one of the 120 runs loses money (-79,670
+    to -59,682 CNY): the boxes below find where it loses the most.``; empty otherwise."""
+    said = losses(q.kpi, q.values)
+    if not said:
+        return ""
+    label = q.kpi.removeprefix("final.")
+    if q.rule.startswith(f"{label} in the worst"):
+        where = "where it loses the most"
+    elif q.rule.startswith(f"{label} below ") and q.threshold <= 0:
+        where = f"where it loses more than {number(-q.threshold)} CNY"
+    else:
+        where = f"where it has {q.rule}"
+    return f"{said[0].upper()}{said[1:]}: the boxes below find {where}."
+
+
+def no_finding_sentence(q: Question, alpha: float = 0.05) -> str:
+    """The sentence when no limit of the peeled box is significant: no range is stated as a finding."""
+    verb, _ = _what(q)
+    return (
+        f"No factor range is significantly associated with the runs where {q.strategy} {verb}: no limit of "
+        f"the box PRIM peeled has a quasi-p value below {alpha:g}, so each may be chance ({int(q.cases.sum())} "
+        f"such runs of {len(q.cases)}; more runs may show a range)."
+    )
+
+
 def box_sentence(q: Question, step: Step, label: str = "") -> str:
     """``referral_push loses money in 83% of runs where ...; those runs are 91% of its losses.``"""
     verb, noun = _what(q)
@@ -91,7 +117,12 @@ def significance_sentence(q: Question, qp: np.ndarray, peeled: Step, alpha: floa
     parts = []
     if strong:
         parts.append(f"Significant at {alpha:g}: {_join(strong)}.")
-    if weak:
+    if weak and not strong:
+        parts.append(
+            f"Not significant at {alpha:g}: {_join(weak)}; the box they make (density {peeled.density:.0%}, "
+            f"coverage {peeled.coverage:.0%}) is not a finding."
+        )
+    elif weak:
         parts.append(
             f"Left out as not significant: {_join(weak)}; with them the box has density {peeled.density:.0%} "
             f"and coverage {peeled.coverage:.0%}."

@@ -10,7 +10,14 @@ from rich.markup import escape
 
 from sim.cli.errors import UserError
 from sim.discover import prim
-from sim.discover.boxes import box_rows, box_sentence, significance_sentence, trajectory_frame
+from sim.discover.boxes import (
+    box_rows,
+    box_sentence,
+    loss_sentence,
+    no_finding_sentence,
+    significance_sentence,
+    trajectory_frame,
+)
 from sim.discover.target import DiscoverError, question
 from sim.run.atomic import atomic_directory, check_destination
 
@@ -56,6 +63,7 @@ def discover_command(
                 from sim.discover.plots import plot_box
 
                 plot_box(q, found[0], tmp / "box.png")
+        said = [s for s in (loss_sentence(q), *said) if s]
         (tmp / "summary.txt").write_text("\n".join(said) + "\n", encoding="utf-8")
     if not quiet:
         for s in said:
@@ -85,5 +93,9 @@ def _prim(q, tmp: Path, peel_alpha: float, mass_min: float, paste: bool, box: in
         tmp / "trajectory.csv", index=False, float_format="%.6g", lineterminator="\n"
     )
     plot_trajectory(trajectory, chosen, len(pasted), tmp / "trajectory.png", simple)
-    plot_box(q, simple if simple.restricted else step, tmp / "box.png")
-    return [box_sentence(q, simple if simple.restricted else step), significance_sentence(q, qp, step)]
+    if simple.restricted or not step.restricted:
+        plot_box(q, simple if simple.restricted else step, tmp / "box.png")
+        return [box_sentence(q, simple if simple.restricted else step), significance_sentence(q, qp, step)]
+    # PRIM peeled a box, but none of its limits is significant: the box is drawn as such, not stated as a finding
+    plot_box(q, step, tmp / "box.png", note="no limit significant")
+    return [no_finding_sentence(q), significance_sentence(q, qp, step)]

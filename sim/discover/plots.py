@@ -12,7 +12,7 @@ from matplotlib.patches import Rectangle
 from sim.compare.plots import PALETTE, THOUSANDS, _figure, _save
 from sim.discover.boxes import trajectory_frame
 from sim.discover.prim import Step, initial_box
-from sim.discover.target import Question
+from sim.discover.target import Question, losses
 
 CASE, OTHER, BOX = "#D55E00", "#bbbbbb", "#0072B2"
 
@@ -56,8 +56,9 @@ def _rectangle(ax, step: Step, i: int, j: int) -> None:
     ax.add_patch(Rectangle((lo[i], lo[j]), hi[i] - lo[i], hi[j] - lo[j], fill=False, ec=BOX, lw=2, zorder=4))
 
 
-def plot_box(q: Question, step: Step, path: Path) -> Path:
-    """The runs over each pair of restricted factors, cases highlighted, with the box's limits drawn."""
+def plot_box(q: Question, step: Step, path: Path, note: str = "") -> Path:
+    """The runs over each pair of restricted factors, cases highlighted, with the box's limits drawn
+    (``note`` goes into the box's legend entry, e.g. "no limit significant")."""
     init = initial_box(q.x)
     dims = list(np.flatnonzero(step.box.restricted(init)))[:4] or [0]
     if len(dims) == 1:
@@ -85,9 +86,10 @@ def plot_box(q: Question, step: Step, path: Path) -> Path:
         ax.set_visible(False)
     handles, labels = axes[0].get_legend_handles_labels()
     handles.append(Rectangle((0, 0), 1, 1, fill=False, ec=BOX, lw=2))
-    labels.append(f"box: density {step.density:.0%}, coverage {step.coverage:.0%}")
+    labels.append(f"box{f' ({note})' if note else ''}: density {step.density:.0%}, coverage {step.coverage:.0%}")
     fig.legend(handles, labels, loc="outside lower center", ncols=3 if cols == 3 else 2, frameon=False)
-    fig.suptitle(f"{q.strategy}: where the runs with {q.rule} lie")
+    lost = losses(q.kpi, q.values)
+    fig.suptitle(f"{q.strategy}: where the runs with {q.rule} lie" + (f"\n{lost[0].upper()}{lost[1:]}" if lost else ""))
     return _save(fig, path)
 
 

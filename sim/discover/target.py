@@ -8,6 +8,7 @@ sentiment). The factors are the sweep's numeric factors that vary.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,8 +44,32 @@ def less_is_better(kpi: str) -> bool:
     return any(w in kpi for w in LESS_IS_BETTER)
 
 
+def is_profit(kpi: str) -> bool:
+    """A KPI below 0 is a loss of money: ``final.profit``, ``w90.profit``."""
+    return kpi.split(".", 1)[-1] == "profit"
+
+
+def losses(kpi: str, values: np.ndarray) -> str:
+    """``all 120 runs lose money`` or ``80 of the 100 runs (80%) lose money`` when more than half of the runs
+    of a profit KPI do, with the range of profit; empty otherwise."""
+    k, n = int((values < 0).sum()), len(values)
+    if not is_profit(kpi) or 2 * k <= n:
+        return ""
+    span = f"{_signed(values.min())} to {_signed(values.max())} CNY"
+    if k == n:
+        return f"every one of the {n} runs loses money ({span})"
+    return f"{k} of the {n} runs ({k / n:.0%}) lose money (profit from {span})"
+
+
+def _signed(x: float) -> str:
+    return ("+" if x > 0 else "") + number(x)
+
+
 def question(root: Path, kpi: str, below: float | None, above: float | None, worst: float | None) -> Question:
     """Read the sweep in ``root`` and mark its cases."""
+    for option, value in (("--below", below), ("--above", above)):
+        if value is not None and not math.isfinite(value):
+            raise DiscoverError(f"{option} {value:g}: give a finite number, e.g. {option} 0")
     try:
         sweep = load_sweep(root)
         (column,) = choose_kpis(sweep, [kpi])
@@ -79,7 +104,13 @@ def question(root: Path, kpi: str, below: float | None, above: float | None, wor
         rule = f"{label} in the worst {worst:.0%} ({side} {number(threshold)})"
     if not cases.any() or cases.all():
         share = "every" if cases.all() else "no"
-        raise DiscoverError(f"{share} run has {rule} ({len(values)} runs, {column} from {values.min():,.4g} to "
-                            f"{values.max():,.4g}): choose a threshold inside that range")  # fmt: skip
+        if (values < 0).all() and is_profit(column):
+            raise DiscoverError(
+                f"{share} run has {rule}: all {len(values)} runs lose money ({_signed(values.min())} to "
+                f"{_signed(values.max())} CNY); ask where it loses the most with --worst 0.25, or give a "
+                "threshold inside that range"
+            )
+        raise DiscoverError(f"{share} run has {rule} ({len(values)} runs, {column} from {number(values.min())} to "
+                            f"{number(values.max())}): choose a threshold inside that range")  # fmt: skip
     strategy = Path(str(sweep.manifest["experiment"].get("scenario", sweep.manifest.get("name", "")))).stem
     return Question(strategy, column, factors, runs[factors].to_numpy(dtype=float), values, cases, rule, threshold)

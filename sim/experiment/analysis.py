@@ -70,6 +70,11 @@ def load_sweep(root: Path) -> Sweep:
         raise _damaged(manifest_path, exc) from None
     needed = ("kpis", "factors", "design", "runs_total", "experiment")  # every entry analyze reads
     lacking = [k for k in needed if k not in manifest] if isinstance(manifest, dict) else list(needed)
+    if lacking and isinstance(manifest, dict) and "scenario_sha256" in manifest and "factors" not in manifest:
+        raise AnalysisError(
+            f"{root} is a run directory (one scenario's run), not a sweep directory: give the --out of "
+            "`community-sim sweep EXPERIMENT.yaml`"
+        )
     if lacking:
         raise AnalysisError(f"{manifest_path} lacks {', '.join(lacking)}: the sweep directory is damaged")
     design = _read_parquet(Path(root) / "design.parquet", required=True).set_index("point")
