@@ -262,3 +262,64 @@ def test_waterfall_of_a_small_level_keeps_its_decimals_and_distinct_ticks(tmp_pa
     steps = np.diff([float(t.replace(",", "")) for t in ticks])
     assert np.allclose(steps, steps[0]), ticks  # every label is its tick's value, not a rounding of it
     assert "13.3 people" in [t.get_text() for t in ax.texts], [t.get_text() for t in ax.texts]
+
+
+def _attribution(groups: list[tuple[str, float, float, float]], total=(-19.3, -40.8, 2.08), kpi="final.churned"):
+    """An attribution written by hand: (name, contribution, ci_low, ci_high) per group."""
+    from sim.explain.attribution import Attribution
+
+    t = total[0]
+    rows = [{"kpi": kpi, "kind": "total", "name": "B - A", "keys": "", "contribution": t, "ci_low": total[1],
+             "ci_high": total[2], "share_of_total": 1.0, "a_mean": 361.0, "b_mean": 361.0 + t}]  # fmt: skip
+    for name, c, lo, hi in groups:
+        rows.append({"kpi": kpi, "kind": "group", "name": name, "keys": name, "contribution": c, "ci_low": lo,
+                     "ci_high": hi, "share_of_total": c / t})  # fmt: skip
+    breakdown = pd.DataFrame(columns=["group", "kpi", "component", "contribution"])
+    return Attribution(pd.DataFrame(rows), breakdown, "exact", np.zeros((len(groups), 3, 1)))
+
+
+CHURNED = [("content", -3.31, -12.9, 6.26), ("points", -5.03, -6.07, -3.99), ("incentives.badges", -4.69, -10.2, 0.819),
+           ("koc", -6.03, -20.6, 8.59), ("operators", -0.278, -1.47, 0.917)]  # fmt: skip
+
+
+def test_groups_whose_interval_excludes_zero_lead_and_the_others_are_called_noise():
+    from sim.explain.words import sentences
+
+    (text,) = sentences(_attribution(CHURNED), "baseline", "decentralized", 120, 3)
+    text = " ".join(text.split())
+    clear, _, noise = text.partition("Within noise")
+    assert "points -5.03 people" in clear  # the only group told apart from 0 ...
+    assert "95% CI excludes 0" in clear
+    for name in ("koc", "incentives.badges", "content", "operators"):  # ... comes before the larger koc
+        assert f" {name} " not in clear and f"{name} " in noise
+    assert "koc -6.03 people (-20.6 to +8.59 people)" in noise  # a noise group is given with its interval
+    assert noise.index("koc") < noise.index("incentives.badges") < noise.index("content") < noise.index("operators")
+
+
+def test_when_no_group_is_told_apart_from_zero_the_sentence_says_so():
+    from sim.explain.words import sentences
+
+    groups = [(n, c, lo, hi) for n, c, lo, hi in CHURNED if n != "points"]
+    (text,) = sentences(_attribution(groups), "baseline", "decentralized", 120, 3)
+    text = " ".join(text.split())
+    assert "no group's 95% CI excludes 0" in text and "koc -6.03 people (-20.6 to +8.59 people)" in text
+
+
+def test_a_clear_total_gives_shares_only_to_groups_told_apart_from_zero():
+    from sim.explain.words import sentences
+
+    groups = [("operators", -150.0, -160.0, -140.0), ("koc", -10.0, -17.0, -3.0), ("points", 0.3, -1.0, 1.6)]
+    (text,) = sentences(_attribution(groups, (-159.7, -170.0, -150.0), "final.profit"), "a", "b", 120, 3)
+    text = " ".join(text.split())
+    assert "operators -150 CNY, 94% of the change" in text and "koc -10 CNY, 6% of the change" in text
+    assert "points +0.3 CNY (-1 to +1.6 CNY)" in text and "of the change" not in text.partition("Within noise")[2]
+
+
+def test_one_replication_has_no_intervals_and_says_so():
+    from sim.explain.words import sentences
+
+    nan = float("nan")
+    groups = [("koc", -6.0, nan, nan), ("points", -5.0, nan, nan)]
+    (text,) = sentences(_attribution(groups, (-11.0, nan, nan)), "a", "b", 120, 1)
+    text = " ".join(text.split())
+    assert "one replication" in text and text.index("koc") < text.index("points") and "Within noise" not in text

@@ -59,6 +59,38 @@ def _parts(att: Attribution, group: str, kpi: str, unit: str) -> str:
     return ", ".join(f"{fmt.change(r.contribution, unit)} {component_label(r.component)}" for r in rows.itertuples())
 
 
+def _by_group(att: Attribution, groups: pd.DataFrame, kpi: str, unit: str, sure: bool) -> str:
+    """The groups' Shapley values: first those whose 95% CI excludes 0 (with their share of a clear total and
+    what they moved), then those within noise with their interval, then those that changed nothing."""
+    how = "Shapley values, " + att.method
+    clear, noise, nothing, unknown = [], [], [], []
+    for g in groups.itertuples():
+        if g.contribution == 0 and g.ci_low == g.ci_high:
+            nothing.append(g.name)
+        elif not (np.isfinite(g.ci_low) and np.isfinite(g.ci_high)):
+            unknown.append(f"{g.name} {fmt.change(g.contribution, unit)}")
+        elif g.ci_low > 0 or g.ci_high < 0:
+            share = f", {share_text(g.share_of_total)} of the change" if sure else ""
+            detail = _parts(att, g.name, kpi, unit) if kpi in ("final.profit", "final.members") else ""
+            clear.append(f"{g.name} {fmt.change(g.contribution, unit)}{share}" + (f" ({detail})" if detail else ""))
+        else:
+            noise.append(
+                f"{g.name} {fmt.change(g.contribution, unit)} "
+                f"({fmt.change(g.ci_low, unit).removesuffix(f' {unit}')} to {fmt.change(g.ci_high, unit)})"
+            )
+    text = ""
+    if unknown:  # a single replication: no interval tells a group from noise
+        text += f" By group ({how}; one replication, so no interval tells a group from noise): {'; '.join(unknown)}."
+    if clear:
+        text += f" By group ({how}), those whose 95% CI excludes 0: {'; '.join(clear)}."
+    if noise:
+        lead = "Within noise (95% CI includes 0)" if clear else f"By group ({how}), no group's 95% CI excludes 0"
+        text += f" {lead}: {'; '.join(noise)}."
+    if nothing:
+        text += f" No change at all from {', '.join(nothing)}."
+    return text
+
+
 def sentences(att: Attribution, a: str, b: str, days: int, replications: int) -> list[str]:
     """One paragraph per KPI, then a sentence per group that changed only costs."""
     out = []
@@ -66,25 +98,20 @@ def sentences(att: Attribution, a: str, b: str, days: int, replications: int) ->
     for kpi, rows in t.groupby("kpi", sort=False):
         unit, label = unit_of(str(kpi)), label_of(str(kpi))
         total = rows[rows["kind"] == "total"].iloc[0]
+        interval = (
+            f"95% CI {fmt.change(total.ci_low, unit)} to {fmt.change(total.ci_high, unit)}, "
+            f"{replications} paired replications"
+            if np.isfinite(total.ci_low)
+            else f"{replications} paired replication, so no interval"
+        )
         text = (
             f"{b} changes {label} by {fmt.change(total.contribution, unit)} against {a} over {days} days "
-            f"(from {fmt.amount(total.a_mean, unit)} to {fmt.amount(total.b_mean, unit)}; "
-            f"95% CI {fmt.change(total.ci_low, unit)} to {fmt.change(total.ci_high, unit)}, "
-            f"{replications} paired replications)."
+            f"(from {fmt.amount(total.a_mean, unit)} to {fmt.amount(total.b_mean, unit)}; {interval})."
         )
         sure = np.isfinite(total.ci_low) and (total.ci_low > 0 or total.ci_high < 0)  # shares of a clear change only
         groups = rows[rows["kind"] == "group"]
         groups = groups.reindex(groups["contribution"].abs().sort_values(ascending=False).index)
-        parts = []
-        for g in groups.itertuples():
-            if g.contribution == 0 and g.ci_low == g.ci_high:
-                parts.append(f"{g.name} nothing")
-                continue
-            share = f", {share_text(g.share_of_total)} of the change" if sure else ""
-            detail = _parts(att, g.name, str(kpi), unit) if kpi in ("final.profit", "final.members") else ""
-            parts.append(f"{g.name} {fmt.change(g.contribution, unit)}{share}" + (f" ({detail})" if detail else ""))
-        if parts:
-            text += " By group (Shapley values, " + att.method + "): " + "; ".join(parts) + "."
+        text += _by_group(att, groups, str(kpi), unit, sure)
         residual = rows[rows["kind"] == "residual"]
         if len(residual) and abs(total.contribution) > 0:
             r = residual.iloc[0]
