@@ -15,9 +15,10 @@ import yaml
 from sim.batch.seeds import replication_seeds
 from sim.calibration import CalibrationError
 from sim.calibration.distance import distance, mape, nrmse
-from sim.calibration.observed import aggregate, load_observed, period_bounds, period_of
+from sim.calibration.observed import aggregate, load_observed, period_bounds, period_of, read_observed
 from sim.calibration.params import parse_fit, parse_targets
 from sim.calibration.search import Problem
+from sim.calibration.transactions import read_transactions
 from sim.cli import main
 from sim.config.loader import load_scenario
 from sim.model import CommunityModel
@@ -102,7 +103,7 @@ def test_observed_file_errors_are_clear(tmp_path, frame, message):
         ("day,members\n0,5\n1,-3\n", "o.csv:3: column 'members': -3 is negative; members cannot be"),
         ("day,gmv\n0,1\n1,2\n0,3\n", "o.csv:4: day 0 appears more than once (first on line 2)"),
         ("date,gmv\n2026-01-01,1\n2026-01-02,2\n2026-01-01,3\n", "o.csv:4: day 0 appears more than once"),
-        ("day,gmv\n0,1\n1e30,2\n", "o.csv:3: day 1e+30 is not a run day (an integer from 0 to 3649)"),
+        ("day,gmv\n0,1\n1e30,2\n", "o.csv:3: day 1e30 is not a run day (an integer from 0 to 3649)"),
         ("day,gmv\n0,1\n", "o.csv holds 1 day of observations; calibration needs at least 2"),
         (
             "date,gmv\n2026-01-01T00:00:00+08:00,1\n2026-01-02T00:00:00-05:00,2\n",
@@ -118,6 +119,73 @@ def test_observed_values_must_be_finite_counts_on_distinct_days(tmp_path, text, 
     csv.write_text(text, encoding="utf-8")
     with pytest.raises(CalibrationError, match=re.escape(message)):
         load_observed(csv, START)
+
+
+@pytest.mark.parametrize("word", ["nan", "NaN", "N/A", "null", "NA"])
+def test_a_written_out_nan_is_an_error_and_an_empty_cell_is_not_observed(tmp_path, word):
+    csv = tmp_path / "o.csv"
+    csv.write_text(f"day,purchases,gmv\n0,10,5\n1,{word},6\n2,11,7\n", encoding="utf-8")
+    with pytest.raises(CalibrationError, match=re.escape(f"o.csv:3: column 'purchases': '{word}' is not a number")):
+        load_observed(csv, START)
+    csv.write_text("day,purchases,gmv\n0,10,5\n1,,6\n2,11,7\n", encoding="utf-8")
+    assert read_observed(csv, START)["purchases"].isna().tolist() == [False, True, False]
+
+
+def test_line_numbers_count_blank_lines(tmp_path):
+    csv = tmp_path / "o.csv"
+    csv.write_text("day,purchases\n0,10\n\n\n1,12\n2,abc\n", encoding="utf-8")
+    with pytest.raises(CalibrationError, match=re.escape("o.csv:6: column 'purchases': 'abc' is not a number")):
+        load_observed(csv, START)
+    csv.write_text("day,purchases\n0,10\n\n1,12\n0,11\n", encoding="utf-8")
+    with pytest.raises(CalibrationError, match=re.escape("o.csv:5: day 0 appears more than once (first on line 2)")):
+        load_observed(csv, START)
+
+
+def test_day_and_date_must_name_the_same_day(tmp_path):
+    csv = tmp_path / "o.csv"
+    csv.write_text("day,date,purchases\n0,2026-01-01,10\n1,2026-01-09,12\n2,2026-01-10,11\n", encoding="utf-8")
+    with pytest.raises(
+        CalibrationError, match=re.escape("o.csv:3: column 'day' says day 1 but column 'date' says 2026-01-09, day 8")
+    ):
+        load_observed(csv, START)
+    csv.write_text("day,date,purchases\n0,2026-01-01,10\n1,2026-01-02,12\n", encoding="utf-8")
+    assert read_observed(csv, START).index.tolist() == [0, 1]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("day,purchases,purchases\n0,1,2\n1,3,4\n", "o.csv: column 'purchases' appears more than once in the header"),
+        ("day;purchases\n0;1\n1;2\n", "o.csv: the header 'day;purchases' looks semicolon-separated (';'); write"),
+        ("day,purchases,\n0,1,5\n1,2,6\n", "o.csv: column 3 of the header has no name but holds values"),
+        ("day,purchases\n0,1\n1,2,3\n", "o.csv:3: 3 cells, but the header names 2 columns"),
+    ],
+)
+def test_header_problems_are_named_as_written(tmp_path, text, message):
+    csv = tmp_path / "o.csv"
+    csv.write_text(text, encoding="utf-8")
+    with pytest.raises(CalibrationError, match=re.escape(message)):
+        load_observed(csv, START)
+
+
+def test_a_trailing_comma_on_every_line_is_no_column(tmp_path):
+    csv = tmp_path / "o.csv"
+    csv.write_text("day,purchases,\n0,10,\n1,12,\n", encoding="utf-8")
+    assert read_observed(csv, START).columns.tolist() == ["purchases"]
+
+
+def test_a_negative_amount_is_shown_as_written(tmp_path):
+    log = tmp_path / "tx.csv"
+    log.write_text("customer_id,date,amount\nA,2026-01-01,10\n\nA,2026-01-05,-5\n", encoding="utf-8")
+    with pytest.raises(CalibrationError, match=re.escape("tx.csv:4: column 'amount': -5 is not an amount")):
+        read_transactions(log, START)
+
+
+def test_an_all_zero_target_names_the_file(tmp_path):
+    csv = write_csv(tmp_path / "o.csv", pd.DataFrame({"day": range(14), "purchases": 0.0}))
+    obs = load_observed(csv, START, "week")
+    with pytest.raises(CalibrationError, match=r"o\.csv: target purchases is 0 on average in the training window"):
+        Problem(BASE, [parse_fit("purchase.base_prob=0.01:0.1", BASE)], parse_targets(["purchases"]), obs, [1])
 
 
 def test_a_signed_kpi_may_be_negative(tmp_path):

@@ -36,15 +36,17 @@ def mape(observed: np.ndarray, simulated: np.ndarray) -> float:
     return float(100.0 * np.mean(np.abs(simulated[ok] - observed[ok]) / np.abs(observed[ok])))
 
 
-def scale_of(observed: np.ndarray, kpi: str) -> float:
+def scale_of(observed: np.ndarray, kpi: str, source: object = None) -> float:
     """The normalizer of a target: |mean| of its observed training values, which must not be 0."""
+    where = f"{source}: " if source is not None else ""
     values = observed[~np.isnan(observed)]
     if values.size == 0:
-        raise CalibrationError(f"target {kpi} has no observed value in the training window")
+        raise CalibrationError(f"{where}target {kpi} has no observed value in the training window")
     scale = abs(float(values.mean()))
     if scale == 0:
         raise CalibrationError(
-            f"target {kpi} is 0 on average in the training window: its normalized error is undefined"
+            f"{where}target {kpi} is 0 on average in the training window: its normalized error is undefined; "
+            "fit a KPI that is not 0 throughout, or move --train-until"
         )
     return scale
 

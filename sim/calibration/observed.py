@@ -11,8 +11,12 @@ a week or month that the observed daily rows do not cover whole is left out.
 
 from __future__ import annotations
 
+import csv
 import datetime
 import difflib
+import io
+import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -125,39 +129,104 @@ MAX_VALUE = 1e15
 LAST_DAY = 3649
 
 
+#: Cells that spell out a missing or undefined number: refused, since an empty cell already means "not observed"
+#: and a written-out ``nan`` is more often an export error than a choice.
+NA_WORDS = frozenset({"nan", "na", "n/a", "null", "none", "nil", "#n/a", "-nan", "+nan", "<na>", "nat", "-"})
+
+
+def read_rows(path: Path) -> tuple[list[str], list[list[str]], list[int]]:
+    """The header, the data rows (cells as text) and each row's line in the file; blank lines are skipped.
+
+    Read with the ``csv`` module rather than pandas so that nothing is renamed (a repeated column is not
+    ``purchases.1``, an unnamed one not ``Unnamed: 2``), nothing is read as missing but an empty cell, and
+    every row keeps its true line number."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise CalibrationError(
+            f"{path}: cannot read as CSV (not UTF-8 text: {exc.reason} at byte {exc.start})"
+        ) from None
+    except OSError as exc:
+        raise CalibrationError(f"{path}: cannot read file ({exc.strerror or exc})") from None
+    reader = csv.reader(io.StringIO(text, newline=""), skipinitialspace=True)
+    header: list[str] | None = None
+    rows: list[list[str]] = []
+    lines: list[int] = []
+    try:
+        for record in reader:
+            if not any(cell.strip() for cell in record):
+                continue  # a blank line (or one of commas only)
+            if header is None:
+                header = [cell.strip() for cell in record]
+                continue
+            rows.append([cell.strip() for cell in record])
+            lines.append(reader.line_num)
+    except csv.Error as exc:
+        raise CalibrationError(f"{path}:{reader.line_num}: cannot read as CSV ({exc})") from None
+    if header is None:
+        raise CalibrationError(f"{path}: the file is empty; give a header line and rows")
+    return header, rows, lines
+
+
+def _check_header(header: list[str], path: Path) -> None:
+    """One delimiter (commas), every column named, no name twice."""
+    if len(header) == 1:
+        for sep, name in ((";", "semicolon"), ("\t", "tab"), ("|", "vertical bar")):
+            if sep in header[0]:
+                raise CalibrationError(
+                    f"{path}: the header {header[0]!r} looks {name}-separated ({sep!r}); "
+                    "write the file with commas between columns"
+                )
+    for i, name in enumerate(header):
+        if not name:
+            raise CalibrationError(
+                f"{path}: column {i + 1} of the header has no name but holds values; name it as in docs/metrics.md"
+            )
+        if name in header[:i]:
+            raise CalibrationError(f"{path}: column '{name}' appears more than once in the header; give it once")
+
+
 def read_observed(path: Path, start: datetime.date) -> pd.DataFrame:
-    """The observed CSV as floats indexed by run day; every problem is a clear ``CalibrationError``."""
+    """The observed CSV as floats indexed by run day; every problem is a clear ``CalibrationError``.
+
+    An empty cell is a value not observed (NaN); a written-out ``nan``, ``N/A``, ``null``... is an error."""
     if path.is_dir():
         raise CalibrationError(f"observed file {path} is a directory; give the CSV file")
     if not path.exists():
         raise CalibrationError(f"observed file {path} does not exist")
     if not path.is_file():
         raise CalibrationError(f"observed file {path} is not a regular file; give the CSV file")
-    try:
-        raw = pd.read_csv(path, skipinitialspace=True)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise CalibrationError(f"{path}: cannot read as CSV ({str(exc).splitlines()[0]})") from None
-    except OSError as exc:
-        raise CalibrationError(f"{path}: cannot read file ({exc.strerror or exc})") from None
-    raw.columns = [str(c).strip() for c in raw.columns]
-    days = _days(raw, path, start)
+    header, rows, lines = read_rows(path)
+    # an unnamed column with no value in any row is a trailing comma (as spreadsheets write): left out
+    empty = [i for i, name in enumerate(header) if not name and not any(i < len(r) and r[i] for r in rows)]
+    if empty:
+        header = [name for i, name in enumerate(header) if i not in empty]
+        rows = [[c for i, c in enumerate(r) if i not in empty] for r in rows]
+    _check_header(header, path)
+    for row, line in zip(rows, lines, strict=True):
+        if len(row) > len(header):
+            raise CalibrationError(
+                f"{path}:{line}: {len(row)} cells, but the header names {len(header)} columns; "
+                "check the delimiters (a decimal comma or thousands separator needs quotes)"
+            )
+    raw = pd.DataFrame([row + [""] * (len(header) - len(row)) for row in rows], columns=header, dtype=object)
+    if raw.empty:
+        raw = pd.DataFrame({c: pd.Series(dtype=object) for c in header})
+    days = _days(raw, path, start, lines)
     kpis = [c for c in raw.columns if c not in ("day", "date")]
     if not kpis:
         raise CalibrationError(f"{path}: no KPI columns besides day/date; name them as in docs/metrics.md")
     for name in kpis:
         check_kpi(name, f"{path}: column '{name}'")
-    values = raw[kpis].apply(pd.to_numeric, errors="coerce")
-    bad = values.isna() & raw[kpis].notna()
-    if bad.to_numpy().any():
-        row, col = np.argwhere(bad.to_numpy())[0]
-        got = raw[kpis].iat[row, col]
-        raise CalibrationError(f"{path}:{row + 2}: column '{kpis[col]}': {got!r} is not a number")
-    _check_values(values.astype(float), path)
+    values = pd.DataFrame(index=raw.index)
+    for col in kpis:
+        values[col] = [_cell(text, path, line, col) for text, line in zip(raw[col], lines, strict=True)]
+    _check_values(values.astype(float), path, lines)
     first: dict[int, int] = {}
     for row, day in enumerate(days.tolist()):
         if day in first:
             raise CalibrationError(
-                f"{path}:{row + 2}: day {day} appears more than once (first on line {first[day] + 2}); "
+                f"{path}:{lines[row]}: day {day} appears more than once (first on line {lines[first[day]]}); "
                 "give one row per day"
             )
         first[day] = row
@@ -165,7 +234,26 @@ def read_observed(path: Path, start: datetime.date) -> pd.DataFrame:
     return values.astype(float).sort_index()
 
 
-def _check_values(values: pd.DataFrame, path: Path) -> None:
+def _cell(text: str, path: Path, line: int, col: str) -> float:
+    """One KPI cell as a float: empty is NaN (not observed); a written-out NaN or a non-number is an error."""
+    if text == "":
+        return math.nan
+    if text.lower() in NA_WORDS:
+        raise CalibrationError(
+            f"{path}:{line}: column '{col}': {text!r} is not a number; leave the cell empty for a value not observed"
+        )
+    try:
+        value = float(text)
+    except ValueError:
+        raise CalibrationError(f"{path}:{line}: column '{col}': {text!r} is not a number") from None
+    if math.isnan(value):
+        raise CalibrationError(
+            f"{path}:{line}: column '{col}': {text!r} is not a number; leave the cell empty for a value not observed"
+        )
+    return value
+
+
+def _check_values(values: pd.DataFrame, path: Path, lines: list[int]) -> None:
     """Every observed value finite and not absurdly large; counts and amounts not negative."""
     data = values.to_numpy(dtype=float)
     with np.errstate(invalid="ignore"):
@@ -175,7 +263,7 @@ def _check_values(values: pd.DataFrame, path: Path) -> None:
         return
     row, col = np.argwhere(bad)[0]
     value, name = data[row, col], values.columns[col]
-    where = f"{path}:{row + 2}: column '{name}'"
+    where = f"{path}:{lines[row]}: column '{name}'"
     if not np.isfinite(value):
         raise CalibrationError(f"{where}: {value} is not a finite number")
     if abs(value) > MAX_VALUE:
@@ -183,37 +271,56 @@ def _check_values(values: pd.DataFrame, path: Path) -> None:
     raise CalibrationError(f"{where}: {value:g} is negative; {name} cannot be")
 
 
-def _days(raw: pd.DataFrame, path: Path, start: datetime.date) -> np.ndarray:
-    if "day" in raw.columns:
-        day = pd.to_numeric(raw["day"], errors="coerce")
-        bad = day.isna() | (day < 0) | (day > LAST_DAY) | (day != np.floor(day))
-        if bad.any():
-            i = int(np.flatnonzero(bad.to_numpy())[0])
-            raise CalibrationError(
-                f"{path}:{i + 2}: day {raw['day'].iat[i]} is not a run day (an integer from 0 to {LAST_DAY})"
-            )
-        return day.to_numpy(dtype=np.int64)
-    if "date" not in raw.columns:
+def _days(raw: pd.DataFrame, path: Path, start: datetime.date, lines: list[int]) -> np.ndarray:
+    """Each row's run day, from ``day`` or ``date``; with both, they must name the same day on every row."""
+    if "day" not in raw.columns and "date" not in raw.columns:
         raise CalibrationError(f"{path}: needs a 'day' column (0-based run day) or a 'date' column (YYYY-MM-DD)")
+    by_day = _by_day(raw, path, lines) if "day" in raw.columns else None
+    by_date = _by_date(raw, path, start, lines) if "date" in raw.columns else None
+    if by_day is not None and by_date is not None:
+        differ = np.flatnonzero(by_day != by_date)
+        if differ.size:
+            i = int(differ[0])
+            raise CalibrationError(
+                f"{path}:{lines[i]}: column 'day' says day {by_day[i]} but column 'date' says "
+                f"{raw['date'].iat[i]}, day {by_date[i]} from start_date {start}; give one of the two columns "
+                "(or set start_date to the date of day 0)"
+            )
+    return by_day if by_day is not None else by_date
+
+
+def _by_day(raw: pd.DataFrame, path: Path, lines: list[int]) -> np.ndarray:
+    day = pd.to_numeric(raw["day"], errors="coerce")
+    bad = day.isna() | (day < 0) | (day > LAST_DAY) | (day != np.floor(day))
+    if bad.any():
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        text = raw["day"].iat[i]
+        shown = repr(text) if text == "" or pd.isna(pd.to_numeric(text, errors="coerce")) else text
+        raise CalibrationError(f"{path}:{lines[i]}: day {shown} is not a run day (an integer from 0 to {LAST_DAY})")
+    return day.to_numpy(dtype=np.int64)
+
+
+def _by_date(raw: pd.DataFrame, path: Path, start: datetime.date, lines: list[int]) -> np.ndarray:
     stamps = []
     for i, text in enumerate(raw["date"].tolist()):
         stamp = _iso_date(text)  # ISO 8601 only: 01/02/2026 is 1 February in one country and 2 January in another
         if stamp is None:
-            raise CalibrationError(f"{path}:{i + 2}: date {text!r} is not a date (YYYY-MM-DD)")
+            shown = text if re.fullmatch(r"[0-9]+", str(text)) else repr(text)
+            raise CalibrationError(f"{path}:{lines[i]}: date {shown} is not a date (YYYY-MM-DD)")
         if stamp.tzinfo is not None:
-            raise CalibrationError(f"{path}:{i + 2}: date {text!r} has a time zone; give a date (YYYY-MM-DD)")
+            raise CalibrationError(f"{path}:{lines[i]}: date {text!r} has a time zone; give a date (YYYY-MM-DD)")
         stamps.append(stamp.normalize())
     days = np.array([(s - pd.Timestamp(start)).days for s in stamps], dtype=np.int64)
     if (days < 0).any():
         i = int(np.flatnonzero(days < 0)[0])
         raise CalibrationError(
-            f"{path}:{i + 2}: date {raw['date'].iat[i]} is before the scenario's start_date {start}; "
+            f"{path}:{lines[i]}: date {raw['date'].iat[i]} is before the scenario's start_date {start}; "
             "set start_date (e.g. --set start_date=YYYY-MM-DD) to the first observed day"
         )
     if (days > LAST_DAY).any():
         i = int(np.flatnonzero(days > LAST_DAY)[0])
         raise CalibrationError(
-            f"{path}:{i + 2}: date {raw['date'].iat[i]} is more than {LAST_DAY} days after the scenario's "
+            f"{path}:{lines[i]}: date {raw['date'].iat[i]} is more than {LAST_DAY} days after the scenario's "
             f"start_date {start}, beyond the longest run"
         )
     return days
@@ -229,6 +336,7 @@ class Observed:
     granularity: str  # period of the rows as given: day, week or month
     start: datetime.date
     stocks: str
+    path: Path | None = None  # the file read, for messages
 
     @property
     def horizon(self) -> int:
@@ -291,7 +399,7 @@ def observed_from(
         raise CalibrationError(
             f"{path} holds 1 {period} of observations; calibration needs at least 2 (a series, not a point)"
         )
-    return Observed(raw, table, period, gran, start, stocks)
+    return Observed(raw, table, period, gran, start, stocks, path)
 
 
 def _iso_date(text: object) -> pd.Timestamp | None:

@@ -68,7 +68,9 @@ class Problem:
                 f"--train-until {split} leaves no whole observed {self.observed.period} to train on; "
                 f"the first one ends on day {first - 1}"
             )
-        self.scales = {t.kpi: scale_of(self.observed_values(t.kpi, "train"), t.kpi) for t in self.targets}
+        self.scales = {
+            t.kpi: scale_of(self.observed_values(t.kpi, "train"), t.kpi, self.observed.path) for t in self.targets
+        }
         self.train_horizon = int(ends[self.windows == "train"].max())
         self._trial_base = self._runnable(self.base)
 

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from sim.calibration import CalibrationError
-from sim.calibration.observed import LAST_DAY, MAX_VALUE, _iso_date
+from sim.calibration.observed import LAST_DAY, MAX_VALUE, _iso_date, read_rows
 
 #: The columns a transaction log's daily rows have, in this order.
 COLUMNS = ("new_cohort", "purchases", "repeat_purchases", "revenue")
@@ -34,7 +34,7 @@ COLUMNS = ("new_cohort", "purchases", "repeat_purchases", "revenue")
 def is_transaction_log(path: Path) -> bool:
     """True when the CSV's header has a ``customer_id`` column (else it is a KPI series)."""
     try:
-        with path.open(encoding="utf-8") as fh:
+        with path.open(encoding="utf-8-sig") as fh:
             header = fh.readline()
     except (OSError, UnicodeDecodeError):
         return False  # the KPI reader reports the problem
@@ -43,42 +43,45 @@ def is_transaction_log(path: Path) -> bool:
 
 def read_transactions(path: Path, start: datetime.date) -> pd.DataFrame:
     """``customer_id, day, amount`` per purchase (amount NaN without the column); clear errors with the line."""
-    try:
-        raw = pd.read_csv(path, skipinitialspace=True, dtype={"customer_id": str})
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise CalibrationError(f"{path}: cannot read as CSV ({str(exc).splitlines()[0]})") from None
-    raw.columns = [str(c).strip() for c in raw.columns]
-    if "date" not in raw.columns:
+    header, rows, lines = read_rows(path)
+    header = [c.strip() for c in header]
+    if "date" not in header:
         raise CalibrationError(f"{path}: a transaction log needs the columns customer_id and date (YYYY-MM-DD)")
-    if raw.empty:
+    if not rows:
         raise CalibrationError(f"{path}: the transaction log has no rows")
+    for row, line in zip(rows, lines, strict=True):
+        if len(row) > len(header) and any(row[len(header) :]):
+            raise CalibrationError(f"{path}:{line}: {len(row)} cells, but the header names {len(header)} columns")
+    raw = pd.DataFrame([(row + [""] * len(header))[: len(header)] for row in rows], columns=header, dtype=object)
     ids = raw["customer_id"]
-    if ids.isna().any():
-        line = int(np.flatnonzero(ids.isna().to_numpy())[0]) + 2
+    if (ids == "").any():
+        line = lines[int(np.flatnonzero((ids == "").to_numpy())[0])]
         raise CalibrationError(f"{path}:{line}: column 'customer_id' is empty")
     dates = pd.to_datetime(raw["date"].map(_iso_date), errors="coerce")
     if dates.isna().any():
         i = int(np.flatnonzero(dates.isna().to_numpy())[0])
-        raise CalibrationError(f"{path}:{i + 2}: date {raw['date'].iat[i]!r} is not a date (YYYY-MM-DD)")
+        raise CalibrationError(f"{path}:{lines[i]}: date {raw['date'].iat[i]!r} is not a date (YYYY-MM-DD)")
     days = ((dates.dt.normalize() - pd.Timestamp(start)).dt.days).to_numpy(dtype=np.int64)
     if (days < 0).any():
         i = int(np.flatnonzero(days < 0)[0])
         raise CalibrationError(
-            f"{path}:{i + 2}: date {raw['date'].iat[i]} is before the scenario's start_date {start}; "
+            f"{path}:{lines[i]}: date {raw['date'].iat[i]} is before the scenario's start_date {start}; "
             f"set start_date to the log's first date (--set start_date={dates.min().date()})"
         )
     if (days > LAST_DAY).any():
         i = int(np.flatnonzero(days > LAST_DAY)[0])
-        raise CalibrationError(f"{path}:{i + 2}: date {raw['date'].iat[i]} is more than {LAST_DAY} days after {start}")
+        raise CalibrationError(
+            f"{path}:{lines[i]}: date {raw['date'].iat[i]} is more than {LAST_DAY} days after {start}"
+        )
     amount = np.full(len(raw), np.nan)
     if "amount" in raw.columns:
         amount = pd.to_numeric(raw["amount"], errors="coerce").to_numpy(dtype=float)
         bad = ~np.isfinite(amount) | (amount < 0) | (amount > MAX_VALUE)
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
-            raise CalibrationError(
-                f"{path}:{i + 2}: column 'amount': {raw['amount'].iat[i]!r} is not an amount (a number from 0 up)"
-            )
+            text = raw["amount"].iat[i]
+            shown = text if np.isfinite(amount[i]) else repr(text)  # -5 as written; '' or 'abc' quoted
+            raise CalibrationError(f"{path}:{lines[i]}: column 'amount': {shown} is not an amount (a number from 0 up)")
     return pd.DataFrame({"customer_id": ids.astype(str).str.strip().to_numpy(), "day": days, "amount": amount})
 
 
