@@ -219,6 +219,10 @@ def test_fit_parses_float_int_and_log_ranges():
         ("operators.headcount=1.5:4", "this key is an integer"),
         ("referral.base_acceptance=0.1", "expected key.path=LOW:HIGH"),
         ("koc.initial_count=1:5000", "exceeds acquisition.initial_members"),
+        ("seed=1:100", "seed=1:100: seed is a setting of the run, not a parameter of the model (the seed draws"),
+        ("days=10:20", "days=10:20: days is a setting of the run, not a parameter of the model (the days simulated"),
+        ("start_date=1:2", "start_date is a setting of the run, not a parameter of the model (start_date dates"),
+        ("output.events=0:1", "output.events is a setting of the run, not a parameter of the model"),
     ],
 )
 def test_fit_errors_are_clear(spec, message):
@@ -256,6 +260,8 @@ def test_command_errors_exit_2(tmp_path, capsys):
     assert "outside the allowed range" in capsys.readouterr().err
     assert main([*base, "--fit", "purchase.base_prob=0.01:0.1", "--target", "gmv"]) == 2
     assert "has no column for target(s) gmv" in capsys.readouterr().err
+    assert main([*base, "--fit", "seed=1:100"]) == 2
+    assert "seed is a setting of the run, not a parameter of the model" in capsys.readouterr().err
     assert main([*base, "--fit", "purchase.base_prob=0.01:0.1", "--train-until", "3", "--period", "week"]) == 2
     assert "leaves no whole observed week to train on" in capsys.readouterr().err
     assert not list(tmp_path.glob("results*"))

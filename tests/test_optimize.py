@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -12,6 +13,7 @@ import pandas as pd
 import pytest
 
 from sim.cli.main import main
+from sim.config.errors import ScenarioError
 from sim.optimize.resolve import resolve_optimization
 from sim.optimize.run import optimize
 from sim.optimize.search import STUDY_NAME, storage_url
@@ -235,3 +237,10 @@ def test_report_says_which_settings_the_command_line_changed_under_the_files_des
     head = (told.out / "report.html").read_text(encoding="utf-8").split("<ul class='summary'>")[0]
     assert "Set here." in head and "<code>description=Set here.</code>" in head
     assert "the file&#x27;s" not in head  # the description shown is the command line's own
+
+
+@pytest.mark.parametrize("key", ["seed", "days", "description", "output.events"])
+def test_a_run_setting_is_not_a_lever(tmp_path, key):
+    body = SYNTHETIC.replace("levers:\n", f"levers:\n  {key}: {{choices: [1, 2]}}\n")
+    with pytest.raises(ScenarioError, match=f"{re.escape(key)}.*is not a decision: set it under set:"):
+        resolve_optimization(write_spec(tmp_path, body))

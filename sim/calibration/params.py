@@ -62,6 +62,18 @@ def parse_fit(spec: str, base: dict[str, Any]) -> FitParam:
         path = keypath.canonical(path)  # one spelling, so a key given twice is seen as one
     except keypath.KeyPathError as exc:
         raise CalibrationError(f"--fit {spec}: {exc}") from None
+    setting = keypath.run_setting(path)
+    if setting is not None or path == "start_date":
+        what = {
+            "seed": "the seed draws the runs' randomness; give --seed to calibrate",
+            "days": "the days simulated follow the observed file",
+            "output": "output settings say what a run records",
+            "start_date": "start_date dates the observed rows; set it with --set start_date=YYYY-MM-DD",
+        }.get(setting or path, "it names the scenario")
+        raise CalibrationError(
+            f"--fit {spec}: {path} is a setting of the run, not a parameter of the model ({what}); "
+            "fit keys such as purchase.base_prob or churn.base_hazard"
+        )
     ann, info = fields.resolve(keypath.split(path))
     if ann is None:
         try:

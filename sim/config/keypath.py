@@ -72,3 +72,17 @@ def repeated(paths: Iterable[str]) -> list[tuple[str, str]]:
         else:
             seen.append((tokens, path))
     return out
+
+
+#: Top-level keys that name, seed, size or record a run rather than describe the modelled market:
+#: a search over the model (``optimize``'s levers, ``calibrate``'s ``--fit``) must not vary them.
+RUN_SETTINGS = ("seed", "days", "name", "description", "output")
+
+
+def run_setting(path: str) -> str | None:
+    """The run setting ``path`` is or lies under (``output.events`` -> ``output``), else None."""
+    try:
+        head = split(path)[0]
+    except (KeyPathError, IndexError):
+        return None
+    return head if head in RUN_SETTINGS else None

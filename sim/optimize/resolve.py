@@ -98,7 +98,7 @@ def resolve_optimization(path: str | Path, overrides: Sequence[str] = ()) -> Res
     setters: list[Setter] = []
     for name, lever in spec.levers.items():
         key = ("levers", name)
-        if name in ("seed", "name", "days"):
+        if keypath.run_setting(name):
             fail(key, f"{name} is not a decision: set it under set:")
             continue
         if not base:
