@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from sim.calibration.cli import best_outside_flags, written_from
 from sim.calibration.forecast import holdout_scores, point_scores
 from sim.calibration.params import FitParam, Target
 from sim.calibration.search import Trial
@@ -21,6 +22,8 @@ from sim.calibration.uncertainty import (
     Z50,
     Z90,
     Posterior,
+    edge_flags,
+    extra_data,
     flags,
     from_unit,
     laplace,
@@ -272,3 +275,83 @@ def test_noise_shared_by_every_period_is_not_counted_as_new_data():
     var = noise_variance(problem, {"a": 8.0, "b": 1.0}, list(range(60)))["y"]
     # per period 3^2 + 1 = 10; the periods move together, so each counts for much less than independent data
     assert var.mean() > 5 * 10
+
+
+# --- advice, range edges and which values are written ----------------------------------------
+
+
+def test_advice_does_not_name_a_series_already_among_the_targets():
+    churn = FitParam("churn.base_hazard", 0.001, 0.02, False, True)
+    post = Posterior([churn], np.array([0.5]), np.array([[0.4**2]]), [True], 10, 8, 1.0, 6)
+    alone = [f["message"] for f in flags(post, [], ["purchases"]) if f["kind"] == "unidentified"][0]
+    assert "(members or churned)" in alone
+    with_members = [f["message"] for f in flags(post, [], ["purchases", "members"]) if f["kind"] == "unidentified"][0]
+    assert "members" not in with_members and "(churned), or a longer holdout" in with_members
+    assert extra_data("churn.base_hazard", ["members", "churned"]) == "a longer holdout"
+    assert "purchases with dau beside them" in extra_data("purchase.base_prob", ["purchases", "members"])
+    assert "already among the targets" in extra_data("koc.post_prob", ["koc_posts"])
+
+
+def test_a_value_at_the_edge_of_its_range_is_flagged():
+    sigma = FitParam("churn.hazard_sigma", 0.0, 3.0)
+    rate = FitParam("purchase.base_prob", 0.01, 0.08, False, True)
+    found = edge_flags([sigma, rate], {"churn.hazard_sigma": 2.989, "purchase.base_prob": 0.0101})
+    assert [(f["keys"], f["edge"]) for f in found] == [
+        (["churn.hazard_sigma"], "high"),
+        (["purchase.base_prob"], "low"),
+    ]
+    assert "churn.hazard_sigma = 2.989 is at the top of its range (0 to 3)" in found[0]["message"]
+    assert "widen the range" in found[0]["message"]
+    assert edge_flags([sigma, rate], {"churn.hazard_sigma": 1.5, "purchase.base_prob": 0.03}) == []
+
+
+def test_a_best_trial_outside_its_interval_is_flagged_and_the_estimate_is_written():
+    post = Posterior(LINE, np.array([0.5, 0.5]), np.diag([0.05**2, 0.05**2]), [False, False], 30, 8, 1.0, 20)
+    top = Trial(3, {"a": 2.0, "b": 2.0}, 0.1)
+    found = best_outside_flags(post, top, 2)
+    assert [f["keys"] for f in found] == [["a"]]
+    assert "outside its 90% interval" in found[0]["message"] and "holds the estimate 10" in found[0]["message"]
+    assert best_outside_flags(post, Trial(3, {"a": 10.0, "b": 2.0}, 0.1), 2) == []
+    assert "the estimate of the uncertainty step" in written_from("estimate", 16, post)
+    # a value at a bound is the bound itself, as written (exp(log(0.08)) is 0.07999999999999999)
+    assert from_unit(FitParam("x", 0.01, 0.08, False, True), 1.0) == 0.08
+
+
+def test_the_console_holdout_mape_is_the_one_metrics_json_and_the_figure_report():
+    """Training MAPE: the replications' mean at the calibrated values; holdout MAPE: the forecast's median,
+    as metrics.json's holdout scores it; both labelled so, and the two holdout numbers are one."""
+    from types import SimpleNamespace
+
+    from rich.console import Console
+
+    from sim.calibration.cli import summary_table
+
+    rows = []
+    for period, window, observed, mean, median in [
+        (0, "train", 10.0, 9.0, 9.5),
+        (1, "train", 12.0, 12.0, 12.0),
+        (2, "holdout", 20.0, 10.0, 15.0),  # mean off by 50%, median by 25%
+    ]:
+        rows.append(
+            {"period": period, "kpi": "purchases", "observed": observed, "sim_mean": mean, "window": window}
+            | {
+                "pred_p05": median - 1,
+                "pred_p25": median,
+                "pred_median": median,
+                "pred_p75": median,
+                "pred_p95": median + 1,
+            }
+            | {"baseline": np.nan}
+        )
+    fit = pd.DataFrame(rows)
+    problem = SimpleNamespace(params=LINE)
+    top = Trial(0, {"a": 10.0, "b": 2.0}, 0.2)
+    console = Console(record=True, width=250)
+    console.print(summary_table(problem, top, fit))
+    text = console.export_text()
+    words = " ".join(text.split())  # the caption wraps to the table's width
+    assert holdout_scores(fit)["purchases"]["simulator"]["mape_percent"] == 25.0
+    assert "holdout MAPE (forecast median)" in words and "training MAPE (replications' mean)" in words
+    assert "calibrated: the best trial, written to calibrated.yaml" in words
+    line = next(x for x in text.splitlines() if "purchases" in x)
+    assert "25.0%" in line and "50.0%" not in line

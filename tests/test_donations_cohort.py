@@ -196,7 +196,7 @@ def test_a_correlated_pairs_message_names_each_extra_series_once():
     from sim.calibration.uncertainty import extra_data_pair
 
     both = extra_data_pair("engagement.base_visit_prob", "engagement.activity_sigma")
-    assert both.count("visits per period (dau, visits)") == 1
+    assert both.count("visits per period (dau or visits)") == 1
     pair = extra_data_pair("churn.base_hazard", "purchase.base_prob")
     assert pair.startswith("the customers still active per period") and pair.endswith(
         ", or purchases per active customer (purchases with members or dau beside them)"

@@ -23,7 +23,7 @@ from sim.calibration.params import parse_fit, parse_targets
 from sim.calibration.report import calibrated_yaml, error_metrics, fit_frame, metrics_json, plot_fit
 from sim.calibration.search import Problem, Trial, best, search
 from sim.calibration.transactions import cohort_overrides, daily_rows, is_transaction_log, read_transactions
-from sim.calibration.uncertainty import Z50, Z90, derived_seeds, flags, laplace
+from sim.calibration.uncertainty import Z50, Z90, derived_seeds, edge_flags, flags, laplace
 from sim.cli.errors import UserError
 from sim.config import keypath
 from sim.config.base import dir_name
@@ -143,32 +143,54 @@ def _calibrate(problem, plan, scenario, scenario_path, observed, overrides, mast
     runs = run_with_progress(problem, plan, master, quiet)
     trials_done = [t for search_trials in runs for t in search_trials]
     top = best(trials_done)
-    at_best = problem.simulate(top.values)
     post = laplace(problem, top.values, master, trials=trials_done) if plan.uncertainty else None
+    # what calibrated.yaml holds: the uncertainty step's estimate (the minimum of the synthetic likelihood, read
+    # off many runs with seeds of their own; its intervals and the forecast's draws are centred on it), else the
+    # best search trial (the smallest distance on the R common seeds, which favours the luck of those seeds)
+    written = post.estimate() if post is not None else dict(top.values)
+    source = "estimate" if post is not None else "best_trial"
+    at_best = problem.simulate(written)
     if post is not None and plan.draws > 0:
         points = post.draws(plan.draws, master)
         seeds = derived_seeds(master, DRAW_SEEDS, plan.draws)
         sims = problem.simulate_many(points, [[s] for s in seeds])
         predictive = {t.kpi: np.vstack([s[t.kpi] for s in sims]) for t in problem.targets}
-    else:  # the simulation noise alone, at the best values
+    else:  # the simulation noise alone, at the calibrated values
         predictive = at_best
     base_fc = baseline_forecast(problem, plan)
     fit_table = fit_frame(problem, at_best, predictive, base_fc.get("repeat_purchases") if base_fc else None)
     name = f"{scenario.name}_calibrated"[:80]
     shown = " ".join([str(scenario_path), *(f"--set {o}" for o in overrides)])
-    note = [f"Input: {shown}", f"Observed: {observed}", f"Best of {len(trials_done)} trials, seed {master}."]
+    note = [
+        f"Input: {shown}",
+        f"Observed: {observed}",
+        f"{written_from(source, len(trials_done), post)}, seed {master}.",
+    ]
     meta = {"scenario": str(scenario_path), "overrides": overrides, "observed": str(observed), "seed": master}
+    meta["calibrated"] = {
+        "params": written,
+        "source": source,
+        "described": written_from(source, len(trials_done), post),
+    }
     meta["searches"] = [{"best": best(r).values, "distance_train": best(r).distance} for r in runs]
-    meta["uncertainty"] = uncertainty_json(post, [best(r).values for r in runs])
+    meta["uncertainty"] = uncertainty_json(post, [best(r).values for r in runs], [t.kpi for t in problem.targets])
     meta["holdout"] = holdout_scores(fit_table)
+    every_flag = edge_flags(problem.params, written) + meta["uncertainty"].get("flags", [])
+    if post is not None:
+        every_flag += best_outside_flags(post, top, len(problem.seeds))
+    meta["flags"] = every_flag
     if base_fc:
         meta["baseline"] = {k: v for k, v in base_fc.items() if k != "repeat_purchases"}
+    intervals = post.interval(Z90) if post is not None else {}
     with atomic_directory(out_dir) as tmp:
-        (tmp / "calibrated.yaml").write_text(calibrated_yaml(problem, top.values, name, note), encoding="utf-8")
+        yaml_text = calibrated_yaml(problem, written, name, note, intervals)
+        (tmp / "calibrated.yaml").write_text(yaml_text, encoding="utf-8")
         fit_table.to_csv(tmp / "fit.csv", index=False, float_format="%.10g", lineterminator="\n")
         (tmp / "metrics.json").write_text(metrics_json(problem, trials_done, top, fit_table, meta), encoding="utf-8")
-        best_text = ", ".join(f"{k} = {v:.4g}" for k, v in top.values.items())
-        title = f"Calibration of {scenario.name} against {observed.name}\nbest: {best_text}"
+        best_text = ", ".join(f"{k} = {v:.4g}" for k, v in written.items())
+        title = (
+            f"Calibration of {scenario.name} against {observed.name}\ncalibrated ({SOURCE_WORDS[source]}): {best_text}"
+        )
         plot_fit(
             fit_table,
             problem,
@@ -178,8 +200,8 @@ def _calibrate(problem, plan, scenario, scenario_path, observed, overrides, mast
             baseline_name=base_fc["model"] if base_fc else "",
         )
     if not quiet:
-        Console().print(summary_table(problem, top, fit_table, post))
-        for flag in meta["uncertainty"].get("flags", []):
+        Console().print(summary_table(problem, top, fit_table, post, written))
+        for flag in every_flag:
             Console(stderr=True).print(f"[yellow]warning:[/yellow] {flag['message']}")
         pruned = sum(t.pruned for t in trials_done)
         Console(stderr=True).print(
@@ -187,6 +209,43 @@ def _calibrate(problem, plan, scenario, scenario_path, observed, overrides, mast
         )
     print(f"wrote {out_dir}")
     return out_dir
+
+
+#: Short names of what calibrated.yaml holds, for the figure's title and the console.
+SOURCE_WORDS = {"estimate": "the estimate", "best_trial": "the best trial"}
+
+
+def written_from(source: str, trials: int, post) -> str:
+    """One sentence saying which values calibrated.yaml holds."""
+    if source == "estimate":
+        return (
+            f"Values: the estimate of the uncertainty step (the minimum of the synthetic likelihood over "
+            f"{post.design_points} design points with seeds of their own, around which the 90% intervals are drawn"
+            f"{'; centred on the best point run' if post.recentred else ''}), not the best of the {trials} search "
+            "trials (metrics.json best)"
+        )
+    return f"Values: the best of {trials} search trials (no uncertainty step)"
+
+
+def best_outside_flags(post, top: Trial, replications: int) -> list[dict]:
+    """The best search trial's values that lie outside their 90% interval: its distance was helped by the
+    common seeds' luck, and calibrated.yaml holds the estimate instead."""
+    out = []
+    for p in post.params:
+        lo, hi = post.interval(Z90)[p.path]
+        value = top.values[p.path]
+        if not lo <= value <= hi:
+            out.append(
+                {
+                    "kind": "best_trial_outside_interval",
+                    "keys": [p.path],
+                    "message": f"the best search trial (#{top.number}) has {p.path} = {value:.4g}, outside its 90% "
+                    f"interval {lo:.4g} to {hi:.4g}: its small distance owes much to the luck of the search's "
+                    f"{replications} common seeds. calibrated.yaml "
+                    f"holds the estimate {post.estimate()[p.path]:.4g}, inside the interval.",
+                }
+            )
+    return out
 
 
 #: Seeds of the forecast's draws: their own stream of the master seed.
@@ -218,7 +277,7 @@ def baseline_forecast(problem, plan: Plan) -> dict | None:
         return None
 
 
-def uncertainty_json(post, search_bests: list[dict[str, float]]) -> dict:
+def uncertainty_json(post, search_bests: list[dict[str, float]], targets: list[str] | None = None) -> dict:
     """Estimate, 50% and 90% intervals, correlations and flags for metrics.json."""
     if post is None:
         return {}
@@ -245,7 +304,7 @@ def uncertainty_json(post, search_bests: list[dict[str, float]]) -> dict:
         "correlation": {
             a: {b: round(float(post.corr[i, j]), 4) for j, b in enumerate(keys)} for i, a in enumerate(keys)
         },
-        "flags": flags(post, search_bests),
+        "flags": flags(post, search_bests, targets),
     }
 
 
@@ -299,17 +358,36 @@ def search_seeds(master: int, n: int) -> list[int]:
     return [master, *derived_seeds(master, 0x5EA2, n - 1)] if n > 1 else [master]
 
 
-def summary_table(problem: Problem, top: Trial, fit_table, post=None) -> Table:
-    """Best values with their 90% intervals, then MAPE per target in the training and holdout windows."""
-    table = Table(title=f"best trial {top.number}: training distance {top.distance:.4f}")
+def summary_table(problem: Problem, top: Trial, fit_table, post=None, written: dict[str, float] | None = None) -> Table:
+    """The values written to calibrated.yaml with their 90% intervals and the best search trial's (marked when
+    outside the interval); then per target the training MAPE (mean of the replications at the calibrated
+    values) and the holdout MAPE of the forecast's median, as metrics.json holdout and fit.png score it."""
+    written = dict(top.values) if written is None else written
+    source = "estimate" if post is not None else "best trial"
+    title = f"calibrated.yaml holds the {source}; best search trial {top.number}: training distance "
+    table = Table(title=f"{title}{top.distance:.4f}")
     table.add_column("fitted key / target")
-    table.add_column("value / training MAPE", justify="right")
+    table.caption = (
+        f"calibrated: the {source}, written to calibrated.yaml; training MAPE (replications' mean) at those values; "
+        "holdout MAPE (forecast median), as metrics.json holdout and fit.png give it"
+    )
+    table.add_column("calibrated / training MAPE", justify="right")
     table.add_column("90% interval / holdout MAPE", justify="right")
+    if post is not None:
+        table.add_column("best trial", justify="right")
     intervals = post.interval(Z90) if post is not None else {}
     for p in problem.params:
         lo_hi = intervals.get(p.path)
-        table.add_row(p.path, f"{top.values[p.path]:.6g}", f"{lo_hi[0]:.4g} to {lo_hi[1]:.4g}" if lo_hi else "")
+        row = [p.path, f"{written[p.path]:.6g}", f"{lo_hi[0]:.4g} to {lo_hi[1]:.4g}" if lo_hi else ""]
+        if post is not None:
+            value = top.values[p.path]
+            outside = lo_hi is not None and not lo_hi[0] <= value <= lo_hi[1]
+            row.append(f"{value:.6g}" + (" (outside)" if outside else ""))
+        table.add_row(*row)
+    held = holdout_scores(fit_table)
     for kpi, windows in error_metrics(fit_table).items():
-        cells = [windows.get(w, {}).get("mape_percent") for w in ("train", "holdout")]
-        table.add_row(kpi, *("" if c is None else f"{c:.1f}%" for c in cells))
+        train = windows.get("train", {}).get("mape_percent")
+        median = held.get(kpi, {}).get("simulator", {}).get("mape_percent")
+        cells = ["" if train is None else f"{train:.1f}%", "" if median is None else f"{median:.1f}%"]
+        table.add_row(kpi, *cells, *([""] if post is not None else []))
     return table

@@ -153,14 +153,26 @@ def _finite(x: float) -> float | None:
     return None if x is None or not math.isfinite(x) else round(float(x), 6)
 
 
-def calibrated_yaml(problem: Problem, values: dict[str, float], name: str, note: list[str]) -> str:
-    """The input scenario with the fitted values, standalone, with a header saying where it came from."""
+def calibrated_yaml(
+    problem: Problem,
+    values: dict[str, float],
+    name: str,
+    note: list[str],
+    intervals: dict[str, tuple[float, float]] | None = None,
+) -> str:
+    """The input scenario with the fitted values, standalone, with a header saying where it came from
+    (and each value's 90% interval when there is one)."""
     data = with_values(problem.base, problem.params, values)
     data["name"] = name
     text = scenario_to_yaml(scenario_from_mapping(data, "calibrated scenario"))
-    fitted = [
-        f"#   {p.path}: {fields.fmt_number(values[p.path])}  (searched {p.low:g} to {p.high:g})" for p in problem.params
-    ]
+    intervals = intervals or {}
+
+    def where(p) -> str:
+        lo_hi = intervals.get(p.path)
+        band = f"90% interval {lo_hi[0]:.4g} to {lo_hi[1]:.4g}; " if lo_hi else ""
+        return f"({band}searched {p.low:g} to {p.high:g})"
+
+    fitted = [f"#   {p.path}: {fields.fmt_number(values[p.path])}  {where(p)}" for p in problem.params]
     header = ["# Calibrated scenario written by `community-sim calibrate`.", *(f"# {line}" for line in note)]
     header += [
         "# Fitted values:",
@@ -198,10 +210,10 @@ def plot_fit(
         text = _mape_text({w: e for w, e in errors.get(t.kpi, {}).items() if w == "train"})
         held = scores.get(t.kpi, {}).get("simulator", {})
         if held.get("mape_percent") is not None:  # the forecast's median, as the holdout is scored
-            text += f", holdout MAPE {held['mape_percent']:.1f}% (median)"
+            text += f", holdout MAPE {held['mape_percent']:.1f}% (forecast median)"
         if held.get("coverage_90") is not None:
             text += f", 90% band holds {held['coverage_90']:.0%} of it"
-        ax.set_title(f"{t.kpi} (weight {t.weight:g}) - {text}", loc="left", fontsize=10)
+        ax.set_title(f"{t.kpi} (weight {t.weight:g})\n{text}", loc="left", fontsize=10)
         ax.grid(alpha=0.3)
         if problem.train_until is not None and (problem.windows == "holdout").any():
             split = pd.Timestamp(obs.start) + pd.Timedelta(days=problem.train_until)
@@ -233,7 +245,8 @@ def _mape_text(errors: dict[str, dict[str, Any]]) -> str:
     for window, label in (("train", "training"), ("holdout", "holdout")):
         value = errors.get(window, {}).get("mape_percent")
         if window in errors:
-            parts.append(f"{label} MAPE {value:.1f}%" if value is not None else f"{label} MAPE n/a")
+            shown = f"{value:.1f}% (replications' mean)" if value is not None else "n/a"
+            parts.append(f"{label} MAPE {shown}")
     return ", ".join(parts)
 
 
@@ -264,6 +277,8 @@ def metrics_json(problem: Problem, trials: list[Trial], best: Trial, fit: pd.Dat
         "best": {"trial": best.number, "params": best.values, "distance_train": _finite(best.distance)},
         "distance": distances,
         "errors": error_metrics(fit),
+        "errors_of": "sim_mean: the mean of the replications at the calibrated values (fit.csv sim_mean)",
+        "holdout_of": "pred_median: the forecast's median (fit.csv pred_median), as fit.png and the console report it",
         "replications": len(problem.seeds),
         "seeds": problem.seeds,
         "trials": [

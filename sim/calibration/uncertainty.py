@@ -69,6 +69,8 @@ def to_unit(p: FitParam, value: float) -> float:
 def from_unit(p: FitParam, u: float) -> float:
     """The key's value at unit position ``u`` (clipped to the range; rounded for integer keys)."""
     u = min(max(float(u), 0.0), 1.0)
+    if u in (0.0, 1.0):  # a bound exactly (exp(log(HIGH)) is not always HIGH)
+        return float(p.low if u == 0.0 else p.high)
     value = (
         math.exp(math.log(p.low) + u * (math.log(p.high) - math.log(p.low))) if p.log else p.low + u * (p.high - p.low)
     )
@@ -354,29 +356,45 @@ def _gaussian(
 
 # --- agreement and flags ---------------------------------------------------------------------
 
-#: What observed series pins a key down, by words in its path (first match wins).
-EXTRA_DATA: tuple[tuple[str, str], ...] = (
-    ("churn", "the customers still active per period (members, or churned), or a longer holdout"),
-    ("visit", "visits per period (dau, visits), which separate how often people come from how long they stay"),
-    ("engagement", "visits per period (dau, visits)"),
-    ("purchase", "purchases per active customer (purchases with members or dau beside them)"),
-    ("referral", "joins by referral per period (new_referral) or invitations"),
-    ("organic", "joins by source per period (new_organic, new_paid)"),
-    ("paid", "joins by source per period (new_paid) and the spend"),
-    ("koc", "KOC posts and the purchases they reach"),
+#: What observed series pins a key down, by words in its path (first match wins): each option a phrase
+#: with a slot for the KPIs that give it (an option whose KPIs are all targets already is left out).
+EXTRA_DATA: tuple[tuple[str, tuple[tuple[str, tuple[str, ...]], ...]], ...] = (
+    ("churn", (("the customers still active per period ({})", ("members", "churned")), ("a longer holdout", ()))),
+    (
+        "visit",
+        (("visits per period ({}), which separate how often people come from how long they stay", ("dau", "visits")),),
+    ),
+    ("engagement", (("visits per period ({})", ("dau", "visits")),)),
+    ("purchase", (("purchases per active customer (purchases with {} beside them)", ("members", "dau")),)),
+    ("referral", (("joins by referral per period ({})", ("new_referral", "invitations")),)),
+    ("organic", (("joins by source per period ({})", ("new_organic", "new_paid")),)),
+    ("paid", (("joins by source per period ({}) and the spend", ("new_paid",)),)),
+    ("koc", (("KOC posts ({}) and the purchases they reach", ("koc_posts",)),)),
 )
+OTHER_DATA = "a series that this key moves and the other fitted keys do not"
 
 
-def extra_data(path: str) -> str:
-    for word, what in EXTRA_DATA:
-        if word in path:
-            return what
-    return "a series that this key moves and the other fitted keys do not"
+def extra_data(path: str, targets: tuple[str, ...] | list[str] = ()) -> str:
+    """The observed series that would pin ``path`` down, leaving out the ``targets`` already fitted."""
+    for word, options in EXTRA_DATA:
+        if word not in path:
+            continue
+        out, fitted = [], []
+        for phrase, kpis in options:
+            missing = [k for k in kpis if k not in targets]
+            fitted += [k for k in kpis if k in targets]
+            if kpis and not missing:
+                continue
+            out.append(phrase.format(" or ".join(missing)) if kpis else phrase)
+        if out:
+            return ", or ".join(out)
+        return f"{OTHER_DATA} ({', '.join(fitted)} already among the targets)"
+    return OTHER_DATA
 
 
-def extra_data_pair(a: str, b: str) -> str:
+def extra_data_pair(a: str, b: str, targets: tuple[str, ...] | list[str] = ()) -> str:
     """What separates keys ``a`` and ``b``: each key's extra data, once (one may contain the other)."""
-    first, second = extra_data(a), extra_data(b)
+    first, second = extra_data(a, targets), extra_data(b, targets)
     if second in first:
         return first
     if first in second:
@@ -384,8 +402,10 @@ def extra_data_pair(a: str, b: str) -> str:
     return f"{first}, or {second}"
 
 
-def flags(post: Posterior, searches: list[dict[str, float]]) -> list[dict[str, Any]]:
-    """Unidentified keys, strongly correlated pairs, and searches whose optima disagree, each with a message."""
+def flags(post: Posterior, searches: list[dict[str, float]], targets: list[str] | None = None) -> list[dict[str, Any]]:
+    """Unidentified keys, strongly correlated pairs, and searches whose optima disagree, each with a message
+    (the data suggested leave out the ``targets`` already fitted)."""
+    targets = list(targets or [])
     out: list[dict[str, Any]] = []
     corr = post.corr
     ranges = post.interval(Z90)
@@ -398,7 +418,7 @@ def flags(post: Posterior, searches: list[dict[str, float]]) -> list[dict[str, A
                     "keys": [p.path],
                     "message": f"{p.path} is not identified by the targets: its 90% interval {lo:.4g} to {hi:.4g} "
                     f"covers more than {UNIDENTIFIED_SHARE:.0%} of the searched range. To pin it down, add "
-                    f"{extra_data(p.path)}.",
+                    f"{extra_data(p.path, targets)}.",
                 }
             )
     for i in range(len(post.params)):
@@ -413,7 +433,8 @@ def flags(post: Posterior, searches: list[dict[str, float]]) -> list[dict[str, A
                         "keys": [a, b],
                         "correlation": round(r, 3),
                         "message": f"{a} and {b} are correlated (r = {r:+.2f}): {how} fits the targets about as well "
-                        f"(they pin down a combination, not each key). To separate them, add {extra_data_pair(a, b)}.",
+                        "(they pin down a combination, not each key). To separate them, add "
+                        f"{extra_data_pair(a, b, targets)}.",
                     }
                 )
     if post.recentred:
@@ -442,4 +463,30 @@ def flags(post: Posterior, searches: list[dict[str, float]]) -> list[dict[str, A
                         "the distance has several optima or is flat; run more trials or add data.",
                     }
                 )
+    return out
+
+
+#: A fitted value within this share of its range (on the search's scale: log for log keys) of a bound is at it.
+EDGE = 0.02
+
+
+def edge_flags(params: list[FitParam], values: dict[str, float]) -> list[dict[str, Any]]:
+    """Fitted values at (within ``EDGE`` of) a bound of their search range: the data may want one beyond it."""
+    out: list[dict[str, Any]] = []
+    for p in params:
+        u = to_unit(p, values[p.path])
+        if EDGE < u < 1.0 - EDGE:
+            continue
+        top = u >= 1.0 - EDGE
+        side, bound = ("top", p.high) if top else ("bottom", p.low)
+        out.append(
+            {
+                "kind": "at_range_edge",
+                "keys": [p.path],
+                "edge": "high" if top else "low",
+                "message": f"{p.path} = {values[p.path]:.4g} is at the {side} of its range ({p.low:g} to {p.high:g}): "
+                f"the data may want a value {'above' if top else 'below'} {bound:g}; widen the range "
+                f"(--fit {p.path}=LOW:HIGH, within the key's allowed values) and calibrate again.",
+            }
+        )
     return out
