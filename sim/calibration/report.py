@@ -104,7 +104,7 @@ def fit_frame(
     baseline: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Observed vs simulated, one row per target and period: the mean and 5-95% quantiles of the replications
-    at the best values, the forecast's median and bands over ``predictive`` runs (default: the replications),
+    at the calibrated values, the forecast's median and bands over ``predictive`` runs (default: the replications),
     and the baseline's forecast of ``repeat_purchases`` (empty for other targets or without one)."""
     predictive = sims if predictive is None else predictive
     obs, start, period = problem.observed, problem.observed.start, problem.observed.period

@@ -337,7 +337,12 @@ def calibrate(
     searches: Annotated[int, typer.Option(help="Independent searches (seeds of their own).", min=1)] = 3,
     batch: Annotated[int, typer.Option(help="Trials evaluated together (in parallel on --workers).", min=1)] = 1,
     prune: Annotated[bool, typer.Option(help="Stop hopeless trials after their first replication.")] = True,
-    uncertainty: Annotated[bool, typer.Option(help="Intervals, correlations and forecast bands.")] = True,
+    uncertainty: Annotated[
+        bool,
+        typer.Option(
+            help="Intervals, correlations, forecast bands; the estimate goes to calibrated.yaml (else the best trial)."
+        ),
+    ] = True,
     draws: Annotated[int, typer.Option(help="Parameter draws for the forecast bands.", min=0)] = 40,
     baseline: Annotated[
         str,
