@@ -9,7 +9,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
@@ -25,6 +24,7 @@ from sim.calibration.search import Problem, Trial, best, search
 from sim.calibration.transactions import cohort_overrides, daily_rows, is_transaction_log, read_transactions
 from sim.calibration.uncertainty import Z50, Z90, derived_seeds, edge_flags, flags, laplace
 from sim.cli.errors import UserError
+from sim.cli.output import plain_console
 from sim.config import keypath
 from sim.config.base import dir_name
 from sim.config.loader import load_scenario
@@ -200,11 +200,11 @@ def _calibrate(problem, plan, scenario, scenario_path, observed, overrides, mast
             baseline_name=base_fc["model"] if base_fc else "",
         )
     if not quiet:
-        Console().print(summary_table(problem, top, fit_table, post, written))
+        plain_console().print(summary_table(problem, top, fit_table, post, written))
         for flag in every_flag:
-            Console(stderr=True).print(f"[yellow]warning:[/yellow] {flag['message']}")
+            plain_console(stderr=True).print(f"[yellow]warning:[/yellow] {flag['message']}")
         pruned = sum(t.pruned for t in trials_done)
-        Console(stderr=True).print(
+        plain_console(stderr=True).print(
             f"{len(trials_done)} trials ({pruned} pruned) in {time.perf_counter() - started:.1f} s"
         )
     print(f"wrote {out_dir}")
@@ -273,7 +273,7 @@ def baseline_forecast(problem, plan: Plan) -> dict | None:
     except CalibrationError as exc:
         if plan.baseline != "auto":
             raise
-        Console(stderr=True).print(f"no {baselines.MODELS[model]} baseline: {exc}")
+        plain_console(stderr=True).print(f"no {baselines.MODELS[model]} baseline: {exc}")
         return None
 
 
@@ -335,7 +335,7 @@ def run_with_progress(problem: Problem, plan: Plan, seed: int, quiet: bool) -> l
         MofNCompleteColumn(),
         TextColumn("trials, best distance {task.fields[best]}"),
         TimeRemainingColumn(),
-        console=Console(stderr=True),
+        console=plain_console(stderr=True),
         disable=quiet,
         transient=True,
     ) as bar:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
-from rich.console import Console
 from rich.markup import escape
 
 from sim.cli.errors import UserError
+from sim.cli.output import plain_console
 from sim.discover import prim
 from sim.discover.boxes import (
     box_rows,
@@ -67,7 +67,7 @@ def discover_command(
         (tmp / "summary.txt").write_text("\n".join(said) + "\n", encoding="utf-8")
     if not quiet:
         for s in said:
-            Console().print(f"• {escape(s)}", highlight=False)
+            plain_console().print(f"• {escape(s)}", highlight=False)
     print(f"wrote {out}")
     return out
 

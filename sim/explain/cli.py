@@ -6,11 +6,10 @@ import re
 from pathlib import Path
 
 import yaml
-from rich.console import Console
 from rich.markup import escape
 
 from sim.cli.errors import UserError
-from sim.cli.output import Steps
+from sim.cli.output import Steps, plain_console
 from sim.compare.cli import CompareError, check_horizons, file_labels, simulate_ensemble
 from sim.config.loader import load_scenario
 from sim.experiment.kpis import expand
@@ -134,7 +133,7 @@ def explain_command(
     finally:
         release(out_dir)
     if not quiet:
-        console = Console()
+        console = plain_console()
         for s in said:
             console.print(f"• {escape(s)}", highlight=False)
         runs = len(masks) * replications

@@ -12,6 +12,7 @@ from sim.compare import fmt
 from sim.explain.attribution import Attribution
 from sim.explain.changes import Group, value_at
 from sim.explain.words import breakdown_frame, label_of, share_text, unit_of
+from sim.run import html as pages
 from sim.run.html import CSS, img
 
 
@@ -94,5 +95,4 @@ def write_page(path: Path, title: str, section: str) -> Path:
         f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
         f"<style>{CSS}</style></head><body><h1>{html.escape(title)}</h1>{section}</body></html>"
     )
-    path.write_text(page, encoding="utf-8")
-    return path
+    return pages.write_page(path, page)
