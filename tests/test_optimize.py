@@ -244,3 +244,20 @@ def test_a_run_setting_is_not_a_lever(tmp_path, key):
     body = SYNTHETIC.replace("levers:\n", f"levers:\n  {key}: {{choices: [1, 2]}}\n")
     with pytest.raises(ScenarioError, match=f"{re.escape(key)}.*is not a decision: set it under set:"):
         resolve_optimization(write_spec(tmp_path, body))
+
+
+@pytest.mark.parametrize("inside", [False, True])
+def test_an_out_that_is_a_file_is_refused_with_one_error_line_and_exit_2(tmp_path, capsys, inside):
+    """``--out`` naming an existing file (or a path under one) is an unusable output directory: one
+    ``error:`` line naming it, exit 2, the file left as it was and nothing else written."""
+    spec = write_spec(tmp_path)
+    taken = tmp_path / "notes.txt"
+    taken.write_text("keep me\n", encoding="utf-8")
+    out = taken / "sub" if inside else taken
+    before = sorted(p.name for p in tmp_path.iterdir())
+    assert main(["optimize", str(spec), "--out", str(out), "--quiet"]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert err.startswith("error: ") and str(out) in err and "not a directory" in err, err
+    assert "Traceback" not in err
+    assert taken.read_text(encoding="utf-8") == "keep me\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == before

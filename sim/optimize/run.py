@@ -46,6 +46,13 @@ class Outcome:
 def prepare(out: Path, resume: bool) -> str:
     """'new' or 'resume'; refuse a directory that is neither empty nor an optimization's."""
     check_path(out, "output directory")
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"{out} exists and is not a directory; choose another --out")
+    probe = out.parent
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    if not probe.is_dir():
+        raise OutputError(f"cannot create {out}: {probe} is a file, not a directory; choose another --out")
     has_study = (out / STUDY_FILE).is_file()
     if resume and not has_study:
         raise OutputError(f"--resume: {out} holds no optimization ({STUDY_FILE} is missing); drop --resume to start")
