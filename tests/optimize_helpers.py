@@ -10,7 +10,14 @@ referral.base_acceptance:
     budget (per_day)  = x + 10 y <= 750                    (at y = 20: x <= 550)
 
 so the constrained optimum is x = 550, y = 20, where the mean profit is -32.5 + 100 E[u]:
-both the KPI constraint and the budget bind there.
+both the KPI constraint and the budget bind there. Every run's profit (final.cum_profit) is final.profit
+and its spend (final.cost_total) is 100 + x + 10 y.
+
+``synthetic_roi`` is a losing business whose ROI rises with the paid budget x while its profit falls:
+
+    final.cost_total = 1000 + 100 x,  final.cum_profit = -500 - 40 x + 100 u,  final.roi = profit / cost
+
+so every x above the base's 200 has a higher ROI than the base, less profit and more spend.
 """
 
 from __future__ import annotations
@@ -79,6 +86,8 @@ def synthetic(plan, tasks):
             "error": None,
             "wall_seconds": 0.0,
             "final.profit": profit,
+            "final.cum_profit": profit,
+            "final.cost_total": 100 + x + 10 * y,
             "retention.day_180": 0.5 + 0.01 * y,
         }
         rows.append(row)
@@ -97,3 +106,42 @@ def search_synthetic(spec: str | Path, out: str | Path, trials: int):
     prepare(Path(out), resume=False)
     study = open_study(resolved, Path(out))
     return run_search(resolved, study, SerialExecutor(), trials, run=synthetic)
+
+
+SYNTHETIC_ROI = """\
+set: {days: 60}
+levers:
+  acquisition.paid.daily_budget: {range: [0, 1000], step: 10}
+  content.posts_per_day: {range: [1, 3], step: 1}
+uncertainties:
+  referral.base_acceptance: {dist: uniform, low: 0.1, high: 0.4}
+objectives:
+  - {kpi: final.roi, direction: maximize}
+replications: 2
+seed: 5
+search: {batch: 4, startup: 8}
+verify: {top: 2, replications: 4}
+"""
+
+
+def synthetic_roi(plan, tasks):
+    """ROI that rises with the paid budget while the profit falls (see the module docstring)."""
+    rows = []
+    for task in tasks:
+        given = {s.name: float(v) for s, v in zip(plan.setters, task.values, strict=True)}
+        x = given.get("acquisition.paid.daily_budget", plan.bases[""]["acquisition"]["paid"]["daily_budget"])
+        u = given["referral.base_acceptance"]
+        cost, profit = 1000 + 100 * x, -500 - 40 * x + 100 * u
+        row = {
+            "point": task.point,
+            "replication": task.replication,
+            "seed": task.seed,
+            "status": "ok",
+            "error": None,
+            "wall_seconds": 0.0,
+            "final.cum_profit": profit,
+            "final.cost_total": cost,
+            "final.roi": profit / cost,
+        }
+        rows.append(row)
+    return pd.DataFrame(rows, columns=[*RUN_COLUMNS, *plan.kpis]), None

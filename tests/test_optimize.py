@@ -261,3 +261,51 @@ def test_an_out_that_is_a_file_is_refused_with_one_error_line_and_exit_2(tmp_pat
     assert "Traceback" not in err
     assert taken.read_text(encoding="utf-8") == "keep me\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
+def test_an_roi_goal_never_recommends_spending_more_on_a_bigger_loss_and_every_output_has_profit(tmp_path):
+    """Maximizing ROI on a losing business favours the largest budget: a higher ROI bought with more spend
+    and a bigger loss. Profit and spend are recorded for every run and verified whatever the goal; the
+    sentences state the candidate's profit against the base's, say that everything loses money, and say
+    plainly that the higher ROI was bought by spending more on a loss; nothing is recommended over a base
+    that makes more profit for less spend."""
+    from sim.optimize.report import sentences
+    from tests.optimize_helpers import SYNTHETIC_ROI, synthetic_roi
+
+    resolved = resolve_optimization(write_spec(tmp_path, SYNTHETIC_ROI))
+    outcome = optimize(resolved, tmp_path / "roi", trials=8, executor="serial", run=synthetic_roi)
+    runs = pd.read_parquet(outcome.out / "trials.parquet")
+    assert {"final.cum_profit", "final.cost_total"} <= set(runs.columns)
+    assert runs["final.cum_profit"].notna().all() and runs["final.cost_total"].notna().all()
+    assert {"mean.final.cum_profit", "mean.final.cost_total"} <= set(outcome.table.columns)
+    verified = pd.read_csv(outcome.out / "verification.csv")
+    assert {"final.cum_profit", "final.cost_total"} <= set(verified["kpi"])
+    profit = verified[verified["kpi"] == "final.cum_profit"]
+    assert (profit["mean"] < profit["base_mean"]).all()  # every candidate makes less profit than the base
+    lines = sentences(resolved, outcome.table, outcome.picked, outcome.verification)
+    text = " ".join(lines)
+    best = next(line for line in lines if line.startswith("The best candidate"))
+    base = profit["base_mean"].iloc[0]
+    assert "its profit is a loss of" in best and f"against a loss of {-base:,.0f} CNY in the base" in best, best
+    assert "its higher ROI was bought by spending" in best and "CNY more on a loss" in best, best
+    assert best.endswith("so it is not recommended."), best
+    assert any(line.startswith("Everything loses money") for line in lines), text
+    assert lines[0].startswith("No verified candidate is recommended"), lines[0]
+    assert json.loads((outcome.out / "manifest.json").read_text())["recommended"] == []
+    page = (outcome.out / "report.html").read_text(encoding="utf-8")
+    assert "its higher ROI was bought by spending" in page
+
+
+def test_roi_ranks_verified_candidates_front_by_front_on_profit_and_spend():
+    """No verified candidate is ranked above one with at least its profit and at most its spend: by ROI
+    within a Pareto front of (profit, spend), the base included; one the base beats on both is not recommended."""
+    from sim.optimize.verify import BASE, roi_order
+
+    profit = {BASE: -50.0, 1: -150.0, 2: -60.0, 3: -40.0, 4: -155.0}
+    spend = {BASE: 100.0, 1: 300.0, 2: 90.0, 3: 120.0, 4: 300.0}
+    roi = {k: profit[k] / spend[k] for k in profit}  # 1: -0.5, 2: -0.67, 3: -0.33, 4: -0.52
+    order, beaten = roi_order(profit, spend, roi, [1, 2, 3, 4])
+    # front 0: base, 2 (cheapest), 3 (most profit); then 1 (beaten by the base), 4 (beaten by 1 too)
+    assert order == [3, 2, 1, 4]
+    assert BASE in beaten[1] and BASE in beaten[4] and 1 in beaten[4]
+    assert beaten[2] == [] and beaten[3] == []

@@ -2,8 +2,9 @@
 
 The sentences say what a strategist asks: which setting, how much better than
 the base on fresh seeds (with its interval), whether the constraints still hold
-there, how much the search's own estimate overstated it, and when every
-candidate loses money.
+there, how much the search's own estimate overstated it, each candidate's verified
+profit and spend against the base's whatever the goal, when every candidate loses
+money, and (an ROI goal) when a higher ROI was bought by spending more on a loss.
 """
 
 from __future__ import annotations
@@ -17,12 +18,18 @@ import pandas as pd
 from sim.compare import fmt
 from sim.optimize.evaluate import SPEND
 from sim.optimize.resolve import Resolved
-from sim.optimize.results import LEVER, OBJECTIVE, objective_name, sense
+from sim.optimize.results import COST, LEVER, OBJECTIVE, PROFIT, objective_name, sense
 from sim.optimize.verify import Verification
 from sim.run.html import CSS, img
 
 #: Verification rows named for a reader rather than by their column.
-KPI_LABELS = {SPEND: "measured spend (CNY a day)"}
+KPI_LABELS = {
+    SPEND: "measured spend (CNY a day)",
+    PROFIT: f"profit (CNY, {PROFIT})",
+    COST: f"spend: total cost (CNY, {COST})",
+}
+#: Columns that are the run's profit (a goal on one of them already states the profit).
+PROFIT_COLUMNS = (PROFIT, "final.profit")
 
 
 def setting(resolved: Resolved, row: pd.Series) -> str:
@@ -50,8 +57,37 @@ def _breakable(name: str) -> str:
     return name.replace(".", ".\u200b").replace("_", "_\u200b")
 
 
-def _money_column(resolved: Resolved) -> str | None:
-    return next((c for c in resolved.kpis if c.endswith(".profit")), None)
+def _money_column(resolved: Resolved, table: pd.DataFrame) -> str | None:
+    """The profit column the trials hold: ``final.cum_profit`` (always recorded), else a profit goal's."""
+    for c in (PROFIT, *(c for c in resolved.kpis if c.endswith(".profit"))):
+        if f"mean.{c}" in table and table[f"mean.{c}"].notna().any():
+            return c
+    return None
+
+
+def _money_clause(ver: Verification, trial: int, obj_col: str) -> str:
+    """The candidate's verified profit and spend against the base's (the profit only when not the goal)."""
+    profit, base_profit = ver.mean(trial, PROFIT), ver.mean(trial, PROFIT, base=True)
+    spend, base_spend = ver.mean(trial, COST), ver.mean(trial, COST, base=True)
+    parts = []
+    if obj_col not in PROFIT_COLUMNS and np.isfinite(profit) and np.isfinite(base_profit):
+        diff = profit - base_profit
+        gap = "the same" if round(diff) == 0 else f"{abs(diff):,.0f} CNY {'more' if diff > 0 else 'less'}"
+        parts.append(f"its profit is {fmt.money(profit)} against {fmt.money(base_profit)} in the base ({gap})")
+    if np.isfinite(spend) and np.isfinite(base_spend):
+        parts.append(f"it spends {spend:,.0f} CNY against {base_spend:,.0f} in the base")
+    return "".join(f"; {p}" for p in parts)
+
+
+def _bought_with_a_loss(ver: Verification, trial: int) -> str:
+    """An ROI goal's candidate the base beats on profit and spend: what its higher ROI cost."""
+    more = ver.mean(trial, COST) - ver.mean(trial, COST, base=True)
+    less = ver.mean(trial, PROFIT, base=True) - ver.mean(trial, PROFIT)
+    larger = f" {less:,.0f} CNY larger" if round(less) else " as large"
+    return (
+        "; but the base scenario makes more profit for less spend: its higher ROI was bought by spending "
+        f"{more:,.0f} CNY more on a loss{larger}, so it is not recommended"
+    )
 
 
 def sentences(resolved: Resolved, table: pd.DataFrame, picked: pd.DataFrame, ver: Verification | None) -> list[str]:
@@ -68,6 +104,7 @@ def sentences(resolved: Resolved, table: pd.DataFrame, picked: pd.DataFrame, ver
             "loosen a constraint, widen the levers, or run more trials."
         )
     holding = [t for t in picked["trial"] if ver is not None and ver.holds.get(int(t))]
+    recommended = [t for t in holding if ver is not None and ver.recommended(int(t))]
     if ver is not None and len(picked):
         vt = ver.table
         for trial in picked["trial"]:
@@ -100,10 +137,13 @@ def sentences(resolved: Resolved, table: pd.DataFrame, picked: pd.DataFrame, ver
                 tail = f"; but on fresh seeds it breaks a constraint ({broken}), so it is not recommended"
             else:
                 tail = f"; it keeps {', '.join(keeps)}" if keeps else ""
+                if not ver.recommended(int(trial)):
+                    tail += _bought_with_a_loss(ver, int(trial))
             rank = "The best candidate" if trial == picked["trial"].iloc[0] else f"Trial {trial}"
             out.append(
                 f"{rank} ({setting(resolved, row)}) {verb} {obj_col} from {show(v['base_mean'])} in the base "
-                f"scenario to {show(v['mean'])}{rel} on {len(ver.seeds)} fresh seeds{tail}."
+                f"scenario to {show(v['mean'])}{rel} on {len(ver.seeds)} fresh seeds"
+                f"{_money_clause(ver, int(trial), obj_col)}{tail}."
             )
             if trial == picked["trial"].iloc[0]:
                 searched = row[f"mean.{obj_col}"]
@@ -148,24 +188,57 @@ def sentences(resolved: Resolved, table: pd.DataFrame, picked: pd.DataFrame, ver
             )
         elif len(mine) and not better.any():
             out.insert(0, f"No verified candidate is better than the base scenario on {obj_col} beyond the noise.")
-    money = _money_column(resolved)
-    if money is not None and len(ran):
-        best_profit = ran[f"mean.{money}"].max()
-        if best_profit < 0:
-            base_profit = np.nan
-            if ver is not None and len(ver.table):
-                base_profit = ver.table[ver.table["kpi"] == money]["base_mean"].iloc[0]
-            base = f"; the base scenario: {fmt.money(base_profit)}" if np.isfinite(base_profit) else ""
-            out.append(
-                f"Everything loses money: even the most profitable of the {len(ran)} trials that ran makes "
-                f"{fmt.money(best_profit)} ({money}){base}. The search found the smallest loss, not a profit."
+        if holding and not recommended:
+            out.insert(
+                0,
+                "No verified candidate is recommended: each that keeps the constraints makes less profit than the "
+                "base scenario while spending more (a higher ROI bought by spending more on a loss); keep the base, "
+                "or optimize profit.",
             )
+    out += _losses(resolved, ran, picked, ver)
     if first.statistic != "mean":
         out.append(
             f"{objective_name(resolved, 0)}: candidates are ranked by this robustness statistic over "
             f"{resolved.spec.replications} uncertainty samples, not by the mean."
         )
     return out
+
+
+def _losses(resolved: Resolved, ran: pd.DataFrame, picked: pd.DataFrame, ver: Verification | None) -> list[str]:
+    """ "Everything loses money" when the trials that ran and, verified, the candidates and the base all lose
+    money, whatever the goal; or that the verified ones all lose although a trial of the search made some."""
+    money = _money_column(resolved, ran)
+    if money is None:
+        return []
+    obj_col = resolved.objective_columns[0]
+    best_profit = float(ran[f"mean.{money}"].max())
+    verified, base_profit = [], np.nan
+    if ver is not None and len(ver.table) and len(picked):
+        verified = [ver.mean(int(t), money) for t in picked["trial"]]
+        base_profit = ver.mean(int(picked["trial"].iloc[0]), money, base=True)
+    points = [p for p in [*verified, base_profit] if np.isfinite(p)]
+    all_lose = bool(points) and all(round(p) < 0 for p in points)
+    found = (
+        "The search found the smallest loss, not a profit."
+        if obj_col in PROFIT_COLUMNS
+        else f"The search optimized {obj_col}, not profit: a better {obj_col} here is still a loss."
+    )
+    fresh = ""
+    if points:
+        lo, hi = min(verified), max(verified)
+        span = fmt.money(hi) if round(lo) == round(hi) else f"{fmt.money(lo)} to {fmt.money(hi)}"
+        fresh = f"; on fresh seeds the verified candidates make {span} and the base scenario {fmt.money(base_profit)}"
+    if round(best_profit) < 0 and (not points or all_lose):
+        return [
+            f"Everything loses money: even the most profitable of the {len(ran)} trials that ran makes "
+            f"{fmt.money(best_profit)} ({money}){fresh}. {found}"
+        ]
+    if all_lose:
+        return [
+            f"Every verified candidate and the base scenario lose money{fresh}, although the most profitable of the "
+            f"{len(ran)} trials that ran made {fmt.money(best_profit)} in the search."
+        ]
+    return []
 
 
 def _changed(overrides: tuple[str, ...], described: bool) -> str:
@@ -212,7 +285,7 @@ def write_report(
         )
         rows = [
             "<tr><th>trial</th><th>KPI</th><th>base</th><th>candidate</th><th>difference (95% CI)</th>"
-            "<th>relative</th><th>p</th><th>constraints hold</th></tr>"
+            "<th>relative</th><th>p</th><th>constraints hold</th><th>recommended</th></tr>"
         ]
         for r in ver.table.itertuples():
             rows.append(
@@ -220,7 +293,8 @@ def write_report(
                 f"<td>{_level(r.base_mean, r.kpi)}</td>"
                 f"<td>{_level(r.mean, r.kpi)}</td><td>{fmt.change(r.diff, '')} ({fmt.number(r.ci_low)} to "
                 f"{fmt.number(r.ci_high)})</td><td>{fmt.pct(r.rel)}</td><td>{esc(fmt.p_value(r.p_value))}</td>"
-                f"<td>{'yes' if ver.holds.get(r.trial) else 'no'}</td></tr>"
+                f"<td>{'yes' if ver.holds.get(r.trial) else 'no'}</td>"
+                f"<td>{'yes' if ver.recommended(r.trial) else 'no'}</td></tr>"
             )
         parts.append("<table>" + "".join(rows) + "</table>")
     for name, fig in figures.items():
@@ -229,6 +303,7 @@ def write_report(
         parts.append("<h2>Lever importance (fANOVA)</h2>" + importance.to_html(float_format=lambda x: f"{x:.0%}"))
     cols = ["trial", "status", "feasible", *[LEVER + k for k in resolved.levers]]
     cols += [c for c in table.columns if c.startswith(OBJECTIVE)] + [f"mean.{c}" for c in resolved.constraint_columns]
+    cols += [f"mean.{PROFIT}", f"mean.{COST}"]
     cols += [c for c in ("committed_per_day", "spend_per_day") if c in table and table[c].notna().any()]
     first = OBJECTIVE + objective_name(resolved, 0)
     ranked = table.sort_values(first, ascending=sense(resolved, 0) < 0, kind="stable", na_position="last")

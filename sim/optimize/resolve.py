@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sim.compare.table import PROFIT
+from sim.compare.table import SPEND as COST
 from sim.config import keypath
 from sim.config.errors import Problem, ScenarioError, format_path
 from sim.experiment import paths
@@ -42,7 +44,7 @@ class Resolved:
     lever_setters: list[Setter]
     uncertain: list[tuple[str, Any, str]]  # (path, Uncertainty spec, value kind)
     uncertain_setters: list[Setter]
-    kpis: list[str]  # columns of the objectives, then of the constraints (each once)
+    kpis: list[str]  # columns of the objectives, of the constraints, then profit and spend (each once)
     objective_columns: list[str]
     constraint_columns: list[str]
     seeds: list[int]
@@ -157,7 +159,7 @@ def resolve_optimization(path: str | Path, overrides: Sequence[str] = ()) -> Res
         problems.sort(key=lambda p: (p.source != display, p.source, p.line or 0))
         title = None if len(problems) == 1 else f"{len(problems)} problems in optimization {display}"
         raise ScenarioError(problems, title)
-    kpis = list(dict.fromkeys(objective_columns + constraint_columns))
+    kpis = list(dict.fromkeys(objective_columns + constraint_columns + [PROFIT, COST]))
     seeds = uncertainty.search_seeds(spec.seed, spec.replications)
     samples = uncertainty.samples([(u, kind) for _, u, kind in uncertain], spec.seed, spec.replications)
     resolved = Resolved(

@@ -11,10 +11,13 @@ import numpy as np
 import optuna
 import pandas as pd
 
+from sim.compare import table as compare_table
 from sim.optimize import robust
 from sim.optimize.evaluate import SPEND
 from sim.optimize.resolve import Resolved
 
+#: A run's profit, spend (total cost) and ROI, as compare names them: profit and spend are recorded whatever the goal.
+PROFIT, COST, ROI = compare_table.PROFIT, compare_table.SPEND, compare_table.ROI
 #: Prefixes of the per-trial columns.
 LEVER, UNCERTAIN, OBJECTIVE, CONSTRAINT = "lever.", "uncertainty.", "objective.", "constraint."
 
@@ -46,7 +49,7 @@ def trials_table(resolved: Resolved, study: optuna.Study) -> pd.DataFrame:
             value = robust.statistic(ok[col].to_numpy(), o) if len(ok) else np.nan
             row[OBJECTIVE + objective_name(resolved, i)] = value
         for col in resolved.kpis:
-            row[f"mean.{col}"] = float(ok[col].mean()) if len(ok) else np.nan
+            row[f"mean.{col}"] = float(ok[col].mean()) if len(ok) and col in ok else np.nan
         row["committed_per_day"] = result(t).get("committed")
         row["spend_per_day"] = result(t).get("spend")
         cons = result(t).get("constraints", [])

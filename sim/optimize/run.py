@@ -84,6 +84,8 @@ def optimize(
         table = results.trials_table(resolved, study)
         picked = results.candidates(resolved, table) if len(table) else table
         ver = verify(resolved, ex, picked, run) if verify_top and len(picked) else None
+    if ver is not None and ver.order:  # the verified ranking (an ROI goal: front by front on profit and spend)
+        picked = picked.set_index("trial", drop=False).loc[ver.order].reset_index(drop=True)
     files = write_outputs(resolved, study, table, picked, ver, out)
     return Outcome(out, outcome, table, picked, ver, files)
 
@@ -129,7 +131,7 @@ def write_outputs(
         "trials": int(len(table)),
         "search_seeds": resolved.seeds,
         "verification_seeds": ver.seeds if ver is not None else [],
-        "recommended": [int(t) for t in picked["trial"] if ver is not None and ver.holds.get(int(t))],
+        "recommended": [int(t) for t in picked["trial"] if ver is not None and ver.recommended(int(t))],
     }
     write_text_atomic(out / "manifest.json", json.dumps(manifest, indent=2))
     files.append(out / "manifest.json")
@@ -164,11 +166,11 @@ def write_best(resolved: Resolved, picked: pd.DataFrame, ver: Verification | Non
             held = (
                 ""
                 if ver is None
-                else (
-                    "; constraints held on fresh seeds"
-                    if ver.holds.get(trial)
-                    else "; NOT every constraint held on fresh seeds"
-                )
+                else "; constraints held on fresh seeds"
+                if ver.recommended(trial)
+                else "; NOT recommended: the base makes more profit for less spend"
+                if ver.holds.get(trial)
+                else "; NOT every constraint held on fresh seeds"
             )
             head = (
                 f"# {resolved.spec.name}: rank {rank}, trial {trial} of the search{held}.\n"

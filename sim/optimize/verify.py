@@ -6,23 +6,30 @@ on replication seeds and uncertainty samples the search never used (shared by
 all of them: common random numbers), and ``sim.compare.stats.paired`` gives each
 KPI's difference to the base with its 95% interval. The shrinkage from the
 search's estimate to the verified one is the winner's curse, measured.
+
+Every candidate's profit and spend are verified whatever the goal. With an ROI goal
+the candidates are ranked as ``compare`` ranks by ROI: front by front on (profit,
+spend), the base included, by ROI within a front, so no candidate comes above one
+with at least its profit and at most its spend; one the base beats on both (a higher
+ROI bought by spending more on a loss) is not recommended.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from sim.compare.stats import paired
+from sim.compare.table import dominated_by
 from sim.experiment.runs import RunPlan, run_chunk
 from sim.optimize import evaluate as ev
 from sim.optimize import robust
 from sim.optimize.resolve import Resolved
-from sim.optimize.results import LEVER
+from sim.optimize.results import COST, LEVER, PROFIT, ROI
 
 #: Key of the base scenario among the verified candidates.
 BASE = -1
@@ -34,6 +41,36 @@ class Verification:
     table: pd.DataFrame  # one row per (trial, KPI column): base mean, mean, paired difference and interval
     holds: dict[int, bool]  # trial -> every constraint met on the fresh seeds (means)
     seeds: list[int]
+    order: list[int] = field(default_factory=list)  # the verified trials, best first
+    beaten: dict[int, list[int]] = field(default_factory=dict)  # trial -> points (BASE too) with >= profit, <= spend
+    roi_goal: bool = False  # the first objective is ROI: a candidate the base beats on both is not recommended
+
+    def recommended(self, trial: int) -> bool:
+        """Every constraint held on the fresh seeds and, with an ROI goal, the base does not make more profit
+        for less spend."""
+        return bool(self.holds.get(trial)) and not (self.roi_goal and BASE in self.beaten.get(trial, []))
+
+    def mean(self, trial: int, column: str, base: bool = False) -> float:
+        """The verified mean of a KPI column for a trial (``base``: the base scenario's, paired with it)."""
+        rows = self.table[(self.table["trial"] == trial) & (self.table["kpi"] == column)]
+        return float(rows["base_mean" if base else "mean"].iloc[0]) if len(rows) else float("nan")
+
+
+def roi_order(
+    profit: dict[int, float], spend: dict[int, float], roi: dict[int, float], trials: list[int]
+) -> tuple[list[int], dict[int, list[int]]]:
+    """``trials`` ranked front by front on (profit, spend) among all the points given (the base too), by ROI
+    within a front; and for each trial the points with at least its profit and at most its spend."""
+    beaten = dominated_by(profit, spend)  # type: ignore[arg-type]
+    front, left, k = {}, set(beaten), 0
+    while left:
+        layer = {s for s in left if not set(beaten[s]) & left}
+        front.update(dict.fromkeys(layer, k))
+        left -= layer
+        k += 1
+    score = {t: roi[t] if np.isfinite(roi[t]) else -np.inf for t in trials}
+    order = sorted(trials, key=lambda t: (front[t], -score[t]))
+    return order, {t: list(beaten[t]) for t in trials}
 
 
 def verify(resolved: Resolved, executor: Any, picked: pd.DataFrame, run: Callable = run_chunk) -> Verification:
@@ -53,7 +90,7 @@ def verify(resolved: Resolved, executor: Any, picked: pd.DataFrame, run: Callabl
     base_rows = ev.evaluate(executor, base_plan, ev.tasks_for({BASE: ()}, seeds, samples), run)
     rows = ev.evaluate(executor, plan, ev.tasks_for(chosen, seeds, samples), run)
     runs = pd.concat([base_rows, rows], ignore_index=True)
-    columns = [*resolved.kpis] + ([ev.SPEND] if ev.SPEND in runs else [])
+    columns = [c for c in resolved.kpis if c in runs] + ([ev.SPEND] if ev.SPEND in runs else [])
     base = base_rows.set_index("replication")
     out, holds = [], {}
     for trial in chosen:
@@ -86,4 +123,22 @@ def verify(resolved: Resolved, executor: Any, picked: pd.DataFrame, run: Callabl
             means, resolved.spec.constraints, resolved.constraint_columns, budget, committed, spend
         )
         holds[trial] = bool((mine["status"] == "ok").all()) and all(v <= 0 for v in values)
-    return Verification(runs, pd.DataFrame(out), holds, seeds)
+    ver = Verification(runs, pd.DataFrame(out), holds, seeds, list(chosen))
+    ok = runs[runs["status"] == "ok"]
+    profit = _means(ok, PROFIT)
+    spend = _means(ok, COST)
+    if profit and spend:
+        ver.beaten = dominated_by(profit, spend)  # type: ignore[arg-type]
+        ver.beaten = {t: list(ver.beaten[t]) for t in chosen}
+    if resolved.objective_columns[0] == ROI and profit and spend:
+        ver.roi_goal = True
+        roi = {t: ver.mean(t, ROI) * (1 if resolved.spec.objectives[0].direction == "maximize" else -1) for t in chosen}
+        ver.order, ver.beaten = roi_order(profit, spend, {**roi, BASE: np.nan}, list(chosen))
+    return ver
+
+
+def _means(runs: pd.DataFrame, column: str) -> dict[int, float]:
+    """Each point's mean of ``column`` over its replications that ran ({} when the column is missing)."""
+    if column not in runs or not len(runs):
+        return {}
+    return {int(k): float(v) for k, v in runs.groupby("point")[column].mean().items()}
