@@ -309,3 +309,82 @@ def test_roi_ranks_verified_candidates_front_by_front_on_profit_and_spend():
     assert order == [3, 2, 1, 4]
     assert BASE in beaten[1] and BASE in beaten[4] and 1 in beaten[4]
     assert beaten[2] == [] and beaten[3] == []
+
+
+EDGES = """\
+set: {days: 60}
+levers:
+  acquisition.paid.daily_budget: {range: [0, 500], step: 100}
+  referral.reward_inviter: {range: [12, 20], step: 2}
+uncertainties:
+  referral.base_acceptance: {dist: uniform, low: 0.1, high: 0.4}
+objectives:
+  - {kpi: final.profit, direction: maximize}
+replications: 2
+seed: 3
+search: {batch: 4, startup: 8}
+verify: {top: 1, replications: 3}
+"""
+
+
+def test_a_best_value_at_an_end_of_its_range_is_flagged(tmp_path):
+    """The profit peaks at x = 600 and y = 10, outside the ranges searched: the best candidate sits at the top of
+    one range and the bottom of the other, and the report says the best may lie beyond them. An end that is
+    the key's own limit (a budget of 0) is said to be that, not to be widened."""
+    from sim.optimize.report import sentences
+    from tests.optimize_helpers import SYNTHETIC_ROI, synthetic_roi
+
+    resolved = resolve_optimization(write_spec(tmp_path, EDGES))
+    outcome = optimize(resolved, tmp_path / "edges", trials=16, executor="serial", run=synthetic)
+    best = outcome.picked.iloc[0]
+    assert best["lever.acquisition.paid.daily_budget"] == 500 and best["lever.referral.reward_inviter"] == 12
+    lines = sentences(resolved, outcome.table, outcome.picked, outcome.verification)
+    assert (
+        "acquisition.paid.daily_budget 500 is at the top of its range 0 to 500: the best may lie beyond it; "
+        "widen the range." in lines
+    ), lines
+    assert (
+        "referral.reward_inviter 12 is at the bottom of its range 12 to 20: the best may lie beyond it; "
+        "widen the range." in lines
+    ), lines
+    assert "widen the range" in (outcome.out / "report.html").read_text(encoding="utf-8")
+
+    body = SYNTHETIC_ROI.replace("final.roi", "final.cum_profit").replace("step: 10}", "step: 250}")
+    resolved = resolve_optimization(write_spec(tmp_path, body, "profit.yaml"))
+    outcome = optimize(resolved, tmp_path / "zero", trials=12, executor="serial", run=synthetic_roi)
+    assert outcome.picked.iloc[0]["lever.acquisition.paid.daily_budget"] == 0  # profit falls with the budget
+    lines = sentences(resolved, outcome.table, outcome.picked, outcome.verification)
+    edge = [line for line in lines if line.startswith("acquisition.paid.daily_budget 0 ")]
+    assert edge == [
+        "acquisition.paid.daily_budget 0 is at the bottom of its range 0 to 1,000, the least the key takes: "
+        "the best is at that limit."
+    ], lines
+
+
+def test_candidates_with_the_same_results_are_marked_as_such(tmp_path):
+    """Posts a day make no difference to the synthetic ROI evaluator: the verified candidates have the same
+    results in every replication, and the report says so instead of offering them as two choices; the same
+    setting is never verified twice."""
+    from sim.optimize.report import sentences
+    from tests.optimize_helpers import SYNTHETIC_ROI, synthetic_roi
+
+    body = SYNTHETIC_ROI.replace("  acquisition.paid.daily_budget: {range: [0, 1000], step: 10}\n", "")
+    body = body.replace("final.roi", "final.cum_profit")
+    resolved = resolve_optimization(write_spec(tmp_path, body))
+    outcome = optimize(resolved, tmp_path / "same", trials=6, executor="serial", run=synthetic_roi)
+    picked = outcome.picked
+    assert len(picked) == 2 and picked["lever.content.posts_per_day"].nunique() == 2  # two settings, not one twice
+    first, second = (int(t) for t in picked["trial"])
+    a, b = (int(v) for v in picked["lever.content.posts_per_day"])
+    verified = pd.read_csv(outcome.out / "verification.csv", dtype={"same_results_as": str})
+    same = verified.groupby("trial")["same_results_as"].first()
+    assert same[first] == str(second) and same[second] == str(first)
+    lines = sentences(resolved, outcome.table, picked, outcome.verification)
+    expected = (
+        f"Trial {second} (content.posts_per_day {b}) has the same results as the best candidate (trial {first}) "
+        f"in every one of the 4 fresh replications: content.posts_per_day makes no difference between {a} and {b} "
+        "here."
+    )
+    assert expected in lines, lines
+    assert not any(line.startswith(f"Trial {second} (") and "raises" in line for line in lines)
+    assert "same results as" in (outcome.out / "report.html").read_text(encoding="utf-8")

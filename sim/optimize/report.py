@@ -34,18 +34,34 @@ PROFIT_COLUMNS = (PROFIT, "final.profit")
 
 def setting(resolved: Resolved, row: pd.Series) -> str:
     """``acquisition.paid.daily_budget 1,200, livestream.enabled on``."""
-    parts = []
-    for name in resolved.levers:
-        v = row[LEVER + name]
-        text = (
-            ("on" if v else "off")
-            if isinstance(v, bool | np.bool_)
-            else fmt.number(v)
-            if isinstance(v, int | float | np.number)
-            else str(v)
-        )
-        parts.append(f"{name} {text}")
-    return ", ".join(parts)
+    return ", ".join(f"{name} {_value_text(row[LEVER + name])}" for name in resolved.levers)
+
+
+def _value_text(v) -> str:
+    """A lever's value in a sentence: on/off, a number, or the text."""
+    if isinstance(v, bool | np.bool_):
+        return "on" if v else "off"
+    return fmt.number(v) if isinstance(v, int | float | np.number) else str(v)
+
+
+def edges(resolved: Resolved, row: pd.Series) -> list[str]:
+    """A sentence for each numeric lever whose value in ``row`` sits at an end of its range: the best may lie
+    beyond it, unless that end is the key's own limit."""
+    out = []
+    for name, lever in resolved.levers.items():
+        value = row[LEVER + name]
+        where = lever.edge(value)
+        if where is None or lever.spec.range is None:
+            continue
+        low, high = (fmt.number(x) for x in lever.spec.range)
+        side = "top" if where.startswith("top") else "bottom"
+        head = f"{name} {_value_text(value)} is at the {side} of its range {low} to {high}"
+        if where.endswith("limit"):
+            most = "most" if side == "top" else "least"
+            out.append(f"{head}, the {most} the key takes: the best is at that limit.")
+        else:
+            out.append(f"{head}: the best may lie beyond it; widen the range.")
+    return out
 
 
 def _level(x: float, column: str) -> str:
@@ -79,6 +95,28 @@ def _money_clause(ver: Verification, trial: int, obj_col: str) -> str:
     return "".join(f"; {p}" for p in parts)
 
 
+def _same_as(resolved: Resolved, picked: pd.DataFrame, trial: int, twin: int, n: int) -> str:
+    """A candidate with the same results as one ranked above it: not a second choice."""
+    row = picked[picked["trial"] == trial].iloc[0]
+    other = picked[picked["trial"] == twin].iloc[0]
+    differ = [k for k in resolved.levers if str(other[LEVER + k]) != str(row[LEVER + k])]
+
+    def value(r: pd.Series, k: str) -> str:
+        return _value_text(r[LEVER + k])
+
+    if len(differ) == 1:
+        k = differ[0]
+        why = f"{k} makes no difference between {value(other, k)} and {value(row, k)} here"
+    else:
+        pairs = ", ".join(f"{k} ({value(other, k)} and {value(row, k)})" for k in differ)
+        why = f"the levers {pairs} make no difference between these settings here"
+    name = "the best candidate" if twin == int(picked["trial"].iloc[0]) else "the candidate"
+    return (
+        f"Trial {trial} ({setting(resolved, row)}) has the same results as {name} (trial {twin}) in every one of "
+        f"the {n} fresh replications: {why}."
+    )
+
+
 def _bought_with_a_loss(ver: Verification, trial: int) -> str:
     """An ROI goal's candidate the base beats on profit and spend: what its higher ROI cost."""
     more = ver.mean(trial, COST) - ver.mean(trial, COST, base=True)
@@ -107,8 +145,14 @@ def sentences(resolved: Resolved, table: pd.DataFrame, picked: pd.DataFrame, ver
     recommended = [t for t in holding if ver is not None and ver.recommended(int(t))]
     if ver is not None and len(picked):
         vt = ver.table
+        above: list[int] = []
         for trial in picked["trial"]:
             row = picked[picked["trial"] == trial].iloc[0]
+            twin = next((o for o in ver.same.get(int(trial), []) if o in above), None)
+            above.append(int(trial))
+            if twin is not None:
+                out.append(_same_as(resolved, picked, int(trial), twin, len(ver.seeds)))
+                continue
             v = vt[(vt["trial"] == trial) & (vt["kpi"] == obj_col)].iloc[0]
             if np.isfinite(v["rel"]):
                 rel = f" ({fmt.pct(v['rel'])} of the base, 95% CI {fmt.pct_range(v['rel_low'], v['rel_high'])})"
@@ -159,6 +203,7 @@ def sentences(resolved: Resolved, table: pd.DataFrame, picked: pd.DataFrame, ver
                         f"The search estimated its mean {obj_col} at {fmt.number(searched)}; on fresh seeds it is "
                         f"{fmt.number(v['mean'])} ({fmt.pct(shrink)} against the estimate): {verdict}."
                     )
+                out += edges(resolved, row)
             if len(out) >= 6:
                 break
         if not holding:
@@ -241,6 +286,11 @@ def _losses(resolved: Resolved, ran: pd.DataFrame, picked: pd.DataFrame, ver: Ve
     return []
 
 
+def _trials_named(same: str) -> str:
+    """``"3; 5"`` -> ``"trial 3, trial 5"`` (empty when none)."""
+    return ", ".join(f"trial {t}" for t in str(same).split("; ") if t and t != "nan")
+
+
 def _changed(overrides: tuple[str, ...], described: bool) -> str:
     """What ``--set`` changed from the file: the description is the file's and may speak of other settings."""
     if not overrides:
@@ -285,7 +335,7 @@ def write_report(
         )
         rows = [
             "<tr><th>trial</th><th>KPI</th><th>base</th><th>candidate</th><th>difference (95% CI)</th>"
-            "<th>relative</th><th>p</th><th>constraints hold</th><th>recommended</th></tr>"
+            "<th>relative</th><th>p</th><th>constraints hold</th><th>recommended</th><th>same results as</th></tr>"
         ]
         for r in ver.table.itertuples():
             rows.append(
@@ -294,7 +344,8 @@ def write_report(
                 f"<td>{_level(r.mean, r.kpi)}</td><td>{fmt.change(r.diff, '')} ({fmt.number(r.ci_low)} to "
                 f"{fmt.number(r.ci_high)})</td><td>{fmt.pct(r.rel)}</td><td>{esc(fmt.p_value(r.p_value))}</td>"
                 f"<td>{'yes' if ver.holds.get(r.trial) else 'no'}</td>"
-                f"<td>{'yes' if ver.recommended(r.trial) else 'no'}</td></tr>"
+                f"<td>{'yes' if ver.recommended(r.trial) else 'no'}</td>"
+                f"<td>{esc(_trials_named(r.same_results_as))}</td></tr>"
             )
         parts.append("<table>" + "".join(rows) + "</table>")
     for name, fig in figures.items():

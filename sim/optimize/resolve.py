@@ -17,7 +17,7 @@ from typing import Any
 
 from sim.compare.table import PROFIT
 from sim.compare.table import SPEND as COST
-from sim.config import keypath
+from sim.config import fields, keypath
 from sim.config.errors import Problem, ScenarioError, format_path
 from sim.experiment import paths
 from sim.experiment.kpis import expand
@@ -126,7 +126,8 @@ def resolve_optimization(path: str | Path, overrides: Sequence[str] = ()) -> Res
         if bad:
             fail(key + ("range" if lever.range is not None else "choices",), f"{name}: {bad[0]}")
             continue
-        levers[name] = LeverDef(name, target.kind, lever)
+        limits = tuple(sorted(fields.bounds(target.info).items())) if target.info is not None else ()
+        levers[name] = LeverDef(name, target.kind, lever, limits)
         setters.append(Setter(name, target.tokens, table))
     _check_budget(spec, levers, fail)
     uncertain, u_setters = [], []

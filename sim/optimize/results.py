@@ -136,8 +136,10 @@ def front(resolved: Resolved, table: pd.DataFrame) -> pd.DataFrame:
 
 
 def candidates(resolved: Resolved, table: pd.DataFrame) -> pd.DataFrame:
-    """What verification re-runs: the best ``verify.top`` feasible trials (several objectives: of the front)."""
+    """What verification re-runs: the best ``verify.top`` feasible trials (several objectives: of the front),
+    each setting once (the best trial of a setting the search proposed more than once)."""
     ranked = front(resolved, table)
+    ranked = ranked.loc[~ranked[[LEVER + k for k in resolved.levers]].astype(str).duplicated()]
     if len(resolved.spec.objectives) > 1 and len(ranked) > resolved.spec.verify.top:
         picks = np.linspace(0, len(ranked) - 1, resolved.spec.verify.top).round().astype(int)
         return ranked.iloc[sorted(set(picks))]  # spread along the front, both ends included

@@ -210,8 +210,11 @@ def lever_importance(resolved: Resolved, study: optuna.Study) -> pd.DataFrame | 
         warnings.simplefilter("ignore")
         for i in range(len(resolved.spec.objectives)):
             evaluator = optuna.importance.FanovaImportanceEvaluator(n_trees=32, seed=resolved.spec.seed % 2**32)
-            values = optuna.importance.get_param_importances(
-                copy, evaluator=evaluator, params=varying, target=lambda t, i=i: t.values[i]
-            )
+            try:
+                values = optuna.importance.get_param_importances(
+                    copy, evaluator=evaluator, params=varying, target=lambda t, i=i: t.values[i]
+                )
+            except RuntimeError:  # the objective was the same in every trial: no lever explains anything
+                continue
             out[results.objective_name(resolved, i)] = values
-    return pd.DataFrame(out).reindex(varying).fillna(0.0)
+    return pd.DataFrame(out).reindex(varying).fillna(0.0) if out else None

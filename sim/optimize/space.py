@@ -26,6 +26,21 @@ class LeverDef:
     name: str
     kind: str
     spec: Lever
+    limits: tuple[tuple[str, float], ...] = ()  # the key's own bounds, e.g. (("ge", 0),)
+
+    def edge(self, value: Any) -> str | None:
+        """Where a numeric range's ``value`` sits when at one of its ends: "top" or "bottom" (or None), and
+        whether that end is also the key's own limit ("top-limit", "bottom-limit")."""
+        if self.spec.range is None or isinstance(value, bool):
+            return None
+        low, high = (float(x) for x in self.spec.range)
+        limits = dict(self.limits)
+        v = float(value)
+        if v >= high:
+            return "top-limit" if limits.get("le") is not None and high >= float(limits["le"]) else "top"
+        if v <= low:
+            return "bottom-limit" if limits.get("ge") is not None and low <= float(limits["ge"]) else "bottom"
+        return None
 
     def distribution(self) -> od.BaseDistribution:
         """The optuna distribution the sampler draws this lever from."""

@@ -43,6 +43,7 @@ class Verification:
     seeds: list[int]
     order: list[int] = field(default_factory=list)  # the verified trials, best first
     beaten: dict[int, list[int]] = field(default_factory=dict)  # trial -> points (BASE too) with >= profit, <= spend
+    same: dict[int, list[int]] = field(default_factory=dict)  # trial -> trials with its results in every replication
     roi_goal: bool = False  # the first objective is ROI: a candidate the base beats on both is not recommended
 
     def recommended(self, trial: int) -> bool:
@@ -93,6 +94,7 @@ def verify(resolved: Resolved, executor: Any, picked: pd.DataFrame, run: Callabl
     columns = [c for c in resolved.kpis if c in runs] + ([ev.SPEND] if ev.SPEND in runs else [])
     base = base_rows.set_index("replication")
     out, holds = [], {}
+    same = same_results(rows, list(chosen), columns)
     for trial in chosen:
         mine = rows[rows["point"] == trial].set_index("replication")
         for col in columns:
@@ -113,6 +115,7 @@ def verify(resolved: Resolved, executor: Any, picked: pd.DataFrame, run: Callabl
                     p_value=p.p_value,
                     n=p.n,
                     failed=int((mine["status"] != "ok").sum()),
+                    same_results_as="; ".join(map(str, same[trial])),
                 )
             )
         means = {c: float(mine[c].mean()) for c in resolved.kpis}
@@ -123,7 +126,7 @@ def verify(resolved: Resolved, executor: Any, picked: pd.DataFrame, run: Callabl
             means, resolved.spec.constraints, resolved.constraint_columns, budget, committed, spend
         )
         holds[trial] = bool((mine["status"] == "ok").all()) and all(v <= 0 for v in values)
-    ver = Verification(runs, pd.DataFrame(out), holds, seeds, list(chosen))
+    ver = Verification(runs, pd.DataFrame(out), holds, seeds, list(chosen), same=same)
     ok = runs[runs["status"] == "ok"]
     profit = _means(ok, PROFIT)
     spend = _means(ok, COST)
@@ -135,6 +138,23 @@ def verify(resolved: Resolved, executor: Any, picked: pd.DataFrame, run: Callabl
         roi = {t: ver.mean(t, ROI) * (1 if resolved.spec.objectives[0].direction == "maximize" else -1) for t in chosen}
         ver.order, ver.beaten = roi_order(profit, spend, {**roi, BASE: np.nan}, list(chosen))
     return ver
+
+
+def same_results(rows: pd.DataFrame, trials: list[int], columns: list[str]) -> dict[int, list[int]]:
+    """For each trial, the others with the same value of every KPI column in every replication (a lever that
+    makes no difference between their settings): ``compare``'s ``same_results_as``."""
+    reps = {
+        t: rows[rows["point"] == t].sort_values("replication")[["status", *columns]].to_numpy(dtype=object)
+        for t in trials
+    }
+    return {
+        t: [
+            o
+            for o in trials
+            if o != t and reps[t].shape == reps[o].shape and pd.DataFrame(reps[t]).equals(pd.DataFrame(reps[o]))
+        ]
+        for t in trials
+    }
 
 
 def _means(runs: pd.DataFrame, column: str) -> dict[int, float]:
