@@ -515,3 +515,22 @@ def test_an_entry_without_its_kind_or_of_an_unknown_kind_names_the_key_and_the_k
         f"  {path}:9: rules.rules[0].then: required key 'action' is missing (one of 'alert', 'crisis_response', "
         "'acquisition_push', 'shift_mix', 'retention_offer', 'add_operators', 'winback_campaign')",
     ]
+
+
+def test_a_scenario_written_out_in_full_loads_without_a_schedule_warning(tmp_path):
+    """``scenario_to_yaml`` writes every key, the livestream's unused ``days: []`` or default ``weekday`` too
+    (an optimization's best/*.yaml, each trial built from a resolved base): nobody set them, so loading the
+    file back warns of nothing. A value other than the default is still warned of."""
+    import warnings
+
+    from sim.config.errors import ScenarioWarning
+
+    base = write(tmp_path, "s.yaml", "days: 60\nlivestream:\n  enabled: true\n")
+    for extra in ([], ["livestream.schedule=dates", "livestream.days=[3, 10]"]):
+        path = tmp_path / f"full{len(extra)}.yaml"
+        path.write_text(scenario_to_yaml(load_scenario(base, extra)), encoding="utf-8")
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", ScenarioWarning)
+            load_scenario(path)
+    with pytest.warns(ScenarioWarning, match="days is set, but the schedule is 'weekly'"):
+        load_scenario(base, ["livestream.days=[10]"])

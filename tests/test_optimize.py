@@ -388,3 +388,33 @@ def test_candidates_with_the_same_results_are_marked_as_such(tmp_path):
     assert expected in lines, lines
     assert not any(line.startswith(f"Trial {second} (") and "raises" in line for line in lines)
     assert "same results as" in (outcome.out / "report.html").read_text(encoding="utf-8")
+
+
+def test_a_setting_inert_only_in_some_trials_is_warned_of_once_at_the_lever_and_not_by_each_run(tmp_path):
+    """The base writes show days but keeps the weekly schedule, off on purpose (enabled: false): the lever that
+    switches the show on makes those days inert in half the trials. Resolving says so once, at the lever's
+    line; the runs themselves (in the workers) print nothing."""
+    import warnings
+
+    from sim.batch.executors import SerialExecutor
+    from sim.config.errors import ScenarioWarning
+    from sim.optimize.evaluate import evaluate, run_trials, tasks_for
+
+    scenario = tmp_path / "base.yaml"
+    scenario.write_text(
+        "days: 5\nmarket: {size: 200}\nacquisition: {initial_members: 20}\nkoc: {initial_count: 1}\n"
+        "livestream: {enabled: false, days: [1, 3]}\n",
+        encoding="utf-8",
+    )
+    body = "levers:\n  livestream.enabled: [false, true]\nobjectives: [final.members]\nseed: 1\nreplications: 1\n"
+    spec = write_spec(tmp_path, body, scenario=scenario)
+    with pytest.warns(ScenarioWarning) as caught:
+        resolved = resolve_optimization(spec)
+    assert [str(w.message) for w in caught] == [
+        f"{spec}:3: levers.livestream.enabled: with true, livestream: days is set, but the schedule is 'weekly', "
+        "which takes weekday: the shows ignore it (set schedule: dates to use it)"
+    ]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ScenarioWarning)
+        rows = evaluate(SerialExecutor(), resolved.plan(), tasks_for({0: (True,), 1: (False,)}, [7], [()]), run_trials)
+    assert (rows["status"] == "ok").all()

@@ -26,9 +26,11 @@ SHORT_CONSTRAINT = ["--set", "constraints=[{kpi: retention.day_30, min: 0.5}]"]
     ("name", "extra"),
     [("budget_split_optimize.yaml", SHORT_CONSTRAINT), ("content_plan_optimize.yaml", [])],
 )
-def test_shipped_example_runs_shortened(tmp_path, name, extra):
+def test_shipped_example_runs_shortened(tmp_path, capfd, name, extra):
     out = tmp_path / "out"
     assert main(["optimize", str(ROOT / "experiments" / name), "--out", str(out), *SHORT, *extra]) == 0
+    err = capfd.readouterr().err  # the workers' output too
+    assert "warning" not in err.lower(), err
     trials = pd.read_parquet(out / "trials.parquet")
     assert trials["trial"].nunique() == 4
     spec = yaml.safe_load((ROOT / "experiments" / name).read_text())
@@ -49,3 +51,36 @@ def test_shipped_example_runs_shortened(tmp_path, name, extra):
         row = trials[trials["trial"] == trial].iloc[0]
         for lever in spec["levers"]:
             assert get_value(scenario, split(lever)) == pytest.approx(row[f"lever.{lever}"])
+
+
+def _lever_values(resolved) -> list[tuple]:
+    """Settings that reach every value of each lever: each choice (each end of a range) with the other levers
+    at their first choice (low end), and all at their last (high end); uncertainties at their first value."""
+    ends = {}
+    for name, lever in resolved.levers.items():
+        ends[name] = list(lever.spec.choices) if lever.spec.choices is not None else list(lever.spec.range)
+    first = {k: v[0] for k, v in ends.items()}
+    settings = [{**first, name: v} for name, values in ends.items() for v in values]
+    settings.append({k: v[-1] for k, v in ends.items()})
+    sampled = tuple(u.values[0] if u.dist == "choice" else u.low for _, u, _ in resolved.uncertain)
+    return [tuple(s[k] for k in resolved.levers) + sampled for s in settings]
+
+
+@pytest.mark.parametrize("name", ["budget_split_optimize.yaml", "content_plan_optimize.yaml"])
+def test_no_shipped_optimization_warns_in_any_trial(name):
+    """Resolving the file checks the base scenario and the levers against it; a trial's scenario (the base with
+    the trial's lever values, e.g. the weekly livestream switched on) is built in the workers, so each value of
+    each lever is built here too: no setting the file can take may warn."""
+    import warnings
+
+    from sim.config.errors import ScenarioWarning
+    from sim.experiment.runs import Task, build_scenario
+    from sim.optimize.resolve import resolve_optimization
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ScenarioWarning)
+        resolved = resolve_optimization(ROOT / "experiments" / name)
+        plan = resolved.plan()
+        for i, values in enumerate(_lever_values(resolved)):
+            build_scenario(plan, Task(i, 0, 1, values))
+    assert [str(w.message) for w in caught if issubclass(w.category, ScenarioWarning)] == []

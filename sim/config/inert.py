@@ -6,7 +6,11 @@ forgets ``enabled: true`` runs, and compares, exactly like one without the secti
 section that writes ``enabled: false`` itself is off on purpose (settings kept for
 ``--set ...enabled=true``) and is not warned of.
 Likewise a livestream on the weekly schedule ignores ``days``, and one on listed days
-ignores ``weekday``. The loader warns of each (``ScenarioWarning``); nothing is changed.
+ignores ``weekday``, when they are written with a value other than their default: a
+resolved scenario written out in full (``scenario_to_yaml``: an optimization's
+``best/*.yaml``, each trial or design point built from a resolved base) writes both,
+and its default ``days: []`` or ``weekday`` is nobody's setting. The loader warns of
+each (``ScenarioWarning``); nothing is changed.
 """
 
 from __future__ import annotations
@@ -27,7 +31,8 @@ def inert_settings(scenario: BaseModel, data: dict[str, Any]) -> Iterator[tuple[
     written = data.get("livestream")
     if show.enabled and isinstance(written, dict):
         unused = {"weekly": "days", "dates": "weekday"}[show.schedule]
-        if unused in written:
+        field = type(show).model_fields[unused]
+        if unused in written and written[unused] != field.get_default(call_default_factory=True):
             used = "weekday" if unused == "days" else "days"
             yield (
                 ("livestream",),

@@ -9,17 +9,27 @@ depends on which worker finished first.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import pandas as pd
 
+from sim.config.errors import ScenarioWarning
 from sim.experiment.runs import RunPlan, Task, run_chunk
 
 #: Column of a run's measured daily spend on the budget's ledger lines.
 SPEND = "spend_per_day"
 
 Evaluator = Callable[[RunPlan, Sequence[Task]], tuple[pd.DataFrame, pd.DataFrame | None]]
+
+
+def run_trials(plan: RunPlan, tasks: Sequence[Task]) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """``run_chunk`` without the scenario loader's warnings: resolving the optimization gave each one once, at
+    the lever it comes from (``resolve.warn_trial_settings``), so the runs in the workers print none."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ScenarioWarning)
+        return run_chunk(plan, tasks)
 
 
 def tasks_for(
@@ -37,7 +47,7 @@ def evaluate(
     executor: Any,
     plan: RunPlan,
     tasks: Sequence[Task],
-    run: Evaluator = run_chunk,
+    run: Evaluator = run_trials,
 ) -> pd.DataFrame:
     """Run ``tasks`` on ``executor``; one row per task (point = candidate key), sorted by (point, replication).
 

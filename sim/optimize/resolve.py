@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,11 +20,11 @@ from typing import Any
 from sim.compare.table import PROFIT
 from sim.compare.table import SPEND as COST
 from sim.config import fields, keypath
-from sim.config.errors import Problem, ScenarioError, format_path
+from sim.config.errors import Problem, ScenarioError, ScenarioWarning, format_path
 from sim.experiment import paths
 from sim.experiment.kpis import expand
 from sim.experiment.resolve import _bases, warn_switched_off
-from sim.experiment.runs import PRESET_KEY, RunPlan, Setter
+from sim.experiment.runs import PRESET_KEY, RunPlan, Setter, Task, build_scenario
 from sim.experiment.spec import origin
 from sim.mechanisms.registry import LINES
 from sim.optimize import uncertainty
@@ -179,7 +181,50 @@ def resolve_optimization(path: str | Path, overrides: Sequence[str] = ()) -> Res
     )
     resolved.sha256 = optimization_hash(resolved)
     resolved.overrides = tuple(overrides)
+    warn_trial_settings(resolved, doc)
     return resolved
+
+
+def _ends(lever: LeverDef) -> list[Any]:
+    """The values that reach each end of a lever: its choices, or the two ends of its range."""
+    return list(lever.spec.choices) if lever.spec.choices is not None else list(lever.spec.range or ())
+
+
+def warn_trial_settings(resolved: Resolved, doc) -> None:
+    """Each scenario warning a trial's scenario would give (a setting the base writes that one value of a lever
+    makes inert, e.g. show days once a lever switches on the weekly livestream), once, at the lever's line.
+
+    Each lever is set to each of its choices (each end of its range), the others kept at the base's values;
+    the runs themselves then validate without warnings (``evaluate.run_trials``)."""
+    plan = resolved.plan()
+    setters = plan.setters
+    base_values = []
+    for s in setters:
+        try:
+            base_values.append(paths.get_value(resolved.base, s.tokens))
+        except (KeyError, IndexError, TypeError):
+            return
+    said: set[str] = set()
+    for i, name in enumerate(resolved.levers):
+        for value in _ends(resolved.levers[name]):
+            values = tuple(value if j == i else v for j, v in enumerate(base_values))
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", ScenarioWarning)
+                try:
+                    build_scenario(plan, Task(0, 0, int(resolved.base.get("seed", 0)), values))
+                except Exception:  # noqa: BLE001 - a setting that fails fails in its trial, with its message
+                    continue
+            for w in caught:
+                if not issubclass(w.category, ScenarioWarning):
+                    continue
+                why = re.sub(r"^design point \d+: ", "", str(w.message))
+                if why in said:
+                    continue
+                said.add(why)
+                source, line = origin(doc, ("levers", name), resolved.source)
+                shown = json.dumps(value) if isinstance(value, bool) else value
+                where = source if line is None else f"{source}:{line}"
+                warnings.warn(f"{where}: levers.{name}: with {shown}, {why}", ScenarioWarning, stacklevel=3)
 
 
 def _check_budget(spec: Optimization, levers: dict[str, LeverDef], fail) -> None:

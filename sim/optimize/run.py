@@ -23,9 +23,11 @@ import pandas as pd
 from optuna.trial import TrialState
 
 from sim.batch.executors import make_executor
+from sim.config.errors import ScenarioWarning
 from sim.config.loader import scenario_to_yaml
-from sim.experiment.runs import RunPlan, Task, build_scenario, run_chunk
+from sim.experiment.runs import RunPlan, Task, build_scenario
 from sim.optimize import plots, results
+from sim.optimize.evaluate import run_trials
 from sim.optimize.report import write_report
 from sim.optimize.resolve import Resolved
 from sim.optimize.search import STUDY_FILE, SearchOutcome, open_study, run_search
@@ -71,7 +73,7 @@ def optimize(
     workers: int | None = None,
     scheduler: str | None = None,
     resume: bool = False,
-    run: Callable = run_chunk,
+    run: Callable = run_trials,
     on_batch: Callable[[int, int], None] | None = None,
     verify_top: bool = True,
 ) -> Outcome:
@@ -161,7 +163,9 @@ def write_best(resolved: Resolved, picked: pd.DataFrame, ver: Verification | Non
         for rank, (_, row) in enumerate(picked.iterrows(), start=1):
             trial = int(row["trial"])
             values = tuple(_plain(row[results.LEVER + k]) for k in resolved.levers)
-            scenario = build_scenario(plan, Task(trial, 0, int(resolved.base["seed"]), values))
+            with warnings.catch_warnings():  # said once, at the lever, when the optimization was resolved
+                warnings.simplefilter("ignore", ScenarioWarning)
+                scenario = build_scenario(plan, Task(trial, 0, int(resolved.base["seed"]), values))
             scenario = scenario.model_copy(update={"name": f"{resolved.spec.name}_trial_{trial}"})
             held = (
                 ""

@@ -24,7 +24,7 @@ import optuna
 from optuna.study._constrained_optimization import _CONSTRAINTS_KEY
 from optuna.trial import FrozenTrial, TrialState
 
-from sim.experiment.runs import RunPlan, Task, run_chunk
+from sim.experiment.runs import RunPlan, Task
 from sim.optimize import evaluate as ev
 from sim.optimize import robust
 from sim.optimize.resolve import Resolved
@@ -124,12 +124,13 @@ def run_search(
     executor: Any,
     trials: int,
     *,
-    run: Callable[[RunPlan, Any], Any] = run_chunk,
+    run: Callable[[RunPlan, Any], Any] = ev.run_trials,
     on_batch: Callable[[int, int], None] | None = None,
 ) -> SearchOutcome:
     """Ask, run and tell until the study holds ``trials`` finished trials; return what was done.
 
-    ``run`` is the worker function (``run_chunk``; tests plug in a synthetic evaluator with the same signature).
+    ``run`` is the worker function (``evaluate.run_trials``; tests plug in a synthetic evaluator with the
+    same signature).
     """
     import time
 

@@ -25,7 +25,7 @@ import pandas as pd
 
 from sim.compare.stats import paired
 from sim.compare.table import dominated_by
-from sim.experiment.runs import RunPlan, run_chunk
+from sim.experiment.runs import RunPlan
 from sim.optimize import evaluate as ev
 from sim.optimize import robust
 from sim.optimize.resolve import Resolved
@@ -74,7 +74,7 @@ def roi_order(
     return order, {t: list(beaten[t]) for t in trials}
 
 
-def verify(resolved: Resolved, executor: Any, picked: pd.DataFrame, run: Callable = run_chunk) -> Verification:
+def verify(resolved: Resolved, executor: Any, picked: pd.DataFrame, run: Callable = ev.run_trials) -> Verification:
     """Run ``picked`` (rows of the trials table) and the base on fresh seeds; pair them by replication."""
     seeds, samples = resolved.verification()
     plan = resolved.plan()
