@@ -203,7 +203,8 @@ def sentences(resolved: Resolved, table: pd.DataFrame, picked: pd.DataFrame, ver
                         f"The search estimated its mean {obj_col} at {fmt.number(searched)}; on fresh seeds it is "
                         f"{fmt.number(v['mean'])} ({fmt.pct(shrink)} against the estimate): {verdict}."
                     )
-                out += edges(resolved, row)
+                if ver.recommended(int(trial)):  # where to search next, for a setting worth taking
+                    out += edges(resolved, row)
             if len(out) >= 6:
                 break
         if not holding:
