@@ -360,6 +360,16 @@ def test_a_best_value_at_an_end_of_its_range_is_flagged(tmp_path):
         "the best is at that limit."
     ], lines
 
+    # by ROI the best is the top of the budget's range, but the base makes more profit for less spend: a setting
+    # not worth taking gets no advice to widen its range
+    body = SYNTHETIC_ROI.replace("step: 10}", "step: 250}")
+    resolved = resolve_optimization(write_spec(tmp_path, body, "roi.yaml"))
+    outcome = optimize(resolved, tmp_path / "roi", trials=12, executor="serial", run=synthetic_roi)
+    assert outcome.picked.iloc[0]["lever.acquisition.paid.daily_budget"] == 1000
+    assert not outcome.verification.recommended(int(outcome.picked.iloc[0]["trial"]))
+    lines = sentences(resolved, outcome.table, outcome.picked, outcome.verification)
+    assert not any("range" in line for line in lines), lines
+
 
 def test_candidates_with_the_same_results_are_marked_as_such(tmp_path):
     """Posts a day make no difference to the synthetic ROI evaluator: the verified candidates have the same
