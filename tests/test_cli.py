@@ -231,3 +231,16 @@ sys.exit(main(["run", {SMOKE!r}, "--days", "5", "--quiet", "--out", {str(out)!r}
     res = _run_fresh(code)
     assert res.returncode == 130, res.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_every_command_prints_through_the_console_that_keeps_text_as_written():
+    """``rich.console.Console(...)`` is made in one place (``plain_console``: no emoji codes), so ``:100:`` in a
+    strategy's name or a value prints as written whichever command prints it."""
+    import ast
+
+    made = []
+    for path in sorted((ROOT / "sim").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", None)) == "Console":
+                made.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert len(made) == 1 and made[0].startswith("sim/cli/output.py:"), made

@@ -10,11 +10,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 
 from sim.batch.executors import ExecutorError, default_workers
 from sim.cli.errors import UserError
+from sim.cli.output import plain_console
 from sim.config.base import dir_name
 from sim.experiment.cli import EXECUTORS, SCHEDULER_ADDRESS, stopped
 
@@ -42,7 +42,7 @@ def optimize_command(
 
     resolved = resolve_optimization(experiment, overrides)
     out_dir = out if out is not None else results / "optimize" / dir_name(resolved.spec.name)
-    err = Console(stderr=True, highlight=False)
+    err = plain_console(stderr=True, highlight=False)
     if workers is not None and workers > default_workers():
         err.print(f"[yellow]warning:[/] --workers {workers} is more than the {default_workers()} CPU(s) here")
     prepare(out_dir, resume)
@@ -81,5 +81,5 @@ def optimize_command(
         + ")"
     )
     for line in sentences(resolved, outcome.table, outcome.picked, outcome.verification):
-        Console(highlight=False).print(escape(line), soft_wrap=False)
+        plain_console(highlight=False).print(escape(line), soft_wrap=False)
     print(f"wrote {out_dir / 'report.html'} and {len(outcome.files) - 1} other outputs")

@@ -33,6 +33,7 @@ from sim.optimize.resolve import Resolved
 from sim.optimize.search import STUDY_FILE, SearchOutcome, open_study, run_search
 from sim.optimize.verify import Verification, verify
 from sim.run.atomic import OutputError, check_path, temp_dir, write_text_atomic
+from sim.run.html import with_cjk_font
 
 
 @dataclass
@@ -123,7 +124,7 @@ def write_outputs(
         files.append(_atomic(out / "verification.csv", lambda p: ver.table.to_csv(p, index=False)))
     files.append(write_best(resolved, picked, ver, out / "best"))
     page = write_report(resolved, table, picked, ver, figures, importance, out / "report.html")
-    write_text_atomic(out / "report.html", page)
+    write_text_atomic(out / "report.html", with_cjk_font(page))
     files.append(out / "report.html")
     manifest = {
         "name": resolved.spec.name,

@@ -13,10 +13,11 @@ from __future__ import annotations
 import threading
 import unicodedata
 import warnings
-from pathlib import Path
 
 import matplotlib
 from matplotlib import font_manager
+
+from sim.fontfile import bundled_font
 
 #: The bundled font's family, then Chinese system fonts that serve as well, in order of preference.
 CJK_FAMILIES = (
@@ -38,16 +39,6 @@ MISSING = (
 
 _lock = threading.Lock()
 _found: list[str | None] = []  # the family chosen, once looked up
-
-
-def bundled_font() -> Path | None:
-    """The Noto Sans SC file of the ``pylopdf-fonts-zh-cn`` package, if installed."""
-    try:
-        from pylopdf_fonts_zh_cn import sans_path
-    except ImportError:
-        return None
-    path = Path(sans_path())
-    return path if path.is_file() else None
 
 
 def cjk_family() -> str | None:

@@ -67,7 +67,7 @@ def cjk_font_face(text: str) -> str:
 
 def _subset_face(chars: str) -> str:
     """``cjk_font_face`` of the characters ``chars`` (a second page with the same ones reuses it)."""
-    from sim.plots.fonts import bundled_font
+    from sim.fontfile import bundled_font
 
     path = bundled_font()
     if path is None:
@@ -76,7 +76,8 @@ def _subset_face(chars: str) -> str:
 
     options = subset.Options()
     options.flavor = "woff"  # zlib; WOFF2 would need brotli
-    options.layout_features = ["*"]
+    options.layout_features = []  # horizontal text needs no substitutions; their closure is most of the cost
+    options.drop_tables += ["GSUB", "GPOS", "GDEF", "BASE", "VORG", "vhea", "vmtx"]  # layout and vertical text
     font = subset.load_font(str(path), options)
     subsetter = subset.Subsetter(options)
     subsetter.populate(text=chars)
@@ -87,10 +88,14 @@ def _subset_face(chars: str) -> str:
     return f'@font-face{{font-family:"{EMBEDDED_CJK}";src:url(data:font/woff;base64,{uri}) format("woff")}}'
 
 
-def write_page(path: Path, page: str) -> Path:
-    """Write the HTML ``page`` to ``path``, with the Chinese glyphs it uses embedded (``cjk_font_face``)."""
+def with_cjk_font(page: str) -> str:
+    """The HTML ``page`` with the Chinese glyphs it uses embedded in its head (``cjk_font_face``)."""
     face = cjk_font_face(page)
-    if face:
-        page = page.replace("</head>", f"<style>{face}</style></head>", 1)
-    path.write_text(page, encoding="utf-8")  # inside the directory being written, renamed into place at the end
+    return page.replace("</head>", f"<style>{face}</style></head>", 1) if face else page
+
+
+def write_page(path: Path, page: str) -> Path:
+    """Write the HTML ``page`` to ``path``, with the Chinese glyphs it uses embedded (``with_cjk_font``); ``path``
+    lies in a directory being written, which is renamed into place when complete."""
+    path.write_text(with_cjk_font(page), encoding="utf-8")
     return path
