@@ -46,3 +46,23 @@ def test_a_written_page_embeds_its_glyphs_and_lists_the_face_before_system_fonts
     assert CSS_FONT_FAMILY.index(EMBEDDED_CJK) < CSS_FONT_FAMILY.index("PingFang SC")
     plain = write_page(tmp_path / "q.html", page.replace("质量危机", "quality crisis")).read_text(encoding="utf-8")
     assert "@font-face" not in plain
+
+
+@needs_font
+def test_the_font_file_is_closed_after_a_face_is_made(monkeypatch):
+    from fontTools import subset
+
+    from sim.run.html import _subset_face
+
+    opened = []
+
+    def load_font(*args, **kwargs):
+        opened.append(real(*args, **kwargs))
+        return opened[-1]
+
+    real = subset.load_font
+    monkeypatch.setattr(subset, "load_font", load_font)
+    assert _subset_face("闭")  # not cached: a fresh subset
+    assert len(opened) == 1
+    reader = opened[0].reader  # TTFont.close() drops the reader after closing its file
+    assert reader is None or reader.file.closed

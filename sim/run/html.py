@@ -78,12 +78,12 @@ def _subset_face(chars: str) -> str:
     options.flavor = "woff"  # zlib; WOFF2 would need brotli
     options.layout_features = []  # horizontal text needs no substitutions; their closure is most of the cost
     options.drop_tables += ["GSUB", "GPOS", "GDEF", "BASE", "VORG", "vhea", "vmtx"]  # layout and vertical text
-    font = subset.load_font(str(path), options)
-    subsetter = subset.Subsetter(options)
-    subsetter.populate(text=chars)
-    subsetter.subset(font)
     data = io.BytesIO()
-    subset.save_font(font, data, options)
+    with subset.load_font(str(path), options) as font:  # read lazily from the file: closed when done
+        subsetter = subset.Subsetter(options)
+        subsetter.populate(text=chars)
+        subsetter.subset(font)
+        subset.save_font(font, data, options)
     uri = base64.b64encode(data.getvalue()).decode("ascii")
     return f'@font-face{{font-family:"{EMBEDDED_CJK}";src:url(data:font/woff;base64,{uri}) format("woff")}}'
 
