@@ -159,6 +159,10 @@ def test_day_and_date_must_name_the_same_day(tmp_path):
         ("day;purchases\n0;1\n1;2\n", "o.csv: the header 'day;purchases' looks semicolon-separated (';'); write"),
         ("day,purchases,\n0,1,5\n1,2,6\n", "o.csv: column 3 of the header has no name but holds values"),
         ("day,purchases\n0,1\n1,2,3\n", "o.csv:3: 3 cells, but the header names 2 columns"),
+        ("day,purchases,members\n0,1,5\n7,15\n", "o.csv:3: 2 cells, but the header names 3 columns; write every comma"),
+        ('day,purchases\n0,"1,234"\n', "o.csv:2: column 'purchases': '1,234' is not a number; write numbers without"),
+        ("day,purchases\n0,1_3\n", "o.csv:2: column 'purchases': '1_3' is not a number"),
+        ("Day,Purchases\n0,1\n", "column names are lower case: 'day', not 'Day'"),
     ],
 )
 def test_header_problems_are_named_as_written(tmp_path, text, message):

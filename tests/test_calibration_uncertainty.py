@@ -305,6 +305,22 @@ def test_a_value_at_the_edge_of_its_range_is_flagged():
     assert edge_flags([sigma, rate], {"churn.hazard_sigma": 1.5, "purchase.base_prob": 0.03}) == []
 
 
+def test_a_key_at_the_edge_of_its_range_is_not_also_called_unidentified():
+    """Its interval is cut by the range, not set by the data: one remedy (widen the range), not two."""
+    from sim.calibration.cli import without_cut_intervals
+
+    rate = FitParam("purchase.base_prob", 0.01, 0.03)
+    other = FitParam("churn.base_hazard", 0.001, 0.02)
+    edges = edge_flags([rate, other], {"purchase.base_prob": 0.0299, "churn.base_hazard": 0.005})
+    unidentified = [
+        {"kind": "unidentified", "keys": [k], "message": f"{k} is not identified"}
+        for k in ("purchase.base_prob", "churn.base_hazard")
+    ]
+    kept = without_cut_intervals(unidentified, edges)
+    assert [f["keys"] for f in kept] == [["churn.base_hazard"]]  # a key inside its range keeps its flag
+    assert "cut by the range" in edges[0]["message"] and "widen the range" in edges[0]["message"]
+
+
 def test_a_best_trial_outside_its_interval_is_flagged_and_the_estimate_is_written():
     post = Posterior(LINE, np.array([0.5, 0.5]), np.diag([0.05**2, 0.05**2]), [False, False], 30, 8, 1.0, 20)
     top = Trial(3, {"a": 2.0, "b": 2.0}, 0.1)

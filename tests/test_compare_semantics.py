@@ -407,3 +407,20 @@ def test_ties_by_roi_and_by_a_weighted_score_use_each_replications_score():
         ranks = ranking(ens, "a", Objective.parse(objective, [])).set_index("strategy")
         assert ranks.loc["a", "not_distinguishable_from"] == "b", objective
         assert ranks.loc["c", "not_distinguishable_from"] == "" and ranks.loc["c", "rank"] == 1, objective
+
+
+def test_a_beating_within_the_noise_is_said_to_be_so_in_the_report():
+    from sim.compare.report import _beaten_by
+
+    ens = ensemble(
+        {
+            "a": [(1_000.0, 500.0), (1_400.0, 500.0), (600.0, 500.0)],
+            "b": [(990.0, 501.0), (1_420.0, 501.0), (590.0, 501.0)],  # a beats it on both means, by noise
+            "c": [(490.0, 900.0), (920.0, 900.0), (90.0, 900.0)],  # 500 below b in every replication
+        }
+    )
+    row = {r.strategy: r for r in ranking(ens, "a", Objective.parse("profit", [])).itertuples()}
+    assert row["b"].dominated_by == "a" and row["b"].not_distinguishable_from == "a"
+    assert _beaten_by(row["b"]) == "a (within noise)"
+    assert row["c"].not_distinguishable_from == ""
+    assert _beaten_by(row["c"]) == "a, b"  # beaten clearly: no qualifier

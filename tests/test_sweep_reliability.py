@@ -232,6 +232,15 @@ def test_a_dry_run_says_what_the_sweep_would_do_with_its_results_directory_and_w
     assert "holds no sweep" in capsys.readouterr().err
     assert main(["sweep", str(path), "--dry-run", "--resume", "--out", str(tmp_path / "none")]) == 2
     assert "nothing to resume" in capsys.readouterr().err
+    run_dir = tmp_path / "a_run"
+    run_dir.mkdir()
+    (run_dir / "manifest.json").write_text('{"scenario": "smoke", "seed": 42}')
+    assert main(["sweep", str(path), "--dry-run", "--out", str(run_dir)]) == 2
+    err = _words(capsys.readouterr().err)
+    assert "holds another command's output" in err and "a run directory?" in err and "None" not in err
+    (tmp_path / "afile").write_text("x")
+    assert main(["sweep", str(path), "--dry-run", "--out", str(tmp_path / "afile")]) == 2
+    assert "is a file, not a directory" in _words(capsys.readouterr().err)
     assert _tree(partial) == before and _tree(clutter) == {"notes.txt": b"mine"}
 
 

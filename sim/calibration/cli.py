@@ -175,7 +175,10 @@ def _calibrate(problem, plan, scenario, scenario_path, observed, overrides, mast
     meta["searches"] = [{"best": best(r).values, "distance_train": best(r).distance} for r in runs]
     meta["uncertainty"] = uncertainty_json(post, [best(r).values for r in runs], [t.kpi for t in problem.targets])
     meta["holdout"] = holdout_scores(fit_table)
-    every_flag = edge_flags(problem.params, written) + meta["uncertainty"].get("flags", [])
+    edges = edge_flags(problem.params, written)
+    if "flags" in meta["uncertainty"]:
+        meta["uncertainty"]["flags"] = without_cut_intervals(meta["uncertainty"]["flags"], edges)
+    every_flag = edges + meta["uncertainty"].get("flags", [])
     if post is not None:
         every_flag += best_outside_flags(post, top, len(problem.seeds))
     meta["flags"] = every_flag
@@ -225,6 +228,15 @@ def written_from(source: str, trials: int, post) -> str:
             "trials (metrics.json best)"
         )
     return f"Values: the best of {trials} search trials (no uncertainty step)"
+
+
+def without_cut_intervals(flags: list[dict], edges: list[dict]) -> list[dict]:
+    """``flags`` without "unidentified" for a key at the edge of its range: its interval is cut by the range, not
+    set by the data, so the remedy is the edge flag's (widen the range), not more data; the edge flag says so."""
+    at_edge = {f["keys"][0] for f in edges}
+    for f in edges:
+        f["message"] += " Its interval is cut by the range, so it says nothing of how well the data pin the key down."
+    return [f for f in flags if not (f["kind"] == "unidentified" and f["keys"][0] in at_edge)]
 
 
 def best_outside_flags(post, top: Trial, replications: int) -> list[dict]:

@@ -206,8 +206,13 @@ def read_observed(path: Path, start: datetime.date) -> pd.DataFrame:
     for row, line in zip(rows, lines, strict=True):
         if len(row) > len(header):
             raise CalibrationError(
-                f"{path}:{line}: {len(row)} cells, but the header names {len(header)} columns; "
-                "check the delimiters (a decimal comma or thousands separator needs quotes)"
+                f"{path}:{line}: {len(row)} cells, but the header names {len(header)} columns; check the "
+                "delimiters: write numbers with a decimal point and without thousands separators (1234.5)"
+            )
+        if len(row) < len(header):
+            raise CalibrationError(
+                f"{path}:{line}: {len(row)} cells, but the header names {len(header)} columns; write every "
+                "comma, with the cell empty for a value not observed"
             )
     raw = pd.DataFrame([row + [""] * (len(header) - len(row)) for row in rows], columns=header, dtype=object)
     if raw.empty:
@@ -243,9 +248,12 @@ def _cell(text: str, path: Path, line: int, col: str) -> float:
             f"{path}:{line}: column '{col}': {text!r} is not a number; leave the cell empty for a value not observed"
         )
     try:
+        if "_" in text:  # Python reads 1_3 as 13; a data file does not mean that
+            raise ValueError(text)
         value = float(text)
     except ValueError:
-        raise CalibrationError(f"{path}:{line}: column '{col}': {text!r} is not a number") from None
+        hint = "; write numbers without thousands separators (1234.5)" if "," in text or "_" in text else ""
+        raise CalibrationError(f"{path}:{line}: column '{col}': {text!r} is not a number{hint}") from None
     if math.isnan(value):
         raise CalibrationError(
             f"{path}:{line}: column '{col}': {text!r} is not a number; leave the cell empty for a value not observed"
@@ -274,7 +282,9 @@ def _check_values(values: pd.DataFrame, path: Path, lines: list[int]) -> None:
 def _days(raw: pd.DataFrame, path: Path, start: datetime.date, lines: list[int]) -> np.ndarray:
     """Each row's run day, from ``day`` or ``date``; with both, they must name the same day on every row."""
     if "day" not in raw.columns and "date" not in raw.columns:
-        raise CalibrationError(f"{path}: needs a 'day' column (0-based run day) or a 'date' column (YYYY-MM-DD)")
+        cased = [c for c in raw.columns if c.strip().lower() in ("day", "date")]
+        hint = f"; column names are lower case: {cased[0].strip().lower()!r}, not {cased[0]!r}" if cased else ""
+        raise CalibrationError(f"{path}: needs a 'day' column (0-based run day) or a 'date' column (YYYY-MM-DD){hint}")
     by_day = _by_day(raw, path, lines) if "day" in raw.columns else None
     by_date = _by_date(raw, path, start, lines) if "date" in raw.columns else None
     if by_day is not None and by_date is not None:

@@ -198,8 +198,15 @@ def _rank_row(r, by_roi: bool, by_profit: bool) -> str:
         f"<tr><td>{r.rank}</td><td>{html.escape(r.strategy)}</td>{score}"
         f"<td class='{'bad' if r.profit < 0 else ''}'>{fmt.number(r.profit)}</td><td>{fmt.number(r.spend)}</td>"
         f"<td>{'yes' if r.meets_constraints else 'no: ' + html.escape(r.violates)}</td>"
-        f"<td>{_beaten(r.dominated_by)}</td><td>{_ties(r)}</td></tr>"
+        f"<td>{_beaten_by(r)}</td><td>{_ties(r)}</td></tr>"
     )
+
+
+def _beaten_by(r) -> str:
+    """Who beats ``r`` on mean profit and spend; "(within noise)" beside one the replications cannot tell apart."""
+    tied = set(f"{r.same_results_as}; {r.not_distinguishable_from}".split("; "))
+    names = [n for n in r.dominated_by.split("; ") if n]
+    return ", ".join(html.escape(n) + (" (within noise)" if n in tied else "") for n in names)
 
 
 def _ties(r) -> str:

@@ -46,3 +46,30 @@ def leaves(tree: Any, x: np.ndarray, y: np.ndarray) -> list[Step]:
 
     walk(0, init.lower.copy(), init.upper.copy())
     return sorted(out, key=lambda s: (-s.k, -s.density))
+
+
+#: Shuffles of the cases for a leaf's permutation p-value.
+PERMUTATIONS = 199
+
+
+def leaf_tail(step: Step, y: np.ndarray) -> float:
+    """The chance that ``step.n`` runs drawn at random hold ``step.k`` or more of the ``y`` cases (hypergeometric)."""
+    from scipy.stats import hypergeom
+
+    return float(hypergeom.sf(step.k - 1, len(y), int(y.sum()), step.n))
+
+
+def leaf_p_values(x: np.ndarray, y: np.ndarray, found: list[Step], mass_min: float) -> list[float]:
+    """Each leaf's p-value against trees grown on shuffled cases: the share of ``PERMUTATIONS`` shuffles whose
+    best case-rich leaf is at least as unlikely by chance (its hypergeometric tail as small). A tree picks its
+    leaves on the same runs, so a leaf's own tail is optimistic; this counts that choice (a fixed seed: the
+    same sweep gives the same p-values)."""
+    rng = np.random.default_rng(0)
+    base = y.mean()
+    null = np.ones(PERMUTATIONS)
+    for i in range(PERMUTATIONS):
+        shuffled = rng.permutation(y)
+        rich = [s for s in leaves(fit_tree(x, shuffled, mass_min), x, shuffled) if s.density > base]
+        if rich:
+            null[i] = min(leaf_tail(s, shuffled) for s in rich)
+    return [float((1 + np.count_nonzero(null <= leaf_tail(s, y))) / (PERMUTATIONS + 1)) for s in found]

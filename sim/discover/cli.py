@@ -43,7 +43,7 @@ def discover_command(
     try:
         q = question(sweep_dir, kpi, below, above, worst)
         if method == "cart":
-            from sim.discover.cart import fit_tree, leaves
+            from sim.discover.cart import fit_tree, leaf_p_values, leaves
 
             tree = fit_tree(q.x, q.cases, mass_min)
             found = [s for s in leaves(tree, q.x, q.cases) if s.density > q.cases.mean()]
@@ -58,7 +58,9 @@ def discover_command(
             rows = [r for i, s in enumerate(found) for r in box_rows(q, s, f"leaf {i + 1}", "cart")]
             pd.DataFrame(rows).to_csv(tmp / "boxes.csv", index=False, float_format="%.6g", lineterminator="\n")
             plot_tree(tree, q, tmp / "tree.png")
-            said = [box_sentence(q, s, f"Leaf {i + 1}: ") for i, s in enumerate(found[:3])]
+            shown = found[:3]
+            p_values = leaf_p_values(q.x, q.cases, shown, mass_min)
+            said = [leaf_sentence(q, s, i + 1, p) for i, (s, p) in enumerate(zip(shown, p_values, strict=True))]
             if found:
                 from sim.discover.plots import plot_box
 
@@ -70,6 +72,21 @@ def discover_command(
             plain_console().print(f"• {escape(s)}", highlight=False)
     print(f"wrote {out}")
     return out
+
+
+#: A leaf whose permutation p-value is at least this is not stated as a finding.
+LEAF_ALPHA = 0.05
+
+
+def leaf_sentence(q, leaf, number: int, p: float) -> str:
+    """A CART leaf as a finding when its permutation p-value (``cart.leaf_p_values``) is below ``LEAF_ALPHA``."""
+    text = box_sentence(q, leaf, f"Leaf {number}: ").rstrip(".")
+    if p < LEAF_ALPHA:
+        return f"{text}; p = {p:.2g} against trees grown on shuffled cases."
+    return (
+        f"{text}; p = {p:.2g} against trees grown on shuffled cases, not significant at {LEAF_ALPHA:g}: a tree "
+        "finds a leaf like it in runs where the cases fall by chance, so it is not a finding."
+    )
 
 
 def _prim(q, tmp: Path, peel_alpha: float, mass_min: float, paste: bool, box: int | None) -> list[str]:

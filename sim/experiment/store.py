@@ -154,9 +154,16 @@ class SweepStore:
         ``clean`` removes what an interrupted write left behind (only under the lock).
         """
         state = self.state()
+        if state == "other" and not self.root.is_dir():
+            raise OutputError(f"{self.root} is a file, not a directory; choose another --out")
         if state == "other":
             raise OutputError(f"{self.root} is not empty and holds no sweep (no manifest.json); choose another --out")
         manifest = self.read_manifest()
+        if not isinstance(manifest, dict) or "experiment_sha256" not in manifest:
+            raise OutputError(
+                f"{self.root} holds another command's output (its manifest.json is not a sweep's: a run directory?), "
+                "not a sweep; choose another --out"
+            )
         for folder in (self.chunks, self.series):
             if folder.exists() and not folder.is_dir():
                 raise OutputError(
