@@ -271,6 +271,16 @@ def test_cart_leaves_are_tested_against_trees_on_shuffled_cases_and_noise_is_no_
     assert "not a finding" not in first and "p = 0.005 against trees grown on shuffled cases" in first
 
 
+@pytest.mark.parametrize("command", [["discover", "--kpi", "profit", "--worst", "0.25"], ["analyze"]])
+def test_an_experiment_file_given_for_its_sweep_is_named_as_such(tmp_path, capsys, command):
+    exp = tmp_path / "exp.yaml"
+    exp.write_text(EXAMPLE.read_text(encoding="utf-8"), encoding="utf-8")
+    assert main([command[0], str(exp), *command[1:]]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert f"{exp} is a file, not a sweep directory: give the --out of `community-sim sweep {exp}`" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["exp.yaml"]
+
+
 def test_a_run_directory_is_named_as_such(tmp_path, capsys):
     run = tmp_path / "run"
     run.mkdir()

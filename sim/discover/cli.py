@@ -19,6 +19,7 @@ from sim.discover.boxes import (
     trajectory_frame,
 )
 from sim.discover.target import DiscoverError, question
+from sim.experiment.analysis import AnalysisError, check_not_a_file
 from sim.run.atomic import atomic_directory, check_destination
 
 
@@ -38,6 +39,10 @@ def discover_command(
 ) -> Path:
     if method not in ("prim", "cart"):
         raise UserError(f"--method {method!r}: use prim or cart")
+    try:
+        check_not_a_file(sweep_dir)  # before its default output directory is named inside it
+    except AnalysisError as exc:
+        raise UserError(str(exc)) from None
     out = out if out is not None else sweep_dir / f"discover-{method}"
     check_destination(out)
     try:

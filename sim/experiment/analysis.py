@@ -59,8 +59,16 @@ class Report:
     notes: list[str] = field(default_factory=list)
 
 
+def check_not_a_file(root: Path) -> None:
+    """A sweep is a directory: a file given instead (often the experiment itself) is named as such."""
+    if Path(root).is_file():
+        run = f"`community-sim sweep {root}`" if Path(root).suffix in (".yaml", ".yml") else "a sweep"
+        raise AnalysisError(f"{root} is a file, not a sweep directory: give the --out of {run}")
+
+
 def load_sweep(root: Path) -> Sweep:
     """Manifest, design and runs of the sweep in ``root`` (an unfinished sweep is read from its chunks)."""
+    check_not_a_file(root)
     manifest_path = Path(root) / "manifest.json"
     if not manifest_path.is_file():
         raise AnalysisError(f"{root} is not a sweep directory (no manifest.json); give the --out of a sweep")
