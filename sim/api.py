@@ -29,7 +29,8 @@ import yaml
 from sim.compare.cli import CompareError, check_horizons, choose_baseline, file_labels
 from sim.compare.ensemble import Ensemble, run_ensemble
 from sim.compare.loading import unique
-from sim.compare.table import KPIS, Objective, comparison_table, ranking, summary_sentences, value
+from sim.compare.ranking import ranking
+from sim.compare.table import KPIS, Objective, comparison_table, summary_sentences, value
 from sim.config.errors import ScenarioError
 from sim.config.loader import load_scenario, revise_scenario
 from sim.config.schema import Scenario

@@ -62,6 +62,19 @@ def write_spec(folder: Path, body: str = SYNTHETIC, name: str = "opt.yaml", scen
     return path
 
 
+def ok_row(task, **kpis) -> dict:
+    """A successful run's row of the synthetic evaluators: the task's identity and the given KPI values."""
+    return {
+        "point": task.point,
+        "replication": task.replication,
+        "seed": task.seed,
+        "status": "ok",
+        "error": None,
+        "wall_seconds": 0.0,
+        **kpis,
+    }
+
+
 def synthetic(plan, tasks):
     """The known-optimum evaluator; SIGKILLs its own process after ``OPT_KILL_AFTER`` tasks when that is set."""
     rows = []
@@ -78,19 +91,17 @@ def synthetic(plan, tasks):
         y = given.get("referral.reward_inviter", base["referral"]["reward_inviter"])
         u = given["referral.base_acceptance"]
         profit = -((x - 600) ** 2) / 1000 - 0.2 * (y - 10) ** 2 + 100 * u - 10
-        row = {
-            "point": task.point,
-            "replication": task.replication,
-            "seed": task.seed,
-            "status": "ok",
-            "error": None,
-            "wall_seconds": 0.0,
-            "final.profit": profit,
-            "final.cum_profit": profit,
-            "final.cost_total": 100 + x + 10 * y,
-            "retention.day_180": 0.5 + 0.01 * y,
-        }
-        rows.append(row)
+        rows.append(
+            ok_row(
+                task,
+                **{
+                    "final.profit": profit,
+                    "final.cum_profit": profit,
+                    "final.cost_total": 100 + x + 10 * y,
+                    "retention.day_180": 0.5 + 0.01 * y,
+                },
+            )
+        )
     return pd.DataFrame(rows, columns=[*RUN_COLUMNS, *plan.kpis]), None
 
 
@@ -132,16 +143,5 @@ def synthetic_roi(plan, tasks):
         x = given.get("acquisition.paid.daily_budget", plan.bases[""]["acquisition"]["paid"]["daily_budget"])
         u = given["referral.base_acceptance"]
         cost, profit = 1000 + 100 * x, -500 - 40 * x + 100 * u
-        row = {
-            "point": task.point,
-            "replication": task.replication,
-            "seed": task.seed,
-            "status": "ok",
-            "error": None,
-            "wall_seconds": 0.0,
-            "final.cum_profit": profit,
-            "final.cost_total": cost,
-            "final.roi": profit / cost,
-        }
-        rows.append(row)
+        rows.append(ok_row(task, **{"final.cum_profit": profit, "final.cost_total": cost, "final.roi": profit / cost}))
     return pd.DataFrame(rows, columns=[*RUN_COLUMNS, *plan.kpis]), None

@@ -12,8 +12,9 @@ from scipy import stats
 
 from sim.cli import main
 from sim.compare.ensemble import run_ensemble
+from sim.compare.ranking import ranking
 from sim.compare.stats import paired, significant_runs
-from sim.compare.table import Objective, comparison_table, ranking, summary_sentences, values
+from sim.compare.table import Objective, comparison_table, summary_sentences, values
 from tests.conftest import CHROMIUM_ARGS, small
 
 TINY = {

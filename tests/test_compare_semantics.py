@@ -15,8 +15,9 @@ import pytest
 from sim.cli import main
 from sim.compare import fmt
 from sim.compare.ensemble import Ensemble, RunRecord
+from sim.compare.ranking import ranking, ranking_line
 from sim.compare.stats import MIN_REPLICATIONS_PROB, incremental_ratio, paired
-from sim.compare.table import Objective, comparison_table, ranking, ranking_line, summary_sentences
+from sim.compare.table import Objective, comparison_table, summary_sentences
 
 ROOT = Path(__file__).resolve().parents[1]
 SMOKE = str(ROOT / "scenarios" / "smoke.yaml")

@@ -10,8 +10,9 @@ from sim.cli.output import Steps, plain_console, runs_bar
 from sim.compare.ensemble import Ensemble, run_ensemble
 from sim.compare.loading import InputError, load_runs, unique
 from sim.compare.plots import write_comparison_plots
+from sim.compare.ranking import ranking, ranking_line
 from sim.compare.report import write_report
-from sim.compare.table import Objective, comparison_table, ranking, ranking_line, summary_sentences
+from sim.compare.table import Objective, comparison_table, summary_sentences
 from sim.config.loader import load_scenario
 from sim.config.schema import Scenario
 from sim.run.atomic import atomic_directory, check_destination, default_output_dir, release

@@ -23,8 +23,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.compare.ranking import dominated_by, pareto_fronts
 from sim.compare.stats import paired
-from sim.compare.table import dominated_by
 from sim.experiment.runs import RunPlan
 from sim.optimize import evaluate as ev
 from sim.optimize import robust
@@ -63,12 +63,7 @@ def roi_order(
     """``trials`` ranked front by front on (profit, spend) among all the points given (the base too), by ROI
     within a front; and for each trial the points with at least its profit and at most its spend."""
     beaten = dominated_by(profit, spend)  # type: ignore[arg-type]
-    front, left, k = {}, set(beaten), 0
-    while left:
-        layer = {s for s in left if not set(beaten[s]) & left}
-        front.update(dict.fromkeys(layer, k))
-        left -= layer
-        k += 1
+    front = pareto_fronts(beaten)
     score = {t: roi[t] if np.isfinite(roi[t]) else -np.inf for t in trials}
     order = sorted(trials, key=lambda t: (front[t], -score[t]))
     return order, {t: list(beaten[t]) for t in trials}
