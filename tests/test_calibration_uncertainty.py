@@ -371,3 +371,24 @@ def test_the_console_holdout_mape_is_the_one_metrics_json_and_the_figure_report(
     assert "calibrated: the best trial, written to calibrated.yaml" in words
     line = next(x for x in text.splitlines() if "purchases" in x)
     assert "25.0%" in line and "50.0%" not in line
+
+
+def test_the_console_gives_the_training_distance_at_the_values_written():
+    """calibrated.yaml holds the estimate, not the best trial: the table's title gives the training distance at
+    the written values (metrics.json distance.train) beside the best trial's, so the two are not confused."""
+    from types import SimpleNamespace
+
+    from rich.console import Console
+
+    from sim.calibration.cli import summary_table
+
+    post = Posterior(LINE, np.array([0.5, 0.5]), np.diag([0.05**2, 0.05**2]), [False, False], 30, 8, 1.0, 20)
+    fit = pd.DataFrame(
+        {"period": [0], "kpi": ["y"], "observed": [10.0], "sim_mean": [9.0], "window": ["train"], "baseline": [np.nan]}
+    )
+    top = Trial(4, {"a": 9.0, "b": 2.0}, 0.1234)
+    console = Console(record=True, width=300)
+    console.print(summary_table(SimpleNamespace(params=LINE), top, fit, post, post.estimate(), 0.2468))
+    words = " ".join(console.export_text().split())
+    assert "calibrated.yaml holds the estimate: training distance 0.2468" in words
+    assert "best search trial 4: training distance 0.1234" in words

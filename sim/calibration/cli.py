@@ -19,7 +19,7 @@ from sim.calibration import baseline as baselines
 from sim.calibration.forecast import holdout_scores
 from sim.calibration.observed import load_observed, observed_from, read_observed
 from sim.calibration.params import parse_fit, parse_targets
-from sim.calibration.report import calibrated_yaml, error_metrics, fit_frame, metrics_json, plot_fit
+from sim.calibration.report import calibrated_yaml, distances, error_metrics, fit_frame, metrics_json, plot_fit
 from sim.calibration.search import Problem, Trial, best, search
 from sim.calibration.transactions import cohort_overrides, daily_rows, is_transaction_log, read_transactions
 from sim.calibration.uncertainty import Z50, Z90, derived_seeds, edge_flags, flags, laplace
@@ -203,7 +203,8 @@ def _calibrate(problem, plan, scenario, scenario_path, observed, overrides, mast
             baseline_name=base_fc["model"] if base_fc else "",
         )
     if not quiet:
-        plain_console().print(summary_table(problem, top, fit_table, post, written))
+        trained = distances(fit_table, problem).get("train")
+        plain_console().print(summary_table(problem, top, fit_table, post, written, trained))
         for flag in every_flag:
             plain_console(stderr=True).print(f"[yellow]warning:[/yellow] {flag['message']}")
         pruned = sum(t.pruned for t in trials_done)
@@ -370,13 +371,23 @@ def search_seeds(master: int, n: int) -> list[int]:
     return [master, *derived_seeds(master, 0x5EA2, n - 1)] if n > 1 else [master]
 
 
-def summary_table(problem: Problem, top: Trial, fit_table, post=None, written: dict[str, float] | None = None) -> Table:
+def summary_table(
+    problem: Problem,
+    top: Trial,
+    fit_table,
+    post=None,
+    written: dict[str, float] | None = None,
+    distance: float | None = None,
+) -> Table:
     """The values written to calibrated.yaml with their 90% intervals and the best search trial's (marked when
     outside the interval); then per target the training MAPE (mean of the replications at the calibrated
-    values) and the holdout MAPE of the forecast's median, as metrics.json holdout and fit.png score it."""
+    values) and the holdout MAPE of the forecast's median, as metrics.json holdout and fit.png score it.
+    The title gives the training ``distance`` at the written values (metrics.json distance.train) when they are
+    the estimate: the best trial's distance, beside it, is not theirs."""
     written = dict(top.values) if written is None else written
     source = "estimate" if post is not None else "best trial"
-    title = f"calibrated.yaml holds the {source}; best search trial {top.number}: training distance "
+    at_written = f": training distance {distance:.4f}" if post is not None and distance is not None else ""
+    title = f"calibrated.yaml holds the {source}{at_written}; best search trial {top.number}: training distance "
     table = Table(title=f"{title}{top.distance:.4f}")
     table.add_column("fitted key / target")
     table.caption = (

@@ -260,9 +260,6 @@ def _num(x: float, _pos: int | None = None) -> str:
 
 def metrics_json(problem: Problem, trials: list[Trial], best: Trial, fit: pd.DataFrame, meta: dict[str, Any]) -> str:
     """metrics.json: errors per target and window, best parameters, every trial, the seeds."""
-    distances = {
-        w: _finite(_window_distance(fit, problem, w)) for w in ("train", "holdout") if (problem.windows == w).any()
-    }
     doc = {
         **meta,
         "period": problem.observed.period,
@@ -275,7 +272,7 @@ def metrics_json(problem: Problem, trials: list[Trial], best: Trial, fit: pd.Dat
             {"path": p.path, "low": p.low, "high": p.high, "integer": p.integer, "log": p.log} for p in problem.params
         ],
         "best": {"trial": best.number, "params": best.values, "distance_train": _finite(best.distance)},
-        "distance": distances,
+        "distance": distances(fit, problem),
         "errors": error_metrics(fit),
         "errors_of": "sim_mean: the mean of the replications at the calibrated values (fit.csv sim_mean)",
         "holdout_of": "pred_median: the forecast's median (fit.csv pred_median), as fit.png and the console report it",
@@ -287,6 +284,12 @@ def metrics_json(problem: Problem, trials: list[Trial], best: Trial, fit: pd.Dat
         ],
     }
     return json.dumps(doc, indent=2) + "\n"
+
+
+def distances(fit: pd.DataFrame, problem: Problem) -> dict[str, float | None]:
+    """The search's distance at the calibrated values (``fit``'s replications' mean) in each window there is:
+    metrics.json ``distance``, and the console's distance at the values written to calibrated.yaml."""
+    return {w: _finite(_window_distance(fit, problem, w)) for w in ("train", "holdout") if (problem.windows == w).any()}
 
 
 def _window_distance(fit: pd.DataFrame, problem: Problem, window: str) -> float:
