@@ -271,6 +271,21 @@ def test_command_errors_exit_2(tmp_path, capsys):
     assert not list(tmp_path.glob("results*"))
 
 
+def test_the_calibrated_description_states_the_days_written(tmp_path):
+    """smoke.yaml's description says 60 days; calibrated with --set days=84, calibrated.yaml runs 84 days, and
+    its description says so (and names what was fitted to what) instead of repeating the input's."""
+    from sim.calibration.report import calibrated_yaml
+
+    csv = write_csv(tmp_path / "obs.csv", pd.DataFrame({"day": range(14), "purchases": 3.0}))
+    base = load_scenario(ROOT / "scenarios" / "smoke.yaml", ["days=84"]).model_dump(mode="json")
+    obs = load_observed(csv, START, None, "mean", ["purchases"])
+    problem = Problem(base, [parse_fit("purchase.base_prob=0.01:0.1", base)], parse_targets(["purchases"]), obs, [1])
+    doc = yaml.safe_load(calibrated_yaml(problem, {"purchase.base_prob": 0.05}, "smoke_calibrated", []))
+    assert doc["days"] == 84
+    assert "84 days" in doc["description"] and "60 days" not in doc["description"]
+    assert "obs.csv" in doc["description"] and "purchase.base_prob" in doc["description"]
+
+
 def test_cohort_only_scenario_is_closed_after_day_0():
     scenario = load_scenario(ROOT / "scenarios" / "cohort_only.yaml", ["market.size=3000"], days=60)
     ts = CommunityModel(scenario, record_events=False)

@@ -164,6 +164,7 @@ def calibrated_yaml(
     (and each value's 90% interval when there is one)."""
     data = with_values(problem.base, problem.params, values)
     data["name"] = name
+    data["description"] = calibrated_description(problem, data["days"])
     text = scenario_to_yaml(scenario_from_mapping(data, "calibrated scenario"))
     intervals = intervals or {}
 
@@ -181,6 +182,14 @@ def calibrated_yaml(
         "",
     ]
     return "\n".join(header) + text
+
+
+def calibrated_description(problem: Problem, days: int) -> str:
+    """calibrated.yaml's description: the input's may state other days (``--set days``) or a fitted key's old
+    value, so it says what was fitted to what and the days the file runs."""
+    source = problem.observed.path.name if problem.observed.path is not None else "observed data"
+    keys = ", ".join(p.path for p in problem.params)
+    return f"The {problem.base['name']} scenario with {keys} calibrated against {source}, for {days:,} days."
 
 
 def plot_fit(
