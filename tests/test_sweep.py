@@ -137,6 +137,22 @@ def test_a_different_experiment_is_not_resumed_into_the_same_directory(grid_seri
         run_sweep(other, tmp_path / "fresh", executor="serial", resume=True)
 
 
+def test_a_refused_directory_names_the_setting_that_differs_and_the_set_that_changed_it(grid_serial, tmp_path):
+    """``--set replications=2`` on the directory of a 3-replication sweep: the refusal names replications, both
+    values and the --set, so the user knows what to change; a change in the file names the file instead."""
+    path, out, _ = grid_serial
+    with pytest.raises(OutputError) as refused:
+        run_sweep(resolve_experiment(path, ["replications=2"]), out, executor="serial")
+    message = str(refused.value)
+    assert "holds a different experiment" in message
+    assert "replications is 2 with --set replications=2 and 3 in the directory" in message
+    assert "Drop or change that --set to resume it" in message
+    edited = write_experiment(tmp_path, GRID.replace("seed: 11", "seed: 12"), name="edited.yaml")
+    with pytest.raises(OutputError) as refused:
+        run_sweep(resolve_experiment(edited), out, executor="serial")
+    assert f"seed is 12 in {edited} and 11 in the directory" in str(refused.value)
+
+
 def test_sigkill_halfway_then_rerun_gives_the_uninterrupted_table(tmp_path):
     """Kill the sweep's whole process group after its first chunk lands; the same command then finishes it."""
     body = "seed: 5\nfactors:\n  referral.reward_inviter: [0, 10, 20, 40]\nreplications: 4\nkpis: [final.members]\n"

@@ -46,6 +46,7 @@ class Resolved:
     kpis: list[str]
     design_seed: int | None
     sha256: str = ""
+    overrides: tuple[str, ...] = ()  # the --set items applied to the file, to name them when they matter
 
     @property
     def n_runs(self) -> int:
@@ -152,6 +153,7 @@ def resolve_experiment(path: str | Path, overrides: Sequence[str] = (), *, max_r
     seeds = replication_seeds(exp.seed, exp.replications)
     resolved = Resolved(exp, display, bases, factors, setters, design, raw, seeds, kpis, dseed)
     resolved.sha256 = experiment_hash(resolved)
+    resolved.overrides = tuple(overrides)
     return resolved
 
 

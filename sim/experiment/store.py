@@ -30,7 +30,7 @@ import json
 import os
 import re
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -148,10 +148,13 @@ class SweepStore:
             write_parquet_atomic(raw.reset_index(), self.root / "design_raw.parquet")
         self.write_manifest(manifest)
 
-    def check_resumable(self, sha256: str, source: str, clean: bool = True) -> dict:
+    def check_resumable(
+        self, sha256: str, source: str, clean: bool = True, differences: Callable[[dict], str] | None = None
+    ) -> dict:
         """The stored manifest, if it belongs to the same experiment; a clear error otherwise.
 
-        ``clean`` removes what an interrupted write left behind (only under the lock).
+        ``clean`` removes what an interrupted write left behind (only under the lock). ``differences(manifest)``
+        says what differs from the stored experiment, for the error ("" when it cannot tell).
         """
         state = self.state()
         if state == "other" and not self.root.is_dir():
@@ -171,11 +174,13 @@ class SweepStore:
                     "move it away (or choose another --out)"
                 )
         if manifest.get("experiment_sha256") != sha256:
+            how = differences(manifest) if differences is not None else ""
             raise OutputError(
                 f"{self.root} holds a different experiment ({manifest.get('name')!r} from "
                 f"{manifest.get('source')}, hash {str(manifest.get('experiment_sha256'))[:12]}); {source} "
-                f"(hash {sha256[:12]}) differs in its factors, design, seeds, KPIs or base scenario. "
-                "Choose another --out, or delete the directory to start over"
+                f"(hash {sha256[:12]}) differs "
+                + (how or "in its factors, design, seeds, KPIs or base scenario. Choose another --out")
+                + ", or delete the directory to start over"
             )
         if clean:
             self._clean_partials()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import json
 import math
 import time
 from collections.abc import Callable, Iterator
@@ -84,7 +85,7 @@ def run_sweep(
             manifest = new_manifest(resolved)
             store.create(manifest, resolved.design, resolved.raw)
         else:
-            manifest = store.check_resumable(resolved.sha256, resolved.source)
+            manifest = store.check_resumable(resolved.sha256, resolved.source, differences=differences(resolved))
             commit = git_commit()
             if manifest.get("git_commit") != commit:
                 warnings.append(
@@ -177,8 +178,59 @@ def _usable(store: SweepStore, resolved: Resolved, resume: bool) -> str:
     if state == "new" and resume:
         raise OutputError(f"nothing to resume: {store.root} holds no sweep; run without --resume to start one")
     if state != "new":
-        store.check_resumable(resolved.sha256, resolved.source, clean=False)
+        store.check_resumable(resolved.sha256, resolved.source, clean=False, differences=differences(resolved))
     return state
+
+
+def differences(resolved: Resolved) -> Callable[[dict], str]:
+    """What tells ``resolved`` from the experiment a sweep directory's manifest records: the settings whose values
+    differ (a few), each naming the --set that gave it or the file, then what to do (the refusal's second half)."""
+
+    def describe(manifest: dict) -> str:
+        stored = manifest.get("experiment")
+        if not isinstance(stored, dict):  # a manifest without it: the generic reason
+            return ""
+        now = resolved.experiment.model_dump(mode="json")
+        found = [(key, new, old) for key, new, old in _leaves(now, stored) if key not in ("name", "description")]
+        if not found:
+            if json.loads(json.dumps(resolved.bases, default=str)) != manifest.get("bases"):
+                return (
+                    "in its base scenario (a file it reads has changed since the sweep started). Choose another --out"
+                )
+            return ""
+        parts, set_by = [], []
+        for key, new, old in found[:3]:
+            given = next((o for o in resolved.overrides if _sets(o, key)), None)
+            set_by += [given] if given else []
+            where = f"with --set {given}" if given else f"in {resolved.source}"
+            parts.append(f"{key} is {_shown(new)} {where} and {_shown(old)} in the directory")
+        more = f" (and {len(found) - 3} more settings)" if len(found) > 3 else ""
+        todo = "Drop or change that --set to resume it, choose another --out" if set_by else "Choose another --out"
+        return f"in its settings: {'; '.join(parts)}{more}. {todo}"
+
+    return describe
+
+
+def _leaves(new, old, key: str = "") -> Iterator[tuple[str, object, object]]:
+    """The dotted keys whose values differ between two experiments as plain data (None where one has none)."""
+    if isinstance(new, dict) and isinstance(old, dict):
+        for k in list(new) + [k for k in old if k not in new]:
+            yield from _leaves(new.get(k), old.get(k), f"{key}.{k}" if key else str(k))
+    elif new != old:
+        yield key, new, old
+
+
+def _sets(override: str, key: str) -> bool:
+    """Whether the ``key=value`` override sets ``key`` or a key around it (``design=...`` sets ``design.n``)."""
+    name = override.partition("=")[0].strip()
+    return key == name or key.startswith(f"{name}.")
+
+
+def _shown(value: object) -> str:
+    """A setting's value as written: plain for a number or text, JSON for a list or mapping, "not set" for none."""
+    if value is None:
+        return "not set"
+    return value if isinstance(value, str) else json.dumps(value, default=str)
 
 
 def results_plan(resolved: Resolved, out: Path, *, resume: bool = False) -> str:
