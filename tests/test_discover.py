@@ -211,6 +211,23 @@ def test_a_profitable_sweep_gets_no_loss_sentence(tmp_path):
     assert "lose" not in (out / "summary.txt").read_text(encoding="utf-8")
 
 
+def test_when_every_run_makes_money_discover_opens_by_saying_so(tmp_path, capsys):
+    """The match of the loss sentence: every run profitable, so the boxes find where it makes the least."""
+    sweep = losing_sweep(tmp_path / "sweep", offset=+90_000.0)
+    out = tmp_path / "d"
+    assert main(["discover", str(sweep), "--kpi", "profit", "--worst", "0.25", "--out", str(out)]) == 0
+    first = " ".join((out / "summary.txt").read_text(encoding="utf-8").splitlines()[0].split())
+    profit = pd.read_parquet(sweep / "runs.parquet")["final.profit"]
+    assert first == (
+        f"Every one of the 120 runs makes money (+{profit.min():,.0f} to +{profit.max():,.0f} CNY): "
+        "the boxes below find where it makes the least."
+    )
+    assert " ".join(capsys.readouterr().out.split()).startswith("• Every one of the 120 runs makes money")
+    below = tmp_path / "below"
+    assert main(["discover", str(sweep), "--kpi", "profit", "--below", "85000", "--out", str(below), "--quiet"]) == 0
+    assert "find where it makes less than 85,000 CNY." in (below / "summary.txt").read_text(encoding="utf-8")
+
+
 def test_below_zero_when_every_run_loses_money_says_so_and_what_to_ask(tmp_path, capsys):
     sweep = losing_sweep(tmp_path / "sweep")
     assert main(["discover", str(sweep), "--kpi", "profit", "--below", "0", "--out", str(tmp_path / "d")]) == 2

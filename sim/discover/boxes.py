@@ -7,7 +7,7 @@ import pandas as pd
 
 from sim.compare.fmt import number
 from sim.discover.prim import Step, initial_box
-from sim.discover.target import Question, losses
+from sim.discover.target import Question, gains, losses
 
 
 def box_rows(q: Question, step: Step, name: str, method: str, qp: np.ndarray | None = None) -> list[dict]:
@@ -67,15 +67,20 @@ def _join(items: list[str]) -> str:
 
 def loss_sentence(q: Question) -> str:
     """When more than half of the runs lose money, that first: ``Every one of the 120 runs loses money (-79,670
-    to -59,682 CNY): the boxes below find where it loses the most.``; empty otherwise."""
-    said = losses(q.kpi, q.values)
+    to -59,682 CNY): the boxes below find where it loses the most.``; when every run makes money, that: ``Every
+    one of the 120 runs makes money (+78,578 to +93,882 CNY): the boxes below find where it makes the least.``;
+    empty otherwise."""
+    lost = losses(q.kpi, q.values)
+    said = lost or gains(q.kpi, q.values)
     if not said:
         return ""
     label = q.kpi.removeprefix("final.")
     if q.rule.startswith(f"{label} in the worst"):
-        where = "where it loses the most"
-    elif q.rule.startswith(f"{label} below ") and q.threshold <= 0:
+        where = "where it loses the most" if lost else "where it makes the least"
+    elif q.rule.startswith(f"{label} below ") and q.threshold <= 0 and lost:
         where = f"where it loses more than {number(-q.threshold)} CNY"
+    elif q.rule.startswith(f"{label} below ") and q.threshold > 0 and not lost:
+        where = f"where it makes less than {number(q.threshold)} CNY"
     else:
         where = f"where it has {q.rule}"
     return f"{said[0].upper()}{said[1:]}: the boxes below find {where}."

@@ -12,7 +12,7 @@ from matplotlib.patches import Rectangle
 from sim.compare.plots import PALETTE, THOUSANDS, _figure, _save
 from sim.discover.boxes import trajectory_frame
 from sim.discover.prim import Step, initial_box
-from sim.discover.target import Question, losses
+from sim.discover.target import Question, gains, losses
 
 CASE, OTHER, BOX = "#D55E00", "#bbbbbb", "#0072B2"
 
@@ -88,8 +88,8 @@ def plot_box(q: Question, step: Step, path: Path, note: str = "") -> Path:
     handles.append(Rectangle((0, 0), 1, 1, fill=False, ec=BOX, lw=2))
     labels.append(f"box{f' ({note})' if note else ''}: density {step.density:.0%}, coverage {step.coverage:.0%}")
     fig.legend(handles, labels, loc="outside lower center", ncols=3 if cols == 3 else 2, frameon=False)
-    lost = losses(q.kpi, q.values)
-    fig.suptitle(f"{q.strategy}: where the runs with {q.rule} lie" + (f"\n{lost[0].upper()}{lost[1:]}" if lost else ""))
+    said = losses(q.kpi, q.values) or gains(q.kpi, q.values)
+    fig.suptitle(f"{q.strategy}: where the runs with {q.rule} lie" + (f"\n{said[0].upper()}{said[1:]}" if said else ""))
     return _save(fig, path)
 
 

@@ -61,6 +61,14 @@ def losses(kpi: str, values: np.ndarray) -> str:
     return f"{k} of the {n} runs ({k / n:.0%}) lose money (profit from {span})"
 
 
+def gains(kpi: str, values: np.ndarray) -> str:
+    """``every one of the 120 runs makes money`` with the range of profit when every run of a profit KPI does
+    (the match of ``losses``: the boxes then find where it makes the least); empty otherwise."""
+    if not is_profit(kpi) or not (values > 0).all():
+        return ""
+    return f"every one of the {len(values)} runs makes money ({_signed(values.min())} to {_signed(values.max())} CNY)"
+
+
 def _signed(x: float) -> str:
     return ("+" if x > 0 else "") + number(x)
 
