@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 import shutil
 import subprocess
 
@@ -323,3 +324,34 @@ def test_one_replication_has_no_intervals_and_says_so():
     (text,) = sentences(_attribution(groups, (-11.0, nan, nan)), "a", "b", 120, 1)
     text = " ".join(text.split())
     assert "one replication" in text and text.index("koc") < text.index("points") and "Within noise" not in text
+
+
+def test_a_pair_that_does_not_interact_is_not_given_as_0_people():
+    """A pair interaction of exactly 0 in every replication (neither group moved members) is no interaction:
+    the report's table says none and the sentence names no such pair, instead of "0 people"."""
+    from sim.explain.report import _kpi_table
+    from sim.explain.words import sentences
+
+    groups = [("koc", -6.0, -9.0, -3.0), ("points", -5.0, -6.0, -4.0), ("badges", -2.0, -3.0, -1.0)]
+    att = _attribution(groups, (-11.0, -15.0, -7.0), "final.members")
+    pairs = [
+        {
+            "kpi": "final.members",
+            "kind": "interaction",
+            "name": f"{a} x {b}",
+            "keys": "",
+            "contribution": 0.0,
+            "ci_low": 0.0,
+            "ci_high": 0.0,
+            "share_of_total": 0.0,
+        }
+        for a, b in (("koc", "points"), ("koc", "badges"))
+    ]
+    residual = {"kpi": "final.members", "kind": "residual", "name": "total - sum of solo effects", "keys": "",
+                "contribution": 2.0, "ci_low": 1.0, "ci_high": 3.0, "share_of_total": -0.18}  # fmt: skip
+    table = pd.concat([att.table, pd.DataFrame([residual, *pairs])], ignore_index=True)
+    row = next(r for r in _kpi_table(table, "people").split("<tr>") if "koc x points" in r)
+    assert "0 people" not in row and "none" in row
+    (text,) = sentences(att.__class__(table, att.breakdown, "exact", att.per_replication), "a", "b", 120, 3)
+    assert "comes only from changes working together" in text and "pair interaction" not in text
+    assert not re.search(r"(?<![\d,.])0 people", text)

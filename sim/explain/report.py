@@ -11,7 +11,7 @@ import pandas as pd
 from sim.compare import fmt
 from sim.explain.attribution import Attribution
 from sim.explain.changes import Group, value_at
-from sim.explain.words import breakdown_frame, label_of, share_text, unit_of
+from sim.explain.words import breakdown_frame, label_of, not_interacting, share_text, unit_of
 from sim.run import html as pages
 from sim.run.html import CSS, img
 
@@ -32,7 +32,8 @@ def _changes_table(a: dict, b: dict, groups: list[Group]) -> str:
 
 
 def _kpi_table(rows: pd.DataFrame, unit: str) -> str:
-    """Groups, residual and interactions; shares only of a change whose 95% CI excludes 0."""
+    """Groups, residual and interactions; shares only of a change whose 95% CI excludes 0. A pair whose
+    interaction is exactly 0 in every replication does not interact: "none", not "0 people" or "0 CNY"."""
     total = rows[rows["kind"] == "total"].iloc[0]
     sure = pd.notna(total.ci_low) and (total.ci_low > 0 or total.ci_high < 0)
     body = ""
@@ -41,9 +42,12 @@ def _kpi_table(rows: pd.DataFrame, unit: str) -> str:
             continue
         ci = f"{fmt.change(r.ci_low, unit)} to {fmt.change(r.ci_high, unit)}" if pd.notna(r.ci_low) else "–"
         share = share_text(r.share_of_total) if sure and r.kind == "group" and pd.notna(r.share_of_total) else ""
+        value = fmt.change(r.contribution, unit)
+        if r.kind == "interaction" and not_interacting(r):
+            value, ci = "none", ""
         body += (
             f"<tr><td>{html.escape(r.kind)}</td><td>{html.escape(r.name)}</td>"
-            f"<td>{fmt.change(r.contribution, unit)}</td><td>{ci}</td><td>{share}</td></tr>"
+            f"<td>{value}</td><td>{ci}</td><td>{share}</td></tr>"
         )
     return f"<table><tr><th>kind</th><th>name</th><th>contribution</th><th>95% CI</th><th>share</th></tr>{body}</table>"
 

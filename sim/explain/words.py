@@ -42,6 +42,13 @@ def share_text(x: float) -> str:
     return "under 1%" if abs(x) < 0.005 else f"{x:.0%}"
 
 
+def not_interacting(row) -> bool:
+    """A pair interaction of exactly 0 in every replication: the pair does not interact (e.g. neither group moved
+    the KPI), so there is no amount to give it."""
+    one = pd.isna(row.ci_low) and pd.isna(row.ci_high)  # one replication: its mean is that replication's value
+    return row.contribution == 0 and (one or row.ci_low == row.ci_high)
+
+
 def cost_only_groups(att: Attribution) -> dict[str, list[str]]:
     """Groups that moved nothing but ledger lines, with those lines."""
     out = {}
@@ -116,6 +123,7 @@ def sentences(att: Attribution, a: str, b: str, days: int, replications: int) ->
         if len(residual) and abs(total.contribution) > 0:
             r = residual.iloc[0]
             pairs = rows[rows["kind"] == "interaction"]
+            pairs = pairs[[not not_interacting(p) for p in pairs.itertuples()]]  # a pair that does not interact
             text += f" The groups' effects alone add up to {fmt.change(total.contribution - r.contribution, unit)}; "
             text += f"{fmt.change(r.contribution, unit)} comes only from changes working together"
             if len(pairs):
