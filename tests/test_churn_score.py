@@ -4,6 +4,7 @@ outreach and the health KPI read it (not the hidden hazard) while the simulation
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -81,7 +82,9 @@ def plain_features(model, people):
         "purchases": np.log1p(pop.purchases[people].astype(np.float32)),
         "purchase_recency": np.log1p((day - np.where(last_buy >= 0, last_buy, join)).astype(np.float32)),
         "tenure": np.log1p(tenure),
-        "new": (tenure < s.lifecycle.new_for_days).astype(np.float32),
+        "new": ((tenure < s.lifecycle.new_for_days) & (pop.join_source[people] != model.join_codes["initial"])).astype(
+            np.float32
+        ),
         "advocate": (pop.invited[people] > 0).astype(np.float32),
         "referred": churn_score.referrer_is_member(pop, people).astype(np.float32),
         "koc": pop.is_koc[people].astype(np.float32),
@@ -333,3 +336,15 @@ def test_coupons_can_target_a_tag(tag):
         assert np.all(v30 >= cfg.core_visits)
     else:
         assert np.all(day - model.pop.last_visit[chosen] >= cfg.silent_after_days)
+
+
+def test_a_calm_baseline_starts_without_a_churn_risk_alert():
+    """The baseline's initial members are established, not new: its at-risk share starts under the alert's threshold
+    (it was above it on days 0 to 11 while they were scored as new) and no retention offer goes out at the start."""
+    from sim.config.loader import load_scenario
+
+    scenario = load_scenario(Path(__file__).parents[1] / "scenarios" / "baseline.yaml", ["rules.enabled=true"], days=20)
+    ts = simulate(scenario, record_events=False).timeseries
+    assert (ts["at_risk_share"] < scenario.health.max_at_risk_share).all()
+    assert not ts["alert_churn_risk"].any()
+    assert not ts["coupons_issued"].any()

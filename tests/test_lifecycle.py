@@ -225,3 +225,28 @@ def test_initial_members_arrive_with_their_own_visit_history():
     initial = np.flatnonzero(pop.join_source == result.model.join_codes["initial"])
     assert pop.last_visit[initial].min() >= -180  # history is capped
     assert ts["stage_dormant"].iloc[0] > 0  # some were already dormant when the run starts
+
+
+def test_initial_members_are_established_not_new():
+    """The initial members joined before day 0: in the first ``new_for_days`` days they are active (or dormant,
+    loyal, advocate), never new, and the churn-risk score does not read them as new; a member who joins during
+    the run is new for ``new_for_days`` days."""
+    from sim.mechanisms.churn_score import features
+    from sim.model import CommunityModel
+
+    scenario = small(days=40)
+    model = CommunityModel(scenario)
+    for _ in range(10):
+        model.step()
+    pop, today = model.pop, model.day.day
+    mi = np.flatnonzero(pop.status == MEMBER)
+    initial = pop.join_source[mi] == model.join_codes["initial"]
+    assert initial.any() and (~initial).any()
+    code = stages(model, mi)
+    assert not (code[initial] == STAGES.index("new")).any()
+    assert (code[initial] == STAGES.index("active")).any()
+    later = ~initial & (pop.last_visit[mi] > today - scenario.lifecycle.dormant_after_days)
+    assert (code[later] == STAGES.index("new")).all()
+    new_input = features(model, mi)["new"]
+    assert not new_input[initial].any()
+    assert new_input[~initial].all()

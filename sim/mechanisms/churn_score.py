@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.core.mathutil import logistic, roc_auc
-from sim.core.membership import referrer_is_member
+from sim.core.membership import newcomers, referrer_is_member
 from sim.core.population import MEMBER
 from sim.engine.arrays import code_counts, first_flag, log1p_counts, select
 from sim.mechanisms.spec import KPI, Column, Mechanism, counter
@@ -108,7 +108,7 @@ def features(model: CommunityModel, people: np.ndarray | slice) -> dict[str, np.
         "purchases": log1p_counts(pop.purchases[people]),
         "purchase_recency": log1p_counts(since_buy),
         "tenure": log1p_counts(tenure),
-        "new": (tenure < s.lifecycle.new_for_days).astype(np.float32),
+        "new": newcomers(model, people).astype(np.float32),
         "advocate": (pop.invited[people] > 0).astype(np.float32),
         "referred": referrer_is_member(pop, people).astype(np.float32),
         "koc": pop.is_koc[people].astype(np.float32),
@@ -267,7 +267,7 @@ SPEC = Mechanism(
         Column("visit_bits", np.uint64, 0),  # bit k: visited k days before visit_bits_day
         Column("visit_bits_day", np.int32, -1),  # day of the last visit recorded (-1 never)
     ),
-    uses=("scenario", "pop", "day", "rows", "score_book", "network", "n_churned", "mods"),
+    uses=("scenario", "pop", "day", "rows", "score_book", "network", "n_churned", "mods", "join_codes"),
     takes=("visitors",),
     leaves=("churn_scores",),
 )

@@ -148,6 +148,7 @@ SPEC = Mechanism(
         "network",
         "rows",
         "n_negative",
+        "join_codes",
         "n_churned",
         "treatment",
     ),

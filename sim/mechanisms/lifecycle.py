@@ -2,7 +2,7 @@
 
 Every member is in exactly one stage, taken in this order:
 - dormant: no visit for ``dormant_after_days`` days (joining counts as a visit);
-- new: joined within ``new_for_days`` days;
+- new: joined within ``new_for_days`` days (the initial members joined before day 0: never new);
 - advocate: someone joined through their invitation (referral or group buy);
 - loyal: bought at least twice as a member;
 - active: every other member.
@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.core.membership import newcomers
 from sim.engine.arrays import code_counts, first_flag
 from sim.mechanisms.spec import KPI, Mechanism, counter, ratio
 
@@ -36,7 +37,7 @@ def stages(model: CommunityModel, mi: np.ndarray | slice) -> np.ndarray:
     pop, cfg, today = model.pop, model.scenario.lifecycle, model.day.day
     applies = {
         "dormant": pop.last_visit[mi] <= today - cfg.dormant_after_days,  # joining counts as a visit
-        "new": pop.join_day[mi] > today - cfg.new_for_days,
+        "new": newcomers(model, mi),
         "advocate": pop.invited[mi] > 0,
         "loyal": pop.purchases[mi] >= 2,
     }
@@ -67,5 +68,5 @@ SPEC = Mechanism(
         *(KPI(f"stage_{name}", "stock", counter(f"stage_{name}"), group="community") for name in STAGES),
         KPI("dormant_share", "stock", _dormant_share, headline=True, group="community"),
     ),
-    uses=("scenario", "pop", "day", "rows"),
+    uses=("scenario", "pop", "day", "rows", "join_codes"),
 )

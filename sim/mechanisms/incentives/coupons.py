@@ -157,6 +157,7 @@ SPEC = Mechanism(
         "coupon_habits",
         "n_churned",
         "treatment",
+        "join_codes",
     ),
     targetable=tuple(
         f"incentives.coupons.{key}"
