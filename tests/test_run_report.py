@@ -10,12 +10,13 @@ import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from sim.cli import main
 from sim.config.schema import Scenario
 from sim.plots.fonts import bundled_font
-from sim.run.counterfactual import verdict
+from sim.run.counterfactual import effect_rows, verdict
 from sim.run.report import headline
 from tests.conftest import CHROMIUM_ARGS
 
@@ -105,6 +106,24 @@ def test_headline_states_direction_and_sign_in_words():
     assert grew == "Over 365 days the community grew from 1,000 to 6,900 members and earned 69,000 CNY profit."
     assert headline(sc, sample(800, -1234.6)).endswith("shrank from 1,000 to 800 members and lost 1,235 CNY.")
     assert "stayed at 1,000 members and broke even" in headline(sc, sample(1000, 0.2))
+
+
+def test_headline_tells_a_fall_from_the_peak():
+    """crisis_unanswered at 10,000 people read "grew from 1,000 to 1,461" after peaking at 3,691 and losing 60%."""
+    sc = Scenario.model_validate({"acquisition": {"initial_members": 1000}})
+    rise_and_fall = pd.Series([1000.0, 2500.0, 3691.0, 2000.0, 1461.0], index=[0, 75, 151, 250, 364])
+    assert headline(sc, sample(1461, -198369.2), rise_and_fall) == (
+        "Over 365 days the community grew from 1,000 to a peak of 3,691 members on day 151, then fell to 1,461 and "
+        "lost 198,369 CNY."
+    )
+    steady = pd.Series([1000.0, 3000.0, 6950.0, 6900.0], index=[0, 100, 300, 364])  # 1% under the peak: growth
+    assert headline(sc, sample(6900, 69000.4), steady).startswith(
+        "Over 365 days the community grew from 1,000 to 6,900"
+    )
+    below_start = pd.Series([1000.0, 1500.0, 700.0], index=[0, 40, 364])
+    assert "grew from 1,000 to a peak of 1,500 members on day 40, then fell to 700" in headline(
+        sc, sample(700, -10.0), below_start
+    )
 
 
 @pytest.mark.skipif(shutil.which("chromium") is None, reason="Debian chromium is not installed")
@@ -211,8 +230,34 @@ def test_incentive_verdict_in_words():
     assert verdict(block(-3000, 2000), -5000).endswith(
         "Without them the run would have lost only 2,000 CNY: they add to the loss above."
     )
-    # programs that cost nothing yet (points earned, none redeemed) and change nothing
+    # programs that cost nothing yet (points earned, none redeemed) and change nothing: the points still owed
     assert verdict(block(0.2, 0.0, liability=800), 1000) == (
-        "The incentive programs break even against the same run without them (no incentive cost over the run, "
-        "so no ROI). Without them the run would have earned 1,000 CNY as well."
+        "The incentive programs do not pay for themselves once their points are counted: they add 0 CNY of "
+        "profit so far, but 800 CNY of points are still outstanding, and counted as spent they lose 800 CNY "
+        "against the same run without them (ROI -1.00: each CNY spent on them brings back 0.00 CNY). Without them "
+        "the run would have earned 1,000 CNY."
+    )
+
+
+def test_the_verdict_counts_the_points_still_outstanding():
+    """A gain smaller than the points still owed is no gain (points_program, 10,000 people, 180 days: +48 CNY
+    booked, 5,208 CNY of points outstanding); a larger one is stated net of them too."""
+    small_gain = verdict(block(48, 1200, liability=5208), 50000)
+    assert small_gain.startswith(
+        "The incentive programs do not pay for themselves once their points are counted: they add 48 CNY of "
+        "profit so far, but 5,208 CNY of points are still outstanding, and counted as spent they lose 5,160 CNY "
+        "against the same run without them (ROI -0.81: "
+    )
+    assert "pay for themselves:" not in small_gain
+    assert effect_rows(block(48, 1200, liability=5208), 50000)[0][3] == "bad"  # the table's tone agrees
+    large_gain = verdict(block(26797, 10000, liability=17213), 264030)
+    assert large_gain.startswith(
+        "The incentive programs pay for themselves: they add 26,797 CNY of profit against the same run without "
+        "them, 9,584 CNY with the 17,213 CNY of points still outstanding counted as spent (ROI 0.35: each CNY "
+        "spent on them brings back 1.35 CNY)."
+    )
+    assert large_gain.endswith("Without them the run would have earned 237,233 CNY instead.")
+    assert verdict(block(-3000, 2000, liability=500), 10000).startswith(
+        "The incentive programs do not pay for themselves: they lose 3,000 CNY so far, and 500 CNY of points are "
+        "still outstanding; counted as spent, they lose 3,500 CNY against the same run without them (ROI -1.40: "
     )

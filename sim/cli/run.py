@@ -95,10 +95,10 @@ def _run(scenario, out_dir: Path, quiet: bool) -> None:
         console = plain_console()
         console.print(headline_table(result.summary, f"{scenario.name}: {scenario.days} days, seed {scenario.seed}"))
         if (incentives := incentive_table(result.summary)) is not None:
-            from sim.run.counterfactual import METHOD, verdict
+            from sim.run.counterfactual import METHOD, counted_gain, verdict
 
             block, profit = result.summary["incentives"], float(result.summary["final"]["profit"])
-            gain = round(float(block["incremental_profit"]))
+            gain = round(counted_gain(block))  # the verdict's colour: the points still owed counted
             console.print(incentives)
             style = "bold green" if gain > 0 else "bold red" if gain < 0 else "bold"
             console.print(verdict(block, profit), style=style, highlight=False, soft_wrap=True)

@@ -108,13 +108,27 @@ def _roi_words(roi: float | None) -> str:
     return f"ROI {roi:.2f}: each CNY spent on them is lost, and {-back:.2f} CNY more"
 
 
+def points_owed(block: dict) -> float:
+    """The points members still hold at the end, in CNY: a cost to come that the run without the programs does
+    not carry (0 without points)."""
+    return float(block.get("points_liability_end") or 0.0)
+
+
+def counted_gain(block: dict) -> float:
+    """The programs' incremental profit with the points still owed counted as spent: what the verdict judges."""
+    return float(block["incremental_profit"]) - points_owed(block)
+
+
 def verdict(block: dict, profit: float) -> str:
     """In plain words: whether the incentive programs pay for themselves against the same run without them,
     and what that means for the run's ``profit`` (the headline's). ``block`` is summary.json's ``incentives``."""
     gain = float(block["incremental_profit"])
     without = profit - gain  # the counterfactual run's profit
-    roi = _roi_words(block["roi"])
     otherwise = f"Without them the run would have {outcome(without, would=True)}"
+    owed = points_owed(block)
+    if round(owed) > 0 and block.get("roi_with_liability") is not None:
+        return _verdict_with_points(gain, owed, _roi_words(block["roi_with_liability"]), otherwise)
+    roi = _roi_words(block["roi"])
     if round(gain) > 0:
         first = f"The incentive programs pay for themselves: they add {gain:,.0f} CNY of profit"
         if round(profit) > 0:
@@ -137,11 +151,35 @@ def verdict(block: dict, profit: float) -> str:
     return f"{first} against the same run without them ({roi}). {second}"
 
 
+def _verdict_with_points(gain: float, owed: float, roi: str, otherwise: str) -> str:
+    """The verdict when members still hold points worth ``owed`` CNY: a cost to come that the run without the
+    programs does not carry, so the programs pay for themselves only if they gain more than it."""
+    net = gain - owed
+    if round(net) > 0:
+        return (
+            f"The incentive programs pay for themselves: they add {gain:,.0f} CNY of profit against the same run "
+            f"without them, {net:,.0f} CNY with the {owed:,.0f} CNY of points still outstanding counted as spent "
+            f"({roi}). {otherwise} instead."
+        )
+    if round(gain) < 0:
+        return (
+            f"The incentive programs do not pay for themselves: they lose {-gain:,.0f} CNY so far, and "
+            f"{owed:,.0f} CNY of points are still outstanding; counted as spent, they lose {-net:,.0f} CNY against "
+            f"the same run without them ({roi}). {otherwise}."
+        )
+    return (
+        f"The incentive programs do not pay for themselves once their points are counted: they add {gain:,.0f} "
+        f"CNY of profit so far, but {owed:,.0f} CNY of points are still outstanding, and counted as spent they "
+        f"lose {-net:,.0f} CNY against the same run without them ({roi}). {otherwise}."
+    )
+
+
 def effect_rows(block: dict, profit: float) -> list[tuple[str, str, str, str]]:
     """The incentive result as (label, value, note, tone) rows, for the console's table and report.html's cards;
     tone is "good", "bad" or ""."""
     gain, cost = float(block["incremental_profit"]), float(block["cost_total"])
-    tone = "good" if round(gain) > 0 else "bad" if round(gain) < 0 else ""
+    net = counted_gain(block)
+    tone = "good" if round(net) > 0 else "bad" if round(net) < 0 else ""
     lines = sorted(((v, k) for k, v in block["cost_by_line"].items() if round(v) > 0), reverse=True)
     spent = ", ".join(f"{k.replace('_', ' ')} {v:,.0f}" for v, k in lines[:2]) or "nothing spent"
     per_buyer = block["cost_per_incremental_buyer"]
@@ -164,7 +202,7 @@ def effect_rows(block: dict, profit: float) -> list[tuple[str, str, str, str]]:
         ("incremental joins", f"{block['incremental_joined']:+,d}", "people who ever joined", ""),
         ("profit without them", f"{profit - gain:,.0f} CNY", "the same run, programs off", ""),
     ]
-    liability = float(block.get("points_liability_end", 0.0))
+    liability = points_owed(block)
     if round(liability) > 0 and block.get("roi_with_liability") is not None:
         note = f"the {liability:,.0f} CNY of points outstanding counted as spent"
         rows.insert(2, ("ROI with points liability", f"{block['roi_with_liability']:.2f}", note, ""))

@@ -18,7 +18,7 @@ import pandas as pd
 
 from sim.config.loader import scenario_to_yaml
 from sim.observe.health import ALERTS, alert_name
-from sim.run.counterfactual import METHOD, effect_rows, outcome, verdict
+from sim.run.counterfactual import METHOD, counted_gain, effect_rows, outcome, verdict
 from sim.run.html import CSS, img, write_page
 from sim.run.summary import HEADLINE
 
@@ -56,11 +56,21 @@ CAPTIONS = {
 MARKER_KINDS = {"crisis": "crisis", "promotion": "promotion", "competitor": "competitor entry", "rule": "rule fired"}
 
 
-def headline(scenario: Scenario, summary: dict) -> str:
-    """One sentence: how the membership and the money moved over the run."""
+#: A fall from the peak of members by at least this share of it is told in the headline.
+PEAK_FALL = 0.1
+
+
+def headline(scenario: Scenario, summary: dict, members: pd.Series | None = None) -> str:
+    """One sentence: how the membership and the money moved over the run; with the daily ``members`` (indexed by
+    day), a peak the community fell from by ``PEAK_FALL`` or more is told, not hidden between start and end."""
     final = summary["final"]
     start, end = int(scenario.acquisition.initial_members), int(round(final["members"]))
     days, profit = int(summary["days"]), float(final["profit"])
+    peak = int(round(members.max())) if members is not None and len(members) else end
+    if peak > start and end <= (1 - PEAK_FALL) * peak:
+        day = int(members.idxmax())
+        fall = f"grew from {start:,} to a peak of {peak:,} members on day {day:,}, then fell to {end:,}"
+        return f"Over {days:,} days the community {fall} and {outcome(profit)}."
     if end > start:
         members = f"grew from {start:,} to {end:,} members"
     elif end < start:
@@ -103,7 +113,7 @@ def _incentives(summary: dict) -> str:
     if block is None:
         return ""
     profit = float(summary["final"]["profit"])
-    gain = round(float(block["incremental_profit"]))
+    gain = round(counted_gain(block))
     tone = "gain" if gain > 0 else "loss" if gain < 0 else ""
     cards = "".join(_card(label, value, note, value_cls=cls) for label, value, note, cls in effect_rows(block, profit))
     return (
@@ -179,6 +189,13 @@ def _events(summary: dict, markers: list[dict]) -> str:
     return counts + f'<table class="text">{head}{cells}</table>'
 
 
+def _members(ts: pd.DataFrame) -> pd.Series | None:
+    """The daily members by day, for the headline (None without them)."""
+    if "members" not in ts:
+        return None
+    return ts.set_index("day")["members"] if "day" in ts.columns else ts["members"]
+
+
 def write_run_report(path: Path, scenario: Scenario, result: RunResult, plots: list[Path]) -> Path:
     """Write report.html for a finished run; ``plots`` are its PNGs (none when ``output.plots`` is off)."""
     summary, ts = result.summary, result.timeseries
@@ -194,7 +211,7 @@ def write_run_report(path: Path, scenario: Scenario, result: RunResult, plots: l
 <h1>{name}</h1>{description}
 <p class="muted">One run of {int(summary["days"]):,} days, seed {scenario.seed}, a market of
 {scenario.market.size:,} people; money in CNY.</p>
-<p class="headline" id="headline">{html.escape(headline(scenario, summary))}</p>{_incentives(summary)}
+<p class="headline" id="headline">{html.escape(headline(scenario, summary, _members(ts)))}</p>{_incentives(summary)}
 <section id="kpis"><h2>Headline KPIs</h2>{_cards(summary["final"])}
 <h3>By window</h3>{_window_table(summary)}</section>
 <section id="figures"><h2>Figures</h2>{figures}</section>
