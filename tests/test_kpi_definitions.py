@@ -140,3 +140,20 @@ def test_every_time_series_column_is_documented_exactly_once():
 def test_funnel_stages_are_documented_as_computed(runs):
     section = METRICS_MD.split("### Funnel", 1)[1].split("\n### ", 1)[0]
     assert _documented_rows(section) == list(runs["plain"].summary["funnel"])
+
+
+def test_funnel_advocates_are_the_stage_advocates_definition():
+    """A funnel advocate is a repeat buyer through whose invitation someone joined, by referral or group buy, as
+    for the lifecycle stage advocate and the K-factor: group_buy_fission counted only its referrals' inviters."""
+    from pathlib import Path
+
+    from sim.config.loader import load_scenario
+    from sim.run.summary import funnel
+
+    path = Path(__file__).parents[1] / "scenarios" / "group_buy_fission.yaml"
+    scenario = load_scenario(path, ["market.size=3000", "acquisition.initial_members=300"], days=120)
+    pop = simulate(scenario, record_events=False).model.pop
+    repeat = (pop.join_day >= 0) & (pop.purchases >= 2)
+    by_group_buy_only = repeat & (pop.invited >= 1) & (pop.invites_accepted == 0)
+    assert by_group_buy_only.any()  # the case the old definition missed
+    assert funnel(pop)["advocate"] == int((repeat & (pop.invited >= 1)).sum())

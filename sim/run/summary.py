@@ -73,7 +73,7 @@ def funnel(pop: Population) -> dict[str, int]:
     joined = pop.join_day >= 0
     buyer = joined & (pop.purchases >= 1)
     repeat = buyer & (pop.purchases >= 2)
-    advocate = repeat & (pop.invites_accepted >= 1)
+    advocate = repeat & (pop.invited >= 1)  # someone joined through them: referral or group buy, as the stage
     return {
         "market": int(pop.n),
         "joined": int(joined.sum()),
