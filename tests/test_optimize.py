@@ -428,3 +428,75 @@ def test_a_setting_inert_only_in_some_trials_is_warned_of_once_at_the_lever_and_
         warnings.simplefilter("error", ScenarioWarning)
         rows = evaluate(SerialExecutor(), resolved.plan(), tasks_for({0: (True,), 1: (False,)}, [7], [()]), run_trials)
     assert (rows["status"] == "ok").all()
+
+
+def test_the_candidates_plot_never_puts_the_objective_on_both_axes():
+    """One ROI goal without constraints or measured spend was plotted against itself; it is plotted against the
+    run's spend (or profit), and a second objective or a constraint still comes first."""
+    from types import SimpleNamespace
+
+    from sim.optimize.plots import x_column
+    from sim.optimize.results import COST, PROFIT
+
+    runs = pd.DataFrame({"final.roi": [0.1], COST: [1000.0], PROFIT: [50.0]})
+    roi_only = SimpleNamespace(objective_columns=["final.roi"], constraint_columns=[])
+    assert x_column(roi_only, runs) == COST
+    assert x_column(roi_only, runs.drop(columns=[COST])) == PROFIT
+    profit_only = SimpleNamespace(objective_columns=[PROFIT], constraint_columns=[])
+    assert x_column(profit_only, runs) == COST
+    assert x_column(SimpleNamespace(objective_columns=["a", "b"], constraint_columns=["c"]), runs) == "b"
+    assert x_column(SimpleNamespace(objective_columns=["a"], constraint_columns=["c"]), runs) == "c"
+
+
+def test_the_convergence_legend_names_only_what_is_drawn(tmp_path):
+    """Without a trial breaking a constraint, the legend has no entry for one."""
+    from types import SimpleNamespace
+
+    import matplotlib.image
+
+    from sim.optimize import plots
+    from sim.optimize.results import OBJECTIVE
+
+    spec = SimpleNamespace(name="t", objectives=[SimpleNamespace(statistic="mean", direction="maximize", q=None)])
+    resolved = SimpleNamespace(spec=spec, objective_columns=["final.profit"])
+    col = OBJECTIVE + "final.profit (mean)"
+    table = pd.DataFrame({"trial": [0, 1, 2], "status": "ok", "feasible": True, col: [1.0, 3.0, 2.0]})
+    labels = []
+    real_legend = plots._legend_above
+    plots._legend_above = lambda ax, **kw: (labels.extend(ax.get_legend_handles_labels()[1]), real_legend(ax, **kw))
+    try:
+        path = plots.convergence_plot(resolved, table, tmp_path / "c.png")
+    finally:
+        plots._legend_above = real_legend
+    assert labels == ["feasible trial", "best feasible so far"]
+    assert matplotlib.image.imread(path).shape[0] > 100
+
+
+def test_a_verified_roi_change_is_in_percentage_points_as_compare_writes_it():
+    """optimize wrote "raises final.roi from -0.647 to -0.529 (+18% of the base)"; ROI is compared in points."""
+    from sim.optimize.report import change_text
+
+    roi = pd.Series(
+        {
+            "kpi": "final.roi",
+            "diff": 0.118,
+            "ci_low": 0.05,
+            "ci_high": 0.19,
+            "rel": -0.18,
+            "rel_low": -0.3,
+            "rel_high": -0.1,
+        }
+    )
+    assert change_text(roi) == "+12 pp, 95% CI +5 to +19 pp"
+    profit = pd.Series(
+        {
+            "kpi": "final.profit",
+            "diff": 5000.0,
+            "ci_low": 1.0,
+            "ci_high": 2.0,
+            "rel": 0.1,
+            "rel_low": 0.05,
+            "rel_high": 0.15,
+        }
+    )
+    assert change_text(profit).startswith("+10% of the base, 95% CI")

@@ -15,7 +15,7 @@ from matplotlib.ticker import FuncFormatter
 from sim.compare.stats import mean_ci
 from sim.experiment.kpis import column_support
 from sim.optimize.resolve import Resolved
-from sim.optimize.results import OBJECTIVE, objective_name, sense
+from sim.optimize.results import COST, OBJECTIVE, PROFIT, objective_name, sense
 from sim.plots.base import _fixed_margins, _legend_above, _new_figure, _num, _save, _title
 
 FEASIBLE, INFEASIBLE, BEST, VERIFIED = "#1f77b4", "#bbbbbb", "#d62728", "#2ca02c"
@@ -34,6 +34,20 @@ def _interval_table(runs: pd.DataFrame, column: str, key: str = "trial") -> pd.D
     return pd.DataFrame(rows, columns=[key, "mean", "minus", "plus"]).set_index(key)
 
 
+def x_column(resolved: Resolved, runs: pd.DataFrame) -> str:
+    """The candidates plot's x axis: the second objective, else the first constraint's KPI, else the spend (a
+    day's measured spend, or the run's), else the profit: never the first objective again."""
+    if len(resolved.objective_columns) > 1:
+        return resolved.objective_columns[1]
+    if resolved.constraint_columns:
+        return resolved.constraint_columns[0]
+    ycol = resolved.objective_columns[0]
+    for col in ("spend_per_day", COST, PROFIT):
+        if col != ycol and col in runs and runs[col].notna().any():
+            return col
+    return ycol
+
+
 def pareto_plot(
     resolved: Resolved,
     table: pd.DataFrame,
@@ -45,12 +59,7 @@ def pareto_plot(
     """Objective 1 against objective 2 (one objective: against the first constraint's KPI, or the spend)."""
     fig, (ax,) = _new_figure(figsize=(9.0, 5.6))
     ycol = resolved.objective_columns[0]
-    if len(resolved.objective_columns) > 1:
-        xcol = resolved.objective_columns[1]
-    elif resolved.constraint_columns:
-        xcol = resolved.constraint_columns[0]
-    else:
-        xcol = "spend_per_day" if "spend_per_day" in runs else ycol
+    xcol = x_column(resolved, runs)
     ran = table[table["status"] == "ok"]
     y, x = _interval_table(runs, ycol), _interval_table(runs, xcol)
     for subset, color, label in (
@@ -119,14 +128,15 @@ def convergence_plot(resolved: Resolved, table: pd.DataFrame, path: Path) -> Pat
     col = OBJECTIVE + objective_name(resolved, 0)
     ran = table[table["status"] == "ok"].sort_values("trial")
     s = sense(resolved, 0)
-    ax.plot(
-        ran.loc[~ran["feasible"], "trial"],
-        ran.loc[~ran["feasible"], col],
-        "o",
-        color=INFEASIBLE,
-        ms=4,
-        label="trial breaking a constraint",
-    )
+    if (~ran["feasible"]).any():  # an empty series would still put its label in the legend
+        ax.plot(
+            ran.loc[~ran["feasible"], "trial"],
+            ran.loc[~ran["feasible"], col],
+            "o",
+            color=INFEASIBLE,
+            ms=4,
+            label="trial breaking a constraint",
+        )
     ax.plot(
         ran.loc[ran["feasible"], "trial"],
         ran.loc[ran["feasible"], col],

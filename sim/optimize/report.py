@@ -64,6 +64,22 @@ def edges(resolved: Resolved, row: pd.Series) -> list[str]:
     return out
 
 
+def is_ratio(column: str) -> bool:
+    """Whether a KPI column is a ratio compare writes as a percentage (ROI, a rate, a share, retention)."""
+    name = column.split(".", 1)[-1]
+    return column.startswith("retention.") or name in ("roi", "dau_mau") or name.endswith(("_rate", "_share"))
+
+
+def change_text(v: pd.Series) -> str:
+    """A verified change against the base (a row of the verification table), as compare writes it: a ratio in
+    percentage points, never relative; another KPI relative to the base when it can be; else in its own units."""
+    if is_ratio(v["kpi"]):
+        return f"{fmt.pp(v['diff'])}, 95% CI {fmt.pp_range(v['ci_low'], v['ci_high'])}"
+    if np.isfinite(v["rel"]):
+        return f"{fmt.pct(v['rel'])} of the base, 95% CI {fmt.pct_range(v['rel_low'], v['rel_high'])}"
+    return f"95% CI {fmt.number(v['ci_low'])} to {fmt.number(v['ci_high'])}"
+
+
 def _level(x: float, column: str) -> str:
     return f"{x:.2f}" if column.startswith("retention.") or abs(x) < 10 else fmt.number(x)
 
@@ -154,18 +170,14 @@ def sentences(resolved: Resolved, table: pd.DataFrame, picked: pd.DataFrame, ver
                 out.append(_same_as(resolved, picked, int(trial), twin, len(ver.seeds)))
                 continue
             v = vt[(vt["trial"] == trial) & (vt["kpi"] == obj_col)].iloc[0]
-            if np.isfinite(v["rel"]):
-                rel = f" ({fmt.pct(v['rel'])} of the base, 95% CI {fmt.pct_range(v['rel_low'], v['rel_high'])})"
-            else:
-                rel = f" (95% CI {fmt.number(v['ci_low'])} to {fmt.number(v['ci_high'])})"
+            rel = f" ({change_text(v)})"
             show = fmt.money if obj_col.endswith(".profit") else fmt.number
             verb = "raises" if v["diff"] > 0 else "lowers" if v["diff"] < 0 else "leaves"
             also = []
             for col in resolved.objective_columns[1:]:
                 ov = vt[(vt["trial"] == trial) & (vt["kpi"] == col)].iloc[0]
-                also.append(
-                    f"{col} from {_level(ov['base_mean'], col)} to {_level(ov['mean'], col)} ({fmt.pct(ov['rel'])})"
-                )
+                shift = fmt.pp(ov["diff"]) if is_ratio(col) else fmt.pct(ov["rel"])
+                also.append(f"{col} from {_level(ov['base_mean'], col)} to {_level(ov['mean'], col)} ({shift})")
             if also:
                 rel += ", and " + ", ".join(also)
             keeps = []
@@ -199,9 +211,10 @@ def sentences(resolved: Resolved, table: pd.DataFrame, picked: pd.DataFrame, ver
                         if worse and shrink != 0
                         else "no sign of a winner's curse at this number of replications"
                     )
+                    gap = fmt.pp(v["mean"] - searched) if is_ratio(obj_col) else fmt.pct(shrink)
                     out.append(
                         f"The search estimated its mean {obj_col} at {fmt.number(searched)}; on fresh seeds it is "
-                        f"{fmt.number(v['mean'])} ({fmt.pct(shrink)} against the estimate): {verdict}."
+                        f"{fmt.number(v['mean'])} ({gap} against the estimate): {verdict}."
                     )
                 if ver.recommended(int(trial)):  # where to search next, for a setting worth taking
                     out += edges(resolved, row)
