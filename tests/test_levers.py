@@ -142,3 +142,15 @@ def test_a_scenario_met_twice_is_run_once_and_its_kpis_are_a_copy(monkeypatch):
     b = lv_module.kpis(lv_module.scenario(lever, None, 7, base))
     c = lv_module.kpis(lv_module.scenario(lever, None, 8, base))
     assert len(runs) == 2 and b["members"] >= 0 and set(b) == set(c)
+
+
+def test_only_takes_commas_and_refuses_an_unknown_lever(capsys):
+    """``--only a,b`` printed an empty table: no lever is named "a,b"."""
+    from sim.experiment.levers import LEVERS, main
+
+    with pytest.raises(SystemExit) as exit_:
+        main(["--only", f"{LEVERS[0].key},no.such.lever", "--days", "5", "--people", "200", "--seeds", "1"])
+    assert exit_.value.code == 2
+    assert "--only: no lever no.such.lever" in capsys.readouterr().err
+    assert main(["--only", f"{LEVERS[0].key},", "--days", "5", "--people", "200", "--seeds", "1"]) == 0
+    assert capsys.readouterr().out.count(f"| `{LEVERS[0].key}`") == 1

@@ -143,15 +143,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--people", type=int, default=3000)
     ap.add_argument("--days", type=int, default=150)
     ap.add_argument("--seeds", type=int, nargs="+", default=list(SEEDS))
-    ap.add_argument("--only", nargs="*", help="lever keys to run (default: all)")
+    ap.add_argument("--only", nargs="*", help="lever keys to run, separated by spaces or commas (default: all)")
     args = ap.parse_args(argv)
+    only = [key for item in args.only or () for key in item.split(",") if key]
+    known = {lever.key for lever in LEVERS}
+    if unknown := [key for key in only if key not in known]:
+        ap.error(f"--only: no lever {', '.join(unknown)}; the levers are: {', '.join(sorted(known))}")
     base = market(args.people, args.days)
     print(f"{args.people:,} people, {args.days} days, seeds {args.seeds}; KPI moved: relative change high vs low")
     print()
     print("| lever | low -> high | behavioural KPIs moved (mean relative change) | total cost |")
     print("|---|---|---|---|")
     for lever in LEVERS:
-        if args.only and lever.key not in args.only:
+        if only and lever.key not in only:
             continue
         print(row(measure(lever, args.seeds, base)), flush=True)
     return 0
