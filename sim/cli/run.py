@@ -14,11 +14,9 @@ from sim.run.atomic import check_destination, default_run_dir, release
 
 def headline_table(summary: dict, title: str) -> Table:
     """Final KPIs and the 30/90/180-day windows side by side (a window as long as the run is the final column)."""
-    from sim.run.summary import HEADLINE
+    from sim.run.summary import HEADLINE, headline_columns
 
-    days = summary.get("days")
-    windows = [(f"day {w}", v) for w, v in summary["windows"].items() if int(w) != days]
-    cols = [("final", summary["final"]), *windows]
+    cols = headline_columns(summary)
     table = Table(title=title)
     table.add_column("KPI")
     for name, _ in cols:

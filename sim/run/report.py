@@ -20,7 +20,7 @@ from sim.config.loader import scenario_to_yaml
 from sim.observe.health import ALERTS, alert_name
 from sim.run.counterfactual import METHOD, counted_gain, effect_rows, outcome, verdict
 from sim.run.html import CSS, img, write_page
-from sim.run.summary import HEADLINE
+from sim.run.summary import HEADLINE, headline_columns
 
 if TYPE_CHECKING:
     from sim.config.schema import Scenario
@@ -125,7 +125,7 @@ def _incentives(summary: dict) -> str:
 
 def _window_table(summary: dict) -> str:
     """The terminal's table: final KPIs and the 30/90/180-day windows side by side."""
-    cols = [("whole run", summary["final"])] + [(f"first {w} days", v) for w, v in summary["windows"].items()]
+    cols = headline_columns(summary)
     head = "<tr><th>KPI</th>" + "".join(f"<th>{html.escape(n)}</th>" for n, _ in cols) + "</tr>"
     rows = "".join(
         f"<tr><td>{html.escape(label)}</td>"

@@ -16,7 +16,7 @@ STOCKS: tuple[str, ...] = HEADLINE_STOCKS
 
 #: The KPIs a run reports first (terminal table and report.html): summary key, label, format.
 HEADLINE = (
-    ("members", "members (now)", "{:,.0f}"),
+    ("members", "members at the end", "{:,.0f}"),
     ("ever_joined", "ever joined", "{:,.0f}"),
     ("new_members", "joins (incl. rejoins)", "{:,.0f}"),
     ("churned", "churned (total)", "{:,.0f}"),
@@ -31,6 +31,14 @@ HEADLINE = (
     ("profit", "profit (CNY)", "{:,.0f}"),
     ("roi", "ROI", "{:.2f}"),
 )
+
+
+def headline_columns(summary: dict) -> list[tuple[str, dict]]:
+    """The headline table's columns, named alike in the console and report.html: the whole run, then its first
+    30, 90 and 180 days (a window as long as the run would repeat the whole run, and is left out)."""
+    days = summary.get("days")
+    windows = [(f"first {w} days", v) for w, v in summary["windows"].items() if int(w) != days]
+    return [("whole run", summary["final"]), *windows]
 
 
 def window_kpis(ts: pd.DataFrame, days: int) -> dict[str, float]:
