@@ -26,11 +26,11 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from sim.compare.cli import CompareError, check_horizons, choose_baseline, file_labels
+from sim.compare.cli import CompareError, check_horizons, choose_baseline, file_labels, parse_objective
 from sim.compare.ensemble import Ensemble, run_ensemble
 from sim.compare.loading import unique
 from sim.compare.ranking import ranking
-from sim.compare.table import KPIS, Objective, comparison_table, summary_sentences, value
+from sim.compare.table import KPIS, comparison_table, summary_sentences, value
 from sim.config.errors import ScenarioError
 from sim.config.loader import load_scenario, revise_scenario
 from sim.config.schema import Scenario
@@ -224,11 +224,10 @@ def compare(
         raise CompareError(f"compare takes 2 to 6 strategies, got {len(strategies)}")
     if replications < 1:
         raise CompareError(f"replications must be at least 1, got {replications}")
-    try:
-        goal = Objective.parse(objective, list(constraints))
-    except ValueError as exc:
-        raise CompareError(str(exc)) from None
+    names = ("objective", "constraints")
+    parse_objective(objective, list(constraints), None, names)  # a typo is reported before the files are read
     scenarios, labels = _strategies(strategies, override_strings(overrides), days)
+    goal = parse_objective(objective, list(constraints), scenarios[0].days, names)
     stems = {Path(s).stem: label for s, label in zip(strategies, labels, strict=True) if not isinstance(s, Scenario)}
     base = choose_baseline(baseline, labels, stems)
     ens = run_ensemble(scenarios, replications, seed, executor, workers, None, labels=labels)

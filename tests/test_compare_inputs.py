@@ -137,3 +137,69 @@ def test_an_unknown_baseline_is_refused_before_any_simulation(tmp_path, capsys, 
     assert code == 2
     one_error_line(err)
     assert "'nope'" in err and not out.exists()
+
+
+def test_a_kpi_where_less_is_better_ranks_the_lowest_first_everywhere(runs, tmp_path, capsys):
+    """``--objective cost_total``: the cheaper strategy first in ranking.csv, the console line and the report."""
+    out = tmp_path / "cmp"
+    dirs = [runs[k] for k in ("budget1", "budget2", "plain1", "plain2")]
+    code = main(["compare", *map(str, dirs), "--objective", "cost_total", "--out", str(out)])
+    printed = capsys.readouterr().out
+    assert code == 0, printed
+    ranks = pd.read_csv(out / "ranking.csv")
+    assert "daily_budget=900" in ranks.strategy[1], list(ranks.strategy)  # the larger budget spends more
+    assert ranks.score[0] < ranks.score[1] and not ranks.higher_is_better.any()
+    assert f"ranking by cost_total (lower is better): 1. {ranks.strategy[0]}, 2. " in " ".join(printed.split())
+    assert "ranked by <b>cost_total</b> (lower is better)" in (out / "report.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("option", "typo", "meant"),
+    [
+        ("--objective", "profitt", "profit"),
+        ("--objective", "score:proft=1,gmv=0.5", "profit"),
+        ("--constraint", "cost_incentivs<=50000", "cost_incentives"),
+    ],
+)
+def test_a_kpi_typo_is_refused_before_any_simulation(option, typo, meant, tmp_path, capsys, monkeypatch):
+    """A misspelt KPI in ``--objective``, a ``score:`` weight or ``--constraint`` names the option and the closest
+    KPI, exit code 2, before anything runs or is written (it used to rank in input order, or fail every strategy)."""
+    import sim.compare.cli as compare_cli
+
+    def no_runs(*args, **kwargs):
+        raise AssertionError(f"simulated before checking {option}")
+
+    monkeypatch.setattr(compare_cli, "run_ensemble", no_runs)
+    out = tmp_path / "cmp"
+    code, err = run(["compare", SMOKE, SMOKE, option, typo, "--out", str(out), *QUICK], capsys)
+    assert code == 2, err
+    one_error_line(err)
+    assert len(err.strip().splitlines()) == 1, err
+    bad = typo.removeprefix("score:").split("=")[0].split("<")[0]
+    assert f"{option}: unknown KPI '{bad}'; did you mean '{meant}'" in " ".join(err.split()), err
+    assert not out.exists()
+
+
+def test_a_window_the_runs_do_not_reach_is_refused_before_any_simulation(tmp_path, capsys, monkeypatch):
+    import sim.compare.cli as compare_cli
+
+    monkeypatch.setattr(compare_cli, "run_ensemble", lambda *a, **k: pytest.fail("simulated"))
+    out = tmp_path / "cmp"
+    code, err = run(
+        ["compare", SMOKE, SMOKE, "--days", "60", "--objective", "w180.gmv", "--out", str(out), *QUICK], capsys
+    )
+    assert code == 2, err
+    one_error_line(err)
+    assert "--objective: 'w180.gmv' needs runs of at least 180 days" in " ".join(err.split()), err
+    assert not out.exists()
+
+
+def test_the_python_api_refuses_a_kpi_typo_before_any_simulation(monkeypatch):
+    import sim.api
+    from sim.compare.cli import CompareError
+
+    monkeypatch.setattr(sim.api, "run_ensemble", lambda *a, **k: pytest.fail("simulated"))
+    with pytest.raises(CompareError, match="objective: unknown KPI 'profitt'; did you mean 'profit'"):
+        sim.api.compare([SMOKE, SMOKE], replications=1, objective="profitt")
+    with pytest.raises(CompareError, match="constraints: unknown KPI 'cost_incentivs'"):
+        sim.api.compare([SMOKE, SMOKE], replications=1, constraints=["cost_incentivs<=50000"])

@@ -17,7 +17,7 @@ from sim.compare import fmt
 from sim.compare.ensemble import Ensemble, RunRecord
 from sim.compare.ranking import ranking, ranking_line
 from sim.compare.stats import MIN_REPLICATIONS_PROB, incremental_ratio, paired
-from sim.compare.table import Objective, comparison_table, summary_sentences
+from sim.compare.table import INCREMENTAL_ROI, KPIS, Objective, comparison_table, summary_sentences
 
 ROOT = Path(__file__).resolve().parents[1]
 SMOKE = str(ROOT / "scenarios" / "smoke.yaml")
@@ -428,3 +428,55 @@ def test_a_beating_within_the_noise_is_said_to_be_so_in_the_report():
     assert _beaten_by(row["b"]) == "a (within noise)"
     assert row["c"].not_distinguishable_from == ""
     assert _beaten_by(row["c"]) == "a, b"  # beaten clearly: no qualifier
+
+
+def _churn_plan(churned: dict[str, list[float]], profit: dict[str, float], spend: dict[str, float]) -> Ensemble:
+    """Strategies whose runs churn the planted numbers of members, with a fixed profit and spend each."""
+    runs = {
+        (name, r): record(name, r, profit[name], spend[name], churned=c)
+        for name, counts in churned.items()
+        for r, c in enumerate(counts)
+    }
+    return Ensemble(list(churned), list(range(len(next(iter(churned.values()))))), runs)
+
+
+CHURN = _churn_plan(
+    {
+        "leaky": [119.0, 120.0, 122.0],  # the most churned: last by churned whatever its profit
+        "calm": [29.0, 30.0, 31.0],
+        "near": [28.0, 30.5, 34.0],  # within the noise of calm
+    },
+    profit={"leaky": 1_100.0, "calm": 1_000.0, "near": 1_000.0},
+    spend={"leaky": 900.0, "calm": 500.0, "near": 600.0},
+)
+
+
+def test_a_kpi_where_less_is_better_ranks_its_lowest_strategy_first():
+    """``--objective churned`` puts the strategy that loses the fewest members first (comparison.csv's
+    higher_is_better is False for it), the ties and the console line agree, and so does ``cost_total``."""
+    ranks = ranking(CHURN, "leaky", Objective.parse("churned", []))
+    assert list(ranks.strategy) == ["calm", "near", "leaky"]
+    assert not ranks["higher_is_better"].any()
+    assert ranking_line(ranks) == "1. calm, 2. near (not distinguishable from calm), 3. leaky"
+    from sim.compare.ranking import ranking_title
+
+    assert ranking_title(Objective.parse("churned", [])) == "ranking by churned (lower is better)"
+    assert ranking_title(Objective.parse("gmv", [])) == "ranking by gmv (higher is better)"
+    assert list(ranking(CHURN, "leaky", Objective.parse("cost_total", [])).strategy) == ["calm", "near", "leaky"]
+    table = comparison_table(CHURN, "leaky")
+    assert not table[table.kpi == "final.churned"].higher_is_better.any()
+    for key, _, _, better in KPIS:  # the table's directions are the ranking's
+        if key != INCREMENTAL_ROI:  # a statistic against the baseline, not a KPI of a run
+            assert Objective.parse(key, []).higher_is_better == better, key
+
+
+def test_a_weighted_score_counts_a_kpi_where_less_is_better_against_a_strategy():
+    """In ``score:`` each KPI enters in its good direction: more churn lowers the score, as it ranks by churned."""
+    alone = ranking(CHURN, "leaky", Objective.parse("score:churned=1", []))
+    assert list(alone.strategy) == ["calm", "near", "leaky"] and alone["higher_is_better"].all()
+    mixed = ranking(CHURN, "calm", Objective.parse("score:profit=1,churned=1", [])).set_index("strategy")
+    assert mixed.loc["calm", "score"] == pytest.approx(0.0)  # 1 - 1: the baseline's own relative values
+    assert mixed.loc["leaky", "score"] == pytest.approx(1_100 / 1_000 - np.mean([119, 120, 122]) / 30)
+    assert mixed.loc["leaky", "rank"] == 3
+    with pytest.raises(ValueError, match="weight of 'cost_total' is negative"):
+        Objective.parse("score:profit=1,cost_total=-0.5", [])

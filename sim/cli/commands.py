@@ -223,7 +223,11 @@ def compare(
     replications: Annotated[int, typer.Option(help="Replications per strategy, same seeds for all.", min=1)] = 10,
     days: Annotated[int | None, typer.Option(help="Days to simulate (default: each scenario's).", min=1)] = None,
     objective: Annotated[
-        str, typer.Option(help="profit, gmv, members, ltv, roi, or score:profit=1,gmv=0.5")
+        str,
+        typer.Option(
+            help="profit, gmv, members, ltv, roi, another KPI (churned, cost_total: lowest first) "
+            "or score:profit=1,gmv=0.5"
+        ),
     ] = "profit",
     constraint: Annotated[list[str] | None, typer.Option(help="e.g. cost_incentives<=50000 (repeatable).")] = None,
     out: Annotated[

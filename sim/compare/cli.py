@@ -10,7 +10,7 @@ from sim.cli.output import Steps, plain_console, runs_bar
 from sim.compare.ensemble import Ensemble, run_ensemble
 from sim.compare.loading import InputError, load_runs, unique
 from sim.compare.plots import write_comparison_plots
-from sim.compare.ranking import ranking, ranking_line
+from sim.compare.ranking import ranking, ranking_line, ranking_title
 from sim.compare.report import write_report
 from sim.compare.table import Objective, comparison_table, summary_sentences
 from sim.config.loader import load_scenario
@@ -66,6 +66,16 @@ def choose_baseline(baseline: str | None, strategies: list[str], stems: dict[str
     raise CompareError(f"--baseline {baseline!r} is none of the strategies {strategies}")
 
 
+def parse_objective(
+    objective: str, constraints: list[str], days: int | None, options: tuple[str, str] = ("--objective", "--constraint")
+) -> Objective:
+    """The objective and constraints, every KPI name checked (against runs of ``days`` days, if known)."""
+    try:
+        return Objective.parse(objective, constraints, days, options)
+    except ValueError as exc:
+        raise CompareError(str(exc)) from None
+
+
 def simulate_ensemble(
     scenarios: list[Scenario],
     labels: list[str],
@@ -108,10 +118,7 @@ def compare_command(
 ) -> None:
     if not 2 <= len(inputs) <= 6 and not all(p.is_dir() for p in inputs):
         raise CompareError(f"compare takes 2 to 6 strategies, got {len(inputs)}")
-    try:
-        goal = Objective.parse(objective, constraints)
-    except ValueError as exc:
-        raise CompareError(str(exc)) from None
+    parse_objective(objective, constraints, None)  # a typo is reported before the inputs are read
     if out is not None:
         check_destination(out)
     files = [p for p in inputs if p.suffix in (".yaml", ".yml")]
@@ -124,6 +131,7 @@ def compare_command(
         except InputError as exc:
             raise CompareError(str(exc)) from None
         base = choose_baseline(baseline, ens.strategies, {})
+        goal = parse_objective(objective, constraints, ens.days)
         scenarios = labels = []
     else:
         scenarios = [load_scenario(p, overrides, days=days) for p in files]
@@ -131,18 +139,19 @@ def compare_command(
         labels = file_labels(files, scenarios)
         stems = {p.stem: label for p, label in zip(files, labels, strict=True)}
         base = choose_baseline(baseline, labels, stems)  # before any simulation
+        goal = parse_objective(objective, constraints, scenarios[0].days)
     out_dir = out if out is not None else default_output_dir(results, "compare")  # reserved: a free name, now
     try:
         if scenarios:
             ens = simulate_ensemble(scenarios, labels, replications, seed, executor, workers, scheduler, quiet)
-        sentences, ranks, goal_label = _write(ens, base, goal, out_dir, quiet)
+        sentences, ranks = _write(ens, base, goal, out_dir, quiet)
     finally:
         release(out_dir)  # a reserved directory left empty by a failure; nothing once the results are in place
     if not quiet:
         console = plain_console()
         for s in sentences:
             console.print(f"• {escape(s)}", highlight=False)
-        console.print(f"ranking by {escape(goal_label)}: {escape(ranking_line(ranks))}", highlight=False)
+        console.print(f"{escape(ranking_title(goal))}: {escape(ranking_line(ranks))}", highlight=False)
     print(f"wrote {out_dir}")
 
 
@@ -159,4 +168,4 @@ def _write(ens: Ensemble, base: str, goal: Objective, out: Path, quiet: bool):
         plots = write_comparison_plots(ens, base, tmp / "plots")
         steps.step("comparison: report")
         write_report(tmp / "report.html", ens, base, sentences, ranks, table, plots, goal.label, ens.days)
-    return sentences, ranks, goal.label
+    return sentences, ranks

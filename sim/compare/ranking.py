@@ -44,11 +44,13 @@ def pareto_fronts(beaten_by: dict) -> dict:
 def ranking(ens: Ensemble, baseline: str, objective: Objective) -> pd.DataFrame:
     """Strategies ranked by the objective; violators of a constraint last.
 
-    Score: the KPI's mean, or for a weighted objective the sum of weights x mean / |baseline
-    mean|. By ROI the score is mean profit / mean spend, and strategies are ranked front by
-    front (no strategy above one with at least its profit and at most its spend), by ROI
-    within a front: a higher ROI from spending more on a loss cannot come first. Strategies with the
-    same results share a rank; ``not_distinguishable_from`` names those the replications cannot tell apart.
+    Score: the KPI's mean, the lowest first for a KPI where less is better (``churned``,
+    ``cost_total``); or for a weighted objective the sum of weights x mean / |baseline mean|,
+    each KPI where less is better with a minus sign, the highest first. By ROI the score is
+    mean profit / mean spend, and strategies are ranked front by front (no strategy above one
+    with at least its profit and at most its spend), by ROI within a front: a higher ROI from
+    spending more on a loss cannot come first. Strategies with the same results share a rank;
+    ``not_distinguishable_from`` names those the replications cannot tell apart.
     """
     profit = {s: float(np.nanmean(values(ens, s, PROFIT))) for s in ens.strategies}
     spend = {s: float(np.nanmean(values(ens, s, SPEND))) for s in ens.strategies}
@@ -63,7 +65,8 @@ def ranking(ens: Ensemble, baseline: str, objective: Objective) -> pd.DataFrame:
             for key, w in objective.weights.items():
                 base = np.nanmean(values(ens, baseline, key))
                 mean = np.nanmean(values(ens, s, key))
-                score += w * (mean if len(objective.weights) == 1 else mean / (abs(base) or 1.0))
+                term = mean if len(objective.weights) == 1 else mean / (abs(base) or 1.0)
+                score += w * objective.sign(key) * term
         broken = [
             f"{k} {op} {v:g}"
             for k, op, v in objective.constraints
@@ -74,6 +77,7 @@ def ranking(ens: Ensemble, baseline: str, objective: Objective) -> pd.DataFrame:
                 "strategy": s,
                 "objective": objective.label,
                 "score": score,
+                "higher_is_better": objective.higher_is_better,
                 "profit": profit[s],
                 "spend": spend[s],
                 "meets_constraints": not broken,
@@ -83,7 +87,10 @@ def ranking(ens: Ensemble, baseline: str, objective: Objective) -> pd.DataFrame:
             }
         )
     table = pd.DataFrame(rows).sort_values(
-        ["meets_constraints", "front", "score"], ascending=[False, True, False], kind="stable", na_position="last"
+        ["meets_constraints", "front", "score"],
+        ascending=[False, True, not objective.higher_is_better],
+        kind="stable",
+        na_position="last",
     )
     same, close = _ties(ens, baseline, objective)
     table["same_results_as"] = ["; ".join(same[s]) for s in table.strategy]
@@ -94,6 +101,11 @@ def ranking(ens: Ensemble, baseline: str, objective: Objective) -> pd.DataFrame:
         ranks.append(ranks[-1] if above in same[s] else i + 1)
     table.insert(0, "rank", ranks)
     return table.drop(columns="front").reset_index(drop=True)
+
+
+def ranking_title(objective: Objective) -> str:
+    """``ranking by churned (lower is better)``: the console line's start, so a reader knows which end wins."""
+    return f"ranking by {objective.title}"
 
 
 def ranking_line(ranks: pd.DataFrame) -> str:
@@ -111,16 +123,18 @@ def ranking_line(ranks: pd.DataFrame) -> str:
 
 
 def replication_scores(ens: Ensemble, s: str, baseline: str, objective: Objective) -> np.ndarray:
-    """The objective's score in each replication (by ROI, each replication's profit / spend)."""
+    """The objective's score in each replication (by ROI, each replication's profit / spend), as ``ranking``
+    scores the means: a weighted score counts a KPI where less is better with a minus sign."""
     if objective.is_roi:
         spend = values(ens, s, SPEND)
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.where(spend > 0, values(ens, s, PROFIT) / spend, np.nan)
     if len(objective.weights) == 1:
-        return values(ens, s, next(iter(objective.weights))).astype(float)
+        key, w = next(iter(objective.weights.items()))
+        return w * objective.sign(key) * values(ens, s, key).astype(float)
     score = np.zeros(len(ens.seeds))
     for key, w in objective.weights.items():
-        score += w * values(ens, s, key) / (abs(np.nanmean(values(ens, baseline, key))) or 1.0)
+        score += w * objective.sign(key) * values(ens, s, key) / (abs(np.nanmean(values(ens, baseline, key))) or 1.0)
     return score
 
 

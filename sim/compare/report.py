@@ -115,6 +115,7 @@ def write_report(
     narrowing = float(np.nanmean(gains)) if np.isfinite(gains).any() else np.nan  # none: identical strategies
     by_roi = objective_label == "roi"
     by_profit = objective_label == "profit"  # the score is the profit column: not shown twice
+    way = "higher" if ranking.empty or bool(ranking["higher_is_better"].iloc[0]) else "lower"
     rank_rows = "".join(_rank_row(r, by_roi, by_profit) for r in ranking.itertuples())
     roi_rule = (
         "<p class='muted'>Score: ROI = profit / spend (mean profit over mean total cost). A strategy is never ranked "
@@ -150,7 +151,7 @@ def write_report(
         f"given from {MIN_REPLICATIONS_PROB} replications on (with fewer its t-posterior rests on too few degrees of "
         "freedom); it is shown as &gt;99% or &lt;1% at the extremes."
     )
-    score_head = "" if by_profit else f"<th>score ({html.escape(objective_label)})</th>"
+    score_head = "" if by_profit else f"<th>score ({html.escape(objective_label)}, {way} is better)</th>"
     described = ("and its p-value" if n > 1 else "") + (
         " and the probability that the strategy is better"
         if n >= MIN_REPLICATIONS_PROB
@@ -162,7 +163,8 @@ def write_report(
 <title>Strategy comparison: {html.escape(", ".join(ens.strategies))}</title><style>{CSS}</style></head><body>
 <h1>Strategy comparison</h1>
 <p class="muted">{len(ens.strategies)} strategies, {days} days, {n} replication{"s" if n != 1 else ""} each with the
-same seeds; baseline: <b>{html.escape(baseline)}</b>; ranked by <b>{html.escape(objective_label)}</b>.</p>
+same seeds; baseline: <b>{html.escape(baseline)}</b>;
+ranked by <b>{html.escape(objective_label)}</b> ({way} is better).</p>
 <section id="summary"><h2>Summary</h2><ul class="summary">{items}</ul>
 <p class="muted">{pairing}</p></section>
 <section id="ranking"><h2>Ranking</h2><table><tr><th>rank</th><th>strategy</th>{score_head}<th>profit (CNY)</th>

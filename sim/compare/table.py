@@ -18,7 +18,8 @@ import pandas as pd
 from sim.compare import fmt
 from sim.compare.ensemble import Ensemble, RunRecord
 from sim.compare.stats import incremental_ratio, mean_ci, paired, significant_runs
-from sim.experiment.kpis import column_support
+from sim.experiment.kpis import column_support, expand, less_is_better
+from sim.run.summary import WINDOWS
 
 PROFIT, SPEND, ROI = "final.cum_profit", "final.cost_total", "final.roi"
 #: The comparison table's row of incremental ROI (a statistic against the baseline, not a run's KPI).
@@ -54,12 +55,10 @@ _CONSTRAINT = re.compile(r"^\s*([A-Za-z0-9_.]+)\s*(<=|>=)\s*(-?[0-9.eE+-]+)\s*$"
 
 
 def value(rec: RunRecord, key: str) -> float:
-    """A KPI of one run: ``final.x``, ``w90.x`` (first 90 days) or ``retention.day_180``."""
+    """A KPI of one run: ``final.x``, ``w90.x`` (first 90 days), ``funnel.buyer`` or ``retention.day_180``."""
     section, name = key.split(".", 1)
-    if section == "final":
-        return float(rec.summary["final"].get(name, np.nan))
-    if section == "retention":
-        return float(rec.summary["retention"].get(name, np.nan))
+    if section in ("final", "funnel", "retention"):
+        return float(rec.summary.get(section, {}).get(name, np.nan))
     window = rec.summary["windows"].get(section.lstrip("w"), {})
     return float(window.get(name, np.nan))
 
@@ -152,43 +151,83 @@ def _incremental_row(ens: Ensemble, s: str, baseline: str, label: str, unit: str
 
 @dataclass(frozen=True)
 class Objective:
-    """What to rank by: a KPI, or a weighted score of KPIs relative to the baseline, with constraints."""
+    """What to rank by: a KPI, or a weighted score of KPIs relative to the baseline, with constraints.
+
+    A KPI ranks in its own direction (``churned``, ``cost_total``: the lowest first). A weighted
+    score is always higher-is-better: each KPI enters in its good direction (one where less is
+    better with a minus sign), so a weight says how much the KPI counts, never which way.
+    """
 
     weights: dict[str, float]
     constraints: tuple[tuple[str, str, float], ...] = ()
     label: str = "profit"
+    weighted: bool = False
 
     @classmethod
-    def parse(cls, text: str, constraints: list[str]) -> Objective:
-        """``profit`` | ``gmv`` | ... | ``score:profit=1,gmv=0.5``; constraints like ``cost_incentives<=50000``."""
+    def parse(
+        cls,
+        text: str,
+        constraints: list[str],
+        days: int | None = None,
+        options: tuple[str, str] = ("--objective", "--constraint"),
+    ) -> Objective:
+        """``profit`` | ``gmv`` | ... | ``score:profit=1,gmv=0.5``; constraints like ``cost_incentives<=50000``.
+
+        Every KPI name is checked (against runs of ``days`` days, if given) before anything runs: a typo
+        would otherwise rank in input order or break every constraint. Errors name the option (``options``).
+        """
+        name, limit = options
         parsed = []
         for c in constraints:
             m = _CONSTRAINT.match(c)
             if not m:
-                raise ValueError(f"constraint {c!r}: write KPI<=VALUE or KPI>=VALUE, e.g. cost_incentives<=50000")
-            parsed.append((_key(m.group(1)), m.group(2), float(m.group(3))))
+                raise ValueError(f"{limit} {c!r}: write KPI<=VALUE or KPI>=VALUE, e.g. cost_incentives<=50000")
+            parsed.append((_key(m.group(1), days, limit), m.group(2), float(m.group(3))))
         if text.startswith("score:"):
             weights = {}
             for part in text[6:].split(","):
-                name, _, w = part.partition("=")
+                kpi, _, w = (x.strip() for x in part.partition("="))
                 try:
-                    weights[_key(name.strip())] = float(w) if w else 1.0
+                    weight = float(w) if w else 1.0
                 except ValueError:
-                    raise ValueError(f"objective {text!r}: weight of {name!r} is not a number") from None
-            return cls(weights, tuple(parsed), text)
-        return cls({_key(text): 1.0}, tuple(parsed), text)
+                    raise ValueError(f"{name} {text!r}: weight of {kpi!r} is not a number") from None
+                if weight < 0:
+                    raise ValueError(
+                        f"{name} {text!r}: weight of {kpi!r} is negative; a weight says how much a KPI counts and "
+                        "each KPI already enters in its good direction (less churn and cost raise the score)"
+                    )
+                weights[_key(kpi, days, name)] = weight
+            return cls(weights, tuple(parsed), text, weighted=True)
+        return cls({_key(text.strip(), days, name): 1.0}, tuple(parsed), text)
 
     @property
     def is_roi(self) -> bool:
         return list(self.weights) == [ROI]
 
+    @property
+    def higher_is_better(self) -> bool:
+        """Whether the highest score ranks first: a KPI's own direction; always for ROI and a weighted score."""
+        return self.weighted or self.is_roi or not less_is_better(next(iter(self.weights)))
 
-def _key(name: str) -> str:
+    def sign(self, key: str) -> int:
+        """How a KPI enters the score: -1 for one where less is better in a weighted score, else 1."""
+        return -1 if self.weighted and less_is_better(key) else 1
+
+    @property
+    def title(self) -> str:
+        """``churned (lower is better)``: what the ranking is by, and which way."""
+        return f"{self.label} ({'higher' if self.higher_is_better else 'lower'} is better)"
+
+
+def _key(name: str, days: int | None, option: str) -> str:
+    """The run column ``name`` means (``profit`` is cumulative profit, a bare name its final value); an unknown
+    KPI, or a window longer than the runs, is refused with the names of the closest KPIs."""
     if name in OBJECTIVES:
         return OBJECTIVES[name]
-    if "." in name:
-        return name
-    return f"final.{name}"
+    columns, problems = expand([name], days if days is not None else max(WINDOWS) + 1)
+    if problems:
+        raise ValueError(f"{option}: {problems[0][1]}")
+    return columns[0]
 
 
 def _label(key: str, days: int) -> tuple[str, str]:

@@ -17,9 +17,7 @@ import pandas as pd
 
 from sim.compare.fmt import number
 from sim.experiment.analysis import AnalysisError, choose_kpis, load_sweep
-
-#: Words in a KPI's name that mean less is better (its "worst" runs are the highest).
-LESS_IS_BETTER = ("churn", "cost", "unanswered", "negative", "dormant", "at_risk")
+from sim.experiment.kpis import less_is_better  # its "worst" runs are the highest
 
 
 class DiscoverError(ValueError):
@@ -38,10 +36,6 @@ class Question:
     cases: np.ndarray  # bool per run
     rule: str  # e.g. "final.profit below 0"
     threshold: float
-
-
-def less_is_better(kpi: str) -> bool:
-    return any(w in kpi for w in LESS_IS_BETTER)
 
 
 def is_profit(kpi: str) -> bool:
