@@ -24,8 +24,8 @@ FUNNEL = ("market", "joined", "buyer", "repeat_buyer", "advocate")
 RETENTION_AGES = (30, 90, 180)
 #: KPIs analysed when neither the experiment nor ``analyze --kpi`` names any.
 HEADLINE = ("final.members", "final.gmv", "final.profit", "final.roi")
-#: Words in a KPI's name that mean less is better (churn, costs, unanswered questions, negative sentiment).
-LESS_IS_BETTER = ("churn", "cost", "unanswered", "negative", "dormant", "at_risk")
+#: Words in a KPI's name that mean less is better (churn, costs, unanswered questions, negative sentiment, points owed).
+LESS_IS_BETTER = ("churn", "cost", "unanswered", "negative", "dormant", "at_risk", "liability")
 
 
 def less_is_better(kpi: str) -> bool:
