@@ -480,3 +480,22 @@ def test_a_weighted_score_counts_a_kpi_where_less_is_better_against_a_strategy()
     assert mixed.loc["leaky", "rank"] == 3
     with pytest.raises(ValueError, match="weight of 'cost_total' is negative"):
         Objective.parse("score:profit=1,cost_total=-0.5", [])
+
+
+def test_what_differs_says_not_set_rather_than_none():
+    """report.html's "What differs" read ``operating_model: None → hybrid``."""
+    from types import SimpleNamespace
+
+    from sim.compare.report import _scenario_diffs
+
+    ens = SimpleNamespace(
+        strategies=["a", "b"],
+        scenarios={
+            "a": {"operating_model": None, "rules": {"enabled": False}},
+            "b": {"operating_model": "hybrid", "rules": {"enabled": True}},
+        },
+    )
+    text = _scenario_diffs(ens, "a")
+    assert "<code>operating_model</code>: not set → hybrid" in text
+    assert "<code>rules.enabled</code>: false → true" in text
+    assert "None" not in text

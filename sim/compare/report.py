@@ -75,6 +75,15 @@ def _key_table(table: pd.DataFrame, ens: Ensemble, baseline: str) -> str:
     return f"<table>{head}{''.join(rows)}</table>"
 
 
+def _setting(value: object) -> str:
+    """A setting's value as a scenario file would say it: ``not set`` for none, ``true``/``false`` for a switch."""
+    if value is None:
+        return "not set"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
 def _scenario_diffs(ens: Ensemble, baseline: str) -> str:
     def flat(d: dict, prefix: str = "") -> dict:
         out = {}
@@ -90,7 +99,7 @@ def _scenario_diffs(ens: Ensemble, baseline: str) -> str:
             continue
         other = flat(ens.scenarios[s])
         diffs = [
-            f"<code>{html.escape(k)}</code>: {html.escape(str(base.get(k)))} → {html.escape(str(v))}"
+            f"<code>{html.escape(k)}</code>: {html.escape(_setting(base.get(k)))} → {html.escape(_setting(v))}"
             for k, v in other.items()
             if base.get(k) != v and k not in ("name", "description", "seed")
         ]
