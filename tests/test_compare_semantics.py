@@ -499,3 +499,19 @@ def test_what_differs_says_not_set_rather_than_none():
     assert "<code>operating_model</code>: not set → hybrid" in text
     assert "<code>rules.enabled</code>: false → true" in text
     assert "None" not in text
+
+
+def test_a_sentence_names_the_points_a_strategy_still_owes():
+    """points_program's "raises 365-day profit by 30,088 CNY" counted points not yet redeemed as profit; the
+    sentence now says how many CNY of points its members still hold."""
+    plan = {"base": [(1000.0, 100.0)] * 3, "points": [(1500.0, 120.0)] * 3}
+    runs = dict(ensemble(plan).runs)
+    for r in range(3):
+        runs[("points", r)].summary["final"]["points_liability"] = 17_213.0
+        runs[("base", r)].summary["final"]["points_liability"] = 0.0
+    ens = Ensemble(["base", "points"], [0, 1, 2], runs)
+    for objective in ("profit", "members"):
+        (sentence,) = summary_sentences(ens, "base", Objective.parse(objective, []), 180)[1:]
+        assert sentence.startswith("points ") and "17,213 CNY of points still owed, not in its profit" in sentence
+    without = summary_sentences(ensemble(plan), "base", Objective.parse("profit", []), 180)[1]
+    assert "points still owed" not in without

@@ -22,6 +22,8 @@ from sim.experiment.kpis import column_support, expand, less_is_better
 from sim.run.summary import WINDOWS
 
 PROFIT, SPEND, ROI = "final.cum_profit", "final.cost_total", "final.roi"
+#: Points members still hold at the end, in CNY: a cost to come that profit leaves out.
+OWED = "final.points_liability"
 #: The comparison table's row of incremental ROI (a statistic against the baseline, not a run's KPI).
 INCREMENTAL_ROI = "incremental.roi"
 
@@ -314,14 +316,17 @@ def _sentence(ens: Ensemble, s: str, baseline: str, key: str, days: int) -> str:
 
 
 def _profit_clause(ens: Ensemble, s: str, baseline: str, key: str) -> str:
-    """Where the strategy's profit stands, so no sentence hides a loss."""
+    """Where the strategy's profit stands, so no sentence hides a loss, nor points still owed that it leaves out."""
     mine = float(np.nanmean(values(ens, s, PROFIT)))
+    held = values(ens, s, OWED)  # NaN in summaries written before the KPI existed
+    owed = float(np.nanmean(held)) if np.isfinite(held).any() else 0.0
+    owing = f" and {owed:,.0f} CNY of points still owed, not in its profit" if round(owed) > 0 else ""
     if key == PROFIT:
-        return f", to {fmt.money(mine)}"
+        return f", to {fmt.money(mine)}{owing}"
     diff = mine - float(np.nanmean(values(ens, baseline, PROFIT)))
     side = "the same as" if round(diff) == 0 else "above" if diff > 0 else "below"
     gap = "" if side == "the same as" else f"{abs(diff):,.0f} CNY "
-    return f"; its profit is {fmt.money(mine)}, {gap}{side} {baseline}'s"
+    return f"; its profit is {fmt.money(mine)}, {gap}{side} {baseline}'s{owing}"
 
 
 def _roi_sentence(ens: Ensemble, s: str, baseline: str, days: int) -> str:
