@@ -512,6 +512,8 @@ def test_a_sentence_names_the_points_a_strategy_still_owes():
     ens = Ensemble(["base", "points"], [0, 1, 2], runs)
     for objective in ("profit", "members"):
         (sentence,) = summary_sentences(ens, "base", Objective.parse(objective, []), 180)[1:]
-        assert sentence.startswith("points ") and "17,213 CNY of points still owed, not in its profit" in sentence
+        assert (
+            sentence.startswith("points ") and ", with 17,213 CNY of points still owed (not in its profit)" in sentence
+        )
     without = summary_sentences(ensemble(plan), "base", Objective.parse("profit", []), 180)[1]
     assert "points still owed" not in without

@@ -320,7 +320,7 @@ def _profit_clause(ens: Ensemble, s: str, baseline: str, key: str) -> str:
     mine = float(np.nanmean(values(ens, s, PROFIT)))
     held = values(ens, s, OWED)  # NaN in summaries written before the KPI existed
     owed = float(np.nanmean(held)) if np.isfinite(held).any() else 0.0
-    owing = f" and {owed:,.0f} CNY of points still owed, not in its profit" if round(owed) > 0 else ""
+    owing = f", with {owed:,.0f} CNY of points still owed (not in its profit)" if round(owed) > 0 else ""
     if key == PROFIT:
         return f", to {fmt.money(mine)}{owing}"
     diff = mine - float(np.nanmean(values(ens, baseline, PROFIT)))
