@@ -253,10 +253,10 @@ def test_headline_table_shows_no_rate_of_nothing_and_no_repeated_window():
     final = {"referral_conversion": 0.0, "invitations": 0.0, "members": 5.0, "roi": -0.2}
     summary = {"days": 180, "final": final, "windows": {"30": dict(final), "180": dict(final)}}
     table = headline_table(summary, "t")
-    assert [c.header for c in table.columns] == ["KPI", "whole run", "first 30 days"]
+    assert [c.header for c in table.columns] == ["KPI", "whole run", "30 days"]
     from sim.run.report import _window_table
 
-    assert "first 180 days" not in _window_table(summary) and "<th>first 30 days</th>" in _window_table(summary)
+    assert "180 days" not in _window_table(summary) and "<th>30 days</th>" in _window_table(summary)
     row = [r for r, label in enumerate(table.columns[0]._cells) if label == "referral conversion"][0]
     assert table.columns[1]._cells[row] == "–"
 

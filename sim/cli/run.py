@@ -14,10 +14,10 @@ from sim.run.atomic import check_destination, default_run_dir, release
 
 def headline_table(summary: dict, title: str) -> Table:
     """Final KPIs and the 30/90/180-day windows side by side (a window as long as the run is the final column)."""
-    from sim.run.summary import HEADLINE, headline_columns
+    from sim.run.summary import HEADLINE, WINDOWS_NOTE, headline_columns
 
     cols = headline_columns(summary)
-    table = Table(title=title)
+    table = Table(title=title, caption=WINDOWS_NOTE if len(cols) > 1 else None)
     table.add_column("KPI")
     for name, _ in cols:
         table.add_column(name, justify="right")

@@ -20,7 +20,7 @@ from sim.config.loader import scenario_to_yaml
 from sim.observe.health import ALERTS, alert_name
 from sim.run.counterfactual import METHOD, counted_gain, effect_rows, outcome, verdict
 from sim.run.html import CSS, img, write_page
-from sim.run.summary import HEADLINE, headline_columns
+from sim.run.summary import HEADLINE, WINDOWS_NOTE, headline_columns
 
 if TYPE_CHECKING:
     from sim.config.schema import Scenario
@@ -213,7 +213,7 @@ def write_run_report(path: Path, scenario: Scenario, result: RunResult, plots: l
 {scenario.market.size:,} people; money in CNY.</p>
 <p class="headline" id="headline">{html.escape(headline(scenario, summary, _members(ts)))}</p>{_incentives(summary)}
 <section id="kpis"><h2>Headline KPIs</h2>{_cards(summary["final"])}
-<h3>By window</h3>{_window_table(summary)}</section>
+<h3>By window</h3>{_window_table(summary)}<p class="muted">{html.escape(WINDOWS_NOTE)}.</p></section>
 <section id="figures"><h2>Figures</h2>{figures}</section>
 <section id="alerts"><h2>Health alerts</h2><p class="muted">Days each alert was on, of the run's
 {len(ts):,}; thresholds are the scenario's <code>health</code> settings.</p>{_alerts(ts)}</section>

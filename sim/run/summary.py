@@ -35,10 +35,15 @@ HEADLINE = (
 
 def headline_columns(summary: dict) -> list[tuple[str, dict]]:
     """The headline table's columns, named alike in the console and report.html: the whole run, then its first
-    30, 90 and 180 days (a window as long as the run would repeat the whole run, and is left out)."""
+    30, 90 and 180 days (``WINDOWS_NOTE``; a window as long as the run would repeat the whole run, and is left
+    out). Short names: the table fits an 80-column terminal without wrapping its labels."""
     days = summary.get("days")
-    windows = [(f"first {w} days", v) for w, v in summary["windows"].items() if int(w) != days]
+    windows = [(f"{w} days", v) for w, v in summary["windows"].items() if int(w) != days]
     return [("whole run", summary["final"]), *windows]
+
+
+#: What the window columns are, under the table.
+WINDOWS_NOTE = "N days: the run's first N days, stocks at the last of them"
 
 
 def window_kpis(ts: pd.DataFrame, days: int) -> dict[str, float]:
