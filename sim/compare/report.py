@@ -10,6 +10,7 @@ import pandas as pd
 
 from sim.compare import fmt
 from sim.compare.ensemble import Ensemble
+from sim.compare.loading import flat
 from sim.compare.stats import MIN_REPLICATIONS_PROB
 from sim.compare.table import INCREMENTAL_ROI, PROFIT, ROI
 from sim.run.html import CSS, write_page
@@ -85,13 +86,6 @@ def _setting(value: object) -> str:
 
 
 def _scenario_diffs(ens: Ensemble, baseline: str) -> str:
-    def flat(d: dict, prefix: str = "") -> dict:
-        out = {}
-        for k, v in d.items():
-            key = f"{prefix}.{k}" if prefix else k
-            out.update(flat(v, key) if isinstance(v, dict) else {key: v})
-        return out
-
     base = flat(ens.scenarios[baseline])
     items = []
     for s in ens.strategies:

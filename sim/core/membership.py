@@ -23,14 +23,16 @@ def referrer_is_member(pop: Population, people: np.ndarray | slice) -> np.ndarra
     return (referrer >= 0) & (pop.status[np.maximum(referrer, 0)] == MEMBER)
 
 
-def newcomers(model: CommunityModel, people: np.ndarray | slice) -> np.ndarray:
-    """Whether each of members ``people`` joined within the last ``lifecycle.new_for_days`` days of the run.
+def newcomers(model: CommunityModel, people: np.ndarray | slice, join_day: np.ndarray | None = None) -> np.ndarray:
+    """Whether each of members ``people`` joined within the last ``lifecycle.new_for_days`` days of the run
+    (``join_day``: their join days, when already read).
 
     The initial members joined before day 0 (the community already exists), so they are never new: their
     ``join_day`` 0 is when the run starts watching them, not when they joined.
     """
     pop, today = model.pop, model.day.day
-    new = pop.join_day[people] > today - model.scenario.lifecycle.new_for_days
+    joined = pop.join_day[people] if join_day is None else join_day
+    new = joined > today - model.scenario.lifecycle.new_for_days
     if today < model.scenario.lifecycle.new_for_days:  # only then can a day-0 join still look new
         new &= pop.join_source[people] != model.join_codes["initial"]
     return new

@@ -21,6 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from sim.batch.executors import make_executor
+from sim.compare.loading import flat
 from sim.experiment.resolve import Resolved
 from sim.experiment.runs import run_chunk
 from sim.experiment.store import Expected, SweepStore
@@ -190,8 +191,12 @@ def differences(resolved: Resolved) -> Callable[[dict], str]:
         stored = manifest.get("experiment")
         if not isinstance(stored, dict):  # a manifest without it: the generic reason
             return ""
-        now = resolved.experiment.model_dump(mode="json")
-        found = [(key, new, old) for key, new, old in _leaves(now, stored) if key not in ("name", "description")]
+        now, then = flat(resolved.experiment.model_dump(mode="json")), flat(stored)
+        found = [
+            (key, now.get(key), then.get(key))
+            for key in dict.fromkeys([*now, *then])
+            if now.get(key) != then.get(key) and key not in ("name", "description")
+        ]
         if not found:
             if json.loads(json.dumps(resolved.bases, default=str)) != manifest.get("bases"):
                 return (
@@ -209,15 +214,6 @@ def differences(resolved: Resolved) -> Callable[[dict], str]:
         return f"in its settings: {'; '.join(parts)}{more}. {todo}"
 
     return describe
-
-
-def _leaves(new, old, key: str = "") -> Iterator[tuple[str, object, object]]:
-    """The dotted keys whose values differ between two experiments as plain data (None where one has none)."""
-    if isinstance(new, dict) and isinstance(old, dict):
-        for k in list(new) + [k for k in old if k not in new]:
-            yield from _leaves(new.get(k), old.get(k), f"{key}.{k}" if key else str(k))
-    elif new != old:
-        yield key, new, old
 
 
 def _sets(override: str, key: str) -> bool:

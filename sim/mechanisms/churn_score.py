@@ -108,7 +108,7 @@ def features(model: CommunityModel, people: np.ndarray | slice) -> dict[str, np.
         "purchases": log1p_counts(pop.purchases[people]),
         "purchase_recency": log1p_counts(since_buy),
         "tenure": log1p_counts(tenure),
-        "new": newcomers(model, people).astype(np.float32),
+        "new": newcomers(model, people, join).astype(np.float32),
         "advocate": (pop.invited[people] > 0).astype(np.float32),
         "referred": referrer_is_member(pop, people).astype(np.float32),
         "koc": pop.is_koc[people].astype(np.float32),

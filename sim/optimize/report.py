@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from sim.compare import fmt
+from sim.experiment.kpis import column_support
 from sim.optimize.evaluate import SPEND
 from sim.optimize.resolve import Resolved
 from sim.optimize.results import COST, LEVER, OBJECTIVE, PROFIT, objective_name, sense
@@ -65,9 +66,10 @@ def edges(resolved: Resolved, row: pd.Series) -> list[str]:
 
 
 def is_ratio(column: str) -> bool:
-    """Whether a KPI column is a ratio compare writes as a percentage (ROI, a rate, a share, retention)."""
-    name = column.split(".", 1)[-1]
-    return column.startswith("retention.") or name in ("roi", "dau_mau") or name.endswith(("_rate", "_share"))
+    """Whether a KPI column is a ratio compare writes as a percentage: ROI, or a share (``column_support`` 0 to 1)."""
+    if "." not in column:  # spend_per_day and other measured columns, not KPIs
+        return False
+    return column.split(".", 1)[1] == "roi" or column_support(column) == (0.0, 1.0)
 
 
 def change_text(v: pd.Series) -> str:

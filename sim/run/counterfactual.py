@@ -126,7 +126,7 @@ def verdict(block: dict, profit: float) -> str:
     without = profit - gain  # the counterfactual run's profit
     otherwise = f"Without them the run would have {outcome(without, would=True)}"
     owed = points_owed(block)
-    if round(owed) > 0 and block.get("roi_with_liability") is not None:
+    if round(owed) > 0:
         return _verdict_with_points(gain, owed, _roi_words(block["roi_with_liability"]), otherwise)
     roi = _roi_words(block["roi"])
     if round(gain) > 0:
